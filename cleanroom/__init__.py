@@ -1,0 +1,1 @@
+"""The clean-room server: matches tokens and releases only policy-checked aggregates."""

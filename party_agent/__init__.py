@@ -1,0 +1,1 @@
+"""The party agent: the only program that ever touches a party's raw identifiers."""

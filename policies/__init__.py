@@ -1,0 +1,1 @@
+"""Policy-as-code: the policy model, validation, strictest-wins merge and evaluation."""

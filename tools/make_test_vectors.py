@@ -1,0 +1,138 @@
+"""Regenerate ``protocols/test_vectors.json`` from the case list below.
+
+Run ``python tools/make_test_vectors.py`` only when the protocol version changes: the
+file is a pinned contract, and the tests check the code against it (and against an
+independent stdlib implementation of HKDF and HMAC), not the other way round.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from protocols import IdType, MatchKey, NormalizeOptions, Rejected, Tokenizer, normalize
+
+MATCH_KEY_HEX = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+COLLABORATION_ID = "collab-test-vectors"
+OUT = Path(__file__).resolve().parents[1] / "protocols" / "test_vectors.json"
+
+# (id_type, raw, region, fold_gmail, note)
+CASES: list[tuple[str, str, str | None, bool, str]] = [
+    ("email", "alice@example.com", None, False, "already normalized"),
+    ("email", "  Alice@Example.COM \t", None, False, "whitespace and case"),
+    ("email", "ALICE@EXAMPLE.COM", None, False, "upper case meets lower case"),
+    ("email", "alice+newsletter@example.com", None, False, "plus-addressing kept"),
+    ("email", "a.l.i.c.e+promo@gmail.com", None, True, "gmail dots and plus folded"),
+    ("email", "a.l.i.c.e+promo@gmail.com", None, False, "gmail without folding"),
+    ("email", "Bob.Smith@GoogleMail.com", None, True, "googlemail folded"),
+    ("email", "bob.smith@example.org", None, True, "folding leaves other domains"),
+    ("email", "Jos\u00e9@exampl\u00e9.fr", None, False, "unicode, precomposed"),
+    ("email", "Jose\u0301@example\u0301.fr", None, False, "unicode, decomposed (NFC)"),
+    ("email", "\u00dcBER@m\u00fcnchen.de", None, False, "unicode upper case"),
+    ("email", "\u00a0carol@example.com\u2003", None, False, "unicode whitespace trimmed"),
+    ("email", "o'brien@example.ie", None, False, "apostrophe in local part"),
+    ("email", "user@sub.domain.example.co.uk", None, False, "many labels"),
+    ("email", "", None, False, "empty"),
+    ("email", "   ", None, False, "blank"),
+    ("email", "not-an-email", None, False, "no at sign"),
+    ("email", "a@b@example.com", None, False, "two at signs"),
+    ("email", "@example.com", None, False, "empty local part"),
+    ("email", "+@gmail.com", None, True, "folds to empty local part"),
+    ("email", "dave@localhost", None, False, "single-label domain"),
+    ("email", "dave@-example.com", None, False, "label starts with hyphen"),
+    ("email", "dave smith@example.com", None, False, "inner space"),
+    ("email", "dave\x00@example.com", None, False, "control character"),
+    ("email", "x" * 250 + "@example.com", None, False, "too long"),
+    ("phone", "+1 (415) 555-2671", None, False, "international, formatted"),
+    ("phone", "(415) 555-2671", "US", False, "national, US region"),
+    ("phone", "415.555.2671", "US", False, "national with dots"),
+    ("phone", "+14155552671", "GB", False, "E.164 ignores region"),
+    ("phone", "020 7946 0018", "GB", False, "UK national"),
+    ("phone", "+44 20 7946 0018", None, False, "UK international"),
+    ("phone", "0044 20 7946 0018", "DE", False, "international dialing prefix"),
+    ("phone", "030 1234567", "DE", False, "German national"),
+    ("phone", "+49 30 1234567", None, False, "German international"),
+    ("phone", "(415) 555-2671", None, False, "national without region"),
+    ("phone", "12345", "US", False, "too short"),
+    ("phone", "call me maybe", "US", False, "not a number"),
+    ("phone", "", "US", False, "empty"),
+    ("maid", "6D92078A-8246-4BA4-AE5B-76104861E7DC", None, False, "IDFA upper case"),
+    ("maid", "6d92078a82464ba4ae5b76104861e7dc", None, False, "no hyphens"),
+    ("maid", "{6d92078a-8246-4ba4-ae5b-76104861e7dc}", None, False, "braces"),
+    ("maid", "00000000-0000-0000-0000-000000000000", None, False, "limit-ad-tracking zero"),
+    ("maid", "6d92078a-8246-4ba4-ae5b", None, False, "truncated"),
+    ("customer_id", "  CUST-00042 ", None, False, "trimmed, case kept"),
+    ("customer_id", "cust-00042", None, False, "different case, different id"),
+    ("customer_id", "x" * 300, None, False, "too long"),
+    (
+        "email_sha256",
+        "ff8d9819fc0e12bf0d24892e45987e249a28dce836a85cad60e28eaaa8c6d976",
+        None,
+        False,
+        "sha256 of alice@example.com",
+    ),
+    (
+        "email_sha256",
+        " FF8D9819FC0E12BF0D24892E45987E249A28DCE836A85CAD60E28EAAA8C6D976 ",
+        None,
+        False,
+        "upper-case hex with spaces",
+    ),
+    (
+        "email_sha256",
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        None,
+        False,
+        "sha256 of the empty string",
+    ),
+    ("email_sha256", "ff8d9819fc0e12bf", None, False, "too short"),
+    (
+        "email_sha256",
+        "zz8d9819fc0e12bf0d24892e45987e249a28dce836a85cad60e28eaaa8c6d976",
+        None,
+        False,
+        "not hex",
+    ),
+    (
+        "phone_sha256",
+        "cb6880e416769253645cb9c6b8989154bf66a56a77fc14c81fb1019663cbb928",
+        None,
+        False,
+        "sha256 of +14155552671 meets the raw phone",
+    ),
+]
+
+
+def build() -> dict[str, object]:
+    key = MatchKey.from_hex(MATCH_KEY_HEX)
+    tokenizer = Tokenizer(key, COLLABORATION_ID, parallel=False)
+    cases = []
+    for id_type_name, raw, region, fold, note in CASES:
+        id_type = IdType.parse(id_type_name)
+        options = NormalizeOptions(region=region, fold_gmail=fold)
+        outcome = normalize(id_type, raw, options)
+        token = tokenizer.token(id_type, raw, options)
+        case: dict[str, object] = {
+            "id_type": id_type.value,
+            "raw": raw,
+            "region": region,
+            "fold_gmail": fold,
+            "note": note,
+        }
+        if isinstance(outcome, Rejected):
+            case["reason"] = outcome.reason.value
+        else:
+            case["normalized"] = outcome
+            case["token_hex"] = token.hex() if isinstance(token, bytes) else None
+        cases.append(case)
+    return {
+        "protocol": "cleanroom token v1 (hmac-sha256)",
+        "match_key_hex": MATCH_KEY_HEX,
+        "collaboration_id": COLLABORATION_ID,
+        "cases": cases,
+    }
+
+
+if __name__ == "__main__":
+    OUT.write_text(json.dumps(build(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {OUT}")

@@ -4,6 +4,7 @@ Everything a caller needs is importable from here; the submodules are the
 implementation. ``tests/unit/protocols/test_public_api.py`` keeps ``__all__`` honest.
 """
 
+from protocols.datasets import SCHEMAS, DatasetKind, KindSchema
 from protocols.errors import (
     InvalidKey,
     KeyUnwrapError,
@@ -37,11 +38,14 @@ from protocols.tokens import (
 
 __all__ = [
     "FAMILIES",
+    "SCHEMAS",
     "TOKEN_TYPE",
     "TOKEN_VERSION",
+    "DatasetKind",
     "IdType",
     "InvalidKey",
     "KeyUnwrapError",
+    "KindSchema",
     "MatchKey",
     "NormalizeOptions",
     "NormalizedColumn",

@@ -1,0 +1,1 @@
+"""`cleanroom demo`: the whole closed loop on one machine, with synthetic data."""

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-import typer
+from pathlib import Path
+from typing import Annotated, Any
 
-app = typer.Typer(help="Clean-room server and administration.")
+import typer
+from pydantic import ValidationError
+
+from cleanroom import admin_cli
+
+app = typer.Typer(help="Clean-room server and administration.", no_args_is_help=True)
+app.add_typer(admin_cli.app, name="admin")
 
 
 @app.command()
@@ -13,6 +20,35 @@ def version() -> None:
     from protocols import TOKEN_VERSION
 
     typer.echo(f"cleanroom 0.1.0 (token protocol {TOKEN_VERSION})")
+
+
+@app.command()
+def serve(
+    data_dir: Annotated[Path, typer.Option("--data-dir", envvar="CLEANROOM_DATA_DIR")],
+    host: Annotated[str | None, typer.Option(help="Bind address [127.0.0.1]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [8000]")] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="SQLAlchemy URL, e.g. postgresql://host/db")
+    ] = None,
+) -> None:
+    """Run the server under uvicorn (one process; prints a bootstrap token on first start)."""
+    import uvicorn
+
+    from cleanroom.app import create_app
+    from cleanroom.bootstrap import bootstrap_admin, open_storage
+    from cleanroom.settings import Settings
+
+    flags: dict[str, Any] = {"host": host, "port": port, "database_url": database_url}
+    try:
+        settings = Settings(data_dir=data_dir, **{k: v for k, v in flags.items() if v is not None})
+    except ValidationError as error:
+        admin_cli.fail(f"invalid settings: {error.errors()[0]['msg']}", 2)
+    storage = open_storage(settings, recover=True)
+    issued = bootstrap_admin(storage)
+    if issued is not None:
+        typer.echo(f"bootstrap admin token ({issued[0]}), shown once: {issued[1]}", err=True)
+    app_ = create_app(settings, storage)
+    uvicorn.run(app_, host=settings.host, port=settings.port, log_level=settings.log_level)
 
 
 def main() -> None:

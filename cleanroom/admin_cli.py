@@ -1,0 +1,122 @@
+"""``cleanroom admin``: bootstrap the first admin token, then manage over the HTTP API.
+
+``init`` works directly on the data dir (there is no admin yet to call the API with);
+every other command calls the running server with an admin token
+(``--server``/``CLEANROOM_SERVER``, ``--token``/``CLEANROOM_ADMIN_TOKEN``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import httpx
+import typer
+
+from cleanroom.bootstrap import bootstrap_admin, create_admin_token, open_storage
+from cleanroom.settings import Settings
+
+app = typer.Typer(help="Administer a clean-room server.", no_args_is_help=True)
+
+Server = Annotated[str, typer.Option("--server", envvar="CLEANROOM_SERVER", help="Server URL")]
+Token = Annotated[
+    str, typer.Option("--token", envvar="CLEANROOM_ADMIN_TOKEN", help="Admin API token")
+]
+DataDir = Annotated[Path, typer.Option("--data-dir", envvar="CLEANROOM_DATA_DIR")]
+DatabaseUrl = Annotated[str | None, typer.Option("--database-url", envvar="CLEANROOM_DATABASE_URL")]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def call(server: str, token: str, method: str, path: str, body: Any = None) -> Any:
+    """One API call; problem+json refusals become one ``error:`` line."""
+    try:
+        response = httpx.request(
+            method,
+            server.rstrip("/") + path,
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+    except httpx.HTTPError as error:
+        fail(f"cannot reach {server}: {type(error).__name__}")
+    if response.status_code >= 400:
+        try:
+            detail = response.json().get("detail", response.text)
+        except ValueError:
+            detail = response.text
+        fail(f"{detail} (HTTP {response.status_code})")
+    return response.json() if response.content else None
+
+
+@app.command()
+def init(
+    data_dir: DataDir,
+    database_url: DatabaseUrl = None,
+    force: Annotated[bool, typer.Option(help="Issue another admin token")] = False,
+) -> None:
+    """Create the data dir and print a one-time bootstrap admin token."""
+    storage = open_storage(Settings(data_dir=data_dir, database_url=database_url))
+    if force:
+        with storage.sessionmaker() as session:
+            token_id, secret = create_admin_token(session)
+    else:
+        issued = bootstrap_admin(storage)
+        if issued is None:
+            fail("an admin token already exists (use --force to issue another)")
+        token_id, secret = issued
+    typer.echo(f"admin token ({token_id}), shown once: {secret}")
+
+
+@app.command("create-collaboration")
+def create_collaboration(
+    name: Annotated[str, typer.Option("--name")],
+    server: Server,
+    token: Token,
+    policy: Annotated[Path | None, typer.Option(help="Policy YAML (default: strict)")] = None,
+) -> None:
+    """Create a collaboration; prints its id."""
+    body: dict[str, Any] = {"name": name}
+    if policy is not None:
+        try:
+            body["policy_yaml"] = policy.read_text(encoding="utf-8")
+        except OSError as error:
+            fail(f"cannot read {policy}: {error.strerror}", 2)
+    created = call(server, token, "POST", "/v1/collaborations", body)
+    typer.echo(created["id"])
+
+
+@app.command("add-member")
+def add_member(
+    collaboration: Annotated[str, typer.Option("--collaboration")],
+    party: Annotated[str, typer.Option("--party")],
+    role: Annotated[str, typer.Option("--role", help="party_admin | analyst | auditor")],
+    server: Server,
+    token: Token,
+) -> None:
+    """Add a member and print its API token (shown once)."""
+    issued = call(
+        server,
+        token,
+        "POST",
+        f"/v1/collaborations/{collaboration}/members",
+        {"party": party, "role": role},
+    )
+    typer.echo(f"member {issued['member']['id']} token ({issued['token_id']}): {issued['token']}")
+
+
+@app.command("revoke-token")
+def revoke_token(token_id: str, server: Server, token: Token) -> None:
+    """Revoke an API token by its id (``tok_...``)."""
+    call(server, token, "DELETE", f"/v1/tokens/{token_id}")
+    typer.echo(f"revoked {token_id}")
+
+
+@app.command("list")
+def list_collaborations(server: Server, token: Token) -> None:
+    """List collaborations as JSON."""
+    typer.echo(json.dumps(call(server, token, "GET", "/v1/collaborations"), indent=2))

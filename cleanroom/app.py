@@ -1,0 +1,50 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from cleanroom.bootstrap import Storage, open_storage
+from cleanroom.problems import install_handlers
+from cleanroom.routes import (
+    collaborations,
+    datasets,
+    health,
+    match_keys,
+    members,
+    policies,
+    uploads,
+)
+from cleanroom.settings import Settings
+from cleanroom.upload_store import UploadLocks
+
+ROUTERS = (health, collaborations, members, match_keys, policies, uploads, datasets)
+
+
+def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
+    """Build the app; storage is opened here (and recovered) unless the caller passes one."""
+    opened = storage or open_storage(settings, recover=True)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        opened.engine.dispose()
+
+    app = FastAPI(
+        title="Clean room",
+        version="0.1.0",
+        summary="Privacy-preserving clean room: tokens in, policy-checked aggregates out.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = opened.engine
+    app.state.sessionmaker = opened.sessionmaker
+    app.state.signing_key = opened.signing_key
+    app.state.upload_locks = UploadLocks()
+    install_handlers(app)
+    for module in ROUTERS:
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,98 @@
+"""Bearer API tokens and roles.
+
+A token is ``crt_`` + base64url(32 random bytes); only its SHA-256 hex is stored. A token
+belongs either to a server admin (no collaboration) or to one member of one collaboration,
+whose role is ``party_admin``, ``analyst`` or ``auditor``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cleanroom.errors import Forbidden, TokenRevoked, Unauthenticated, UnknownCollaboration
+from cleanroom.models import ApiToken, Member
+
+TOKEN_PREFIX = "crt_"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    PARTY_ADMIN = "party_admin"
+    ANALYST = "analyst"
+    AUDITOR = "auditor"
+
+
+MEMBER_ROLES = (Role.PARTY_ADMIN, Role.ANALYST, Role.AUDITOR)
+
+
+def new_id(prefix: str) -> str:
+    """A short random, URL- and path-safe identifier such as ``col_3f9a...``."""
+    return f"{prefix}_{secrets.token_hex(8)}"
+
+
+def new_token() -> str:
+    raw = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
+    return TOKEN_PREFIX + raw
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, role: Role, member_id: str | None) -> tuple[ApiToken, str]:
+    """Create a token row; returns the row and the only copy of the secret."""
+    secret = new_token()
+    row = ApiToken(id=new_id("tok"), token_hash=hash_token(secret), role=role, member_id=member_id)
+    session.add(row)
+    return row, secret
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a token id, a role, and (for members) their collaboration."""
+
+    token_id: str
+    role: Role
+    member_id: str | None
+    collaboration_id: str | None
+    party: str | None
+
+    @property
+    def actor(self) -> str:
+        if self.party is None:
+            return f"admin:{self.token_id}"
+        return f"{self.party}:{self.member_id}"
+
+    def require(self, *roles: Role) -> None:
+        if self.role not in roles:
+            allowed = ", ".join(sorted(roles))
+            raise Forbidden(f"role {self.role} may not do this (needs one of: {allowed})")
+
+    def require_collaboration(self, collaboration_id: str) -> None:
+        """Admins see every collaboration; members only their own (404 otherwise)."""
+        if self.role is not Role.ADMIN and self.collaboration_id != collaboration_id:
+            raise UnknownCollaboration(f"no collaboration {collaboration_id!r} for this token")
+
+
+def authenticate(session: Session, secret: str | None) -> Principal:
+    """The principal of a bearer token secret (``None`` when the header is absent)."""
+    if not secret:
+        raise Unauthenticated("missing bearer token (Authorization: Bearer crt_...)")
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
+    if row is None:
+        raise Unauthenticated("unknown API token")
+    if row.revoked_at is not None:
+        raise TokenRevoked(f"API token {row.id} was revoked")
+    if row.member_id is None:
+        return Principal(row.id, Role(row.role), None, None, None)
+    member = session.get(Member, row.member_id)
+    if member is None:
+        raise Unauthenticated("API token has no member")
+    return Principal(row.id, Role(row.role), member.id, member.collaboration_id, member.party)

@@ -1,0 +1,70 @@
+"""``Annotated`` dependency aliases shared by every router."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from cleanroom.auth import Principal, authenticate
+from cleanroom.errors import UnknownCollaboration
+from cleanroom.models import Collaboration
+from cleanroom.settings import Settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with request.app.state.sessionmaker() as session:
+        yield session
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+_bearer = HTTPBearer(auto_error=False, description="API token: crt_...")
+
+
+def get_principal(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    return authenticate(session, credentials.credentials if credentials else None)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A collaboration the caller may see, and the caller."""
+
+    collaboration: Collaboration
+    principal: Principal
+
+    @property
+    def id(self) -> str:
+        return self.collaboration.id
+
+
+def get_scope(
+    collaboration_id: Annotated[str, Path(max_length=40)],
+    principal: PrincipalDep,
+    session: SessionDep,
+) -> Scope:
+    principal.require_collaboration(collaboration_id)
+    collaboration = session.get(Collaboration, collaboration_id)
+    if collaboration is None:
+        raise UnknownCollaboration(f"no collaboration {collaboration_id!r} for this token")
+    return Scope(collaboration, principal)
+
+
+ScopeDep = Annotated[Scope, Depends(get_scope)]

@@ -1,0 +1,151 @@
+"""Errors of the clean-room server; one handler in :mod:`cleanroom.problems` turns each into
+``application/problem+json`` with ``type = "urn:cleanroom:problem:" + slug``.
+
+Messages never contain a raw value, a token or key material: they name the column,
+the count or the reason.
+
+    CleanRoomError                       500  (base; never raised itself)
+    +-- InternalError                    500  internal-error        a bug in the server
+    +-- BadRequest                       400  bad-request
+    |   +-- RequestInvalid               422  request-invalid       body/query fails its schema
+    |   +-- InvalidKeyMaterial           422  invalid-key           a public key is malformed
+    |   +-- InvalidSignature             422  invalid-signature     an approval does not verify
+    |   +-- InvalidPolicy                422  invalid-policy        policy YAML is unusable
+    |   +-- ChunkChecksumMismatch        400  chunk-checksum-mismatch
+    +-- AuthError
+    |   +-- Unauthenticated              401  unauthenticated       no or unknown bearer token
+    |   +-- TokenRevoked                 401  token-revoked
+    |   +-- Forbidden                    403  forbidden             role does not allow this
+    +-- NotFound                         404  not-found
+    |   +-- UnknownCollaboration         404  unknown-collaboration (also: not yours)
+    +-- Conflict                         409  conflict
+    |   +-- UploadOffsetMismatch         409  upload-offset-mismatch
+    |   +-- UploadNotOpen                409  upload-not-open       completed, failed, expired
+    |   +-- KeysNotRegistered            409  keys-not-registered
+    +-- PayloadTooLarge                  413  payload-too-large
+    +-- DatasetRejected                  422  dataset-rejected      validation before publish
+        +-- ChecksumMismatch             422  checksum-mismatch     whole-file SHA-256
+        +-- MalformedParquet             422  malformed-parquet
+        +-- SchemaMismatch               422  schema-mismatch
+        +-- PiiDetected                  422  pii-detected          the PII tripwire fired
+        +-- EmptyDataset                 422  empty-dataset
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+PROBLEM_PREFIX = "urn:cleanroom:problem:"
+
+
+class CleanRoomError(Exception):
+    """Base of every server error; ``slug``/``status``/``title`` define its problem+json."""
+
+    slug: ClassVar[str] = "internal-error"
+    status: ClassVar[int] = 500
+    title: ClassVar[str] = "Internal error"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+    @property
+    def type_uri(self) -> str:
+        return PROBLEM_PREFIX + self.slug
+
+
+class InternalError(CleanRoomError):
+    """A bug: the server reached a state it should not. The detail says so plainly."""
+
+
+class BadRequest(CleanRoomError):
+    slug, status, title = "bad-request", 400, "Bad request"
+
+
+class RequestInvalid(BadRequest):
+    slug, status, title = "request-invalid", 422, "Request does not match its schema"
+
+
+class InvalidKeyMaterial(BadRequest):
+    slug, status, title = "invalid-key", 422, "Invalid public key"
+
+
+class InvalidSignature(BadRequest):
+    slug, status, title = "invalid-signature", 422, "Signature does not verify"
+
+
+class InvalidPolicy(BadRequest):
+    slug, status, title = "invalid-policy", 422, "Invalid policy"
+
+
+class ChunkChecksumMismatch(BadRequest):
+    slug, status, title = "chunk-checksum-mismatch", 400, "Chunk checksum mismatch"
+
+
+class AuthError(CleanRoomError):
+    slug, status, title = "unauthenticated", 401, "Not authenticated"
+
+
+class Unauthenticated(AuthError):
+    pass
+
+
+class TokenRevoked(AuthError):
+    slug, status, title = "token-revoked", 401, "Token revoked"
+
+
+class Forbidden(AuthError):
+    slug, status, title = "forbidden", 403, "Forbidden"
+
+
+class NotFound(CleanRoomError):
+    slug, status, title = "not-found", 404, "Not found"
+
+
+class UnknownCollaboration(NotFound):
+    slug, status, title = "unknown-collaboration", 404, "Unknown collaboration"
+
+
+class Conflict(CleanRoomError):
+    slug, status, title = "conflict", 409, "Conflict"
+
+
+class UploadOffsetMismatch(Conflict):
+    slug, status, title = "upload-offset-mismatch", 409, "Chunk offset does not match"
+
+
+class UploadNotOpen(Conflict):
+    slug, status, title = "upload-not-open", 409, "Upload session is not open"
+
+
+class KeysNotRegistered(Conflict):
+    slug, status, title = "keys-not-registered", 409, "Public keys not registered"
+
+
+class PayloadTooLarge(CleanRoomError):
+    slug, status, title = "payload-too-large", 413, "Payload too large"
+
+
+class DatasetRejected(CleanRoomError):
+    slug, status, title = "dataset-rejected", 422, "Dataset rejected"
+
+
+class ChecksumMismatch(DatasetRejected):
+    slug, title = "checksum-mismatch", "File checksum mismatch"
+
+
+class MalformedParquet(DatasetRejected):
+    slug, title = "malformed-parquet", "Not a readable Parquet file"
+
+
+class SchemaMismatch(DatasetRejected):
+    slug, title = "schema-mismatch", "Schema does not match the dataset kind"
+
+
+class PiiDetected(DatasetRejected):
+    slug, title = "pii-detected", "Column looks like raw identifiers"
+
+
+class EmptyDataset(DatasetRejected):
+    slug, title = "empty-dataset", "Dataset has no rows"

@@ -1,0 +1,174 @@
+"""SQLAlchemy 2.0 models of the metadata database.
+
+Every object below ``Collaboration`` carries ``collaboration_id`` so a query can always be
+scoped to the caller's collaboration. Secrets are never stored: API tokens as SHA-256
+hashes, match keys only as ciphertext wrapped to a member's X25519 key.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: DateTime(timezone=True)}
+
+
+class Collaboration(Base):
+    __tablename__ = "collaborations"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Member(Base):
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("collaboration_id", "party"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    collaboration_id: Mapped[str] = mapped_column(ForeignKey("collaborations.id"), index=True)
+    party: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    x25519_public: Mapped[str | None] = mapped_column(String(64), default=None)
+    ed25519_public: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiToken(Base):
+    """A bearer token; ``member_id`` is null for server admins."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    member_id: Mapped[str | None] = mapped_column(ForeignKey("members.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class WrappedMatchKey(Base):
+    """One member's copy of the collaboration's match key, as HPKE ciphertext text."""
+
+    __tablename__ = "wrapped_match_keys"
+    __table_args__ = (UniqueConstraint("collaboration_id", "recipient_id", "generation"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    collaboration_id: Mapped[str] = mapped_column(ForeignKey("collaborations.id"), index=True)
+    generation: Mapped[int] = mapped_column(Integer)
+    recipient_id: Mapped[str] = mapped_column(ForeignKey("members.id"))
+    created_by: Mapped[str] = mapped_column(ForeignKey("members.id"))
+    wrapped: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PolicyVersion(Base):
+    __tablename__ = "policy_versions"
+    __table_args__ = (UniqueConstraint("collaboration_id", "policy_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    collaboration_id: Mapped[str] = mapped_column(ForeignKey("collaborations.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    policy_hash: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    proposed_by: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    effective_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class PolicyApproval(Base):
+    __tablename__ = "policy_approvals"
+    __table_args__ = (UniqueConstraint("policy_version_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    collaboration_id: Mapped[str] = mapped_column(ForeignKey("collaborations.id"), index=True)
+    policy_version_id: Mapped[int] = mapped_column(ForeignKey("policy_versions.id"))
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"))
+    signature: Mapped[str] = mapped_column(String(100))
+    public_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UploadSession(Base):
+    __tablename__ = "upload_sessions"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    collaboration_id: Mapped[str] = mapped_column(ForeignKey("collaborations.id"), index=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"))
+    dataset: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(20))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    received: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    failure: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Dataset(Base):
+    __tablename__ = "datasets"
+    __table_args__ = (UniqueConstraint("collaboration_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    collaboration_id: Mapped[str] = mapped_column(ForeignKey("collaborations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(20))
+    owner_id: Mapped[str] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DatasetVersion(Base):
+    """One published, validated, immutable file; results point at a version, not a name."""
+
+    __tablename__ = "dataset_versions"
+    __table_args__ = (UniqueConstraint("dataset_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    collaboration_id: Mapped[str] = mapped_column(ForeignKey("collaborations.id"), index=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(BigInteger)
+    columns: Mapped[list[str]] = mapped_column(JSON)
+    uploaded_by: Mapped[str] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """Append-only log row, written in the same transaction as the action it records.
+
+    ``prev_hash``/``entry_hash``/``signature`` are filled by the hash chain of issue 6.
+    """
+
+    __tablename__ = "audit_entries"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    time: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(60))
+    collaboration_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    details: Mapped[dict[str, object]] = mapped_column(JSON)
+    details_digest: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    entry_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    signature: Mapped[str | None] = mapped_column(String(100), default=None)

@@ -1,0 +1,69 @@
+"""The one translation point from exceptions to ``application/problem+json`` (RFC 9457)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from cleanroom.errors import PROBLEM_PREFIX, CleanRoomError, RequestInvalid
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("cleanroom")
+
+_HTTP_SLUGS = {404: "not-found", 405: "method-not-allowed", 401: "unauthenticated"}
+
+
+def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_PREFIX + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def _from_error(error: CleanRoomError) -> JSONResponse:
+    return problem(error.status, error.slug, error.title, error.detail, **error.extra)
+
+
+def _validation_detail(error: RequestValidationError) -> str:
+    """Where the request is wrong, never the submitted value (it may be sensitive)."""
+    parts = []
+    for item in error.errors()[:5]:
+        where = ".".join(str(p) for p in item.get("loc", ()))
+        parts.append(f"{where}: {item.get('msg', 'invalid')}")
+    return "; ".join(parts) or "request does not match its schema"
+
+
+def install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CleanRoomError)
+    async def on_domain_error(_: Request, error: CleanRoomError) -> JSONResponse:
+        if error.status >= 500:
+            log.error("internal error: %s", error.detail)
+        return _from_error(error)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        return _from_error(RequestInvalid(_validation_detail(error)))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        slug = _HTTP_SLUGS.get(error.status_code, f"http-{error.status_code}")
+        return problem(error.status_code, slug, str(error.detail), str(error.detail))
+
+    @app.exception_handler(Exception)
+    async def on_bug(_: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error (a bug)", exc_info=error)
+        return problem(
+            500,
+            "internal-error",
+            "Internal error",
+            "the server hit a bug; the operator's log has the details",
+        )

@@ -1,0 +1,111 @@
+"""Publishing a validated upload: one rename plus one DB commit, or nothing at all.
+
+Order: insert the version row (flush, so a racing publish of the same version fails on
+the unique constraint), fsync and ``os.replace`` the temp file into
+``DATA_DIR/datasets/<collaboration>/<dataset>/v<N>.parquet``, then commit. If the commit
+fails the renamed file is removed; if the process dies between rename and commit, the
+unreferenced file is deleted by :func:`cleanroom.upload_store.recover_storage` on start.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cleanroom import audit
+from cleanroom.errors import Conflict
+from cleanroom.models import Dataset, DatasetVersion, UploadSession
+from cleanroom.settings import Settings
+from cleanroom.upload_store import temp_path
+from cleanroom.validation import ValidatedFile
+
+
+def dataset_for_upload(session: Session, upload: UploadSession) -> Dataset | None:
+    """The existing dataset of this name, checked against owner and kind."""
+    dataset = session.scalar(
+        select(Dataset).where(
+            Dataset.collaboration_id == upload.collaboration_id, Dataset.name == upload.dataset
+        )
+    )
+    if dataset is None:
+        return None
+    if dataset.owner_id != upload.member_id:
+        raise Conflict(f"dataset {upload.dataset!r} belongs to another party")
+    if dataset.kind != upload.kind:
+        raise Conflict(f"dataset {upload.dataset!r} holds {dataset.kind}, not {upload.kind}")
+    return dataset
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish(
+    session: Session,
+    settings: Settings,
+    upload: UploadSession,
+    checked: ValidatedFile,
+    actor: str,
+) -> DatasetVersion:
+    dataset = dataset_for_upload(session, upload)
+    if dataset is None:
+        dataset = Dataset(
+            collaboration_id=upload.collaboration_id,
+            name=upload.dataset,
+            kind=upload.kind,
+            owner_id=upload.member_id,
+        )
+        session.add(dataset)
+        session.flush()
+    last = session.scalar(
+        select(func.max(DatasetVersion.version)).where(DatasetVersion.dataset_id == dataset.id)
+    )
+    number = (last or 0) + 1
+    relative = Path("datasets") / upload.collaboration_id / upload.dataset / f"v{number}.parquet"
+    version = DatasetVersion(
+        collaboration_id=upload.collaboration_id,
+        dataset_id=dataset.id,
+        version=number,
+        path=str(relative),
+        size=upload.size,
+        sha256=upload.sha256,
+        rows=checked.rows,
+        columns=checked.columns,
+        uploaded_by=upload.member_id,
+    )
+    session.add(version)
+    upload.status = "complete"
+    audit.record(
+        session,
+        actor=actor,
+        action="dataset.publish",
+        collaboration_id=upload.collaboration_id,
+        details={
+            "dataset": upload.dataset,
+            "kind": upload.kind,
+            "version": number,
+            "rows": checked.rows,
+            "sha256": upload.sha256,
+            "upload_id": upload.id,
+        },
+    )
+    session.flush()
+    final = settings.data_dir / relative
+    final.parent.mkdir(parents=True, exist_ok=True)
+    source = temp_path(settings, upload.id)
+    _fsync(source)
+    os.replace(source, final)
+    _fsync(final.parent)
+    try:
+        session.commit()
+    except BaseException:
+        final.unlink(missing_ok=True)
+        raise
+    return version

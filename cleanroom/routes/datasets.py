@@ -1,0 +1,56 @@
+"""Published datasets of a collaboration: names, kinds and immutable versions."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cleanroom.deps import ScopeDep, SessionDep
+from cleanroom.errors import NotFound
+from cleanroom.models import Dataset, DatasetVersion
+from cleanroom.schemas import DatasetPublic, DatasetVersionPublic
+
+router = APIRouter(prefix="/v1/collaborations/{collaboration_id}/datasets", tags=["datasets"])
+
+
+def _version_public(dataset: Dataset, version: DatasetVersion) -> DatasetVersionPublic:
+    return DatasetVersionPublic(
+        dataset=dataset.name,
+        kind=dataset.kind,
+        version=version.version,
+        size=version.size,
+        sha256=version.sha256,
+        rows=version.rows,
+        columns=version.columns,
+        uploaded_by=version.uploaded_by,
+        created_at=version.created_at,
+    )
+
+
+def _dataset_public(session: Session, dataset: Dataset) -> DatasetPublic:
+    query = select(DatasetVersion).where(DatasetVersion.dataset_id == dataset.id)
+    versions = list(session.scalars(query.order_by(DatasetVersion.version)))
+    return DatasetPublic(
+        name=dataset.name,
+        kind=dataset.kind,
+        owner_id=dataset.owner_id,
+        latest=_version_public(dataset, versions[-1]),
+        versions=[v.version for v in versions],
+    )
+
+
+@router.get("")
+def list_datasets(scope: ScopeDep, session: SessionDep) -> list[DatasetPublic]:
+    query = select(Dataset).where(Dataset.collaboration_id == scope.id).order_by(Dataset.name)
+    return [_dataset_public(session, d) for d in session.scalars(query)]
+
+
+@router.get("/{name}")
+def get_dataset(name: str, scope: ScopeDep, session: SessionDep) -> DatasetPublic:
+    dataset = session.scalar(
+        select(Dataset).where(Dataset.collaboration_id == scope.id, Dataset.name == name)
+    )
+    if dataset is None:
+        raise NotFound(f"no dataset {name!r} in this collaboration")
+    return _dataset_public(session, dataset)

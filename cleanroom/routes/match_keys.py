@@ -1,0 +1,82 @@
+"""Match-key exchange: one party posts the key wrapped to each member; each fetches its own.
+
+The server stores and relays ``cr-wrap-v1:`` ciphertext only; it never sees the key.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+from sqlalchemy import func, select
+
+from cleanroom import audit
+from cleanroom.auth import Role
+from cleanroom.deps import ScopeDep, SessionDep
+from cleanroom.errors import Conflict, KeysNotRegistered, NotFound, RequestInvalid
+from cleanroom.models import Member, WrappedMatchKey
+from cleanroom.schemas import MatchKeyPosted, MatchKeyPublic, MatchKeyWraps
+from protocols.keys import WRAP_PREFIX
+
+router = APIRouter(prefix="/v1/collaborations/{collaboration_id}/match-keys", tags=["keys"])
+
+
+def _check_recipients(session: SessionDep, collaboration_id: str, body: MatchKeyWraps) -> None:
+    for member_id, text in body.wrapped.items():
+        member = session.get(Member, member_id)
+        if member is None or member.collaboration_id != collaboration_id:
+            raise RequestInvalid(f"wrapped: {member_id!r} is not a member of this collaboration")
+        if not member.x25519_public:
+            raise KeysNotRegistered(f"member {member_id!r} has not registered an X25519 key")
+        if not text.startswith(WRAP_PREFIX):
+            raise RequestInvalid(f"wrapped: the value for {member_id!r} is not {WRAP_PREFIX}...")
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def post_match_key(body: MatchKeyWraps, scope: ScopeDep, session: SessionDep) -> MatchKeyPosted:
+    """Store a new generation of the match key, one ciphertext per recipient member."""
+    scope.principal.require(Role.PARTY_ADMIN)
+    if scope.principal.member_id is None:
+        raise Conflict("only members post match keys")
+    _check_recipients(session, scope.id, body)
+    last = session.scalar(
+        select(func.max(WrappedMatchKey.generation)).where(
+            WrappedMatchKey.collaboration_id == scope.id
+        )
+    )
+    generation = (last or 0) + 1
+    for member_id, text in body.wrapped.items():
+        session.add(
+            WrappedMatchKey(
+                collaboration_id=scope.id,
+                generation=generation,
+                recipient_id=member_id,
+                created_by=scope.principal.member_id,
+                wrapped=text,
+            )
+        )
+    recipients = sorted(body.wrapped)
+    audit.record(
+        session,
+        actor=scope.principal.actor,
+        action="match_key.wrap",
+        collaboration_id=scope.id,
+        details={"generation": generation, "recipients": recipients},
+    )
+    session.commit()
+    return MatchKeyPosted(generation=generation, recipients=recipients)
+
+
+@router.get("/mine")
+def my_match_key(scope: ScopeDep, session: SessionDep) -> MatchKeyPublic:
+    """The caller's wrapped copy of the newest match key generation."""
+    query = (
+        select(WrappedMatchKey)
+        .where(
+            WrappedMatchKey.collaboration_id == scope.id,
+            WrappedMatchKey.recipient_id == scope.principal.member_id,
+        )
+        .order_by(WrappedMatchKey.generation.desc())
+    )
+    row = session.scalars(query).first()
+    if row is None:
+        raise NotFound("no match key has been wrapped to you in this collaboration yet")
+    return MatchKeyPublic.model_validate(row)

@@ -1,0 +1,153 @@
+"""Members, their API tokens and their public keys."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, status
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from cleanroom import audit
+from cleanroom.auth import Role, issue_token, new_id
+from cleanroom.deps import PrincipalDep, ScopeDep, SessionDep
+from cleanroom.errors import Conflict, InvalidKeyMaterial, NotFound
+from cleanroom.models import ApiToken, Member
+from cleanroom.schemas import KeysRegister, MemberCreate, MemberPublic, TokenIssued
+from protocols import (
+    ProtocolError,
+    decode_ed25519_public_key,
+    decode_x25519_public_key,
+    public_key_fingerprint,
+)
+
+router = APIRouter(prefix="/v1", tags=["members"])
+
+
+def member_public(member: Member) -> MemberPublic:
+    public = MemberPublic.model_validate(member)
+    if member.x25519_public:
+        key = decode_x25519_public_key(member.x25519_public)
+        public.x25519_fingerprint = public_key_fingerprint(key)
+    if member.ed25519_public:
+        signing = decode_ed25519_public_key(member.ed25519_public)
+        public.ed25519_fingerprint = public_key_fingerprint(signing)
+    return public
+
+
+def get_member(session: SessionDep, collaboration_id: str, member_id: str) -> Member:
+    member = session.get(Member, member_id)
+    if member is None or member.collaboration_id != collaboration_id:
+        raise NotFound(f"no member {member_id!r} in this collaboration")
+    return member
+
+
+@router.post("/collaborations/{collaboration_id}/members", status_code=status.HTTP_201_CREATED)
+def add_member(body: MemberCreate, scope: ScopeDep, session: SessionDep) -> TokenIssued:
+    """Add a party with a role and issue its first API token (shown once)."""
+    scope.principal.require(Role.ADMIN)
+    member = Member(id=new_id("mem"), collaboration_id=scope.id, party=body.party, role=body.role)
+    session.add(member)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(f"party {body.party!r} is already a member") from None
+    token, secret = issue_token(session, Role(body.role), member.id)
+    audit.record(
+        session,
+        actor=scope.principal.actor,
+        action="member.add",
+        collaboration_id=scope.id,
+        details={"member_id": member.id, "party": body.party, "role": body.role},
+    )
+    audit.record(
+        session,
+        actor=scope.principal.actor,
+        action="token.issue",
+        collaboration_id=scope.id,
+        details={"token_id": token.id, "member_id": member.id},
+    )
+    session.commit()
+    return TokenIssued(
+        token_id=token.id, token=secret, role=token.role, member=member_public(member)
+    )
+
+
+@router.get("/collaborations/{collaboration_id}/members")
+def list_members(scope: ScopeDep, session: SessionDep) -> list[MemberPublic]:
+    query = select(Member).where(Member.collaboration_id == scope.id).order_by(Member.created_at)
+    return [member_public(m) for m in session.scalars(query)]
+
+
+@router.post(
+    "/collaborations/{collaboration_id}/members/{member_id}/tokens",
+    status_code=status.HTTP_201_CREATED,
+)
+def issue_member_token(member_id: str, scope: ScopeDep, session: SessionDep) -> TokenIssued:
+    """Issue an additional token for a member (e.g. to rotate before revoking the old one)."""
+    scope.principal.require(Role.ADMIN)
+    member = get_member(session, scope.id, member_id)
+    token, secret = issue_token(session, Role(member.role), member.id)
+    audit.record(
+        session,
+        actor=scope.principal.actor,
+        action="token.issue",
+        collaboration_id=scope.id,
+        details={"token_id": token.id, "member_id": member.id},
+    )
+    session.commit()
+    return TokenIssued(
+        token_id=token.id, token=secret, role=token.role, member=member_public(member)
+    )
+
+
+@router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_token(token_id: str, principal: PrincipalDep, session: SessionDep) -> None:
+    """Revoke a token (admin only); revoked tokens are answered with ``token-revoked``."""
+    principal.require(Role.ADMIN)
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"no token {token_id!r}")
+    collaboration_id = None
+    if token.member_id is not None:
+        member = session.get(Member, token.member_id)
+        collaboration_id = member.collaboration_id if member else None
+    if token.revoked_at is None:
+        token.revoked_at = datetime.now(UTC)
+        audit.record(
+            session,
+            actor=principal.actor,
+            action="token.revoke",
+            collaboration_id=collaboration_id,
+            details={"token_id": token.id, "member_id": token.member_id},
+        )
+        session.commit()
+
+
+@router.put("/collaborations/{collaboration_id}/members/me/keys")
+def register_keys(body: KeysRegister, scope: ScopeDep, session: SessionDep) -> MemberPublic:
+    """Register (or replace) the caller's X25519 and Ed25519 public keys."""
+    principal = scope.principal
+    if principal.member_id is None:
+        raise Conflict("only members register keys; server admins have none")
+    member = get_member(session, scope.id, principal.member_id)
+    try:
+        x_key = decode_x25519_public_key(body.x25519_public)
+        e_key = decode_ed25519_public_key(body.ed25519_public)
+    except ProtocolError as error:
+        raise InvalidKeyMaterial(str(error)) from None
+    member.x25519_public = body.x25519_public
+    member.ed25519_public = body.ed25519_public
+    audit.record(
+        session,
+        actor=principal.actor,
+        action="member.keys.register",
+        collaboration_id=scope.id,
+        details={
+            "member_id": member.id,
+            "x25519_fingerprint": public_key_fingerprint(x_key),
+            "ed25519_fingerprint": public_key_fingerprint(e_key),
+        },
+    )
+    session.commit()
+    return member_public(member)

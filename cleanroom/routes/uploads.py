@@ -1,0 +1,215 @@
+"""Resumable dataset uploads: create a session, PUT chunks, complete (validate + publish).
+
+POST /v1/collaborations/{c}/uploads                     {dataset, kind, size, sha256}
+PUT  /v1/collaborations/{c}/uploads/{u}?offset=N        body = bytes, X-Chunk-SHA256
+GET  /v1/collaborations/{c}/uploads/{u}                 -> received (resume point)
+POST /v1/collaborations/{c}/uploads/{u}/complete        -> dataset version
+DELETE /v1/collaborations/{c}/uploads/{u}               abort
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, status
+from sqlalchemy.orm import Session
+
+from cleanroom import audit
+from cleanroom.auth import Role, new_id
+from cleanroom.deps import Scope, ScopeDep, SessionDep, SettingsDep
+from cleanroom.errors import (
+    ChecksumMismatch,
+    Conflict,
+    DatasetRejected,
+    NotFound,
+    PayloadTooLarge,
+    UploadNotOpen,
+    UploadOffsetMismatch,
+)
+from cleanroom.models import UploadSession
+from cleanroom.publish import dataset_for_upload, publish
+from cleanroom.schemas import DatasetVersionPublic, UploadCreate, UploadPublic
+from cleanroom.settings import Settings
+from cleanroom.upload_store import (
+    advance,
+    create_temp_file,
+    discard_temp_file,
+    temp_path,
+    write_chunk,
+)
+from cleanroom.validation import file_sha256, validate_dataset
+from protocols import DatasetKind
+
+router = APIRouter(prefix="/v1/collaborations/{collaboration_id}/uploads", tags=["uploads"])
+ChunkSha = Annotated[str, Header(alias="X-Chunk-SHA256", pattern=r"^[0-9a-f]{64}$")]
+
+
+def upload_public(upload: UploadSession, settings: Settings) -> UploadPublic:
+    return UploadPublic(
+        id=upload.id,
+        collaboration_id=upload.collaboration_id,
+        dataset=upload.dataset,
+        kind=upload.kind,
+        size=upload.size,
+        sha256=upload.sha256,
+        received=upload.received,
+        status=upload.status,
+        failure=upload.failure,
+        max_chunk_bytes=settings.max_chunk_bytes,
+    )
+
+
+def get_upload(session: Session, scope: Scope, upload_id: str) -> UploadSession:
+    """An upload of this collaboration started by the caller (no one else's)."""
+    upload = session.get(UploadSession, upload_id)
+    if upload is None or upload.collaboration_id != scope.id:
+        raise NotFound(f"no upload {upload_id!r} in this collaboration")
+    if upload.member_id != scope.principal.member_id:
+        raise NotFound(f"no upload {upload_id!r} started by you")
+    return upload
+
+
+def require_open(upload: UploadSession) -> None:
+    if upload.status != "open":
+        reason = f": {upload.failure}" if upload.failure else ""
+        raise UploadNotOpen(f"upload {upload.id} is {upload.status}{reason}")
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_upload(
+    body: UploadCreate, scope: ScopeDep, session: SessionDep, settings: SettingsDep
+) -> UploadPublic:
+    """Open an upload session for a whole file of ``size`` bytes with digest ``sha256``."""
+    scope.principal.require(Role.PARTY_ADMIN)
+    if body.size > settings.max_upload_bytes:
+        raise PayloadTooLarge(
+            f"file of {body.size} bytes exceeds the server limit of {settings.max_upload_bytes}"
+        )
+    member_id = scope.principal.member_id
+    if member_id is None:
+        raise Conflict("only members upload datasets")
+    upload = UploadSession(
+        id=new_id("upl"),
+        collaboration_id=scope.id,
+        member_id=member_id,
+        dataset=body.dataset,
+        kind=body.kind.value,
+        size=body.size,
+        sha256=body.sha256,
+        received=0,
+        status="open",
+    )
+    dataset_for_upload(session, upload)
+    session.add(upload)
+    create_temp_file(settings, upload.id)
+    session.commit()
+    return upload_public(upload, settings)
+
+
+@router.get("/{upload_id}")
+def get_upload_status(
+    upload_id: str, scope: ScopeDep, session: SessionDep, settings: SettingsDep
+) -> UploadPublic:
+    """The resume point: ``received`` bytes are stored; send the next chunk from there."""
+    return upload_public(get_upload(session, scope, upload_id), settings)
+
+
+@router.put("/{upload_id}")
+async def put_chunk(
+    upload_id: str,
+    request: Request,
+    scope: ScopeDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    chunk_sha256: ChunkSha,
+    offset: Annotated[int, Query(ge=0)],
+) -> UploadPublic:
+    """Append one chunk at ``offset`` (must equal ``received``); streamed, never buffered."""
+    scope.principal.require(Role.PARTY_ADMIN)
+    upload = get_upload(session, scope, upload_id)
+    lock = request.app.state.upload_locks.get(upload.id)
+    if lock.locked():
+        raise Conflict("another chunk of this upload is being written; retry")
+    async with lock:
+        session.refresh(upload)
+        require_open(upload)
+        if offset != upload.received:
+            raise UploadOffsetMismatch(
+                f"chunk offset {offset} does not match the {upload.received} bytes received",
+                received=upload.received,
+            )
+        limit = min(upload.size - offset, settings.max_chunk_bytes)
+        path = temp_path(settings, upload.id)
+        written = await write_chunk(path, offset, request.stream(), limit, chunk_sha256)
+        advance(session, upload, offset, written)
+    return upload_public(upload, settings)
+
+
+def _fail(
+    session: Session, settings: Settings, upload: UploadSession, actor: str, error: Exception
+) -> None:
+    session.rollback()
+    upload = session.get(UploadSession, upload.id) or upload
+    upload.status = "failed"
+    upload.failure = str(error)
+    discard_temp_file(settings, upload.id)
+    audit.record(
+        session,
+        actor=actor,
+        action="dataset.reject",
+        collaboration_id=upload.collaboration_id,
+        details={
+            "dataset": upload.dataset,
+            "kind": upload.kind,
+            "upload_id": upload.id,
+            "reason": type(error).__name__,
+            "detail": str(error),
+        },
+    )
+    session.commit()
+
+
+@router.post("/{upload_id}/complete")
+def complete_upload(
+    upload_id: str, scope: ScopeDep, session: SessionDep, settings: SettingsDep
+) -> DatasetVersionPublic:
+    """Verify the whole-file checksum, validate, and publish atomically as a new version."""
+    scope.principal.require(Role.PARTY_ADMIN)
+    upload = get_upload(session, scope, upload_id)
+    require_open(upload)
+    if upload.received != upload.size:
+        raise Conflict(f"upload incomplete: {upload.received} of {upload.size} bytes received")
+    actor = scope.principal.actor
+    try:
+        path = temp_path(settings, upload.id)
+        if file_sha256(path) != upload.sha256:
+            raise ChecksumMismatch("the file's SHA-256 does not match the one declared")
+        checked = validate_dataset(path, DatasetKind(upload.kind))
+        version = publish(session, settings, upload, checked, actor)
+    except (DatasetRejected, Conflict) as error:
+        _fail(session, settings, upload, actor, error)
+        raise
+    return DatasetVersionPublic(
+        dataset=upload.dataset,
+        kind=upload.kind,
+        version=version.version,
+        size=version.size,
+        sha256=version.sha256,
+        rows=version.rows,
+        columns=version.columns,
+        uploaded_by=version.uploaded_by,
+        created_at=version.created_at,
+    )
+
+
+@router.delete("/{upload_id}", status_code=status.HTTP_204_NO_CONTENT)
+def abort_upload(
+    upload_id: str, scope: ScopeDep, session: SessionDep, settings: SettingsDep
+) -> None:
+    """Abandon an open upload and delete its temp file."""
+    scope.principal.require(Role.PARTY_ADMIN)
+    upload = get_upload(session, scope, upload_id)
+    require_open(upload)
+    upload.status = "aborted"
+    discard_temp_file(settings, upload.id)
+    session.commit()

@@ -1,0 +1,165 @@
+"""Pydantic wire models of the HTTP API (``...Create`` for requests, ``...Public`` for replies)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from protocols import DatasetKind
+
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+PublicKeyText = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{43}=?$")]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", from_attributes=True)
+
+
+class CollaborationCreate(Model):
+    name: str = Field(min_length=1, max_length=200)
+    policy_yaml: str | None = Field(default=None, max_length=200_000)
+
+
+class CollaborationPublic(Model):
+    id: str
+    name: str
+    created_at: datetime
+
+
+class MemberCreate(Model):
+    party: Name
+    role: Annotated[str, StringConstraints(pattern=r"^(party_admin|analyst|auditor)$")]
+
+
+class MemberPublic(Model):
+    id: str
+    collaboration_id: str
+    party: str
+    role: str
+    x25519_public: str | None
+    ed25519_public: str | None
+    x25519_fingerprint: str | None = None
+    ed25519_fingerprint: str | None = None
+    created_at: datetime
+
+
+class TokenIssued(Model):
+    token_id: str
+    token: str = Field(description="Shown once; the server keeps only its SHA-256")
+    role: str
+    member: MemberPublic | None = None
+
+
+class Me(Model):
+    token_id: str
+    role: str
+    member_id: str | None
+    collaboration_id: str | None
+    party: str | None
+
+
+class KeysRegister(Model):
+    x25519_public: PublicKeyText
+    ed25519_public: PublicKeyText
+
+
+class MatchKeyWraps(Model):
+    wrapped: dict[str, Annotated[str, StringConstraints(max_length=400)]] = Field(
+        description="member id -> protocols.wrap_match_key text", min_length=1
+    )
+
+
+class MatchKeyPublic(Model):
+    collaboration_id: str
+    generation: int
+    recipient_id: str
+    created_by: str
+    wrapped: str
+    created_at: datetime
+
+
+class MatchKeyPosted(Model):
+    generation: int
+    recipients: list[str]
+
+
+class PolicyCreate(Model):
+    text: str = Field(min_length=1, max_length=200_000)
+
+
+class ApprovalCreate(Model):
+    signature: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{86}(==)?$")]
+
+
+class ApprovalPublic(Model):
+    member_id: str
+    party: str
+    signature: str
+    public_key: str
+    created_at: datetime
+
+
+class PolicyPublic(Model):
+    collaboration_id: str
+    seq: int
+    policy_hash: str
+    text: str
+    proposed_by: str
+    created_at: datetime
+    effective: bool
+    approvals: list[ApprovalPublic]
+    missing_approvals: list[str] = Field(description="parties whose signature is still needed")
+    signed_message: str = Field(description="The exact UTF-8 message each party signs")
+
+
+class UploadCreate(Model):
+    dataset: Name
+    kind: DatasetKind
+    size: int = Field(gt=0)
+    sha256: Sha256Hex
+
+
+class UploadPublic(Model):
+    id: str
+    collaboration_id: str
+    dataset: str
+    kind: str
+    size: int
+    sha256: str
+    received: int
+    status: str
+    failure: str | None
+    max_chunk_bytes: int
+
+
+class DatasetVersionPublic(Model):
+    dataset: str
+    kind: str
+    version: int
+    size: int
+    sha256: str
+    rows: int
+    columns: list[str]
+    uploaded_by: str
+    created_at: datetime
+
+
+class DatasetPublic(Model):
+    name: str
+    kind: str
+    owner_id: str
+    latest: DatasetVersionPublic
+    versions: list[int]
+
+
+class Health(Model):
+    status: str
+    version: str
+
+
+class ServerInfo(Model):
+    version: str
+    signing_public_key_pem: str

@@ -1,0 +1,51 @@
+"""Server settings: one pydantic-settings class, read from flags and ``CLEANROOM_*`` env vars.
+
+Precedence: explicit keyword arguments (the CLI flags) > environment > defaults.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+GIB = 1024**3
+MIB = 1024**2
+
+
+class Settings(BaseSettings):
+    """Everything the server needs to start; nothing else reads the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="CLEANROOM_", frozen=True, extra="forbid")
+
+    data_dir: Path = Field(description="Directory holding the DB, datasets, keys and temp files")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default is SQLite at DATA_DIR/cleanroom.db"
+    )
+    sqlite_wal: bool = True
+    max_upload_bytes: int = Field(default=16 * GIB, gt=0)
+    max_chunk_bytes: int = Field(default=256 * MIB, gt=0)
+    log_level: str = "info"
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "cleanroom.db"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.db_path}"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.data_dir / "tmp"
+
+    @property
+    def datasets_dir(self) -> Path:
+        return self.data_dir / "datasets"
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.data_dir / "keys" / "server-ed25519.pem"

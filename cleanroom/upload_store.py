@@ -1,0 +1,115 @@
+"""Upload sessions on disk: temp files under ``DATA_DIR/tmp``, written chunk by chunk.
+
+A chunk is streamed straight to the temp file at its offset while its SHA-256 is
+computed; on a checksum mismatch, an oversize body or a client that disconnects, the
+file is truncated back to the offset so the session stays consistent and resumable.
+Nothing here is visible as a dataset until :mod:`cleanroom.publish` renames the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from cleanroom.errors import ChunkChecksumMismatch, Conflict, PayloadTooLarge
+from cleanroom.models import DatasetVersion, UploadSession
+from cleanroom.settings import Settings
+
+
+def temp_path(settings: Settings, upload_id: str) -> Path:
+    return settings.tmp_dir / f"{upload_id}.part"
+
+
+def create_temp_file(settings: Settings, upload_id: str) -> Path:
+    settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+    path = temp_path(settings, upload_id)
+    path.touch(mode=0o600, exist_ok=False)
+    return path
+
+
+def discard_temp_file(settings: Settings, upload_id: str) -> None:
+    temp_path(settings, upload_id).unlink(missing_ok=True)
+
+
+class UploadLocks:
+    """One chunk at a time per upload session (single server process)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def get(self, upload_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(upload_id, asyncio.Lock())
+
+    def drop(self, upload_id: str) -> None:
+        self._locks.pop(upload_id, None)
+
+
+async def write_chunk(
+    path: Path, offset: int, body: AsyncIterator[bytes], limit: int, expected_sha256: str
+) -> int:
+    """Stream ``body`` into ``path`` at ``offset``; returns bytes written or raises."""
+    digest = hashlib.sha256()
+    written = 0
+    with path.open("r+b") as handle:
+        handle.seek(offset)
+        try:
+            async for piece in body:
+                written += len(piece)
+                if written > limit:
+                    raise PayloadTooLarge(
+                        f"chunk exceeds the {limit} bytes left in this upload or the chunk limit"
+                    )
+                digest.update(piece)
+                handle.write(piece)
+            if digest.hexdigest() != expected_sha256:
+                raise ChunkChecksumMismatch(
+                    f"chunk at offset {offset} ({written} bytes) does not match X-Chunk-SHA256"
+                )
+        except BaseException:
+            handle.truncate(offset)
+            raise
+        handle.truncate(offset + written)
+    return written
+
+
+def advance(session: Session, upload: UploadSession, offset: int, written: int) -> None:
+    """Record the new offset iff nobody else moved it (compare-and-set)."""
+    result = session.execute(
+        update(UploadSession)
+        .where(UploadSession.id == upload.id, UploadSession.received == offset)
+        .values(received=offset + written)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # CursorResult has rowcount
+        session.rollback()
+        raise Conflict("the upload offset moved while this chunk was written; retry")
+    session.commit()
+    upload.received = offset + written
+
+
+def recover_storage(session: Session, settings: Settings) -> dict[str, int]:
+    """On start: expire open sessions, delete their temp files and orphan dataset files."""
+    expired = 0
+    for upload in session.scalars(select(UploadSession).where(UploadSession.status == "open")):
+        upload.status = "expired"
+        upload.failure = "the server restarted before the upload completed; start a new upload"
+        expired += 1
+    session.commit()
+    removed = 0
+    if settings.tmp_dir.exists():
+        for leftover in settings.tmp_dir.iterdir():
+            if leftover.is_file():
+                leftover.unlink()
+                removed += 1
+    published = {settings.data_dir / p for p in session.scalars(select(DatasetVersion.path))}
+    if settings.datasets_dir.exists():
+        for path in settings.datasets_dir.rglob("*"):
+            if path.is_file() and path not in published:
+                path.unlink()
+                removed += 1
+    return {"expired_sessions": expired, "removed_files": removed}

@@ -1,0 +1,107 @@
+"""Validation of an uploaded file before publish: integrity, schema, rows, PII tripwire.
+
+The file is read in record batches (bounded memory) so every page is decoded once:
+a file that validates is a file the engine can read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from cleanroom.errors import EmptyDataset, MalformedParquet, PiiDetected, SchemaMismatch
+from cleanroom.tripwire import describe, is_text, scan_column
+from protocols import FAMILIES, SCHEMAS, DatasetKind, UnsupportedVersion, check_token_field
+
+BATCH_ROWS = 65_536
+HASH_BLOCK = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ValidatedFile:
+    rows: int
+    columns: list[str]
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_token_column(field: pa.Field, kind: DatasetKind) -> None:
+    if not SCHEMAS[kind].needs_tokens:
+        raise SchemaMismatch(f"column {field.name!r}: {kind} datasets carry no token columns")
+    try:
+        family = check_token_field(field)
+    except UnsupportedVersion as error:
+        raise SchemaMismatch(str(error)) from None
+    if family not in FAMILIES or field.name != f"token_{family}":
+        raise SchemaMismatch(f"column {field.name!r}: token family metadata does not match")
+
+
+def check_schema(schema: pa.Schema, kind: DatasetKind) -> None:
+    """Token columns are versioned 32-byte binary; attributes match the kind; nothing else."""
+    spec = SCHEMAS[kind]
+    declared = {**spec.required, **spec.optional}
+    tokens = 0
+    for field in schema:
+        if field.name.startswith("token_"):
+            _check_token_column(field, kind)
+            tokens += 1
+        elif field.name in declared:
+            expected = declared[field.name]
+            if field.type != expected:
+                raise SchemaMismatch(
+                    f"column {field.name!r} must be {expected} for {kind}, found {field.type}"
+                )
+        else:
+            raise SchemaMismatch(f"column {field.name!r} is not declared for {kind} datasets")
+    missing = sorted(set(spec.required) - set(schema.names))
+    if missing:
+        raise SchemaMismatch(f"{kind} datasets need column(s) {', '.join(missing)}")
+    if spec.needs_tokens and tokens == 0:
+        raise SchemaMismatch(f"{kind} datasets need at least one token_<family> column")
+    if len(set(schema.names)) != len(schema.names):
+        raise SchemaMismatch("column names must be unique")
+
+
+def _open(path: Path) -> pq.ParquetFile:
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowException, OSError):
+        raise MalformedParquet("file is not a readable Parquet file") from None
+
+
+def _scan(parquet: pq.ParquetFile) -> int:
+    """Decode every batch, run the tripwire on text columns; returns the rows read."""
+    text_columns = [f.name for f in parquet.schema_arrow if is_text(f.type)]
+    rows = 0
+    try:
+        for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
+            rows += batch.num_rows
+            for name in text_columns:
+                hits = scan_column(name, batch.column(name))
+                if hits:
+                    raise PiiDetected(describe(hits[0]))
+    except (pa.ArrowException, OSError):
+        raise MalformedParquet("Parquet file is corrupt: a page could not be decoded") from None
+    return rows
+
+
+def validate_dataset(path: Path, kind: DatasetKind) -> ValidatedFile:
+    parquet = _open(path)
+    schema = parquet.schema_arrow
+    check_schema(schema, kind)
+    if parquet.metadata.num_rows == 0:
+        raise EmptyDataset("the file has no rows")
+    rows = _scan(parquet)
+    if rows != parquet.metadata.num_rows:
+        raise MalformedParquet("row count in the footer does not match the data")
+    return ValidatedFile(rows=rows, columns=list(schema.names))

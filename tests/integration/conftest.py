@@ -1,0 +1,44 @@
+"""Fixtures: one real ``cleanroom serve`` per test session, plus a two-collaboration world."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration.server import ServerProcess
+from tests.integration.world import ROLES, Collab, api, make_collaboration
+
+#: Small limits so oversize and multi-chunk paths run on tiny files.
+LIMITS = {"CLEANROOM_MAX_UPLOAD_BYTES": str(2 * 1024 * 1024), "CLEANROOM_MAX_CHUNK_BYTES": "65536"}
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    process = ServerProcess(tmp_path_factory.mktemp("srv") / "data", env=LIMITS).start()
+    assert process.admin_token.startswith("crt_")
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def admin(server: ServerProcess) -> Iterator[httpx.Client]:
+    with api(server.url, server.admin_token) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def collab_a(admin: httpx.Client) -> Collab:
+    return make_collaboration(admin, "brand x retailer", ROLES)
+
+
+@pytest.fixture(scope="session")
+def collab_b(admin: httpx.Client) -> Collab:
+    return make_collaboration(admin, "other", {"other": "party_admin", "other-an": "analyst"})
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"

@@ -1,0 +1,45 @@
+"""Small tokenized Parquet files made with the real tokenizer, for upload tests."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from protocols import IdType, MatchKey, Tokenizer
+
+
+def token_column(collaboration_id: str, count: int, seed: int = 1) -> pa.Array:
+    tokenizer = Tokenizer(MatchKey(bytes([seed]) * 32), collaboration_id, parallel=False)
+    emails = pa.array([f"user{i}@example.com" for i in range(count)])
+    return tokenizer.tokenize_array(IdType.EMAIL, emails).tokens
+
+
+def exposures_table(collaboration_id: str, rows: int = 50, **extra: Any) -> pa.Table:
+    from protocols import token_field
+
+    columns = {
+        "campaign_id": pa.array([f"cmp-{i % 3}" for i in range(rows)]),
+        "exposure_time": pa.array([1_700_000_000 + i for i in range(rows)], pa.int64()),
+    }
+    fields = [token_field("email"), pa.field("campaign_id", pa.string())]
+    fields.append(pa.field("exposure_time", pa.int64()))
+    arrays = [token_column(collaboration_id, rows), columns["campaign_id"]]
+    arrays.append(columns["exposure_time"])
+    for name, array in extra.items():
+        fields.append(pa.field(name, array.type))
+        arrays.append(array)
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return sink.getvalue()
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

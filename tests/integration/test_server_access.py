@@ -1,0 +1,146 @@
+"""Roles on every mutating route, and no cross-collaboration access on any route."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.integration.server import ServerProcess
+from tests.integration.world import Collab, api
+
+SHA = "0" * 64
+UPLOAD = {"dataset": "x", "kind": "exposures", "size": 10, "sha256": SHA}
+KEYS = {"x25519_public": "A" * 43, "ed25519_public": "A" * 43}
+
+#: Every route under a collaboration: (method, path, json body). Placeholders in braces are
+#: filled from collaboration A. A new route must be added here (see the coverage test).
+ROUTES: list[tuple[str, str, Any]] = [
+    ("GET", "/v1/collaborations/{c}", None),
+    ("GET", "/v1/collaborations/{c}/members", None),
+    ("POST", "/v1/collaborations/{c}/members", {"party": "intruder", "role": "analyst"}),
+    ("POST", "/v1/collaborations/{c}/members/{m}/tokens", None),
+    ("PUT", "/v1/collaborations/{c}/members/me/keys", KEYS),
+    ("POST", "/v1/collaborations/{c}/match-keys", {"wrapped": {"{m}": "cr-wrap-v1:AA"}}),
+    ("GET", "/v1/collaborations/{c}/match-keys/mine", None),
+    ("GET", "/v1/collaborations/{c}/policies", None),
+    ("POST", "/v1/collaborations/{c}/policies", {"text": "a: 1"}),
+    ("GET", "/v1/collaborations/{c}/policies/current", None),
+    ("GET", "/v1/collaborations/{c}/policies/latest", None),
+    ("GET", "/v1/collaborations/{c}/policies/{p}", None),
+    ("POST", "/v1/collaborations/{c}/policies/{p}/approvals", {"signature": "A" * 86}),
+    ("POST", "/v1/collaborations/{c}/uploads", UPLOAD),
+    ("GET", "/v1/collaborations/{c}/uploads/{u}", None),
+    ("PUT", "/v1/collaborations/{c}/uploads/{u}?offset=0", None),
+    ("POST", "/v1/collaborations/{c}/uploads/{u}/complete", None),
+    ("DELETE", "/v1/collaborations/{c}/uploads/{u}", None),
+    ("GET", "/v1/collaborations/{c}/datasets", None),
+    ("GET", "/v1/collaborations/{c}/datasets/{d}", None),
+]
+
+
+def fill(template: str, collab: Collab, policy_hash: str) -> str:
+    member = collab.members["brand"].member_id
+    return (
+        template.replace("{c}", collab.id)
+        .replace("{m}", member)
+        .replace("{p}", policy_hash)
+        .replace("{u}", "upl_0000000000000000")
+        .replace("{d}", "exposures")
+    )
+
+
+def as_openapi(template: str) -> str:
+    names = {"{c}": "{collaboration_id}", "{m}": "{member_id}", "{p}": "{policy_hash}"}
+    names |= {"{u}": "{upload_id}", "{d}": "{name}"}
+    path = template.split("?")[0]
+    for short, long in names.items():
+        path = path.replace(short, long)
+    return path
+
+
+def test_route_table_covers_every_collaboration_route(admin: httpx.Client) -> None:
+    spec = admin.get("/openapi.json").json()
+    served = {
+        (method.upper(), path)
+        for path, operations in spec["paths"].items()
+        if "{collaboration_id}" in path
+        for method in operations
+    }
+    listed = {(method, as_openapi(path)) for method, path, _ in ROUTES}
+    assert served == listed
+
+
+@pytest.fixture(scope="module")
+def policy_hash_a(admin: httpx.Client, collab_a: Collab) -> str:
+    hash_: str = admin.get(f"/v1/collaborations/{collab_a.id}/policies").json()[0]["policy_hash"]
+    return hash_
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES])
+@pytest.mark.parametrize("intruder", ["other", "other-an"])
+def test_member_of_b_cannot_touch_a(
+    server: ServerProcess,
+    collab_a: Collab,
+    collab_b: Collab,
+    policy_hash_a: str,
+    intruder: str,
+    method: str,
+    path: str,
+    body: Any,
+) -> None:
+    url = fill(path, collab_a, policy_hash_a)
+    if body is not None:
+        body = eval_placeholders(body, collab_a, policy_hash_a)
+    with api(server.url, collab_b.members[intruder].token) as client:
+        reply = client.request(method, url, json=body, headers={"X-Chunk-SHA256": SHA})
+    assert reply.status_code == 404, reply.text
+    assert reply.json()["type"] == "urn:cleanroom:problem:unknown-collaboration"
+    assert collab_a.id in reply.json()["detail"]
+
+
+def eval_placeholders(body: Any, collab: Collab, policy_hash: str) -> Any:
+    if isinstance(body, dict):
+        return {
+            fill(k, collab, policy_hash): eval_placeholders(v, collab, policy_hash)
+            for k, v in body.items()
+        }
+    return body
+
+
+def test_unknown_collaboration_is_404(admin: httpx.Client) -> None:
+    reply = admin.get("/v1/collaborations/col_doesnotexist/datasets")
+    assert reply.status_code == 404
+    assert reply.json()["type"] == "urn:cleanroom:problem:unknown-collaboration"
+
+
+FORBIDDEN = [
+    ("brand", "POST", "/v1/collaborations", {"name": "mine"}),
+    ("brand", "POST", "/v1/collaborations/{c}/members", {"party": "p2", "role": "analyst"}),
+    ("brand", "POST", "/v1/collaborations/{c}/members/{m}/tokens", None),
+    ("brand", "DELETE", "/v1/tokens/tok_0000000000000000", None),
+    ("analyst", "POST", "/v1/collaborations/{c}/uploads", UPLOAD),
+    ("audit", "POST", "/v1/collaborations/{c}/uploads", UPLOAD),
+    ("analyst", "POST", "/v1/collaborations/{c}/policies", {"text": "a: 1"}),
+    ("audit", "POST", "/v1/collaborations/{c}/policies", {"text": "a: 1"}),
+    ("analyst", "POST", "/v1/collaborations/{c}/policies/{p}/approvals", {"signature": "A" * 86}),
+    ("audit", "POST", "/v1/collaborations/{c}/match-keys", {"wrapped": {"x": "cr-wrap-v1:A"}}),
+    ("analyst", "POST", "/v1/collaborations/{c}/match-keys", {"wrapped": {"x": "cr-wrap-v1:A"}}),
+]
+
+
+@pytest.mark.parametrize(("party", "method", "path", "body"), FORBIDDEN)
+def test_roles_are_enforced(
+    server: ServerProcess,
+    collab_a: Collab,
+    policy_hash_a: str,
+    party: str,
+    method: str,
+    path: str,
+    body: Any,
+) -> None:
+    with api(server.url, collab_a.members[party].token) as client:
+        reply = client.request(method, fill(path, collab_a, policy_hash_a), json=body)
+    assert reply.status_code == 403, reply.text
+    assert reply.json()["type"] == "urn:cleanroom:problem:forbidden"

@@ -22,7 +22,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -54,8 +54,12 @@ class AuditEntry:
     entry_hash: str = ""
     signature: str = ""
 
+    def as_dict(self) -> dict[str, Any]:
+        """Field values by name (``details`` is shared, not copied: entries are frozen)."""
+        return {name: getattr(self, name) for name in _FIELD_NAMES}
+
     def to_json(self) -> str:
-        return json.dumps({"type": "entry", **asdict(self)}, sort_keys=True, ensure_ascii=False)
+        return json.dumps({"type": "entry", **self.as_dict()}, sort_keys=True, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, record: dict[str, Any]) -> AuditEntry:
@@ -63,8 +67,11 @@ class AuditEntry:
         return cls(**fields)
 
 
+_FIELD_NAMES = tuple(f.name for f in fields(AuditEntry))
+
+
 def canonical_bytes(entry: AuditEntry) -> bytes:
-    body = {k: v for k, v in asdict(entry).items() if k not in ("entry_hash", "signature")}
+    body = {k: v for k, v in entry.as_dict().items() if k not in ("entry_hash", "signature")}
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 

@@ -78,3 +78,14 @@ def test_garbage_line_is_reported() -> None:
     lines = _export()
     report = verify_lines([*lines[:1], "{not json", *lines[1:]], KEY.public_key())
     assert (report.ok, report.line, report.problem) == (False, 2, "not a JSON record")
+
+
+def test_parallel_signature_check_finds_the_same_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cleanroom.auditlog import verify
+
+    monkeypatch.setattr(verify, "PARALLEL_MINIMUM", 2)
+    lines = _export(n=12)
+    forged = _edit_and_rehash(lines)
+    report = verify_lines(forged, KEY.public_key())
+    assert (report.ok, report.line, report.seq) == (False, 3, 3)
+    assert verify_lines(lines, KEY.public_key()).ok

@@ -1,0 +1,74 @@
+"""Audit log: the cost of sealing an entry, and offline verification of 100,000 entries.
+
+Targets (issue 6): appending must not dominate a query, so sealing is reported per
+entry next to a plain JSON serialization of the same entry (the baseline: what storing
+an unsigned log line costs); verifying 100,000 entries takes under 10 s, i.e. at least
+10,000 entries/s.
+"""
+
+from __future__ import annotations
+
+import json
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from benchmarks.common import Result, best_of
+from cleanroom.auditlog import GENESIS_HASH, AuditEntry, seal_entry, seal_head, verify_lines
+
+
+def _entry(seq: int) -> AuditEntry:
+    return AuditEntry(
+        seq=seq,
+        time="2026-11-23T12:00:00Z",
+        actor="analyst@brand",
+        action="query.granted",
+        collaboration="collab-bench",
+        policy_hash="ab" * 32,
+        request_digest="cd" * 32,
+        epsilon_charged="1/10",
+        budget_left="9/10",
+        rows_suppressed=3,
+        result_digest="ef" * 32,
+        details={"template": "conversions", "parameters": {"window": "7d"}},
+    )
+
+
+def _sealed_log(n: int, key: Ed25519PrivateKey) -> list[str]:
+    lines, prev = [], GENESIS_HASH
+    for seq in range(1, n + 1):
+        sealed = seal_entry(_entry(seq), prev, key)
+        lines.append(sealed.to_json())
+        prev = sealed.entry_hash
+    lines.append(seal_head("collab-bench", n, prev, "2026-11-23T13:00:00Z", key))
+    return lines
+
+
+def run(quick: bool) -> list[Result]:
+    n = 10_000 if quick else 100_000
+    key = Ed25519PrivateKey.generate()
+    entries = [_entry(seq) for seq in range(1, 5_001)]
+    plain = best_of(lambda: [json.dumps(e.as_dict(), sort_keys=True) for e in entries])
+    sealing = best_of(lambda: [seal_entry(e, GENESIS_HASH, key) for e in entries])
+    lines = _sealed_log(n, key)
+    verifying = best_of(lambda: verify_lines(lines, key.public_key()), repeat=2)
+    report = verify_lines(lines, key.public_key())
+    assert report.ok, report.summary()
+    per_entry_us = sealing.best / len(entries) * 1e6
+    return [
+        Result(
+            name="audit entry sealing (hash + Ed25519 signature)",
+            value=sealing.rate(len(entries)),
+            unit="entries/s",
+            baseline_name="plain JSON serialization",
+            baseline_value=plain.rate(len(entries)),
+            notes=f"{per_entry_us:.0f} us per entry; {sealing.describe()}",
+        ),
+        Result(
+            name=f"audit verify, {n:,} entries offline",
+            value=verifying.rate(n),
+            unit="entries/s",
+            min_value=10_000,
+            notes=f"{verifying.best:.2f} s for {n:,} entries (target < 10 s for 100,000); "
+            + verifying.describe(),
+        ),
+    ]

@@ -1,0 +1,101 @@
+"""Public keys, match-key relay (ciphertext only) and signed policy approvals."""
+
+from __future__ import annotations
+
+import base64
+import sqlite3
+
+import httpx
+
+from cleanroom.policy_doc import approval_message
+from protocols import MatchKey, decode_x25519_public_key, unwrap_match_key, wrap_match_key
+from tests.integration.server import ServerProcess
+from tests.integration.world import Collab, Party, api, make_collaboration
+
+
+def b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def register(server: ServerProcess, collab: Collab, party: Party) -> None:
+    with api(server.url, party.token) as client:
+        reply = client.put(
+            f"/v1/collaborations/{collab.id}/members/me/keys", json=party.keys_body()
+        )
+    assert reply.status_code == 200, reply.text
+    assert len(reply.json()["x25519_fingerprint"].split()) == 8
+
+
+def test_match_key_is_relayed_as_ciphertext_only(
+    server: ServerProcess, admin: httpx.Client
+) -> None:
+    collab = make_collaboration(admin, "keys", {"brand": "party_admin", "shop": "party_admin"})
+    brand, shop = collab.members["brand"], collab.members["shop"]
+    for party in (brand, shop):
+        register(server, collab, party)
+    members = admin.get(f"/v1/collaborations/{collab.id}/members").json()
+    keys = {m["id"]: decode_x25519_public_key(m["x25519_public"]) for m in members}
+    key = MatchKey.generate()
+    wrapped = {mid: wrap_match_key(key, pub, collab.id) for mid, pub in keys.items()}
+    with api(server.url, brand.token) as client:
+        posted = client.post(
+            f"/v1/collaborations/{collab.id}/match-keys", json={"wrapped": wrapped}
+        )
+    assert posted.status_code == 201 and posted.json()["generation"] == 1
+    with api(server.url, shop.token) as client:
+        mine = client.get(f"/v1/collaborations/{collab.id}/match-keys/mine").json()
+    assert unwrap_match_key(mine["wrapped"], shop.x25519, collab.id) == key
+    db = (server.data_dir / "cleanroom.db").read_bytes()
+    assert key.secret not in db and key.to_hex().encode() not in db
+
+
+def test_policy_takes_effect_only_when_every_party_signed(
+    server: ServerProcess, admin: httpx.Client
+) -> None:
+    roles = {"brand": "party_admin", "shop": "party_admin", "ana": "analyst"}
+    collab = make_collaboration(admin, "policy", roles, policy_yaml="k: 50\ntemplates: [overlap]\n")
+    brand, shop = collab.members["brand"], collab.members["shop"]
+    base = f"/v1/collaborations/{collab.id}/policies"
+    with api(server.url, brand.token) as client:
+        latest = client.get(f"{base}/latest").json()
+        policy_hash = latest["policy_hash"]
+        message = approval_message(collab.id, policy_hash)
+        assert latest["signed_message"].encode() == message
+        assert message == f"cleanroom policy approval v1|{collab.id}|{policy_hash}".encode()
+        early = client.post(
+            f"{base}/{policy_hash}/approvals", json={"signature": b64(brand.ed25519.sign(message))}
+        )
+        assert early.json()["type"] == "urn:cleanroom:problem:keys-not-registered"
+        register(server, collab, brand)
+        signed = client.post(
+            f"{base}/{policy_hash}/approvals", json={"signature": b64(brand.ed25519.sign(message))}
+        ).json()
+        assert (signed["effective"], signed["missing_approvals"]) == (False, ["shop"])
+        assert client.get(f"{base}/current").status_code == 404
+    register(server, collab, shop)
+    with api(server.url, shop.token) as client:
+        other = approval_message("col_other", policy_hash)
+        wrong = client.post(
+            f"{base}/{policy_hash}/approvals", json={"signature": b64(shop.ed25519.sign(other))}
+        )
+        assert wrong.status_code == 422
+        assert wrong.json()["type"] == "urn:cleanroom:problem:invalid-signature"
+        done = client.post(
+            f"{base}/{policy_hash}/approvals", json={"signature": b64(shop.ed25519.sign(message))}
+        ).json()
+        assert done["effective"] is True
+        assert client.get(f"{base}/current").json()["policy_hash"] == policy_hash
+    actions = audit_actions(server, collab.id)
+    assert actions[:2] == ["collaboration.create", "member.add"]
+    assert actions[-2:] == ["policy.approve", "policy.effective"]
+    assert actions.count("policy.approve") == 2
+
+
+def audit_actions(server: ServerProcess, collaboration_id: str) -> list[str]:
+    uri = f"file:{server.data_dir / 'cleanroom.db'}?mode=ro"
+    with sqlite3.connect(uri, uri=True) as db:
+        rows = db.execute(
+            "SELECT action FROM audit_entries WHERE collaboration_id = ? ORDER BY seq",
+            (collaboration_id,),
+        )
+        return [row[0] for row in rows]

@@ -1,0 +1,213 @@
+"""Dataset upload: chunks, resume, checksums, limits, validation, tripwire, versions."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from protocols import token_field
+from tests.integration.datasets import exposures_table, parquet_bytes, sha256
+from tests.integration.server import ServerProcess
+from tests.integration.uploading import CHUNK, put, send_all, start, upload
+from tests.integration.world import Collab, api
+
+
+@pytest.fixture(scope="module")
+def brand(server: ServerProcess, collab_a: Collab) -> Iterator[httpx.Client]:
+    with api(server.url, collab_a.members["brand"].token) as client:
+        yield client
+
+
+def problem_type(reply: httpx.Response) -> str:
+    assert reply.headers["content-type"] == "application/problem+json", reply.text
+    kind: str = reply.json()["type"]
+    return kind.removeprefix("urn:cleanroom:problem:")
+
+
+def visible_datasets(client: httpx.Client, collab: Collab) -> list[str]:
+    return [d["name"] for d in client.get(f"/v1/collaborations/{collab.id}/datasets").json()]
+
+
+def published_files(server: ServerProcess) -> list[Path]:
+    return sorted(p for p in (server.data_dir / "datasets").rglob("*") if p.is_file())
+
+
+def test_upload_publishes_a_version_and_replacing_adds_one(
+    brand: httpx.Client, collab_a: Collab, server: ServerProcess
+) -> None:
+    first = parquet_bytes(exposures_table(collab_a.id, rows=3000))
+    assert len(first) > CHUNK  # several chunks
+    reply = upload(brand, collab_a.id, first, "exposures-v", "exposures")
+    assert reply.status_code == 200, reply.text
+    assert (reply.json()["version"], reply.json()["rows"]) == (1, 3000)
+    second = parquet_bytes(exposures_table(collab_a.id, rows=10))
+    assert upload(brand, collab_a.id, second, "exposures-v", "exposures").json()["version"] == 2
+    listed = brand.get(f"/v1/collaborations/{collab_a.id}/datasets/exposures-v").json()
+    assert listed["versions"] == [1, 2]
+    assert listed["latest"]["sha256"] == sha256(second)
+    on_disk = server.data_dir / "datasets" / collab_a.id / "exposures-v"
+    assert (on_disk / "v1.parquet").read_bytes() == first
+    assert (on_disk / "v2.parquet").read_bytes() == second
+
+
+def test_interrupted_upload_resumes_from_the_server_offset(
+    brand: httpx.Client, collab_a: Collab
+) -> None:
+    data = parquet_bytes(exposures_table(collab_a.id, rows=2000))
+    session = start(brand, collab_a.id, data, "resumed", "exposures")
+    assert put(brand, collab_a.id, session["id"], 0, data[:CHUNK]).status_code == 200
+    # the connection drops mid-chunk: the server keeps only whole, verified chunks
+    partial = data[CHUNK : CHUNK + 1000]
+    dropped = brand.put(
+        f"/v1/collaborations/{collab_a.id}/uploads/{session['id']}",
+        params={"offset": CHUNK},
+        content=partial,
+        headers={"X-Chunk-SHA256": hashlib.sha256(data[CHUNK : 2 * CHUNK]).hexdigest()},
+    )
+    assert problem_type(dropped) == "chunk-checksum-mismatch"
+    state = brand.get(f"/v1/collaborations/{collab_a.id}/uploads/{session['id']}").json()
+    assert state["received"] == CHUNK
+    send_all(brand, collab_a.id, session["id"], data, offset=state["received"])
+    done = brand.post(f"/v1/collaborations/{collab_a.id}/uploads/{session['id']}/complete")
+    assert done.status_code == 200 and done.json()["sha256"] == sha256(data)
+
+
+def test_wrong_offset_is_refused_with_the_resume_point(
+    brand: httpx.Client, collab_a: Collab
+) -> None:
+    data = parquet_bytes(exposures_table(collab_a.id, rows=10))
+    session = start(brand, collab_a.id, data, "offsets", "exposures")
+    reply = put(brand, collab_a.id, session["id"], 5, data[5:])
+    assert reply.status_code == 409
+    assert (problem_type(reply), reply.json()["received"]) == ("upload-offset-mismatch", 0)
+
+
+def test_oversize_file_is_413(brand: httpx.Client, collab_a: Collab) -> None:
+    body = {"dataset": "big", "kind": "exposures", "size": 3 * 1024 * 1024, "sha256": "0" * 64}
+    reply = brand.post(f"/v1/collaborations/{collab_a.id}/uploads", json=body)
+    assert reply.status_code == 413 and problem_type(reply) == "payload-too-large"
+
+
+def test_chunk_longer_than_declared_is_413(brand: httpx.Client, collab_a: Collab) -> None:
+    data = parquet_bytes(exposures_table(collab_a.id, rows=10))
+    session = start(brand, collab_a.id, data, "longer", "exposures")
+    reply = put(brand, collab_a.id, session["id"], 0, data + b"extra")
+    assert reply.status_code == 413
+    state = brand.get(f"/v1/collaborations/{collab_a.id}/uploads/{session['id']}").json()
+    assert state["received"] == 0
+
+
+def test_whole_file_checksum_mismatch_is_refused(brand: httpx.Client, collab_a: Collab) -> None:
+    data = parquet_bytes(exposures_table(collab_a.id, rows=10))
+    body = {"dataset": "badsum", "kind": "exposures", "size": len(data), "sha256": "1" * 64}
+    session = brand.post(f"/v1/collaborations/{collab_a.id}/uploads", json=body).json()
+    send_all(brand, collab_a.id, session["id"], data)
+    reply = brand.post(f"/v1/collaborations/{collab_a.id}/uploads/{session['id']}/complete")
+    assert problem_type(reply) == "checksum-mismatch"
+    assert "badsum" not in visible_datasets(brand, collab_a)
+
+
+def bad_table(case: str, collab: str) -> pa.Table | bytes:
+    rows = 20
+    base = exposures_table(collab, rows=rows)
+    text = {
+        "email": [f"person{i}@mail.example.org" for i in range(rows)],
+        "phone": [f"+1 415 555 {1000 + i}" for i in range(rows)],
+        "phone_national": [f"(415) 555-{1000 + i}" for i in range(rows)],
+        "sha256": [hashlib.sha256(str(i).encode()).hexdigest() for i in range(rows)],
+        "one_email": ["ok"] * (rows - 1) + ["someone@example.com"],
+    }
+    if case in text:
+        return base.append_column("channel", pa.array(text[case]))
+    if case == "campaign_sha256":
+        values = [hashlib.sha256(b"x").hexdigest().upper()] * rows
+        return base.set_column(1, "campaign_id", pa.array(values))
+    if case == "undeclared":
+        return base.append_column("email", pa.array(["x"] * rows))
+    if case == "wrong_type":
+        return base.set_column(2, "exposure_time", pa.array([1.5] * rows))
+    if case == "missing_required":
+        return base.drop_columns(["campaign_id"])
+    if case == "no_tokens":
+        return base.drop_columns(["token_email"])
+    if case == "untagged_token":
+        plain = pa.field("token_email", pa.binary(32))
+        return base.set_column(0, plain, base.column(0))
+    if case == "empty":
+        return base.slice(0, 0)
+    if case == "malformed":
+        return b"PAR1 this is not parquet PAR1"
+    if case == "truncated":
+        return parquet_bytes(base)[:-40]
+    raise AssertionError(case)
+
+
+REJECTIONS = [
+    ("email", "pii-detected", "email addresses"),
+    ("phone", "pii-detected", "phone numbers"),
+    ("phone_national", "pii-detected", "phone numbers"),
+    ("sha256", "pii-detected", "64-hex-digit"),
+    ("one_email", "pii-detected", "1 value(s) look like email"),
+    ("campaign_sha256", "pii-detected", "64-hex-digit"),
+    ("undeclared", "schema-mismatch", "column 'email' is not declared"),
+    ("wrong_type", "schema-mismatch", "column 'exposure_time' must be int64"),
+    ("missing_required", "schema-mismatch", "need column(s) campaign_id"),
+    ("no_tokens", "schema-mismatch", "at least one token_<family> column"),
+    ("untagged_token", "schema-mismatch", "token version 'none'"),
+    ("empty", "empty-dataset", "no rows"),
+    ("malformed", "malformed-parquet", "not a readable Parquet file"),
+    ("truncated", "malformed-parquet", "not a readable Parquet file"),
+]
+
+
+@pytest.mark.parametrize(("case", "slug", "phrase"), REJECTIONS, ids=[r[0] for r in REJECTIONS])
+def test_rejected_upload_leaves_nothing_visible(
+    brand: httpx.Client, collab_a: Collab, server: ServerProcess, case: str, slug: str, phrase: str
+) -> None:
+    made = bad_table(case, collab_a.id)
+    data = made if isinstance(made, bytes) else parquet_bytes(made)
+    before = published_files(server)
+    name = f"bad-{case.replace('_', '-')}"
+    session = start(brand, collab_a.id, data, name, "exposures")
+    send_all(brand, collab_a.id, session["id"], data)
+    reply = brand.post(f"/v1/collaborations/{collab_a.id}/uploads/{session['id']}/complete")
+    assert reply.status_code == 422, reply.text
+    assert problem_type(reply) == slug
+    assert phrase in reply.json()["detail"]
+    assert "@" not in reply.json()["detail"] and "555" not in reply.json()["detail"]
+    assert name not in visible_datasets(brand, collab_a)
+    assert published_files(server) == before
+    assert not (server.data_dir / "tmp" / f"{session['id']}.part").exists()
+    state = brand.get(f"/v1/collaborations/{collab_a.id}/uploads/{session['id']}").json()
+    assert state["status"] == "failed" and state["failure"] == reply.json()["detail"]
+
+
+def test_spend_datasets_carry_no_tokens(brand: httpx.Client, collab_a: Collab) -> None:
+    table = exposures_table(collab_a.id, rows=5)
+    spend = pa.table({"campaign_id": ["a", "b"], "spend": [10.0, 20.5]})
+    assert upload(brand, collab_a.id, parquet_bytes(spend), "spend", "spend").status_code == 200
+    tokens = spend.append_column(token_field("email"), table.column(0).slice(0, 2))
+    reply = upload(brand, collab_a.id, parquet_bytes(tokens), "spend2", "spend")
+    assert problem_type(reply) == "schema-mismatch"
+
+
+def test_other_party_cannot_replace_or_see_my_upload(
+    server: ServerProcess, brand: httpx.Client, collab_a: Collab, tmp_path: Path
+) -> None:
+    data = parquet_bytes(exposures_table(collab_a.id, rows=5))
+    session = start(brand, collab_a.id, data, "owned", "exposures")
+    with api(server.url, collab_a.members["retailer"].token) as retailer:
+        seen = retailer.get(f"/v1/collaborations/{collab_a.id}/uploads/{session['id']}")
+        assert seen.status_code == 404
+        send_all(brand, collab_a.id, session["id"], data)
+        brand.post(f"/v1/collaborations/{collab_a.id}/uploads/{session['id']}/complete")
+        body = {"dataset": "owned", "kind": "exposures", "size": 10, "sha256": "0" * 64}
+        reply = retailer.post(f"/v1/collaborations/{collab_a.id}/uploads", json=body)
+    assert reply.status_code == 409 and "belongs to another party" in reply.json()["detail"]
+    pq.write_table(exposures_table(collab_a.id, rows=1), tmp_path / "x.parquet")

@@ -1,1 +1,101 @@
-"""Policy-as-code: the policy model, validation, strictest-wins merge and evaluation."""
+"""Policy-as-code: the policy model, validation, strictest-wins merge and evaluation.
+
+Pure: nothing here does I/O except :func:`load_policy`, :func:`load_party_rules` and
+the presets, which read a YAML file. Everything a caller needs is importable from
+here; ``tests/unit/policies/test_public_api.py`` keeps ``__all__`` honest.
+Field reference, presets and the hash definition: ``docs/reference/policy.md``.
+"""
+
+from policies.budget import (
+    BudgetState,
+    can_spend,
+    charge,
+    current_state,
+    fresh_state,
+    remaining,
+)
+from policies.canonical import canonical_json, policy_hash, rules_to_canonical, to_canonical
+from policies.describe import Change, describe, describe_lines, diff, overall
+from policies.errors import BudgetExceeded, InvalidPolicy, InvalidQuery, PolicyDenied, PolicyError
+from policies.evaluate import Attribution, Decision, Denial, QueryRequest, evaluate
+from policies.exact import Duration, fraction_text, human_number, parse_fraction
+from policies.files import (
+    PRESETS,
+    load_party_rules,
+    load_policy,
+    party_rules_from_yaml,
+    policy_from_yaml,
+    preset,
+    preset_yaml,
+)
+from policies.merge import EffectivePolicy, Source, effective_policy, key_accepted
+from policies.model import (
+    FORMAT,
+    Budget,
+    ContributionBounds,
+    Dimensions,
+    PinnedKeys,
+    Policy,
+    Template,
+    WindowBounds,
+)
+from policies.order import Direction
+from policies.parse import parse_party_rules, parse_policy
+from policies.periods import Period
+from policies.rules import PartyRules
+
+__all__ = [
+    "FORMAT",
+    "PRESETS",
+    "Attribution",
+    "Budget",
+    "BudgetExceeded",
+    "BudgetState",
+    "Change",
+    "ContributionBounds",
+    "Decision",
+    "Denial",
+    "Dimensions",
+    "Direction",
+    "Duration",
+    "EffectivePolicy",
+    "InvalidPolicy",
+    "InvalidQuery",
+    "PartyRules",
+    "Period",
+    "PinnedKeys",
+    "Policy",
+    "PolicyDenied",
+    "PolicyError",
+    "QueryRequest",
+    "Source",
+    "Template",
+    "WindowBounds",
+    "can_spend",
+    "canonical_json",
+    "charge",
+    "current_state",
+    "describe",
+    "describe_lines",
+    "diff",
+    "effective_policy",
+    "evaluate",
+    "fraction_text",
+    "fresh_state",
+    "human_number",
+    "key_accepted",
+    "load_party_rules",
+    "load_policy",
+    "overall",
+    "parse_fraction",
+    "parse_party_rules",
+    "parse_policy",
+    "party_rules_from_yaml",
+    "policy_from_yaml",
+    "policy_hash",
+    "preset",
+    "preset_yaml",
+    "remaining",
+    "rules_to_canonical",
+    "to_canonical",
+]

@@ -1,0 +1,98 @@
+"""The canonical form of a policy and the hash every party signs.
+
+``canonical_json(policy)`` is the policy as a JSON object with
+
+- every field present (``pinned_keys`` as ``{}`` when nothing is pinned) plus
+  ``"format": "cleanroom-policy/1"``;
+- exact numbers as ``"n/d"`` strings in lowest terms (``"1/2"``, ``"5/1"``);
+- durations and periods as their canonical text (``"7d"``, ``"monthly"``, ``"30d"``);
+- every set as a sorted list;
+
+serialized with sorted keys, no whitespace (``separators=(",", ":")``), UTF-8, no
+ASCII escaping. ``policy_hash(policy)`` is the lowercase hex SHA-256 of those bytes.
+The canonical form is itself a valid policy document: ``parse_policy`` reads it back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from policies.exact import fraction_text
+from policies.model import FORMAT, Policy
+from policies.rules import PartyRules
+
+
+def _sorted(values: frozenset[Any]) -> list[str]:
+    return sorted(str(value) for value in values)
+
+
+def to_canonical(policy: Policy) -> dict[str, Any]:
+    """The policy as plain JSON-ready data in canonical form."""
+    return {
+        "format": FORMAT,
+        "name": policy.name,
+        "version": policy.version,
+        "templates": _sorted(policy.templates),
+        "dimensions": {
+            "exposures": _sorted(policy.dimensions.exposures),
+            "purchases": _sorted(policy.dimensions.purchases),
+        },
+        "window": {"min": str(policy.window.min), "max": str(policy.window.max)},
+        "k": policy.k,
+        "epsilon_per_query": fraction_text(policy.epsilon_per_query),
+        "budget": {
+            "epsilon": fraction_text(policy.budget.epsilon),
+            "period": str(policy.budget.period),
+        },
+        "contribution": {
+            "max_campaigns_per_user": policy.contribution.max_campaigns_per_user,
+            "max_purchases_per_user": policy.contribution.max_purchases_per_user,
+            "amount_cap": fraction_text(policy.contribution.amount_cap),
+        },
+        "receivers": _sorted(policy.receivers),
+        "pinned_keys": {party: sorted(fps) for party, fps in policy.pinned_keys.entries},
+    }
+
+
+def rules_to_canonical(rules: PartyRules) -> dict[str, Any]:
+    """Party rules in canonical form: only the fields the party set, same encodings."""
+    out: dict[str, Any] = {"format": FORMAT, "party": rules.party, "version": rules.version}
+    if rules.templates is not None:
+        out["templates"] = _sorted(rules.templates)
+    dims = {"exposures": rules.exposure_dimensions, "purchases": rules.purchase_dimensions}
+    if any(v is not None for v in dims.values()):
+        out["dimensions"] = {kind: _sorted(v) for kind, v in dims.items() if v is not None}
+    window = {"min": rules.window_min, "max": rules.window_max}
+    if any(v is not None for v in window.values()):
+        out["window"] = {key: str(v) for key, v in window.items() if v is not None}
+    if rules.k is not None:
+        out["k"] = rules.k
+    if rules.epsilon_per_query is not None:
+        out["epsilon_per_query"] = fraction_text(rules.epsilon_per_query)
+    if rules.budget_epsilon is not None:
+        out["budget"] = {"epsilon": fraction_text(rules.budget_epsilon)}
+    contribution = {
+        "max_campaigns_per_user": rules.max_campaigns_per_user,
+        "max_purchases_per_user": rules.max_purchases_per_user,
+        "amount_cap": None if rules.amount_cap is None else fraction_text(rules.amount_cap),
+    }
+    if any(v is not None for v in contribution.values()):
+        out["contribution"] = {key: v for key, v in contribution.items() if v is not None}
+    if rules.receivers is not None:
+        out["receivers"] = _sorted(rules.receivers)
+    if rules.pinned_keys is not None:
+        out["pinned_keys"] = {p: sorted(fps) for p, fps in rules.pinned_keys.entries}
+    return out
+
+
+def canonical_json(value: Policy | PartyRules) -> bytes:
+    """The exact bytes that are hashed and signed."""
+    data = to_canonical(value) if isinstance(value, Policy) else rules_to_canonical(value)
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def policy_hash(value: Policy | PartyRules) -> str:
+    """Lowercase hex SHA-256 of :func:`canonical_json`; what the server and agents sign."""
+    return hashlib.sha256(canonical_json(value)).hexdigest()

@@ -1,0 +1,112 @@
+"""Policies in plain words: :func:`describe` one, :func:`diff` two.
+
+The sentences are meant for a compliance officer; they avoid jargon except "epsilon",
+which the privacy-guarantees guide explains.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from policies.exact import human_number
+from policies.merge import EffectivePolicy
+from policies.model import Policy
+from policies.order import LEAVES, Direction, compare
+
+
+def _listing(values: frozenset[str]) -> str:
+    return ", ".join(sorted(values))
+
+
+def _dimension_line(noun: str, names: frozenset[str]) -> str:
+    if not names:
+        return f"{noun} data may not be broken down by any attribute."
+    return f"{noun} data may be broken down by: {_listing(names)}."
+
+
+def describe_lines(policy: Policy | EffectivePolicy) -> list[str]:
+    """The policy, one plain sentence per rule."""
+    window, budget, bounds = policy.window, policy.budget, policy.contribution
+    lines = [
+        f"Policy `{policy.name}`, version {policy.version}.",
+        f"Allowed queries: {_listing(frozenset(policy.templates))}."
+        if policy.templates
+        else "No query template is allowed.",
+        _dimension_line("Exposure", policy.dimensions.exposures),
+        _dimension_line("Purchase", policy.dimensions.purchases),
+        f"A purchase counts toward an exposure only within an attribution window of "
+        f"{window.min.words()} to {window.max.words()}; queries choose a window in that range."
+        if window.min <= window.max
+        else f"No attribution window is allowed: the shortest allowed ({window.min.words()}) "
+        f"is longer than the longest allowed ({window.max.words()}).",
+        f"Results are released only for groups of at least {policy.k} people; "
+        "smaller groups are suppressed.",
+        f"Each query may use at most epsilon {human_number(policy.epsilon_per_query)} "
+        "of privacy budget.",
+        f"All queries together may use at most epsilon {human_number(budget.epsilon)} "
+        f"per {budget.period.words()}.",
+        f"Each person counts toward at most {bounds.max_campaigns_per_user} campaigns and "
+        f"{bounds.max_purchases_per_user} purchases; each purchase amount is capped at "
+        f"{human_number(bounds.amount_cap)}.",
+        f"Results are shown only to: {_listing(policy.receivers)}."
+        if policy.receivers
+        else "No party may receive results.",
+    ]
+    pins = policy.pinned_keys.entries
+    if not pins:
+        lines.append("No keys are pinned: each party's registered keys are accepted.")
+    for party, fingerprints in pins:
+        accepted = _listing(fingerprints) if fingerprints else "none (no key is accepted)"
+        lines.append(f"Keys of {party} are pinned to the fingerprints: {accepted}.")
+    return lines
+
+
+def describe(policy: Policy | EffectivePolicy) -> str:
+    """:func:`describe_lines` joined into one text, one sentence per line."""
+    return "\n".join(describe_lines(policy))
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field that differs between two policies."""
+
+    field: str
+    noun: str
+    old: str
+    new: str
+    direction: Direction
+
+    @property
+    def message(self) -> str:
+        verb = {
+            Direction.STRICTER: "is stricter",
+            Direction.LOOSER: "is looser",
+            Direction.MIXED: "changed (neither stricter nor looser)",
+            Direction.SAME: "is unchanged",
+        }[self.direction]
+        return f"{self.noun} {verb}: {self.old} -> {self.new}"
+
+
+def diff(old: Policy | EffectivePolicy, new: Policy | EffectivePolicy) -> list[Change]:
+    """Every field that differs, in field order, saying whether it got stricter or looser."""
+    changes = []
+    for leaf in LEAVES:
+        before, after = leaf.of_policy(old), leaf.of_policy(new)
+        direction = compare(leaf.order, before, after)
+        if direction is not Direction.SAME:
+            changes.append(
+                Change(leaf.path, leaf.noun, leaf.text(before), leaf.text(after), direction)
+            )
+    return changes
+
+
+def overall(changes: list[Change]) -> Direction:
+    """One word for a whole diff: stricter, looser, changed (both) or same."""
+    directions = {change.direction for change in changes}
+    if not directions:
+        return Direction.SAME
+    if directions == {Direction.STRICTER}:
+        return Direction.STRICTER
+    if directions == {Direction.LOOSER}:
+        return Direction.LOOSER
+    return Direction.MIXED

@@ -1,0 +1,181 @@
+"""Deciding whether one query may run, and saying why not in plain words.
+
+:func:`evaluate` is pure: it reads the request, the effective policy and the budget
+state, and returns a :class:`Decision` listing *every* reason for a denial, each
+naming the document that set the rule ("dimension `zip` is not allowed by the
+retailer's policy v3").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from fractions import Fraction
+
+from policies import checks
+from policies.budget import BudgetState, remaining, until
+from policies.errors import InvalidQuery, PolicyDenied
+from policies.exact import Duration, human_number
+from policies.merge import EffectivePolicy, Source, effective_policy, source_of
+from policies.model import Policy, Template
+
+
+class Attribution(StrEnum):
+    """Which exposure gets the credit when a purchase follows several."""
+
+    FIRST_TOUCH = "first_touch"
+    LAST_TOUCH = "last_touch"
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """What an analyst asks for. ``epsilon=None`` means the policy's per-query epsilon."""
+
+    template: Template
+    requester: str
+    window: Duration | None = None
+    attribution: Attribution = Attribution.LAST_TOUCH
+    dimensions: tuple[str, ...] = ()
+    epsilon: Fraction | None = None
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        try:
+            checks.slug(self.requester)
+        except ValueError as error:
+            problems.append(f"requester: {error}")
+        if self.epsilon is not None and (
+            not isinstance(self.epsilon, Fraction) or self.epsilon <= 0
+        ):
+            problems.append(f"epsilon: must be an exact number above 0, got {self.epsilon!r}")
+        problems.extend(self._shape_problems())
+        if problems:
+            raise InvalidQuery("; ".join(problems))
+
+    def _shape_problems(self) -> list[str]:
+        if self.template is Template.OVERLAP:
+            if self.window is not None or self.dimensions:
+                return ["overlap takes no window and no dimension"]
+            return []
+        problems = [] if self.window else [f"{self.template} needs an attribution window"]
+        if len(self.dimensions) > 1:
+            problems.append(f"{self.template} can be broken down by one dimension at most")
+        return problems
+
+
+@dataclass(frozen=True)
+class Denial:
+    """One reason a query is refused. ``code`` is stable; ``message`` is for people."""
+
+    code: str
+    field: str
+    message: str
+    source: Source | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The verdict on one query: allowed when there is no denial."""
+
+    request: QueryRequest
+    epsilon: Fraction
+    denials: tuple[Denial, ...]
+
+    @property
+    def allowed(self) -> bool:
+        return not self.denials
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return tuple(denial.message for denial in self.denials)
+
+    def raise_if_denied(self) -> None:
+        """Raise :class:`PolicyDenied` carrying this decision when the query is refused."""
+        if self.denials:
+            raise PolicyDenied(self)
+
+
+def _template(request: QueryRequest, policy: EffectivePolicy) -> list[Denial]:
+    if request.template in policy.templates:
+        return []
+    source = policy.excluded_by("templates", request.template)
+    message = f"the `{request.template}` template is not allowed by {source}"
+    return [Denial("template_not_allowed", "templates", message, source)]
+
+
+def _dimensions(request: QueryRequest, policy: EffectivePolicy) -> list[Denial]:
+    denials = []
+    for name in request.dimensions:
+        if policy.dimensions.kind_of(name) is not None:
+            continue
+        kind = policy.base.dimensions.kind_of(name)
+        path = f"dimensions.{kind}" if kind else "dimensions"
+        source = policy.excluded_by(path, name) if kind else source_of(policy.base)
+        message = f"dimension `{name}` is not allowed by {source}"
+        denials.append(Denial("dimension_not_allowed", path, message, source))
+    return denials
+
+
+def _window(request: QueryRequest, policy: EffectivePolicy) -> list[Denial]:
+    window, bounds, denials = request.window, policy.window, []
+    if window is None:
+        return []
+    if window < bounds.min:
+        source = policy.source("window.min")
+        message = f"window {window} is shorter than the minimum of {bounds.min} set by {source}"
+        denials.append(Denial("window_too_short", "window.min", message, source))
+    if window > bounds.max:
+        source = policy.source("window.max")
+        message = f"window {window} exceeds the maximum of {bounds.max} set by {source}"
+        denials.append(Denial("window_too_long", "window.max", message, source))
+    return denials
+
+
+def _receiver(request: QueryRequest, policy: EffectivePolicy) -> list[Denial]:
+    if request.requester in policy.receivers:
+        return []
+    source = policy.excluded_by("receivers", request.requester)
+    message = f"`{request.requester}` may not receive results under {source}"
+    return [Denial("not_a_receiver", "receivers", message, source)]
+
+
+def _epsilon(epsilon: Fraction, policy: EffectivePolicy, state: BudgetState) -> list[Denial]:
+    denials = []
+    if epsilon > policy.epsilon_per_query:
+        source = policy.source("epsilon_per_query")
+        message = (
+            f"this query asks for epsilon {human_number(epsilon)}, more than the "
+            f"{human_number(policy.epsilon_per_query)} per query allowed by {source}"
+        )
+        denials.append(Denial("epsilon_too_large", "epsilon_per_query", message, source))
+    left = remaining(policy.budget.epsilon, state)
+    if epsilon > left:
+        source = policy.source("budget.epsilon")
+        message = (
+            f"this query needs epsilon {human_number(epsilon)}, {human_number(left)} is left "
+            f"until {until(state.period_end)} (budget of {human_number(policy.budget.epsilon)} "
+            f"per {policy.budget.period.noun} set by {source})"
+        )
+        denials.append(Denial("budget_exhausted", "budget.epsilon", message, source))
+    return denials
+
+
+def evaluate(
+    request: QueryRequest, policy: EffectivePolicy | Policy, budget_state: BudgetState
+) -> Decision:
+    """Whether ``request`` may run now; every denial names the rule and who set it.
+
+    ``budget_state`` must be the state of the current period (see
+    :func:`policies.current_state`).
+    """
+    if isinstance(policy, Policy):
+        policy = effective_policy(policy)
+    epsilon = request.epsilon if request.epsilon is not None else policy.epsilon_per_query
+    denials = [
+        *_template(request, policy),
+        *_dimensions(request, policy),
+        *_window(request, policy),
+        *_receiver(request, policy),
+        *_epsilon(epsilon, policy, budget_state),
+    ]
+    return Decision(request, epsilon, tuple(denials))

@@ -1,0 +1,214 @@
+"""The policy model: frozen values that check themselves when they are built.
+
+A :class:`Policy` is the collaboration's agreed rule set (signed by every party);
+:class:`policies.rules.PartyRules` are one party's extra restrictions. Building any of
+these with a broken value raises :class:`policies.InvalidPolicy` listing every problem
+as ``"field: what is wrong"``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from fractions import Fraction
+from functools import partial
+
+from policies import checks
+from policies.exact import Duration, human_number
+from policies.periods import Period
+from protocols import SCHEMAS, DatasetKind
+
+FORMAT = "cleanroom-policy/1"
+_NAME = "[a-z][a-z0-9_]{0,62}"
+
+
+class Template(StrEnum):
+    """The query templates a policy can allow."""
+
+    OVERLAP = "overlap"
+    CONVERSIONS = "conversions"
+    LIFT = "lift"
+
+
+def check_dimension(kind: DatasetKind, name: str) -> None:
+    """A dimension is a string attribute column, never a token, time, measure or flag."""
+    if not re.fullmatch(_NAME, name):
+        raise ValueError(
+            f"`{name}` is not a column name; use lowercase letters, digits and '_', "
+            "starting with a letter"
+        )
+    schema = SCHEMAS[kind]
+    if name in schema.required or name == "holdout" or name.startswith("token_"):
+        raise ValueError(f"`{name}` is a required column of {kind} data, not a dimension")
+
+
+@dataclass(frozen=True)
+class Dimensions:
+    """Attribute columns a query may break results down by, per dataset kind."""
+
+    exposures: frozenset[str] = frozenset()
+    purchases: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        checks.collect(
+            [
+                *self._checks(DatasetKind.EXPOSURES, self.exposures),
+                *self._checks(DatasetKind.PURCHASES, self.purchases),
+                ("exposures", self._disjoint),
+            ],
+            "dimensions",
+        )
+
+    @staticmethod
+    def _checks(kind: DatasetKind, names: frozenset[str]) -> list[checks.Check]:
+        return [(str(kind), partial(check_dimension, kind, name)) for name in sorted(names)]
+
+    def _disjoint(self) -> None:
+        for name in sorted(self.exposures & self.purchases):
+            raise ValueError(
+                f"`{name}` is also listed for purchases; "
+                "a dimension must belong to one dataset kind"
+            )
+
+    def for_kind(self, kind: DatasetKind) -> frozenset[str]:
+        if kind is DatasetKind.EXPOSURES:
+            return self.exposures
+        if kind is DatasetKind.PURCHASES:
+            return self.purchases
+        return frozenset()
+
+    def kind_of(self, name: str) -> DatasetKind | None:
+        """Which dataset kind holds dimension ``name`` (``None`` when it is not allowed)."""
+        for kind in (DatasetKind.EXPOSURES, DatasetKind.PURCHASES):
+            if name in self.for_kind(kind):
+                return kind
+        return None
+
+
+@dataclass(frozen=True)
+class WindowBounds:
+    """Shortest and longest attribution window a query may ask for (inclusive)."""
+
+    min: Duration
+    max: Duration
+
+    def contains(self, window: Duration) -> bool:
+        return self.min <= window <= self.max
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Total epsilon that may be spent per refresh period."""
+
+    epsilon: Fraction
+    period: Period
+
+    def __post_init__(self) -> None:
+        checks.collect([("epsilon", lambda: checks.positive(self.epsilon))], "budget")
+
+
+@dataclass(frozen=True)
+class ContributionBounds:
+    """How much one person can move any released number."""
+
+    max_campaigns_per_user: int
+    max_purchases_per_user: int
+    amount_cap: Fraction
+
+    def __post_init__(self) -> None:
+        checks.collect(
+            [
+                ("max_campaigns_per_user", lambda: checks.whole(self.max_campaigns_per_user, 1)),
+                ("max_purchases_per_user", lambda: checks.whole(self.max_purchases_per_user, 1)),
+                ("amount_cap", lambda: checks.positive(self.amount_cap)),
+            ],
+            "contribution",
+        )
+
+
+@dataclass(frozen=True)
+class PinnedKeys:
+    """Key fingerprints each named party must present (parties not named are unpinned).
+
+    An empty set pins a party to nothing: no key of it is accepted. Policy files cannot
+    say that (they must list a fingerprint); it arises when two parties pin disjoint keys.
+    """
+
+    entries: tuple[tuple[str, frozenset[str]], ...] = ()
+
+    @classmethod
+    def of(cls, pins: Mapping[str, Iterable[str]]) -> PinnedKeys:
+        return cls(tuple(sorted((party, frozenset(fps)) for party, fps in pins.items())))
+
+    def __post_init__(self) -> None:
+        problems: list[checks.Check] = []
+        for party, fps in self.entries:
+            problems.append((party, partial(checks.slug, party)))
+            problems.extend((party, partial(checks.fingerprint, fp)) for fp in sorted(fps))
+        checks.collect(problems, "pinned_keys")
+        object.__setattr__(self, "entries", tuple(sorted(dict(self.entries).items())))
+
+    def for_party(self, party: str) -> frozenset[str] | None:
+        """The fingerprints ``party`` is pinned to, or ``None`` when it is not pinned."""
+        return dict(self.entries).get(party)
+
+    def as_dict(self) -> dict[str, frozenset[str]]:
+        return dict(self.entries)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A collaboration policy: every field is required except ``pinned_keys``."""
+
+    name: str
+    version: int
+    templates: frozenset[Template]
+    dimensions: Dimensions
+    window: WindowBounds
+    k: int
+    epsilon_per_query: Fraction
+    budget: Budget
+    contribution: ContributionBounds
+    receivers: frozenset[str]
+    pinned_keys: PinnedKeys = field(default_factory=PinnedKeys)
+
+    def __post_init__(self) -> None:
+        checks.collect(
+            [
+                ("name", lambda: checks.slug(self.name)),
+                ("version", lambda: checks.whole(self.version, 1)),
+                ("templates", self._check_templates),
+                ("window", self._check_window),
+                ("k", lambda: checks.whole(self.k, 2)),
+                ("epsilon_per_query", lambda: checks.positive(self.epsilon_per_query)),
+                ("epsilon_per_query", self._check_within_budget),
+                ("receivers", lambda: checks.parties(self.receivers, allow_empty=False)),
+            ],
+            f"policy `{self.name}`" if isinstance(self.name, str) else "policy",
+        )
+
+    def _check_templates(self) -> None:
+        if not self.templates:
+            raise ValueError("must allow at least one template")
+
+    def _check_window(self) -> None:
+        if self.window.min > self.window.max:
+            raise ValueError(
+                f"the minimum {self.window.min} is longer than the maximum {self.window.max}"
+            )
+
+    def _check_within_budget(self) -> None:
+        if isinstance(self.epsilon_per_query, Fraction) and (
+            self.epsilon_per_query > self.budget.epsilon
+        ):
+            raise ValueError(
+                f"{human_number(self.epsilon_per_query)} is more than the whole budget of "
+                f"{human_number(self.budget.epsilon)} per period"
+            )
+
+    @property
+    def label(self) -> str:
+        """How denials and provenance name this policy."""
+        return f"the collaboration policy `{self.name}` v{self.version}"

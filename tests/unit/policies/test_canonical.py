@@ -1,0 +1,76 @@
+"""The canonical form and the hash every party signs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from fractions import Fraction
+
+from policies import (
+    PinnedKeys,
+    canonical_json,
+    parse_policy,
+    party_rules_from_yaml,
+    policy_from_yaml,
+    policy_hash,
+    preset,
+    preset_yaml,
+    to_canonical,
+)
+from tests.unit.policies.helpers import FINGERPRINT, make_policy, retailer_rules
+
+# Known answer: changing the canonical form changes every signature, so it must be on purpose.
+STANDARD_HASH = "c206c8b7665557527b24c6b85a75c7d177ff603d4e8d0bac2c126ec1114d5ef5"
+
+
+def test_standard_preset_known_answer() -> None:
+    policy = preset("standard")
+    assert canonical_json(policy).startswith(b'{"budget":{"epsilon":"5/1","period":"monthly"},')
+    assert policy_hash(policy) == hashlib.sha256(canonical_json(policy)).hexdigest()
+    assert policy_hash(policy) == STANDARD_HASH
+
+
+def test_key_order_and_spelling_in_yaml_do_not_matter() -> None:
+    reordered = """
+receivers: [retailer, brand]
+k: 50
+budget: {period: monthly, epsilon: "5.0"}
+window: {max: 720h, min: 24h}
+contribution: {amount_cap: 500.00, max_purchases_per_user: 50, max_campaigns_per_user: 20}
+epsilon_per_query: 0.5
+templates: [lift, overlap, conversions]
+dimensions: {purchases: [store_region, category], exposures: [channel]}
+version: 1
+name: standard
+"""
+    assert policy_hash(policy_from_yaml(reordered)) == STANDARD_HASH
+
+
+def test_any_change_changes_the_hash() -> None:
+    assert policy_hash(make_policy(k=51)) != STANDARD_HASH
+    assert policy_hash(make_policy(version=2)) != STANDARD_HASH
+    assert policy_hash(make_policy(epsilon_per_query=Fraction(1, 3))) != STANDARD_HASH
+    pinned = make_policy(pinned_keys=PinnedKeys.of({"brand": [FINGERPRINT]}))
+    assert policy_hash(pinned) != STANDARD_HASH
+
+
+def test_canonical_form_is_a_policy_document() -> None:
+    policy = make_policy(pinned_keys=PinnedKeys.of({"brand": [FINGERPRINT]}))
+    data = json.loads(canonical_json(policy))
+    assert data == to_canonical(policy)
+    assert data["pinned_keys"] == {"brand": [FINGERPRINT]}
+    assert parse_policy(data) == policy
+
+
+def test_party_rules_hash_only_what_was_set() -> None:
+    rules = retailer_rules(k=80, budget_epsilon=Fraction(1, 4))
+    assert json.loads(canonical_json(rules)) == {
+        "format": "cleanroom-policy/1",
+        "party": "retailer",
+        "version": 3,
+        "k": 80,
+        "budget": {"epsilon": "1/4"},
+    }
+    same = party_rules_from_yaml("budget: {epsilon: 0.25}\nk: 80\nversion: 3\nparty: retailer\n")
+    assert policy_hash(same) == policy_hash(rules)
+    assert policy_from_yaml(preset_yaml("standard")) == preset("standard")

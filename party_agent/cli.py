@@ -1,10 +1,28 @@
-"""The ``party-agent`` command line."""
+"""The ``party-agent`` command line.
+
+Offline commands live here (``init``, ``tokenize``); the commands that talk to the
+clean-room server are registered onto :data:`app` by ``party_agent.online.register``
+when that module is present. Every failure is one line ``error: ...`` on stderr with
+exit code 2 (usage, home or mapping) or 1 (anything else); no message quotes input data.
+"""
 
 from __future__ import annotations
 
+import importlib
+import sys
+from typing import Annotated
+
+import click
 import typer
 
-app = typer.Typer(help="Party agent: tokenize identifiers locally and talk to the clean room.")
+from party_agent.cli_support import HomeOption, reports_errors
+from party_agent.tokenize_command import tokenize_command
+
+app = typer.Typer(
+    help="Party agent: tokenize identifiers locally and talk to the clean room.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 
 
 @app.command()
@@ -15,5 +33,50 @@ def version() -> None:
     typer.echo(f"party-agent 0.1.0 (token protocol {TOKEN_VERSION})")
 
 
+@app.command()
+@reports_errors
+def init(
+    home: HomeOption,
+    party: Annotated[str, typer.Option("--party", help="This party's name.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing identity in HOME.")
+    ] = False,
+) -> None:
+    """Create the party's identity: X25519 and Ed25519 key pairs and party.json."""
+    from party_agent.home import PartyHome
+
+    created = PartyHome.create(home, party, force=force)
+    typer.echo(f"created party home {created.path} for party {party!r}")
+    typer.echo(f"x25519 (match-key wrapping) fingerprint:  {created.x25519_fingerprint}")
+    typer.echo(f"ed25519 (policy signing) fingerprint:     {created.ed25519_fingerprint}")
+
+
+app.command("tokenize")(reports_errors(tokenize_command))
+
+
+def _register_online_commands() -> None:
+    """Let ``party_agent.online`` (the server-facing commands) add itself, if installed."""
+    try:
+        online = importlib.import_module("party_agent.online")
+    except ModuleNotFoundError as exc:
+        if exc.name != "party_agent.online":
+            raise
+        return
+    online.register(app)
+
+
+_register_online_commands()
+
+
 def main() -> None:
-    app()
+    """Entry point: click's usage errors become one ``error: ...`` line with exit code 2."""
+    try:
+        app(standalone_mode=False)
+    except click.UsageError as exc:
+        typer.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        typer.echo("error: aborted", err=True)
+        sys.exit(1)

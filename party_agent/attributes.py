@@ -1,0 +1,138 @@
+"""Converting attribute columns to their declared types.
+
+Each converter returns an array of the output type where a value that does not parse
+is null; :func:`convert_attribute` pairs it with the mask of such failures (input
+present, output null), so the caller can stop with the row number or drop the rows.
+Empty cells and nulls stay null and are not failures.
+
+Types: ``string``; ``int`` (int64); ``float`` (float64, finite only); ``decimal``
+(decimal128(precision, scale); more fractional digits than ``scale`` is a failure,
+never a silent rounding); ``bool`` (true/false, t/f, yes/no, y/n, 1/0, any case);
+``timestamp`` -> int64 epoch seconds (fractions truncated). Timestamps with a zone or
+offset are exact; without one they are read in the attribute's ``timezone`` or else the
+mapping's (default UTC); a time that a DST change skips counts as the first valid
+instant after it and an ambiguous one as the earlier instant. Digit-only text and
+integer columns are taken as epoch seconds already.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from party_agent.mapping import AttributeSpec
+
+_TRUE = ["true", "t", "yes", "y", "1"]
+_FALSE = ["false", "f", "no", "n", "0"]
+_OFFSET = r"\d\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:[Zz]|[+-]\d\d(?::?\d\d)?)$"
+_EPOCH = r"^[+-]?\d{1,12}$"
+_CAST_ERRORS = (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError)
+
+
+def convert_attribute(
+    spec: AttributeSpec, array: pa.Array, zone: str
+) -> tuple[pa.Array, pa.BooleanArray]:
+    """``(converted, failed)`` for one column of one batch."""
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    if pa.types.is_large_string(array.type):
+        array = array.cast(pa.string())
+    if pa.types.is_string(array.type) and spec.type != "string":
+        array = pc.utf8_trim_whitespace(array)
+        array = pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
+    converted = _CONVERTERS[spec.type](spec, array, zone)
+    failed = pc.and_(pc.is_valid(array), pc.is_null(converted))
+    return converted, failed
+
+
+def cast_lenient(array: pa.Array, target: pa.DataType) -> pa.Array:
+    """``array`` cast to ``target`` with null where a value does not cast.
+
+    The whole-array cast is the fast path; when it fails, each distinct value is cast
+    on its own (only batches that hold a bad value pay for this).
+    """
+    try:
+        return pc.cast(array, target)
+    except _CAST_ERRORS:
+        pass
+    encoded = pc.dictionary_encode(array)
+    outcomes = []
+    for value in encoded.dictionary:
+        try:
+            outcomes.append(pc.cast(pa.array([value.as_py()], array.type), target)[0].as_py())
+        except _CAST_ERRORS:
+            outcomes.append(None)
+    return pa.array(outcomes, target).take(encoded.indices)
+
+
+def _string(spec: AttributeSpec, array: pa.Array, zone: str) -> pa.Array:
+    return array if pa.types.is_string(array.type) else cast_lenient(array, pa.string())
+
+
+def _int(spec: AttributeSpec, array: pa.Array, zone: str) -> pa.Array:
+    return cast_lenient(array, pa.int64())
+
+
+def _float(spec: AttributeSpec, array: pa.Array, zone: str) -> pa.Array:
+    values = cast_lenient(array, pa.float64())
+    return pc.if_else(pc.is_finite(values), values, pa.scalar(None, pa.float64()))
+
+
+def _decimal(spec: AttributeSpec, array: pa.Array, zone: str) -> pa.Array:
+    return cast_lenient(array, spec.arrow_type())
+
+
+def _bool(spec: AttributeSpec, array: pa.Array, zone: str) -> pa.Array:
+    if not pa.types.is_string(array.type):
+        return cast_lenient(array, pa.bool_())
+    lowered = pc.utf8_lower(array)
+    truthy = pc.is_in(lowered, value_set=pa.array(_TRUE))
+    falsy = pc.is_in(lowered, value_set=pa.array(_FALSE))
+    known = pc.or_(truthy, falsy)
+    return pc.if_else(known, truthy, pa.scalar(None, pa.bool_()))
+
+
+def _timestamp(spec: AttributeSpec, array: pa.Array, zone: str) -> pa.Array:
+    kind = array.type
+    if pa.types.is_integer(kind):
+        return cast_lenient(array, pa.int64())
+    if pa.types.is_date(kind):
+        array = pc.cast(array, pa.timestamp("s"))
+    if pa.types.is_timestamp(array.type):
+        return _epoch_seconds(array, zone)
+    if not pa.types.is_string(kind):
+        return pa.nulls(len(array), pa.int64())
+    if spec.format is not None:
+        parsed = pc.strptime(array, format=spec.format, unit="s", error_is_null=True)
+        return _epoch_seconds(parsed, zone)
+    return _iso_timestamp(array, zone)
+
+
+def _iso_timestamp(array: pa.StringArray, zone: str) -> pa.Array:
+    nothing = pa.scalar(None, pa.string())
+    epoch_mask = pc.match_substring_regex(array, _EPOCH)
+    aware_mask = pc.and_not(pc.match_substring_regex(array, _OFFSET), epoch_mask)
+    naive_mask = pc.invert(pc.or_(epoch_mask, aware_mask))
+    epoch = cast_lenient(pc.if_else(epoch_mask, array, nothing), pa.int64())
+    aware = cast_lenient(pc.if_else(aware_mask, array, nothing), pa.timestamp("us", tz="UTC"))
+    naive = cast_lenient(pc.if_else(naive_mask, array, nothing), pa.timestamp("us"))
+    return pc.coalesce(epoch, _epoch_seconds(aware, zone), _epoch_seconds(naive, zone))
+
+
+def _epoch_seconds(array: pa.Array, zone: str) -> pa.Array:
+    if array.type.tz is None:
+        array = pc.assume_timezone(array, zone, ambiguous="earliest", nonexistent="latest")
+    seconds = pc.cast(array, pa.timestamp("s", tz="UTC"), safe=False)
+    return pc.cast(seconds, pa.int64())
+
+
+_CONVERTERS: dict[str, Callable[[AttributeSpec, pa.Array, str], pa.Array]] = {
+    "string": _string,
+    "int": _int,
+    "float": _float,
+    "decimal": _decimal,
+    "bool": _bool,
+    "timestamp": _timestamp,
+}

@@ -1,0 +1,251 @@
+"""The mapping file: which input columns are identifiers and which attributes to keep.
+
+A mapping is validated in one pass against its schema *and* the input's header, and
+every problem is reported at once (:class:`~party_agent.errors.MappingError`). Columns
+the mapping does not name are never read. See ``docs/reference/cli.md`` for the format.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import phonenumbers
+import pyarrow as pa
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from party_agent.errors import MappingError
+from protocols import FAMILIES, SCHEMAS, DatasetKind, IdType, NormalizeOptions
+
+AttributeType = Literal["string", "int", "float", "decimal", "bool", "timestamp"]
+InvalidAttributes = Literal["error", "drop"]
+OUTPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
+def _check_timezone(name: str | None) -> str | None:
+    if name is not None:
+        try:
+            zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {name!r}; use an IANA name like 'UTC'") from None
+    return name
+
+
+class IdentifierSpec(BaseModel):
+    """One input column holding identifiers of one type."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    column: str
+    type: IdType
+    region: str | None = None
+    fold_gmail: bool = False
+
+    @model_validator(mode="after")
+    def _options_fit_the_type(self) -> IdentifierSpec:
+        if self.type is IdType.PHONE and self.region is None:
+            raise ValueError("a phone column needs a region (ISO 3166 code such as 'US')")
+        if self.region is not None and self.type is not IdType.PHONE:
+            raise ValueError("region applies to phone columns only")
+        if self.region is not None and self.region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"unknown phone region {self.region!r}; use a code like 'US'")
+        if self.fold_gmail and self.type is not IdType.EMAIL:
+            raise ValueError("fold_gmail applies to email columns only")
+        return self
+
+    @property
+    def options(self) -> NormalizeOptions:
+        return NormalizeOptions(region=self.region, fold_gmail=self.fold_gmail)
+
+
+class AttributeSpec(BaseModel):
+    """One input column kept as an attribute, converted to its declared type."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    column: str
+    type: AttributeType
+    output: str | None = Field(default=None, alias="as")
+    format: str | None = None
+    timezone: str | None = None
+    precision: int = Field(default=18, ge=1, le=38)
+    scale: int = Field(default=2, ge=0, le=38)
+
+    _tz = field_validator("timezone")(_check_timezone)
+
+    @model_validator(mode="after")
+    def _options_fit_the_type(self) -> AttributeSpec:
+        if self.type != "timestamp" and (self.format is not None or self.timezone is not None):
+            raise ValueError("format and timezone apply to timestamp attributes only")
+        if self.scale > self.precision:
+            raise ValueError("scale must not exceed precision")
+        return self
+
+    @property
+    def name(self) -> str:
+        """The output column name (``as:`` if given, else the input column)."""
+        return self.output or self.column
+
+    def arrow_type(self) -> pa.DataType:
+        if self.type == "decimal":
+            return pa.decimal128(self.precision, self.scale)
+        return _ARROW_TYPES[self.type]
+
+
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "int": pa.int64(),
+    "float": pa.float64(),
+    "bool": pa.bool_(),
+    "timestamp": pa.int64(),
+}
+
+
+class Mapping(BaseModel):
+    """A whole mapping file."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: Literal[1] = 1
+    kind: DatasetKind | None = None
+    timezone: str = "UTC"
+    invalid_attributes: InvalidAttributes = "error"
+    identifiers: tuple[IdentifierSpec, ...]
+    attributes: tuple[AttributeSpec, ...] = ()
+
+    _tz = field_validator("timezone")(_check_timezone)
+
+    @field_validator("identifiers")
+    @classmethod
+    def _at_least_one(cls, value: tuple[IdentifierSpec, ...]) -> tuple[IdentifierSpec, ...]:
+        if not value:
+            raise ValueError("declare at least one identifier column")
+        return value
+
+    @property
+    def input_columns(self) -> list[str]:
+        names = [i.column for i in self.identifiers] + [a.column for a in self.attributes]
+        return list(dict.fromkeys(names))
+
+    @property
+    def families(self) -> list[str]:
+        """Token families in output order (the protocol's stable family order)."""
+        present = {i.type.family for i in self.identifiers}
+        return [f for f in FAMILIES if f in present]
+
+    def zone_of(self, attribute: AttributeSpec) -> str:
+        return attribute.timezone or self.timezone
+
+
+def load_mapping(path: Path, header: Sequence[str], kind: DatasetKind | None = None) -> Mapping:
+    """Read, validate and check ``path`` against ``header``; raise with every problem."""
+    source = str(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise MappingError(source, [f"cannot read the file ({type(exc).__name__})"]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise MappingError(source, [f"not valid YAML{where}"]) from None
+    if not isinstance(raw, dict):
+        raise MappingError(source, ["the file must hold a mapping with 'identifiers'"])
+    problems = _schema_problems(raw) + _cross_problems(raw, header)
+    mapping: Mapping | None = None
+    if not problems:
+        mapping = Mapping.model_validate(raw)
+        problems = kind_problems(mapping, kind or mapping.kind)
+    if problems or mapping is None:
+        raise MappingError(source, problems)
+    return mapping
+
+
+def _schema_problems(raw: dict[str, Any]) -> list[str]:
+    try:
+        Mapping.model_validate(raw)
+    except ValidationError as exc:
+        return [_describe(raw, error) for error in exc.errors(include_input=False)]
+    return []
+
+
+def _describe(raw: dict[str, Any], error: Any) -> str:
+    loc = [str(part) for part in error["loc"]]
+    where = loc[0] if loc else "mapping"
+    if len(loc) >= 2 and loc[1].isdigit():
+        where = f"{loc[0]}[{loc[1]}]"
+        entry = _entry(raw, loc[0], int(loc[1]))
+        if isinstance(entry.get("column"), str):
+            where += f" (column {entry['column']!r})"
+        loc = loc[2:]
+    else:
+        loc = loc[1:]
+    field = f" {'.'.join(loc)}" if loc else ""
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{where}{field}: {message}"
+
+
+def _entry(raw: dict[str, Any], section: str, index: int) -> dict[str, Any]:
+    entries = raw.get(section)
+    if isinstance(entries, list) and index < len(entries) and isinstance(entries[index], dict):
+        return dict(entries[index])
+    return {}
+
+
+def _entries(raw: dict[str, Any], section: str) -> list[dict[str, Any]]:
+    entries = raw.get(section)
+    if not isinstance(entries, list):
+        return []
+    return [e for e in entries if isinstance(e, dict) and isinstance(e.get("column"), str)]
+
+
+def _cross_problems(raw: dict[str, Any], header: Sequence[str]) -> list[str]:
+    """Checks across entries, on the raw file so they run even when an entry is broken."""
+    problems: list[str] = []
+    identifiers, attributes = _entries(raw, "identifiers"), _entries(raw, "attributes")
+    known = set(header)
+    for section, entries in (("identifiers", identifiers), ("attributes", attributes)):
+        for entry in entries:
+            if entry["column"] not in known:
+                problems.append(f"{section}: column {entry['column']!r} is not in the input")
+    id_columns = [e["column"] for e in identifiers]
+    for column in sorted({c for c in id_columns if id_columns.count(c) > 1}):
+        problems.append(f"identifiers: column {column!r} is declared more than once")
+    for column in sorted(set(id_columns) & {e["column"] for e in attributes}):
+        problems.append(
+            f"attributes: column {column!r} is an identifier and cannot be kept as an attribute"
+        )
+    names = [str(e.get("as") or e["column"]) for e in attributes]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"attributes: output name {name!r} is used more than once")
+    for name in sorted(set(names)):
+        if name.startswith("token_"):
+            problems.append(f"attributes: output name {name!r} is reserved for token columns")
+        elif not OUTPUT_NAME.fullmatch(name):
+            problems.append(f"attributes: output name {name!r} is not a plain column name")
+    return problems
+
+
+def kind_problems(mapping: Mapping, kind: DatasetKind | None) -> list[str]:
+    """Differences between the mapping's output and the wire schema of ``kind``."""
+    if kind is None:
+        return []
+    schema = SCHEMAS[kind]
+    if not schema.needs_tokens:
+        return [f"kind {kind.value!r} carries no identifiers and is not tokenized"]
+    produced = {a.name: a.arrow_type() for a in mapping.attributes}
+    problems = []
+    for name, wanted in {**schema.required, **schema.optional}.items():
+        if name in schema.required and name not in produced:
+            problems.append(f"kind {kind.value!r} needs an attribute named {name!r}")
+        elif name in produced and produced[name] != wanted:
+            problems.append(f"kind {kind.value!r}: attribute {name!r} must be {_declared(wanted)}")
+    return problems
+
+
+def _declared(arrow_type: pa.DataType) -> str:
+    names = {"string": "string", "int64": "int or timestamp", "double": "float", "bool": "bool"}
+    return names.get(str(arrow_type), str(arrow_type))

@@ -1,0 +1,125 @@
+"""The tokenize pipeline: input batches in, a Parquet file of tokens and attributes out.
+
+Per batch: each identifier column is tokenized with
+:meth:`protocols.Tokenizer.tokenize_array` (normalization and HMAC live in
+:mod:`protocols`, never here); columns of one family (``email`` and ``email_sha256``)
+are coalesced in mapping order, the first valid token winning; rows without any valid
+token are dropped; attributes are converted (:mod:`party_agent.attributes`). The output
+is written to a temporary file next to ``out`` and renamed over it only on success.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from party_agent.attributes import convert_attribute
+from party_agent.errors import InputError
+from party_agent.mapping import Mapping
+from party_agent.progress import ProgressSink
+from party_agent.reading import InputFile
+from party_agent.summary import TokenizeSummary
+from protocols import Tokenizer, token_field
+
+
+@dataclass(frozen=True)
+class TokenizeJob:
+    mapping: Mapping
+    tokenizer: Tokenizer
+    source: InputFile
+    out: Path
+    batch_size: int
+
+    def output_schema(self) -> pa.Schema:
+        fields = [token_field(family) for family in self.mapping.families]
+        fields += [pa.field(a.name, a.arrow_type()) for a in self.mapping.attributes]
+        return pa.schema(fields)
+
+
+def run_tokenize(job: TokenizeJob, progress: ProgressSink) -> TokenizeSummary:
+    """Tokenize ``job.source`` into ``job.out``; on any failure ``out`` is left untouched."""
+    summary = TokenizeSummary()
+    started = time.perf_counter()
+    temp = job.out.with_name(f".{job.out.name}.{secrets.token_hex(4)}.partial")
+    schema = job.output_schema()
+    try:
+        with pq.ParquetWriter(temp, schema, compression="zstd") as writer:
+            batches = job.source.batches(job.mapping.input_columns, job.batch_size)
+            for batch in batches:
+                writer.write_batch(tokenize_batch(job, batch, schema, summary))
+                progress.update(job.source.bytes_read, summary.rows_read)
+        os.replace(temp, job.out)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def tokenize_batch(
+    job: TokenizeJob, batch: pa.RecordBatch, schema: pa.Schema, summary: TokenizeSummary
+) -> pa.RecordBatch:
+    """One output batch (kept rows only) for one input batch; updates ``summary``."""
+    first_row = summary.rows_read + 1
+    summary.rows_read += batch.num_rows
+    tokens = _family_tokens(job, batch, summary)
+    keep = _any_valid(list(tokens.values()), batch.num_rows)
+    summary.rows_dropped_no_identifier += batch.num_rows - _count(keep)
+    attributes = []
+    for spec in job.mapping.attributes:
+        column = batch.column(spec.column)
+        converted, failed = convert_attribute(spec, column, job.mapping.zone_of(spec))
+        failed = pc.and_(failed, keep)
+        if _count(failed):
+            if job.mapping.invalid_attributes == "error":
+                row = first_row + _first_true(failed)
+                raise InputError(
+                    f"column {spec.column!r}, data row {row:,}: value is not a valid "
+                    f"{spec.type} (set 'invalid_attributes: drop' in the mapping to drop such rows)"
+                )
+            summary.rows_dropped_invalid_attribute[spec.column] += _count(failed)
+            keep = pc.and_not(keep, failed)
+        attributes.append(converted)
+    arrays = [*tokens.values(), *attributes]
+    kept = pa.RecordBatch.from_arrays(arrays, schema=schema).filter(keep)
+    summary.rows_written += kept.num_rows
+    for family, array in zip(tokens, kept.columns, strict=False):
+        summary.tokens_written[family] += len(array) - array.null_count
+    return kept
+
+
+def _family_tokens(
+    job: TokenizeJob, batch: pa.RecordBatch, summary: TokenizeSummary
+) -> dict[str, pa.Array]:
+    """One token array per family, in output order; same-family columns coalesced."""
+    tokens: dict[str, pa.Array] = {}
+    for spec in job.mapping.identifiers:
+        column = job.tokenizer.tokenize_array(spec.type, batch.column(spec.column), spec.options)
+        summary.count_rejected(spec.column, column.rejected)
+        family = spec.type.family
+        tokens[family] = (
+            pc.coalesce(tokens[family], column.tokens) if family in tokens else column.tokens
+        )
+    return {family: tokens[family] for family in job.mapping.families}
+
+
+def _any_valid(arrays: list[pa.Array], length: int) -> pa.BooleanArray:
+    keep = pa.array([False] * length, pa.bool_()) if not arrays else pc.is_valid(arrays[0])
+    for array in arrays[1:]:
+        keep = pc.or_(keep, pc.is_valid(array))
+    return keep
+
+
+def _count(mask: pa.BooleanArray) -> int:
+    return int(pc.sum(mask).as_py() or 0)
+
+
+def _first_true(mask: pa.BooleanArray) -> int:
+    return int(pc.index(mask, True).as_py())

@@ -1,0 +1,184 @@
+"""Reading CSV, Parquet and JSON Lines inputs as a stream of Arrow record batches.
+
+Only the columns the mapping names are read, and every one of them as text (CSV and
+JSON Lines) or as stored (Parquet); type conversion happens in
+:mod:`party_agent.attributes`, so a column that looks numeric in the first block and
+not later never breaks the stream. Memory stays bounded by the batch size whatever the
+file size. Messages never quote a value from the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Literal, cast
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from party_agent.errors import ConfigError, InputError
+from party_agent.jsonlines import jsonl_batches, jsonl_header
+
+Format = Literal["csv", "parquet", "jsonl"]
+DELIMITERS = (",", ";", "\t", "|")
+_GZIP_MAGIC = b"\x1f\x8b"
+_COLUMN_COUNTS = re.compile(r"Expected \d+ columns, got \d+")
+_SUFFIXES: dict[str, Format] = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+}
+
+
+@dataclass
+class InputFile:
+    """An opened input: its format, header and a running count of bytes read."""
+
+    path: Path
+    format: Format
+    header: list[str]
+    delimiter: str = ","
+    compressed: bool = False
+    size: int = 0
+    bytes_read: int = field(default=0, init=False)
+
+    def batches(self, columns: Sequence[str], batch_size: int) -> Iterator[pa.RecordBatch]:
+        """The named columns in batches of at most ``batch_size`` rows."""
+        if self.format == "parquet":
+            source = self._parquet(columns, batch_size)
+        elif self.format == "jsonl":
+            source = self._jsonl(columns, batch_size)
+        else:
+            source = self._csv(columns, batch_size)
+        for batch in source:
+            for start in range(0, batch.num_rows, batch_size):
+                yield batch.slice(start, batch_size)
+
+    def _parquet(self, columns: Sequence[str], batch_size: int) -> Iterator[pa.RecordBatch]:
+        parquet = pq.ParquetFile(self.path)
+        total, done = max(parquet.metadata.num_rows, 1), 0
+        for batch in parquet.iter_batches(batch_size=batch_size, columns=list(columns)):
+            done += batch.num_rows
+            self.bytes_read = self.size * done // total
+            yield batch
+
+    def _jsonl(self, columns: Sequence[str], batch_size: int) -> Iterator[pa.RecordBatch]:
+        with self.path.open("rb") as raw, _maybe_gzip(raw, self.compressed) as text:
+            for batch in jsonl_batches(text, columns, batch_size):
+                self.bytes_read = raw.tell()
+                yield batch
+
+    def _csv(self, columns: Sequence[str], batch_size: int) -> Iterator[pa.RecordBatch]:
+        raw = pa.OSFile(str(self.path))
+        stream = pa.CompressedInputStream(raw, "gzip") if self.compressed else raw
+        text = {name: pa.string() for name in columns}
+        try:
+            reader = pacsv.open_csv(
+                stream,
+                read_options=pacsv.ReadOptions(block_size=_block_size(batch_size)),
+                parse_options=pacsv.ParseOptions(delimiter=self.delimiter, newlines_in_values=True),
+                convert_options=pacsv.ConvertOptions(
+                    include_columns=list(columns),
+                    column_types=text,
+                    strings_can_be_null=True,
+                    quoted_strings_can_be_null=True,
+                ),
+            )
+            while True:
+                try:
+                    batch = reader.read_next_batch()
+                except StopIteration:
+                    return
+                self.bytes_read = raw.tell()
+                yield batch
+        except pa.ArrowInvalid as exc:
+            raise InputError(f"cannot parse {self.path} as CSV: {_safe_reason(exc)}") from None
+        finally:
+            stream.close()
+
+
+def _block_size(batch_size: int) -> int:
+    """Bytes per CSV block: about ``batch_size`` rows of ~128 bytes, 1-64 MiB."""
+    return min(max(batch_size * 128, 1 << 20), 64 << 20)
+
+
+def _safe_reason(exc: Exception) -> str:
+    """Arrow's CSV errors can quote a row: keep the column counts, drop any row text."""
+    message = str(exc)
+    counts = _COLUMN_COUNTS.search(message)
+    if counts:
+        return counts.group(0)
+    return message.split(":")[0].strip() or "malformed CSV"
+
+
+def _maybe_gzip(raw: IO[bytes], compressed: bool) -> AbstractContextManager[IO[bytes]]:
+    if compressed:
+        return cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb"))
+    return nullcontext(raw)
+
+
+def detect_format(path: Path) -> Format:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes.pop()
+    if suffixes and suffixes[-1] in _SUFFIXES:
+        return _SUFFIXES[suffixes[-1]]
+    raise ConfigError(f"cannot tell the format of {path.name} from its name; use --format")
+
+
+def open_input(path: Path, format: Format | None = None, delimiter: str | None = None) -> InputFile:
+    """Open ``path``, detect format, compression and CSV delimiter, and read the header."""
+    if not path.is_file():
+        raise ConfigError(f"input file {path} does not exist")
+    chosen = format or detect_format(path)
+    with path.open("rb") as handle:
+        compressed = handle.read(2) == _GZIP_MAGIC
+    size = path.stat().st_size
+    if chosen == "parquet":
+        try:
+            header = pq.ParquetFile(path).schema_arrow.names
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InputError(f"{path} is not a Parquet file ({type(exc).__name__})") from None
+        return InputFile(path, chosen, list(header), size=size)
+    with path.open("rb") as raw, _maybe_gzip(raw, compressed) as text:
+        if chosen == "jsonl":
+            return InputFile(path, chosen, jsonl_header(text), compressed=compressed, size=size)
+        first = _first_line(text)
+    chosen_delimiter = delimiter or sniff_delimiter(first)
+    header = _parse_header(first, chosen_delimiter, path)
+    return InputFile(path, "csv", header, chosen_delimiter, compressed, size)
+
+
+def _first_line(text: IO[bytes]) -> str:
+    try:
+        return text.readline(1 << 20).decode("utf-8-sig").rstrip("\r\n")
+    except (UnicodeDecodeError, OSError, EOFError) as exc:
+        raise InputError(f"cannot read the CSV header ({type(exc).__name__})") from None
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The candidate delimiter that occurs most often in the header line (``,`` if none)."""
+    counts = {d: header_line.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _parse_header(line: str, delimiter: str, path: Path) -> list[str]:
+    names = next(csv.reader([line], delimiter=delimiter), [])
+    if not any(name.strip() for name in names):
+        raise InputError(f"{path} has no header row")
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise InputError(f"{path} header repeats column names: {', '.join(duplicates)}")
+    return names

@@ -1,0 +1,221 @@
+"""``party-agent init`` and ``tokenize`` end to end, through Typer's runner."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from party_agent.cli import app
+from protocols import IdType, NormalizeOptions, Tokenizer, check_token_field
+from tests.integration.agent_data import COLLABORATION, MAPPING, Party, make_party, write_csv
+
+runner = CliRunner()
+ROWS = 120
+
+
+@pytest.fixture
+def party(tmp_path: Path) -> Party:
+    return make_party(tmp_path)
+
+
+def tokenize(party: Party, source: Path, out: Path, *extra: str) -> tuple[int, str, str]:
+    args = [
+        "tokenize", "--home", str(party.home), "--mapping", str(party.mapping),
+        "--in", str(source), "--out", str(out), "--match-key-file", str(party.key_file),
+        "--collaboration", COLLABORATION, *extra,
+    ]  # fmt: skip
+    result = runner.invoke(app, args)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def expected_rows(party: Party, records: list[dict[str, str]]) -> list[dict[str, object]]:
+    """The reference answer, one value at a time through ``Tokenizer.token``."""
+    tokenizer = Tokenizer(party.key, COLLABORATION)
+    phone_options = NormalizeOptions(region="US")
+    rows = []
+    for record in records:
+        email = tokenizer.token(IdType.EMAIL, record["email"] or None)
+        if not isinstance(email, bytes):
+            email = tokenizer.token(IdType.EMAIL_SHA256, record["email_hash"] or None)
+        phone = tokenizer.token(IdType.PHONE, record["phone"] or None, phone_options)
+        tokens = {
+            "token_email": email if isinstance(email, bytes) else None,
+            "token_phone": phone if isinstance(phone, bytes) else None,
+        }
+        if tokens["token_email"] is None and tokens["token_phone"] is None:
+            continue
+        rows.append({**tokens, "amount": float(record["order_total"]),
+                     "store_region": record["store"]})  # fmt: skip
+    return rows
+
+
+def read_out(out: Path) -> list[dict[str, object]]:
+    table = pq.read_table(out)
+    return [{k: v for k, v in r.items() if k != "purchase_time"} for r in table.to_pylist()]
+
+
+def test_init_prints_both_fingerprints_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    first = runner.invoke(app, ["init", "--home", str(home), "--party", "brand"])
+    assert first.exit_code == 0
+    assert "x25519 (match-key wrapping) fingerprint:" in first.stdout
+    assert "ed25519 (policy signing) fingerprint:" in first.stdout
+    again = runner.invoke(app, ["init", "--home", str(home), "--party", "brand"])
+    assert again.exit_code == 2
+    assert again.stderr == f"error: {home} already holds a party home; use --force to replace it\n"
+    forced = runner.invoke(app, ["init", "--home", str(home), "--party", "brand", "--force"])
+    assert forced.exit_code == 0 and forced.stdout != first.stdout
+
+
+def test_tokens_equal_the_reference_tokenizer(party: Party, tmp_path: Path) -> None:
+    records = write_csv(tmp_path / "in.csv", ROWS)
+    code, stdout, stderr = tokenize(party, tmp_path / "in.csv", tmp_path / "out.parquet", "--json")
+    assert (code, stderr) == (0, "")
+    assert read_out(tmp_path / "out.parquet") == expected_rows(party, records)
+    summary = json.loads(stdout)
+    assert summary["rows_read"] == ROWS
+    assert summary["rows_written"] + summary["rows_dropped_no_identifier"] == ROWS
+    assert summary["invalid_identifiers"]["email"]["no_at_sign"] > 0
+    assert set(summary) >= {"seconds", "rows_per_second", "tokens_written"}
+
+
+def test_output_schema_is_tagged_and_typed(party: Party, tmp_path: Path) -> None:
+    write_csv(tmp_path / "in.csv", 30)
+    assert tokenize(party, tmp_path / "in.csv", tmp_path / "out.parquet", "-q")[0] == 0
+    schema = pq.read_schema(tmp_path / "out.parquet")
+    assert schema.names == ["token_email", "token_phone", "amount", "purchase_time", "store_region"]
+    assert [check_token_field(schema.field(n)) for n in schema.names[:2]] == ["email", "phone"]
+    assert schema.field("purchase_time").type == pa.int64()
+
+
+def test_a_file_larger_than_the_batch_size(party: Party, tmp_path: Path) -> None:
+    write_csv(tmp_path / "in.csv", ROWS)
+    tokenize(party, tmp_path / "in.csv", tmp_path / "whole.parquet", "-q")
+    code, _, _ = tokenize(party, tmp_path / "in.csv", tmp_path / "small.parquet", "-q",
+                          "--batch-size", "7")  # fmt: skip
+    assert code == 0
+    assert pq.ParquetFile(tmp_path / "small.parquet").metadata.num_row_groups > 10
+    assert read_out(tmp_path / "small.parquet") == read_out(tmp_path / "whole.parquet")
+
+
+@pytest.mark.parametrize("kind", ["gzip", "semicolon", "jsonl", "parquet"])
+def test_every_input_format_gives_the_same_output(party: Party, tmp_path: Path, kind: str) -> None:
+    records = write_csv(tmp_path / "in.csv", ROWS)
+    source = {"gzip": tmp_path / "in.csv.gz", "semicolon": tmp_path / "semi.csv",
+              "jsonl": tmp_path / "in.jsonl", "parquet": tmp_path / "in.parquet"}[kind]  # fmt: skip
+    if kind == "gzip":
+        source.write_bytes(gzip.compress((tmp_path / "in.csv").read_bytes()))
+    elif kind == "semicolon":
+        write_csv(source, ROWS, delimiter=";")
+    elif kind == "jsonl":
+        source.write_text("".join(json.dumps({k: v or None for k, v in r.items()}) + "\n"
+                                  for r in records))  # fmt: skip
+    else:
+        empty_is_null = [{k: v or None for k, v in r.items()} for r in records]
+        pq.write_table(pa.Table.from_pylist(empty_is_null), source)
+    assert tokenize(party, source, tmp_path / "out.parquet", "-q", "--batch-size", "50")[0] == 0
+    assert read_out(tmp_path / "out.parquet") == expected_rows(party, records)
+
+
+def test_raw_and_prehashed_emails_meet(party: Party, tmp_path: Path) -> None:
+    email = "Someone@Example.com"
+    digest = hashlib.sha256(email.lower().encode()).hexdigest()
+    (tmp_path / "in.csv").write_text(
+        "email,email_hash,phone,order_total,order_time,store\n"
+        f"{email},,,1,2024-01-01,a\n,{digest},,2,2024-01-01,b\n"
+    )
+    assert tokenize(party, tmp_path / "in.csv", tmp_path / "out.parquet", "-q")[0] == 0
+    tokens = pq.read_table(tmp_path / "out.parquet").column("token_email").to_pylist()
+    assert tokens[0] == tokens[1] is not None
+
+
+def test_bad_attribute_stops_with_column_and_row(party: Party, tmp_path: Path) -> None:
+    records = write_csv(tmp_path / "in.csv", ROWS)
+    assert records[53]["order_total"] == "53.53"
+    text = (tmp_path / "in.csv").read_text()
+    (tmp_path / "in.csv").write_text(text.replace(",53.53,", ",twelve,"))
+    (tmp_path / "out.parquet").write_bytes(b"previous output")
+    code, _, stderr = tokenize(party, tmp_path / "in.csv", tmp_path / "out.parquet",
+                                    "--batch-size", "10")  # fmt: skip
+    assert code == 1
+    assert stderr == (
+        "error: column 'order_total', data row 54: value is not a valid float "
+        "(set 'invalid_attributes: drop' in the mapping to drop such rows)\n"
+    )
+    assert (tmp_path / "out.parquet").read_bytes() == b"previous output"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "home",
+        "in.csv",
+        "mapping.yaml",
+        "match.key",
+        "out.parquet",
+    ]
+
+
+def test_bad_attributes_can_be_dropped_and_counted(tmp_path: Path) -> None:
+    party = make_party(tmp_path, MAPPING + "invalid_attributes: drop\n")
+    write_csv(tmp_path / "in.csv", 20)
+    text = (tmp_path / "in.csv").read_text()
+    (tmp_path / "in.csv").write_text(text.replace(",1.01,", ",NaN?,"))
+    code, stdout, _ = tokenize(party, tmp_path / "in.csv", tmp_path / "out.parquet", "--json")
+    assert code == 0
+    assert json.loads(stdout)["rows_dropped_invalid_attribute"] == {"order_total": 1}
+
+
+def test_mapping_errors_exit_2_with_one_line(tmp_path: Path) -> None:
+    party = make_party(
+        tmp_path, MAPPING.replace("region: US", "region: ZZ") + "  - {column: x, type: int}\n"
+    )
+    write_csv(tmp_path / "in.csv", 5)
+    code, stdout, stderr = tokenize(party, tmp_path / "in.csv", tmp_path / "out.parquet")
+    assert code == 2 and stdout == ""
+    assert stderr.startswith(f"error: mapping {party.mapping} has 2 problems: ")
+    assert stderr.count("\n") == 1
+    assert not (tmp_path / "out.parquet").exists()
+
+
+def test_kind_option_checks_the_output_schema(party: Party, tmp_path: Path) -> None:
+    write_csv(tmp_path / "in.csv", 5)
+    code, _, stderr = tokenize(
+        party, tmp_path / "in.csv", tmp_path / "o.parquet", "--kind", "exposures"
+    )
+    assert code == 2
+    assert "kind 'exposures' needs an attribute named 'campaign_id'" in stderr
+    assert (
+        tokenize(party, tmp_path / "in.csv", tmp_path / "o.parquet", "--kind", "purchases")[0] == 0
+    )
+
+
+def test_match_key_from_the_home(party: Party, tmp_path: Path) -> None:
+    write_csv(tmp_path / "in.csv", 5)
+    args = ["tokenize", "--home", str(party.home), "--mapping", str(party.mapping),
+            "--in", str(tmp_path / "in.csv"), "--out", str(tmp_path / "o.parquet"),
+            "-q"]  # fmt: skip
+    missing = runner.invoke(app, args)
+    assert missing.exit_code == 2
+    assert missing.stderr.startswith("error: no collaboration: pass --collaboration")
+    from party_agent.home import PartyHome
+
+    home = PartyHome.open(party.home)
+    home.set_config(collaboration=COLLABORATION)
+    absent = runner.invoke(app, args)
+    assert absent.exit_code == 2
+    assert f"no match key for collaboration '{COLLABORATION}'" in absent.stderr
+    home.store_match_key(COLLABORATION, party.key)
+    assert runner.invoke(app, args).exit_code == 0
+
+
+def test_text_summary_counts_reasons(party: Party, tmp_path: Path) -> None:
+    write_csv(tmp_path / "in.csv", ROWS)
+    code, stdout, _ = tokenize(party, tmp_path / "in.csv", tmp_path / "out.parquet")
+    assert code == 0
+    assert f"rows read:      {ROWS}" in stdout
+    assert "invalid 'email':" in stdout and "no_at_sign" in stdout
+    assert "rows/s" in stdout

@@ -1,0 +1,111 @@
+"""Every DuckDB-specific line of the query engine lives here.
+
+Templates (:mod:`cleanroom.engine.templates`) are SQL over three views, ``exposures``,
+``purchases`` and ``spend``; this module creates those views over the dataset Parquet
+files with ``read_parquet`` and runs the SQL with bound parameters. DuckDB spills to
+``temp_directory`` when a query needs more than ``memory_limit``, so datasets larger
+than memory run instead of failing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import duckdb
+
+from cleanroom.errors import RequestInvalid
+
+VIEWS = ("exposures", "purchases", "spend")
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Resource limits for one query: DuckDB ``memory_limit`` (e.g. ``"1GB"``), where it
+    spills (``temp_directory``), and worker ``threads`` (``None``: DuckDB's default)."""
+
+    memory_limit: str = "1GB"
+    temp_directory: Path | None = None
+    threads: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"threads must be at least 1, got {self.threads}")
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The Parquet files of each dataset a query reads (one dataset may be several files)."""
+
+    exposures: tuple[Path, ...]
+    purchases: tuple[Path, ...]
+    spend: tuple[Path, ...] = field(default=())
+
+    def paths(self, view: str) -> tuple[Path, ...]:
+        paths: tuple[Path, ...] = getattr(self, view)
+        return paths
+
+
+def quote_ident(name: str) -> str:
+    """Quote a column name for SQL (the name itself was checked against the schema)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Engine:
+    """One DuckDB connection with the dataset views; use as a context manager."""
+
+    def __init__(self, sources: Sources, settings: EngineSettings | None = None) -> None:
+        self.settings = settings or EngineSettings()
+        self._con = duckdb.connect(":memory:", config=self._config())
+        self._columns: dict[str, dict[str, str]] = {}
+        for view in VIEWS:
+            paths = sources.paths(view)
+            if paths:
+                self._create_view(view, paths)
+
+    def _config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"memory_limit": self.settings.memory_limit}
+        if self.settings.temp_directory is not None:
+            self.settings.temp_directory.mkdir(parents=True, exist_ok=True)
+            config["temp_directory"] = str(self.settings.temp_directory)
+        if self.settings.threads is not None:
+            config["threads"] = self.settings.threads
+        return config
+
+    def _create_view(self, view: str, paths: Sequence[Path]) -> None:
+        files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
+        self._con.execute(f"CREATE VIEW {view} AS SELECT * FROM read_parquet([{files}])")  # noqa: S608 -- paths are server-side files, quoted
+        described = self._con.execute(f"DESCRIBE {view}").fetchall()
+        self._columns[view] = {str(row[0]): str(row[1]) for row in described}
+
+    def has_view(self, view: str) -> bool:
+        return view in self._columns
+
+    def columns(self, view: str) -> dict[str, str]:
+        """Column name -> DuckDB type name of a dataset view (empty if not loaded)."""
+        return dict(self._columns.get(view, {}))
+
+    def require_column(self, view: str, column: str, needed_by: str) -> None:
+        if column not in self._columns.get(view, {}):
+            raise RequestInvalid(
+                f"dataset `{view}` has no column `{column}`, which {needed_by} needs"
+            )
+
+    def fetch(self, sql: str, params: Mapping[str, object] | None = None) -> list[tuple[Any, ...]]:
+        """Run one statement with named ``$parameters``; return all rows."""
+        rows: list[tuple[Any, ...]] = self._con.execute(sql, dict(params or {})).fetchall()
+        return rows
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

@@ -1,0 +1,79 @@
+"""Typed inputs and outputs of the templates: what the SQL is asked and what it returns.
+
+The outputs are *true* aggregates (no noise yet); only :mod:`cleanroom.release` may turn
+them into something a person sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from protocols import FAMILIES, token_column_name
+
+
+class Attribution(StrEnum):
+    """Which exposure gets a purchase that follows several within the window."""
+
+    FIRST_TOUCH = "first_touch"
+    LAST_TOUCH = "last_touch"
+
+
+@dataclass(frozen=True)
+class ContributionBounds:
+    """Per-user limits the SQL enforces before anything is aggregated.
+
+    ``max_campaigns_per_user`` bounds the groups (campaign, or campaign x dimension value)
+    one user may appear in; ``max_purchases_per_user`` the purchases one user
+    contributes; ``amount_cap_cents`` clamps each purchase amount to ``[0, cap]`` (in
+    hundredths of the currency unit, so every sum is exact integer arithmetic).
+    """
+
+    max_campaigns_per_user: int
+    max_purchases_per_user: int
+    amount_cap_cents: int
+
+    def __post_init__(self) -> None:
+        for name in ("max_campaigns_per_user", "max_purchases_per_user", "amount_cap_cents"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+
+
+def token_column(family: str) -> str:
+    """The join column for ``family``; refuses anything that is not a known family."""
+    if family not in FAMILIES:
+        raise ValueError(f"unknown token family {family!r}; known: {', '.join(FAMILIES)}")
+    return token_column_name(family)
+
+
+@dataclass(frozen=True)
+class OverlapCounts:
+    """Distinct users: on both sides (matched), on the exposures side, on the purchases side."""
+
+    matched: int
+    exposures: int
+    purchases: int
+
+
+@dataclass(frozen=True)
+class ConversionCell:
+    """One group of ``conversions``: campaign (and dimension value, when grouped by one)."""
+
+    campaign: str
+    dimension: str | None
+    exposed: int
+    converted: int
+    revenue_cents: int
+    spend: float | None
+
+
+@dataclass(frozen=True)
+class LiftCell:
+    """One campaign of ``lift``: users and converted users in each arm."""
+
+    campaign: str
+    exposed: int
+    exposed_converted: int
+    holdout: int
+    holdout_converted: int

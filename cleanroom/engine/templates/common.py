@@ -1,0 +1,77 @@
+"""SQL fragments every template shares: the bounded per-user inputs.
+
+Deterministic pseudo-random choice: when a user has more groups (or purchases) than the
+bound allows, the SQL keeps the ones with the smallest ``hash(token, group key)`` (or
+``hash(token, purchase_time, cents)``), ties broken by the group key (or time, amount).
+The choice depends only on that user's own rows, so adding or removing another user
+never changes it. DuckDB's ``hash`` is stable for one DuckDB version; the server caches
+results, so a repeated query is not re-drawn.
+"""
+
+from __future__ import annotations
+
+from cleanroom.engine.duck import quote_ident
+
+
+def bounded_cells_sql(token: str, dim: str | None, holdout: bool) -> str:
+    """CTEs over the exposures view.
+
+    ``keys``: every group (campaign, dimension value) of the whole exposures dataset,
+    numbered ``cell`` in sort order; ``exp``: exposures with a token, mapped to ``cell``;
+    ``user_cells``: at most ``$max_cells`` distinct groups per user, with ``holdout`` true
+    when any of the user's rows in that group is flagged; ``kept_exp``: exposures of kept
+    groups only.
+    """
+    tok = quote_ident(token)
+    key_dim = f"CAST({quote_ident(dim)} AS VARCHAR)" if dim else "CAST(NULL AS VARCHAR)"
+    dim_join = "true"
+    if dim:
+        dim_join = f"CAST(x.{quote_ident(dim)} AS VARCHAR) IS NOT DISTINCT FROM k.dim"
+    flag = "coalesce(x.holdout, false)" if holdout else "false"
+    return f"""
+keys AS (
+  SELECT campaign, dim, row_number() OVER (ORDER BY campaign, dim NULLS LAST) AS cell
+  FROM (SELECT DISTINCT CAST(campaign_id AS VARCHAR) AS campaign, {key_dim} AS dim
+        FROM exposures WHERE campaign_id IS NOT NULL)
+),
+exp AS (
+  SELECT x.{tok} AS u, k.cell, x.exposure_time AS t, {flag} AS h
+  FROM exposures x
+  JOIN keys k ON CAST(x.campaign_id AS VARCHAR) = k.campaign AND {dim_join}
+  WHERE x.{tok} IS NOT NULL AND x.exposure_time IS NOT NULL
+),
+user_cells AS (
+  SELECT d.u, d.cell, d.holdout FROM (
+    SELECT u, cell, bool_or(h) AS holdout FROM exp GROUP BY u, cell
+  ) d JOIN keys k ON d.cell = k.cell
+  QUALIFY row_number() OVER (PARTITION BY d.u ORDER BY hash(d.u, k.campaign, k.dim), d.cell)
+          <= $max_cells
+),
+kept_exp AS (
+  SELECT e.u, e.cell, e.t FROM exp e SEMI JOIN user_cells c ON e.u = c.u AND e.cell = c.cell
+)"""  # noqa: S608 -- identifiers quoted and schema-checked; values bound
+
+
+def bounded_purchases_sql(token: str) -> str:
+    """CTE ``pur``: purchases of users in ``kept_exp``, at most ``$max_purchases`` per
+    user (numbered ``pid``), amounts as whole cents clamped to ``[0, $cap_cents]``
+    (NULL, NaN and infinite amounts count as 0). ``isfinite``, not ``isnan``: DuckDB 2.0
+    folds ``isnan`` to false from Parquet statistics that exclude NaN. Either way the
+    ``least``/``greatest`` clamp keeps every amount inside ``[0, cap]``."""
+    tok = quote_ident(token)
+    return f"""
+pur AS (
+  SELECT u, t, cents,
+         row_number() OVER (PARTITION BY u ORDER BY hash(u, t, cents), t, cents) AS pid
+  FROM (
+    SELECT p.{tok} AS u, p.purchase_time AS t,
+           CASE WHEN isfinite(p.amount)
+                THEN CAST(least(greatest(round(p.amount * 100), 0), $cap_cents) AS BIGINT)
+                ELSE 0
+           END AS cents
+    FROM purchases p
+    WHERE p.{tok} IS NOT NULL AND p.purchase_time IS NOT NULL
+      AND p.{tok} IN (SELECT u FROM kept_exp)
+  )
+  QUALIFY pid <= $max_purchases
+)"""  # noqa: S608 -- identifiers quoted and schema-checked; values bound

@@ -1,0 +1,38 @@
+"""Differentially private release: noise, thresholds, intervals and the one pipeline.
+
+The server calls :func:`release` with dataset paths (:class:`Sources`), a template
+request and the effective policy values, and gets back a :class:`Result`; it charges
+``Result.epsilon_spent`` and stores the result in its own transaction.
+"""
+
+from cleanroom.engine import Attribution, EngineSettings, Sources
+from cleanroom.release.model import (
+    ConversionsRequest,
+    Estimate,
+    LiftRequest,
+    OverlapRequest,
+    ReleasePolicy,
+    Result,
+    ResultRow,
+    TemplateRequest,
+    result_digest,
+)
+from cleanroom.release.noise import Calibration
+from cleanroom.release.pipeline import release
+
+__all__ = [
+    "Attribution",
+    "Calibration",
+    "ConversionsRequest",
+    "EngineSettings",
+    "Estimate",
+    "LiftRequest",
+    "OverlapRequest",
+    "ReleasePolicy",
+    "Result",
+    "ResultRow",
+    "Sources",
+    "TemplateRequest",
+    "release",
+    "result_digest",
+]

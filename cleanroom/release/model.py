@@ -1,0 +1,191 @@
+"""Typed inputs and the typed result of :func:`cleanroom.release.release`.
+
+All frozen values. Epsilon is a :class:`fractions.Fraction`; the result serializes it as
+``"p/q"`` text so nothing drifts through a float.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, ClassVar
+
+from cleanroom.engine import Attribution, ContributionBounds
+from cleanroom.engine.model import token_column
+from cleanroom.release.noise import Calibration
+
+
+@dataclass(frozen=True)
+class ReleasePolicy:
+    """The effective policy values one release needs (from ``policies`` evaluation).
+
+    ``amount_cap`` is in currency units and is applied in whole cents (rounded down).
+    ``remainder`` folds suppressed groups into one extra row (itself thresholded).
+    """
+
+    epsilon: Fraction
+    k: int
+    max_campaigns_per_user: int
+    max_purchases_per_user: int
+    amount_cap: Fraction
+    remainder: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.epsilon, Fraction) or self.epsilon <= 0:
+            raise ValueError(f"epsilon must be a positive Fraction, got {self.epsilon!r}")
+        if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 1:
+            raise ValueError(f"k must be a whole number of at least 1, got {self.k!r}")
+        if Fraction(self.amount_cap) * 100 < 1:
+            raise ValueError(f"amount_cap must be at least 0.01, got {self.amount_cap}")
+        self.bounds()  # validates the two per-user bounds
+
+    def bounds(self) -> ContributionBounds:
+        cap_cents = int(Fraction(self.amount_cap) * 100)  # floor: never above the cap
+        return ContributionBounds(
+            self.max_campaigns_per_user, self.max_purchases_per_user, cap_cents
+        )
+
+
+@dataclass(frozen=True)
+class OverlapRequest:
+    template: ClassVar[str] = "overlap"
+    join_family: str
+
+    def __post_init__(self) -> None:
+        token_column(self.join_family)
+
+    def parameters(self) -> dict[str, Any]:
+        return {"join_family": self.join_family}
+
+
+@dataclass(frozen=True)
+class ConversionsRequest:
+    template: ClassVar[str] = "conversions"
+    join_family: str
+    window_seconds: int
+    attribution: Attribution = Attribution.LAST_TOUCH
+    by: str | None = None
+
+    def __post_init__(self) -> None:
+        token_column(self.join_family)
+        _check_window(self.window_seconds)
+        Attribution(self.attribution)
+
+    def parameters(self) -> dict[str, Any]:
+        return {
+            "join_family": self.join_family,
+            "window_seconds": self.window_seconds,
+            "attribution": str(Attribution(self.attribution)),
+            "by": self.by,
+        }
+
+
+@dataclass(frozen=True)
+class LiftRequest:
+    template: ClassVar[str] = "lift"
+    join_family: str
+    window_seconds: int
+
+    def __post_init__(self) -> None:
+        token_column(self.join_family)
+        _check_window(self.window_seconds)
+
+    def parameters(self) -> dict[str, Any]:
+        return {"join_family": self.join_family, "window_seconds": self.window_seconds}
+
+
+TemplateRequest = OverlapRequest | ConversionsRequest | LiftRequest
+
+
+def _check_window(seconds: int) -> None:
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
+        raise ValueError(f"window_seconds must be a whole number >= 0, got {seconds!r}")
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A released number and its 95% interval ``[low, high]``."""
+
+    value: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One group: its key values, its released numbers (``None`` when withheld), and
+    whether it was suppressed (then every number is ``None``) or is the remainder."""
+
+    key: tuple[str | None, ...]
+    values: dict[str, Estimate | None]
+    suppressed: bool = False
+    remainder: bool = False
+
+
+@dataclass(frozen=True)
+class Result:
+    template: str
+    parameters: dict[str, Any]
+    key_columns: tuple[str, ...]
+    value_columns: tuple[str, ...]
+    rows: tuple[ResultRow, ...]
+    epsilon_spent: Fraction
+    rows_suppressed: int
+    mechanisms: tuple[Calibration, ...]
+    k: int
+    exact: bool = False
+    digest: str = field(default="")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form (Fractions as ``"p/q"`` text); includes ``digest``."""
+        body = _body(self)
+        body["digest"] = self.digest
+        return body
+
+
+def _fraction_text(value: Fraction) -> str:
+    return f"{value.numerator}/{value.denominator}"
+
+
+def _body(result: Result) -> dict[str, Any]:
+    return {
+        "template": result.template,
+        "parameters": result.parameters,
+        "key_columns": list(result.key_columns),
+        "value_columns": list(result.value_columns),
+        "rows": [
+            {
+                "key": list(row.key),
+                "values": {
+                    name: None if est is None else [est.value, est.low, est.high]
+                    for name, est in row.values.items()
+                },
+                "suppressed": row.suppressed,
+                "remainder": row.remainder,
+            }
+            for row in result.rows
+        ],
+        "epsilon_spent": _fraction_text(result.epsilon_spent),
+        "rows_suppressed": result.rows_suppressed,
+        "k": result.k,
+        "mechanisms": [
+            {
+                "statistic": c.statistic,
+                "mechanism": "discrete_laplace",
+                "sensitivity": c.sensitivity,
+                "epsilon": _fraction_text(c.epsilon),
+                "scale": c.scale,
+                "accounted_epsilon": _fraction_text(c.accounted),
+            }
+            for c in result.mechanisms
+        ],
+        "exact": result.exact,
+    }
+
+
+def result_digest(result: Result) -> str:
+    """SHA-256 (hex) of the canonical JSON of everything in the result but the digest."""
+    text = json.dumps(_body(result), sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()

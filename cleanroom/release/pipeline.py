@@ -1,0 +1,81 @@
+"""The one release path every template goes through, minus the database.
+
+``release`` = compute true aggregates with per-user contribution bounds enforced in the
+SQL -> OpenDP noise calibrated to the bounded sensitivity -> noisy-threshold suppression
+-> 95% intervals -> a typed, digested :class:`Result`. The server wraps it: authorize and
+evaluate the policy before, and after, in one DB transaction, charge
+``result.epsilon_spent``, store the result and append the audit entry. Nothing here
+charges anything, so a query that raises has spent nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from cleanroom.engine import (
+    Engine,
+    EngineSettings,
+    Sources,
+    conversion_cells,
+    lift_cells,
+    overlap_counts,
+)
+from cleanroom.release.model import (
+    ConversionsRequest,
+    LiftRequest,
+    OverlapRequest,
+    ReleasePolicy,
+    Result,
+    TemplateRequest,
+    result_digest,
+)
+from cleanroom.release.noise import exact_mode_active
+from cleanroom.release.templates import Table, conversions_table, lift_table, overlap_table
+
+
+def _compute(engine: Engine, request: TemplateRequest, policy: ReleasePolicy) -> Table:
+    bounds = policy.bounds()
+    if isinstance(request, OverlapRequest):
+        return overlap_table(overlap_counts(engine, request.join_family), policy)
+    if isinstance(request, ConversionsRequest):
+        cells = conversion_cells(
+            engine,
+            request.join_family,
+            request.window_seconds,
+            request.attribution,
+            bounds,
+            by=request.by,
+        )
+        return conversions_table(cells, policy, request.by)
+    if isinstance(request, LiftRequest):
+        lifts = lift_cells(engine, request.join_family, request.window_seconds, bounds)
+        return lift_table(lifts, policy)
+    raise TypeError(f"unknown template request {type(request).__name__}")
+
+
+def release(
+    sources: Sources,
+    request: TemplateRequest,
+    policy: ReleasePolicy,
+    settings: EngineSettings | None = None,
+) -> Result:
+    """Run ``request`` over ``sources`` and return the differentially private result.
+
+    Spends exactly ``policy.epsilon`` (``result.epsilon_spent``); every mechanism's
+    OpenDP-accounted epsilon is at most its share (``result.mechanisms``).
+    """
+    with Engine(sources, settings) as engine:
+        table = _compute(engine, request, policy)
+    result = Result(
+        template=request.template,
+        parameters=request.parameters(),
+        key_columns=table.key_columns,
+        value_columns=table.value_columns,
+        rows=tuple(table.rows),
+        epsilon_spent=policy.epsilon,
+        rows_suppressed=table.rows_suppressed,
+        mechanisms=table.mechanisms,
+        k=policy.k,
+        exact=exact_mode_active(),
+    )
+    return replace(result, digest=result_digest(result))

@@ -1,0 +1,74 @@
+"""Threshold suppression: a group is released only if its *noisy* user count(s) are at
+least ``k`` and its *true* user count(s) are at least ``k`` too.
+
+The noisy test alone is post-processing of the DP release (no extra epsilon) but would
+let a group of true size below ``k`` through when its noise is large and positive. The
+true-size test makes "no released group has fewer than ``k`` users" hold always, at the
+price that the released/suppressed decision of a group near ``k`` users depends on its
+exact size (see docs/reference/privacy-guarantees.md, "Thresholding").
+Suppressed groups stay in the output, marked, with every number withheld. With
+``remainder`` on, their statistics are summed into one extra row, which passes the same
+two tests or is itself suppressed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import reduce
+from operator import add
+
+from cleanroom.release.intervals import NoisyCount
+from cleanroom.release.model import Estimate, ResultRow
+
+Derive = Callable[[Mapping[str, NoisyCount], float | None], dict[str, Estimate | None]]
+
+
+@dataclass(frozen=True)
+class NoisyGroup:
+    """One group before thresholding: key, noisy statistics, the true values of its
+    user-count statistics (used only for the threshold), public extra (spend)."""
+
+    key: tuple[str | None, ...]
+    counts: dict[str, NoisyCount]
+    true_sizes: dict[str, int]
+    extra: float | None = None
+
+
+def passes(group: NoisyGroup, size_stats: Sequence[str], k: int) -> bool:
+    """Both the noisy and the true value of every user-count statistic are >= ``k``."""
+    return all(group.counts[name].value >= k and group.true_sizes[name] >= k for name in size_stats)
+
+
+def apply_threshold(
+    groups: Sequence[NoisyGroup],
+    size_stats: Sequence[str],
+    k: int,
+    derive: Derive,
+    columns: Sequence[str],
+    remainder: bool = False,
+) -> tuple[list[ResultRow], int]:
+    """Released rows (suppressed ones marked) and the number of suppressed rows."""
+    withheld: dict[str, Estimate | None] = dict.fromkeys(columns)
+    rows: list[ResultRow] = []
+    folded: list[NoisyGroup] = []
+    for group in groups:
+        if passes(group, size_stats, k):
+            rows.append(ResultRow(group.key, derive(group.counts, group.extra)))
+        else:
+            folded.append(group)
+            rows.append(ResultRow(group.key, dict(withheld), suppressed=True))
+    suppressed = len(folded)
+    if remainder and folded:
+        names = folded[0].counts.keys()
+        summed = NoisyGroup(
+            tuple(None for _ in folded[0].key),
+            {name: reduce(add, (g.counts[name] for g in folded)) for name in names},
+            {name: sum(g.true_sizes[name] for g in folded) for name in size_stats},
+        )
+        if passes(summed, size_stats, k):
+            rows.append(ResultRow(summed.key, derive(summed.counts, None), remainder=True))
+        else:
+            rows.append(ResultRow(summed.key, dict(withheld), suppressed=True, remainder=True))
+            suppressed += 1
+    return rows, suppressed

@@ -47,7 +47,9 @@ class QueryRequest:
         if self.epsilon is not None and (
             not isinstance(self.epsilon, Fraction) or self.epsilon <= 0
         ):
-            problems.append(f"epsilon: must be an exact number above 0, got {self.epsilon!r}")
+            problems.append(
+                f"epsilon: must be an exact number above 0, got {checks.shown(self.epsilon)}"
+            )
         problems.extend(self._shape_problems())
         if problems:
             raise InvalidQuery("; ".join(problems))

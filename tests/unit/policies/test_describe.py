@@ -1,0 +1,95 @@
+"""Policies in plain words, and what changed between two versions."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from policies import (
+    Direction,
+    Period,
+    PinnedKeys,
+    describe,
+    describe_lines,
+    diff,
+    effective_policy,
+    overall,
+    preset,
+)
+from policies.model import Budget, Dimensions
+from tests.unit.policies.helpers import FINGERPRINT, days, make_policy, retailer_rules
+
+
+def test_standard_in_plain_words() -> None:
+    assert describe(preset("standard")) == "\n".join(
+        [
+            "Policy `standard`, version 1.",
+            "Allowed queries: conversions, lift, overlap.",
+            "Exposure data may be broken down by: channel.",
+            "Purchase data may be broken down by: category, store_region.",
+            "A purchase counts toward an exposure only within an attribution window of 1 day "
+            "to 30 days; queries choose a window in that range.",
+            "Results are released only for groups of at least 50 people; smaller groups are "
+            "suppressed.",
+            "Each query may use at most epsilon 0.5 of privacy budget.",
+            "All queries together may use at most epsilon 5 per calendar month, refreshed on "
+            "the 1st at 00:00 UTC.",
+            "Each person counts toward at most 20 campaigns and 50 purchases; each purchase "
+            "amount is capped at 500.",
+            "Results are shown only to: brand, retailer.",
+            "No keys are pinned: each party's registered keys are accepted.",
+        ]
+    )
+
+
+def test_strict_has_no_purchase_dimension_and_pins_read_plainly() -> None:
+    policy = make_policy(
+        dimensions=preset("strict").dimensions,
+        pinned_keys=PinnedKeys.of({"brand": [FINGERPRINT]}),
+    )
+    lines = describe_lines(policy)
+    assert "Purchase data may not be broken down by any attribute." in lines
+    assert f"Keys of brand are pinned to the fingerprints: {FINGERPRINT}." in lines
+
+
+def test_an_effective_policy_with_no_window_says_so() -> None:
+    effective = effective_policy(
+        preset("standard"), [retailer_rules(window_max=days(2)), retailer_rules(window_min=days(5))]
+    )
+    assert (
+        "No attribution window is allowed: the shortest allowed (5 days) is longer than the "
+        "longest allowed (2 days)." in describe_lines(effective)
+    )
+
+
+def test_diff_says_what_got_stricter_or_looser() -> None:
+    old = preset("standard")
+    new = make_policy(
+        version=2,
+        k=100,
+        epsilon_per_query=Fraction(1),
+        budget=Budget(Fraction(5), Period("weekly")),
+        dimensions=Dimensions(frozenset({"channel"}), frozenset({"category", "loyalty_tier"})),
+    )
+    changes = diff(old, new)
+    assert [change.message for change in changes] == [
+        "purchase dimensions changed (neither stricter nor looser): "
+        "category, store_region -> category, loyalty_tier",
+        "minimum group size k is stricter: 50 -> 100",
+        "epsilon per query is looser: 0.5 -> 1",
+        "budget refresh period is looser: monthly -> weekly",
+    ]
+    assert overall(changes) is Direction.MIXED
+    assert diff(old, old) == []
+    assert overall([]) is Direction.SAME
+
+
+def test_periods_compare_by_length() -> None:
+    def period_change(a: str, b: str) -> Direction:
+        old = make_policy(budget=Budget(Fraction(5), Period(a)))
+        new = make_policy(budget=Budget(Fraction(5), Period(b)))
+        return diff(old, new)[0].direction
+
+    assert period_change("weekly", "monthly") is Direction.STRICTER
+    assert period_change("monthly", "31d") is Direction.STRICTER
+    assert period_change("monthly", "30d") is Direction.MIXED
+    assert period_change("28d", "daily") is Direction.LOOSER

@@ -1,0 +1,149 @@
+"""Denials a compliance officer can read, each naming the rule and who set it."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from policies import (
+    Attribution,
+    BudgetState,
+    Duration,
+    InvalidQuery,
+    PolicyDenied,
+    QueryRequest,
+    Template,
+    effective_policy,
+    evaluate,
+    fresh_state,
+    preset,
+)
+from tests.unit.policies.helpers import NOV_23, brand_rules, days, retailer_rules
+
+BASE = "the collaboration policy `standard` v1"
+FRESH = fresh_state(preset("standard").budget.period, NOV_23)
+
+
+def conversions(**fields: object) -> QueryRequest:
+    values: dict[str, object] = {"template": Template.CONVERSIONS, "requester": "brand"}
+    values["window"] = days(7)
+    values.update(fields)
+    return QueryRequest(**values)  # type: ignore[arg-type]
+
+
+def test_an_allowed_query_uses_the_policy_epsilon_by_default() -> None:
+    decision = evaluate(conversions(dimensions=("channel",)), preset("standard"), FRESH)
+    assert decision.allowed
+    assert decision.epsilon == Fraction(1, 2)
+    assert decision.reasons == ()
+    decision.raise_if_denied()
+
+
+def test_the_brief_examples() -> None:
+    effective = effective_policy(
+        preset("standard"),
+        [
+            retailer_rules(purchase_dimensions=frozenset({"category"}), budget_epsilon=Fraction(2)),
+            brand_rules(window_max=days(30)),
+        ],
+    )
+    spent = BudgetState(Fraction(9, 5), FRESH.period_start, FRESH.period_end)
+    request = conversions(window=days(45), dimensions=("store_region",), epsilon=Fraction(1, 2))
+    decision = evaluate(request, effective, spent)
+    assert not decision.allowed
+    assert decision.reasons == (
+        "dimension `store_region` is not allowed by the retailer's policy v3",
+        f"window 45d exceeds the maximum of 30d set by {BASE}",
+        "this query needs epsilon 0.5, 0.2 is left until 2026-12-01 "
+        "(budget of 2 per calendar month set by the retailer's policy v3)",
+    )
+    assert [d.code for d in decision.denials] == [
+        "dimension_not_allowed",
+        "window_too_long",
+        "budget_exhausted",
+    ]
+    with pytest.raises(PolicyDenied) as caught:
+        decision.raise_if_denied()
+    assert caught.value.decision is decision
+    assert str(caught.value).startswith("dimension `store_region` is not allowed")
+
+
+@pytest.mark.parametrize(
+    ("request_", "code", "reason"),
+    [
+        (conversions(dimensions=("zip",)), "dimension_not_allowed",
+         f"dimension `zip` is not allowed by {BASE}"),
+        (conversions(window=Duration.parse("12h")), "window_too_short",
+         f"window 12h is shorter than the minimum of 1d set by {BASE}"),
+        (conversions(requester="agency"), "not_a_receiver",
+         f"`agency` may not receive results under {BASE}"),
+        (conversions(epsilon=Fraction(1)), "epsilon_too_large",
+         f"this query asks for epsilon 1, more than the 0.5 per query allowed by {BASE}"),
+    ],
+)  # fmt: skip
+def test_single_denials(request_: QueryRequest, code: str, reason: str) -> None:
+    decision = evaluate(request_, preset("standard"), FRESH)
+    assert [(d.code, d.message) for d in decision.denials] == [(code, reason)]
+
+
+def test_template_denied_by_a_party() -> None:
+    effective = effective_policy(
+        preset("standard"), [brand_rules(templates=frozenset({Template.OVERLAP}))]
+    )
+    decision = evaluate(conversions(), effective, FRESH)
+    assert decision.reasons == (
+        "the `conversions` template is not allowed by the brand's policy v2",
+    )
+    assert decision.denials[0].source is not None
+    assert decision.denials[0].source.party == "brand"
+
+
+def test_receivers_narrowed_by_a_party() -> None:
+    effective = effective_policy(
+        preset("standard"), [retailer_rules(receivers=frozenset({"retailer"}))]
+    )
+    decision = evaluate(conversions(), effective, FRESH)
+    assert decision.reasons == ("`brand` may not receive results under the retailer's policy v3",)
+
+
+def test_no_window_fits_both_parties() -> None:
+    effective = effective_policy(
+        preset("standard"), [retailer_rules(window_max=days(7)), brand_rules(window_min=days(14))]
+    )
+    reasons = {
+        window: evaluate(conversions(window=days(window)), effective, FRESH).reasons
+        for window in (7, 14)
+    }
+    assert reasons == {
+        7: ("window 7d is shorter than the minimum of 14d set by the brand's policy v2",),
+        14: ("window 14d exceeds the maximum of 7d set by the retailer's policy v3",),
+    }
+
+
+def test_overlap_needs_no_window() -> None:
+    request = QueryRequest(Template.OVERLAP, "retailer", epsilon=Fraction(1, 10))
+    assert evaluate(request, preset("strict"), FRESH).allowed
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"template": Template.OVERLAP, "window": days(7)},
+         "overlap takes no window and no dimension"),
+        ({"window": None}, "conversions needs an attribution window"),
+        ({"dimensions": ("channel", "category")},
+         "conversions can be broken down by one dimension at most"),
+        ({"epsilon": Fraction(0)}, "epsilon: must be an exact number above 0, got 0"),
+        ({"requester": "Brand"}, "requester: must be 1 to 64 characters of lowercase letters, "
+         "digits, '.', '_' or '-', starting with a letter or digit, got 'Brand'"),
+    ],
+)  # fmt: skip
+def test_malformed_requests(fields: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidQuery) as caught:
+        conversions(**fields)
+    assert str(caught.value) == message
+
+
+def test_attribution_defaults_to_last_touch() -> None:
+    assert conversions().attribution is Attribution.LAST_TOUCH

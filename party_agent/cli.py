@@ -12,8 +12,8 @@ import importlib
 import sys
 from typing import Annotated
 
-import click
 import typer
+from typer.exceptions import TyperException
 
 from party_agent.cli_support import HomeOption, reports_errors
 from party_agent.tokenize_command import tokenize_command
@@ -71,12 +71,14 @@ _register_online_commands()
 def main() -> None:
     """Entry point: click's usage errors become one ``error: ...`` line with exit code 2."""
     try:
-        app(standalone_mode=False)
-    except click.UsageError as exc:
+        code = app(standalone_mode=False)
+    except TyperException as exc:  # usage errors (exit code 2) and their kin
         typer.echo(f"error: {exc.format_message()}", err=True)
-        sys.exit(2)
-    except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.Abort:
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
         typer.echo("error: aborted", err=True)
         sys.exit(1)
+    # Without standalone mode, click returns the code of a ``typer.Exit`` instead.
+    sys.exit(code if isinstance(code, int) else 0)

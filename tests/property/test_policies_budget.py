@@ -1,0 +1,46 @@
+"""The budget ledger never goes negative and adds up exactly."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from policies import BudgetExceeded, Period, can_spend, charge, fresh_state, remaining
+from tests.unit.policies.strategies import epsilons, periods
+
+moments = st.datetimes(
+    min_value=datetime(1971, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+)
+
+
+@given(epsilons, st.lists(epsilons, max_size=40))
+def test_charges_never_overspend_and_add_up_exactly(limit: Fraction, asks: list[Fraction]) -> None:
+    state = fresh_state(Period("monthly"), datetime(2026, 11, 23, tzinfo=UTC))
+    accepted: list[Fraction] = []
+    for ask in asks:
+        fits = can_spend(limit, state, ask)
+        try:
+            state = charge(limit, state, ask)
+            accepted.append(ask)
+        except BudgetExceeded:
+            assert not fits
+        else:
+            assert fits
+        assert remaining(limit, state) >= 0
+        assert state.spent == sum(accepted, Fraction(0))
+        assert state.spent + remaining(limit, state) == limit
+
+
+@given(periods, moments)
+def test_every_moment_lies_in_exactly_one_period(period: Period, at: datetime) -> None:
+    start, end = period.bounds(at)
+    assert start <= at < end
+    assert start.tzinfo is UTC and end.tzinfo is UTC
+    assert period.bounds(start) == (start, end)
+    assert period.bounds(end)[0] == end
+    assert period.bounds(start - timedelta(microseconds=1))[1] == start
+    low, high = period.length_range()
+    assert low <= (end - start).total_seconds() <= high

@@ -1,0 +1,87 @@
+"""Hypothesis strategies for policies and party rules (tests/property/test_policies_*)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from hypothesis import strategies as st
+
+from policies import (
+    Budget,
+    ContributionBounds,
+    Dimensions,
+    Duration,
+    PartyRules,
+    Period,
+    PinnedKeys,
+    Policy,
+    Template,
+)
+from policies.model import WindowBounds
+
+PARTIES = ("brand", "retailer", "agency")
+FINGERPRINTS = tuple(" ".join([f"{i:04x}"] * 8) for i in range(4))
+EXPOSURE_DIMS = ("channel", "placement", "device")
+PURCHASE_DIMS = ("category", "store_region", "loyalty_tier")
+
+durations = st.integers(1, 24 * 90).map(lambda hours: Duration(hours * 3_600))
+epsilons = st.fractions(min_value=Fraction(1, 1000), max_value=10, max_denominator=1000).filter(
+    lambda f: f > 0
+)
+counts = st.integers(1, 200)
+templates = st.frozensets(st.sampled_from(list(Template)))
+periods = st.sampled_from(["daily", "weekly", "monthly", "30d", "12h"]).map(Period)
+pins = st.dictionaries(
+    st.sampled_from(PARTIES), st.frozensets(st.sampled_from(FINGERPRINTS), min_size=1), max_size=2
+).map(PinnedKeys.of)
+
+
+@st.composite
+def policies(draw: st.DrawFn) -> Policy:
+    low, high = sorted([draw(durations), draw(durations)])
+    budget = draw(epsilons)
+    share = draw(st.fractions(min_value=Fraction(1, 100), max_value=1, max_denominator=100))
+    return Policy(
+        name=draw(st.sampled_from(["standard", "strict", "pilot-2026"])),
+        version=draw(st.integers(1, 9)),
+        templates=draw(templates.filter(bool)),
+        dimensions=Dimensions(
+            draw(st.frozensets(st.sampled_from(EXPOSURE_DIMS))),
+            draw(st.frozensets(st.sampled_from(PURCHASE_DIMS))),
+        ),
+        window=WindowBounds(low, high),
+        k=draw(st.integers(2, 500)),
+        epsilon_per_query=budget * share,
+        budget=Budget(budget, draw(periods)),
+        contribution=ContributionBounds(draw(counts), draw(counts), draw(epsilons) * 100),
+        receivers=draw(st.frozensets(st.sampled_from(PARTIES), min_size=1)),
+        pinned_keys=draw(pins),
+    )
+
+
+@st.composite
+def party_rules(draw: st.DrawFn) -> PartyRules:
+    def maybe(strategy: st.SearchStrategy[Any]) -> Any:
+        return draw(st.none() | strategy)
+
+    low, high = maybe(durations), maybe(durations)
+    if low is not None and high is not None and low > high:
+        low, high = high, low
+    return PartyRules(
+        party=draw(st.sampled_from(PARTIES)),
+        version=draw(st.integers(1, 9)),
+        templates=maybe(templates),
+        exposure_dimensions=maybe(st.frozensets(st.sampled_from(EXPOSURE_DIMS))),
+        purchase_dimensions=maybe(st.frozensets(st.sampled_from(PURCHASE_DIMS))),
+        window_min=low,
+        window_max=high,
+        k=maybe(st.integers(2, 500)),
+        epsilon_per_query=maybe(epsilons),
+        budget_epsilon=maybe(epsilons),
+        max_campaigns_per_user=maybe(counts),
+        max_purchases_per_user=maybe(counts),
+        amount_cap=maybe(epsilons.map(lambda f: f * 100)),
+        receivers=maybe(st.frozensets(st.sampled_from(PARTIES))),
+        pinned_keys=maybe(pins),
+    )

@@ -1,0 +1,269 @@
+"""The agent's one HTTP client for the clean-room server.
+
+Tests swap the transport: pass ``transport=`` (any ``httpx.BaseTransport``), e.g.
+``ASGIBridge(app)`` to call the in-process ASGI app through ``httpx.ASGITransport``, or a
+whole ``http=`` client; integration tests talk to a real server on loopback. Every refusal becomes a
+:class:`ServerError` carrying the server's problem+json; an unreachable server is
+:class:`ServerUnreachable`.
+
+    AgentError (party_agent.errors)
+    +-- ServerError          the server refused: .status, .slug, .title, .detail, .problem
+    +-- ServerUnreachable    no HTTP answer (connection refused, timeout, dropped)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import anyio.from_thread
+import httpx
+
+from party_agent.errors import AgentError
+
+PROBLEM_PREFIX = "urn:cleanroom:problem:"
+DEFAULT_CHUNK = 16 * 1024 * 1024
+HASH_BLOCK = 4 * 1024 * 1024
+Json = dict[str, Any]
+
+
+class ServerError(AgentError):
+    """The server answered with a problem+json refusal."""
+
+    def __init__(self, status: int, problem: Json) -> None:
+        self.status = status
+        self.problem = problem
+        self.slug = str(problem.get("type", "")).removeprefix(PROBLEM_PREFIX)
+        self.title = str(problem.get("title", ""))
+        self.detail = str(problem.get("detail", "") or self.title or f"HTTP {status}")
+        super().__init__(f"{self.detail} ({self.slug or 'http'} {status})")
+
+
+class ServerUnreachable(AgentError):
+    """No answer from the server."""
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class ASGIBridge(httpx.BaseTransport):
+    """Synchronous transport over ``httpx.ASGITransport``: the in-process app for tests.
+
+    Runs the ASGI app in a private event loop thread (an anyio blocking portal); request
+    and response bodies are buffered, which is fine for tests and small uploads.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self._asgi = httpx.ASGITransport(app=app)
+        self._portal_cm = anyio.from_thread.start_blocking_portal()
+        self._portal = self._portal_cm.__enter__()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body = request.read()
+
+        async def call() -> tuple[int, httpx.Headers, bytes]:
+            forwarded = httpx.Request(
+                request.method, request.url, headers=request.headers, content=body
+            )
+            response = await self._asgi.handle_async_request(forwarded)
+            return response.status_code, response.headers, await response.aread()
+
+        status, headers, content = self._portal.call(call)
+        return httpx.Response(status, headers=headers, content=content, request=request)
+
+    def close(self) -> None:
+        self._portal_cm.__exit__(None, None, None)
+
+
+@dataclass(frozen=True)
+class UploadProgress:
+    upload_id: str
+    sent: int
+    total: int
+
+
+class CleanRoomClient:
+    """Typed calls of the clean-room HTTP API for one bearer token."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        http: httpx.Client | None = None,
+        timeout: float = 120.0,
+    ) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if http is None:
+            http = httpx.Client(base_url=base_url, transport=transport, timeout=timeout)
+        http.headers.update(headers)
+        self._http = http
+
+    def __enter__(self) -> CleanRoomClient:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TransportError as error:
+            raise ServerUnreachable(f"no answer from the server ({type(error).__name__})") from None
+        if response.status_code >= 400:
+            try:
+                problem = response.json()
+            except ValueError:
+                problem = {"detail": f"HTTP {response.status_code}"}
+            raise ServerError(response.status_code, problem if isinstance(problem, dict) else {})
+        return response.json() if response.content else None
+
+    # -- identity, members and keys -----------------------------------------------
+
+    def me(self) -> Json:
+        result: Json = self.request("GET", "/v1/me")
+        return result
+
+    def members(self, collaboration: str) -> list[Json]:
+        result: list[Json] = self.request("GET", f"/v1/collaborations/{collaboration}/members")
+        return result
+
+    def register_keys(self, collaboration: str, x25519_public: str, ed25519_public: str) -> Json:
+        body = {"x25519_public": x25519_public, "ed25519_public": ed25519_public}
+        path = f"/v1/collaborations/{collaboration}/members/me/keys"
+        result: Json = self.request("PUT", path, json=body)
+        return result
+
+    def post_match_key(self, collaboration: str, wrapped: dict[str, str]) -> Json:
+        path = f"/v1/collaborations/{collaboration}/match-keys"
+        result: Json = self.request("POST", path, json={"wrapped": wrapped})
+        return result
+
+    def my_match_key(self, collaboration: str) -> Json:
+        result: Json = self.request("GET", f"/v1/collaborations/{collaboration}/match-keys/mine")
+        return result
+
+    # -- policies -------------------------------------------------------------------
+
+    def policy(self, collaboration: str, which: str = "latest") -> Json:
+        """``which`` is ``latest``, ``current`` or a policy hash."""
+        result: Json = self.request("GET", f"/v1/collaborations/{collaboration}/policies/{which}")
+        return result
+
+    def approve_policy(self, collaboration: str, policy_hash: str, signature: str) -> Json:
+        path = f"/v1/collaborations/{collaboration}/policies/{policy_hash}/approvals"
+        result: Json = self.request("POST", path, json={"signature": signature})
+        return result
+
+    # -- uploads --------------------------------------------------------------------
+
+    def start_upload(
+        self, collaboration: str, dataset: str, kind: str, size: int, sha256: str
+    ) -> Json:
+        body = {"dataset": dataset, "kind": kind, "size": size, "sha256": sha256}
+        result: Json = self.request(
+            "POST", f"/v1/collaborations/{collaboration}/uploads", json=body
+        )
+        return result
+
+    def upload_status(self, collaboration: str, upload_id: str) -> Json:
+        path = f"/v1/collaborations/{collaboration}/uploads/{upload_id}"
+        result: Json = self.request("GET", path)
+        return result
+
+    def put_chunk(self, collaboration: str, upload_id: str, offset: int, chunk: bytes) -> Json:
+        result: Json = self.request(
+            "PUT",
+            f"/v1/collaborations/{collaboration}/uploads/{upload_id}",
+            params={"offset": offset},
+            content=chunk,
+            headers={"X-Chunk-SHA256": hashlib.sha256(chunk).hexdigest()},
+        )
+        return result
+
+    def complete_upload(self, collaboration: str, upload_id: str) -> Json:
+        path = f"/v1/collaborations/{collaboration}/uploads/{upload_id}/complete"
+        result: Json = self.request("POST", path)
+        return result
+
+    def datasets(self, collaboration: str) -> list[Json]:
+        result: list[Json] = self.request("GET", f"/v1/collaborations/{collaboration}/datasets")
+        return result
+
+    def upload_file(
+        self,
+        collaboration: str,
+        path: Path,
+        dataset: str,
+        kind: str,
+        *,
+        resume_id: str | None = None,
+        chunk_size: int = DEFAULT_CHUNK,
+        on_session: Callable[[Json], None] | None = None,
+        on_progress: Callable[[UploadProgress], None] | None = None,
+    ) -> Json:
+        """Upload ``path`` in verified chunks, resuming ``resume_id`` when it still fits.
+
+        ``on_session`` is told the session before the first chunk (so a caller can save
+        its id and resume after an interruption); returns the published dataset version.
+        """
+        size, digest = path.stat().st_size, file_sha256(path)
+        session = self._resumable(collaboration, resume_id, size, digest)
+        if session is None:
+            session = self.start_upload(collaboration, dataset, kind, size, digest)
+        if on_session is not None:
+            on_session(session)
+        upload_id = session["id"]
+        chunk_size = min(chunk_size, int(session.get("max_chunk_bytes", chunk_size)))
+        offset = int(session["received"])
+        with path.open("rb") as handle:
+            while offset < size:
+                if on_progress is not None:
+                    on_progress(UploadProgress(upload_id, offset, size))
+                handle.seek(offset)
+                chunk = handle.read(chunk_size)
+                offset = self._send(collaboration, upload_id, offset, chunk)
+        if on_progress is not None:
+            on_progress(UploadProgress(upload_id, size, size))
+        return self.complete_upload(collaboration, upload_id)
+
+    def _resumable(
+        self, collaboration: str, upload_id: str | None, size: int, digest: str
+    ) -> Json | None:
+        if upload_id is None:
+            return None
+        try:
+            session = self.upload_status(collaboration, upload_id)
+        except ServerError as error:
+            if error.status == 404:
+                return None
+            raise
+        fits = session["status"] == "open" and session["size"] == size
+        return session if fits and session["sha256"] == digest else None
+
+    def _send(self, collaboration: str, upload_id: str, offset: int, chunk: bytes) -> int:
+        """Send one chunk; on an offset conflict continue from the server's resume point."""
+        try:
+            return int(self.put_chunk(collaboration, upload_id, offset, chunk)["received"])
+        except ServerError as error:
+            if error.slug == "upload-offset-mismatch" and "received" in error.problem:
+                return int(error.problem["received"])
+            raise

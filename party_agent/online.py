@@ -1,0 +1,284 @@
+"""Server-facing ``party-agent`` commands: join, keys create|fetch, policy show|approve, upload.
+
+``party_agent.cli`` calls :func:`register` to add them to its Typer app. They read the
+server URL, collaboration and token from the party home (written by ``join``) and talk
+to the server only through :class:`party_agent.client.CleanRoomClient`.
+
+Policy approval signs, with the party's Ed25519 key, exactly::
+
+    b"cleanroom policy approval v1|" + collaboration_id + b"|" + policy_hash_hex
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+from party_agent.cli_support import HomeOption, reports_errors
+from party_agent.client import CleanRoomClient, Json, ServerUnreachable, UploadProgress
+from party_agent.errors import AgentError, ConfigError
+from party_agent.home import PartyHome, write_private
+from protocols import (
+    DatasetKind,
+    KeyUnwrapError,
+    MatchKey,
+    ProtocolError,
+    decode_x25519_public_key,
+    encode_public_key,
+    unwrap_match_key,
+    wrap_match_key,
+)
+
+APPROVAL_PREFIX = b"cleanroom policy approval v1|"
+UPLOAD_RETRIES = 3
+
+
+def approval_message(collaboration_id: str, policy_hash: str) -> bytes:
+    return APPROVAL_PREFIX + f"{collaboration_id}|{policy_hash}".encode()
+
+
+def connect(home: PartyHome) -> tuple[CleanRoomClient, str]:
+    """A client for the joined server and the collaboration id, or a ConfigError."""
+    server, collaboration, token = home.server, home.collaboration, home.token
+    if not server or not collaboration or not token:
+        raise ConfigError(f"{home.path} has not joined a server; run 'party-agent join' first")
+    return CleanRoomClient(server, token), collaboration
+
+
+def join(
+    home: HomeOption,
+    server: Annotated[str, typer.Option("--server", help="Clean-room server URL.")],
+    token: Annotated[str, typer.Option("--token", help="API token from the server admin.")],
+) -> None:
+    """Join a collaboration: check the token, register this party's public keys, save both."""
+    party = PartyHome.open(home)
+    with CleanRoomClient(server, token) as client:
+        me = client.me()
+        collaboration = me.get("collaboration_id")
+        if not collaboration:
+            raise ConfigError("this token belongs to a server admin, not to a party member")
+        client.register_keys(
+            collaboration,
+            encode_public_key(party.x25519_public_key()),
+            encode_public_key(party.ed25519_public_key()),
+        )
+    party.set_config(server=server, collaboration=collaboration)
+    party.set_token(token)
+    typer.echo(f"joined collaboration {collaboration} as {me['party']} ({me['role']})")
+    if me["party"] != party.party:
+        typer.echo(f"note: the server knows this party as {me['party']!r}", err=True)
+    typer.echo(f"x25519 fingerprint:  {party.x25519_fingerprint}")
+    typer.echo(f"ed25519 fingerprint: {party.ed25519_fingerprint}")
+
+
+def keys_create(
+    home: HomeOption,
+    new: Annotated[bool, typer.Option("--new", help="Generate a fresh key (rotate).")] = False,
+) -> None:
+    """Wrap the match key to every party_admin that has joined (creating it if needed)."""
+    party = PartyHome.open(home)
+    client, collaboration = connect(party)
+    with client:
+        members = client.members(collaboration)
+        recipients = [m for m in members if m["role"] == "party_admin" and m["x25519_public"]]
+        waiting = [
+            m["party"] for m in members if m["role"] == "party_admin" and not m["x25519_public"]
+        ]
+        reuse = party.has_match_key(collaboration) and not new
+        key = party.match_key(collaboration) if reuse else MatchKey.generate()
+        wrapped = {
+            m["id"]: wrap_match_key(
+                key, decode_x25519_public_key(m["x25519_public"]), collaboration
+            )
+            for m in recipients
+        }
+        posted = client.post_match_key(collaboration, wrapped)
+    party.store_match_key(collaboration, key)
+    typer.echo(f"match key generation {posted['generation']}, fingerprint {key.fingerprint}")
+    for member in recipients:
+        typer.echo(f"  wrapped to {member['party']:<20} x25519 {member['x25519_fingerprint']}")
+    if waiting:
+        typer.echo(
+            f"not joined yet (run 'keys create' again later): {', '.join(waiting)}", err=True
+        )
+
+
+def keys_fetch(
+    home: HomeOption,
+    force: Annotated[bool, typer.Option(help="Replace a different local key.")] = False,
+) -> None:
+    """Fetch this party's wrapped copy of the match key and store it in the home."""
+    party = PartyHome.open(home)
+    client, collaboration = connect(party)
+    with client:
+        mine = client.my_match_key(collaboration)
+    try:
+        key = unwrap_match_key(mine["wrapped"], party.x25519_private_key(), collaboration)
+    except (KeyUnwrapError, ProtocolError) as error:
+        raise AgentError(f"cannot open the wrapped match key: {error}") from None
+    if party.has_match_key(collaboration) and party.match_key(collaboration) != key and not force:
+        raise ConfigError("the home holds a different match key; pass --force to replace it")
+    party.store_match_key(collaboration, key)
+    typer.echo(f"match key generation {mine['generation']}, fingerprint {key.fingerprint}")
+
+
+def describe_policy(text: str) -> list[str]:
+    """The policy in words via ``policies`` when it can read it; else the YAML itself."""
+    try:
+        policies: Any = importlib.import_module("policies")
+        return list(policies.describe_lines(policies.policy_from_yaml(text)))
+    except (ImportError, AttributeError, ValueError):
+        return text.rstrip().splitlines()
+
+
+def print_policy(policy: Json) -> None:
+    state = "EFFECTIVE" if policy["effective"] else "not effective yet"
+    typer.echo(f"policy #{policy['seq']} sha256 {policy['policy_hash']} ({state})")
+    for line in describe_policy(policy["text"]):
+        typer.echo(f"  {line}")
+    for approval in policy["approvals"]:
+        typer.echo(f"approved by {approval['party']} at {approval['created_at']}")
+    if policy["missing_approvals"]:
+        typer.echo(f"waiting for: {', '.join(policy['missing_approvals'])}")
+
+
+Which = Annotated[str, typer.Option("--hash", help="A policy hash, 'latest' or 'current'.")]
+
+
+def policy_show(home: HomeOption, which: Which = "latest") -> None:
+    """Show a policy version in words, its hash and who approved it."""
+    client, collaboration = connect(PartyHome.open(home))
+    with client:
+        print_policy(client.policy(collaboration, which))
+
+
+def policy_approve(
+    home: HomeOption,
+    which: Which = "latest",
+    yes: Annotated[bool, typer.Option("--yes", help="Sign without asking.")] = False,
+) -> None:
+    """Sign a policy version's hash with this party's Ed25519 key after confirmation."""
+    party = PartyHome.open(home)
+    client, collaboration = connect(party)
+    with client:
+        policy = client.policy(collaboration, which)
+        print_policy(policy)
+        if not yes and not typer.confirm(f"approve policy {policy['policy_hash']}?"):
+            raise AgentError("not approved")
+        message = approval_message(collaboration, policy["policy_hash"])
+        signature = party.ed25519_private_key().sign(message)
+        text = base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
+        result = client.approve_policy(collaboration, policy["policy_hash"], text)
+    state = (
+        "effective"
+        if result["effective"]
+        else "waiting for " + ", ".join(result["missing_approvals"])
+    )
+    typer.echo(f"approved {result['policy_hash']}: {state}")
+
+
+def state_path(home: PartyHome, collaboration: str, dataset: str) -> Path:
+    return home.path / "uploads" / f"{collaboration}.{dataset}.json"
+
+
+def _saved_upload(path: Path, file: Path) -> str | None:
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    upload_id = saved.get("upload_id") if saved.get("file") == str(file.resolve()) else None
+    return upload_id if isinstance(upload_id, str) else None
+
+
+def upload(
+    home: HomeOption,
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Tokenized Parquet.")],
+    dataset: Annotated[str, typer.Option("--dataset", help="Dataset name on the server.")],
+    kind: Annotated[DatasetKind, typer.Option("--kind", help="Dataset kind.")],
+    chunk_mib: Annotated[int, typer.Option("--chunk-mib", min=1, help="Chunk size.")] = 16,
+) -> None:
+    """Upload a tokenized file in verified chunks; rerun to resume after an interruption."""
+    party = PartyHome.open(home)
+    client, collaboration = connect(party)
+    saved = state_path(party, collaboration, dataset)
+
+    def remember(session: Json) -> None:
+        if session["received"]:
+            typer.echo(f"resuming upload {session['id']} at byte {session['received']}", err=True)
+        record = {"upload_id": session["id"], "file": str(file.resolve())}
+        write_private(saved, json.dumps(record).encode())
+
+    with client, UploadBar(file.stat().st_size) as show:
+        for attempt in range(1, UPLOAD_RETRIES + 1):
+            try:
+                version = client.upload_file(
+                    collaboration,
+                    file,
+                    dataset,
+                    kind.value,
+                    resume_id=_saved_upload(saved, file),
+                    chunk_size=chunk_mib * 1024 * 1024,
+                    on_session=remember,
+                    on_progress=show,
+                )
+                break
+            except ServerUnreachable:
+                if attempt == UPLOAD_RETRIES:
+                    raise
+                time.sleep(attempt)
+    saved.unlink(missing_ok=True)
+    typer.echo(
+        f"published {version['dataset']} v{version['version']}: {version['rows']} rows, "
+        f"sha256 {version['sha256']}"
+    )
+
+
+class UploadBar:
+    """A rich transfer bar on stderr (terminals only), driven by :class:`UploadProgress`."""
+
+    def __init__(self, total: int) -> None:
+        console = Console(stderr=True)
+        self._enabled = console.is_terminal
+        self._progress = Progress(
+            TextColumn("uploading"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            console=console,
+            transient=True,
+        )
+        self._task = self._progress.add_task("upload", total=max(total, 1))
+
+    def __enter__(self) -> UploadBar:
+        if self._enabled:
+            self._progress.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._enabled:
+            self._progress.stop()
+
+    def __call__(self, progress: UploadProgress) -> None:
+        self._progress.update(self._task, completed=progress.sent)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the server-facing commands to the agent's Typer app."""
+    app.command("join")(reports_errors(join))
+    app.command("upload")(reports_errors(upload))
+    keys_app = typer.Typer(help="Create, wrap and fetch the collaboration's match key.")
+    keys_app.command("create")(reports_errors(keys_create))
+    keys_app.command("fetch")(reports_errors(keys_fetch))
+    app.add_typer(keys_app, name="keys")
+    policy_app = typer.Typer(help="Show and approve the collaboration's policy.")
+    policy_app.command("show")(reports_errors(policy_show))
+    policy_app.command("approve")(reports_errors(policy_approve))
+    app.add_typer(policy_app, name="policy")

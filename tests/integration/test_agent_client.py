@@ -1,0 +1,91 @@
+"""CleanRoomClient: swappable transport (in-process app), typed errors, resumable upload."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pyarrow.parquet as pq
+import pytest
+
+from cleanroom.app import create_app
+from cleanroom.bootstrap import bootstrap_admin, open_storage
+from cleanroom.policy_doc import approval_message as server_message
+from cleanroom.settings import Settings
+from party_agent.client import ASGIBridge, CleanRoomClient, ServerError, ServerUnreachable
+from party_agent.online import approval_message as agent_message
+from tests.integration.datasets import exposures_table
+from tests.integration.server import ServerProcess, free_port
+from tests.integration.world import Collab
+
+
+class DropsAfter(httpx.BaseTransport):
+    """A real loopback transport that loses the connection on the Nth chunk PUT."""
+
+    def __init__(self, fail_on: int) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.puts = 0
+        self.fail_on = fail_on
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PUT":
+            self.puts += 1
+            if self.puts == self.fail_on:
+                raise httpx.WriteError("connection lost")
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_agent_and_server_sign_the_same_approval_message() -> None:
+    assert agent_message("col_1", "ab" * 32) == server_message("col_1", "ab" * 32)
+
+
+def test_in_process_transport(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    storage = open_storage(settings)
+    issued = bootstrap_admin(storage)
+    assert issued is not None
+    transport = ASGIBridge(create_app(settings, storage))
+    with CleanRoomClient("http://cleanroom", issued[1], transport=transport) as client:
+        assert client.me()["role"] == "admin"
+        with pytest.raises(ServerError) as raised:
+            client.datasets("col_missing")
+    error = raised.value
+    assert (error.status, error.slug) == (404, "unknown-collaboration")
+    assert str(error) == "no collaboration 'col_missing' for this token (unknown-collaboration 404)"
+
+
+def test_unreachable_server_is_a_typed_error() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    with CleanRoomClient(url, "crt_x", timeout=2) as client, pytest.raises(ServerUnreachable):
+        client.me()
+
+
+def test_upload_resumes_after_a_dropped_connection(
+    server: ServerProcess, collab_a: Collab, tmp_path: Path
+) -> None:
+    file = tmp_path / "e.parquet"
+    pq.write_table(exposures_table(collab_a.id, rows=6000), file)
+    size = file.stat().st_size
+    token = collab_a.members["brand"].token
+    flaky = DropsAfter(fail_on=3)
+    sessions: list[str] = []
+    with CleanRoomClient(server.url, token, transport=flaky) as client:
+        with pytest.raises(ServerUnreachable):
+            client.upload_file(
+                collab_a.id,
+                file,
+                "client-resume",
+                "exposures",
+                on_session=lambda s: sessions.append(s["id"]),
+            )
+        status = client.upload_status(collab_a.id, sessions[0])
+        assert status["received"] == 2 * 65536
+        version = client.upload_file(
+            collab_a.id, file, "client-resume", "exposures", resume_id=sessions[0]
+        )
+    assert version["size"] == size and version["rows"] == 6000
+    chunks = -(-size // 65536)
+    assert flaky.puts == chunks + 1  # the lost chunk is sent twice, nothing else

@@ -1,0 +1,189 @@
+"""``cleanroom policy ...``: check a policy file and compare two versions, in plain words."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from policies import (
+    PRESETS,
+    Change,
+    Direction,
+    EffectivePolicy,
+    InvalidPolicy,
+    PartyRules,
+    Policy,
+    describe_lines,
+    diff,
+    effective_policy,
+    load_party_rules,
+    load_policy,
+    overall,
+    policy_hash,
+    preset_yaml,
+    rules_to_canonical,
+    to_canonical,
+)
+from policies.yamlio import read_yaml_file
+
+policy_app = typer.Typer(help="Check, compare and explain policies.", no_args_is_help=True)
+
+_STYLE = {
+    Direction.STRICTER: "green",
+    Direction.LOOSER: "bold red",
+    Direction.MIXED: "yellow",
+    Direction.SAME: "",
+}
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _is_rules(path: Path) -> bool:
+    data = read_yaml_file(path)
+    return isinstance(data, dict) and "party" in data and "name" not in data
+
+
+def _load(path: Path) -> Policy | PartyRules:
+    return load_party_rules(path) if _is_rules(path) else load_policy(path)
+
+
+def _rules_lines(rules: PartyRules) -> list[str]:
+    data = rules_to_canonical(rules)
+    fields = {k: v for k, v in data.items() if k not in ("format", "party", "version")}
+    lines = [f"Rules of {rules.party}, version {rules.version} (only these fields are set):"]
+    lines += [f"  {key}: {json.dumps(value, sort_keys=True)}" for key, value in fields.items()]
+    return lines
+
+
+def _report(document: Policy | PartyRules, effective: EffectivePolicy | None) -> dict[str, Any]:
+    canonical = (
+        to_canonical(document) if isinstance(document, Policy) else rules_to_canonical(document)
+    )
+    report: dict[str, Any] = {
+        "valid": True,
+        "kind": "policy" if isinstance(document, Policy) else "party_rules",
+        "hash": policy_hash(document),
+        "canonical": canonical,
+        "description": describe_lines(document)
+        if isinstance(document, Policy)
+        else _rules_lines(document),
+    }
+    if effective is not None:
+        report["effective"] = {
+            "description": describe_lines(effective),
+            "provenance": effective.provenance(),
+        }
+    return report
+
+
+@policy_app.command("check")
+def check(
+    file: Annotated[Path, typer.Argument(help="Policy or party-rules YAML file.")],
+    rules: Annotated[
+        list[Path] | None,
+        typer.Option("--rules", help="Party rules to combine with the policy (repeatable)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Validate FILE and print it in plain words with its hash (what the parties sign).
+
+    With --rules, also print the effective policy (strictest combination) and which
+    document set each field. Exits 2 when a file is invalid.
+    """
+    try:
+        document = _load(file)
+        extra = [load_party_rules(path) for path in rules or []]
+    except InvalidPolicy as error:
+        if as_json:
+            failure = {"valid": False, "error": str(error), "problems": list(error.problems)}
+            typer.echo(json.dumps(failure))
+            raise typer.Exit(2) from None
+        _fail(str(error))
+    effective = None
+    if extra:
+        if not isinstance(document, Policy):
+            _fail("--rules needs a policy file, not party rules, as FILE")
+        effective = effective_policy(document, extra)
+    report = _report(document, effective)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, sort_keys=True))
+        return
+    typer.echo("\n".join(report["description"]))
+    typer.echo(f"policy hash (SHA-256): {report['hash']}")
+    if effective is not None:
+        parties = ", ".join(rule.party for rule in extra)
+        typer.echo(f"\nEffective policy with the rules of {parties}:")
+        typer.echo("\n".join(describe_lines(effective)[1:]))
+        typer.echo("\nWhere each rule comes from:")
+        typer.echo("\n".join(f"  {line}" for line in effective.provenance()))
+
+
+def _table(old: Policy, new: Policy, changes: list[Change]) -> Table:
+    table = Table(
+        title=f"{old.name} v{old.version} -> {new.name} v{new.version}", title_justify="left"
+    )
+    for column in ("field", "old", "new", "change"):
+        table.add_column(column, overflow="fold")
+    for change in changes:
+        style = _STYLE[change.direction]
+        table.add_row(change.noun, change.old, change.new, f"[{style}]{change.direction}[/]")
+    return table
+
+
+@policy_app.command("diff")
+def diff_command(
+    old: Annotated[Path, typer.Argument(help="The policy in force.")],
+    new: Annotated[Path, typer.Argument(help="The proposed policy.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Show, field by field, what got stricter or looser from OLD to NEW."""
+    try:
+        before, after = load_policy(old), load_policy(new)
+    except InvalidPolicy as error:
+        _fail(str(error))
+    changes = diff(before, after)
+    verdict = overall(changes)
+    if as_json:
+        payload = {
+            "old": {"name": before.name, "version": before.version, "hash": policy_hash(before)},
+            "new": {"name": after.name, "version": after.version, "hash": policy_hash(after)},
+            "overall": str(verdict),
+            "changes": [
+                {"field": c.field, "old": c.old, "new": c.new, "change": str(c.direction)}
+                for c in changes
+            ],
+        }
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    console = Console(width=120, soft_wrap=False)
+    if not changes:
+        console.print("No rule changed: the two policies allow exactly the same queries.")
+    else:
+        console.print(_table(before, after, changes))
+        summary = {
+            Direction.STRICTER: "Overall: stricter. Every change narrows what queries may do.",
+            Direction.LOOSER: "Overall: looser. Every change widens what queries may do.",
+            Direction.MIXED: "Overall: mixed. Some rules got stricter, others looser.",
+        }[verdict]
+        console.print(summary, highlight=False)
+    console.print(f"old policy hash (SHA-256): {policy_hash(before)}", highlight=False)
+    console.print(f"new policy hash (SHA-256): {policy_hash(after)}", highlight=False)
+
+
+@policy_app.command("preset")
+def preset_command(
+    name: Annotated[str, typer.Argument(help=f"One of: {', '.join(PRESETS)}.")],
+) -> None:
+    """Print a named preset's YAML, ready to copy and adapt (`> policy.yaml`)."""
+    try:
+        typer.echo(preset_yaml(name), nl=False)
+    except InvalidPolicy as error:
+        _fail(str(error))

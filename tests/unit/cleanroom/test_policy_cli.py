@@ -1,0 +1,120 @@
+"""``cleanroom policy check|diff|preset`` through Typer's CliRunner, on real files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from cleanroom.policy_cli import policy_app
+from policies import policy_hash, preset, preset_yaml
+
+runner = CliRunner()
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_check_prints_plain_words_and_the_hash(tmp_path: Path) -> None:
+    path = write(tmp_path, "p.yaml", preset_yaml("standard"))
+    result = runner.invoke(policy_app, ["check", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "Results are released only for groups of at least 50 people" in result.stdout
+    assert f"policy hash (SHA-256): {policy_hash(preset('standard'))}" in result.stdout
+
+
+def test_check_json(tmp_path: Path) -> None:
+    path = write(tmp_path, "p.yaml", preset_yaml("strict"))
+    result = runner.invoke(policy_app, ["check", str(path), "--json"])
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert report["valid"] is True
+    assert report["kind"] == "policy"
+    assert report["hash"] == policy_hash(preset("strict"))
+    assert report["canonical"]["epsilon_per_query"] == "1/4"
+    assert report["description"][0] == "Policy `strict`, version 1."
+
+
+def test_check_an_invalid_file_prints_one_error_line_and_exits_2(tmp_path: Path) -> None:
+    path = write(tmp_path, "p.yaml", preset_yaml("standard").replace("k: 50", "k: 1"))
+    result = runner.invoke(policy_app, ["check", str(path)])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"error: invalid policy `standard` in {path}: "
+        "k: must be a whole number of at least 2, got 1\n"
+    )
+    as_json = runner.invoke(policy_app, ["check", str(path), "--json"])
+    assert as_json.exit_code == 2
+    assert json.loads(as_json.stdout)["problems"] == [
+        "k: must be a whole number of at least 2, got 1"
+    ]
+
+
+def test_check_party_rules_and_the_effective_policy(tmp_path: Path) -> None:
+    rules = write(tmp_path, "r.yaml", "party: retailer\nversion: 3\nk: 80\n")
+    alone = runner.invoke(policy_app, ["check", str(rules)])
+    assert alone.exit_code == 0
+    assert "Rules of retailer, version 3 (only these fields are set):" in alone.stdout
+    policy = write(tmp_path, "p.yaml", preset_yaml("standard"))
+    combined = runner.invoke(policy_app, ["check", str(policy), "--rules", str(rules)])
+    assert combined.exit_code == 0
+    assert "  k = 80 from the retailer's policy v3" in combined.stdout
+    as_json = runner.invoke(policy_app, ["check", str(policy), "--rules", str(rules), "--json"])
+    assert (
+        "k = 80 from the retailer's policy v3"
+        in json.loads(as_json.stdout)["effective"]["provenance"]
+    )
+
+
+def test_rules_need_a_policy_to_combine_with(tmp_path: Path) -> None:
+    rules = write(tmp_path, "r.yaml", "party: retailer\nversion: 3\nk: 80\n")
+    result = runner.invoke(policy_app, ["check", str(rules), "--rules", str(rules)])
+    assert result.exit_code == 2
+    assert result.stderr == "error: --rules needs a policy file, not party rules, as FILE\n"
+
+
+def test_diff_table(tmp_path: Path) -> None:
+    old = write(tmp_path, "old.yaml", preset_yaml("standard"))
+    new = write(tmp_path, "new.yaml", preset_yaml("standard").replace("k: 50", "k: 20"))
+    result = runner.invoke(policy_app, ["diff", str(old), str(new)])
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.stdout.splitlines() if "minimum group size k" in line)
+    assert [cell.strip() for cell in row.split("│")[1:5]] == [
+        "minimum group size k",
+        "50",
+        "20",
+        "looser",
+    ]
+    assert "Overall: looser. Every change widens what queries may do." in result.stdout
+
+
+def test_diff_json_and_no_change(tmp_path: Path) -> None:
+    old = write(tmp_path, "old.yaml", preset_yaml("standard"))
+    new = write(tmp_path, "new.yaml", preset_yaml("strict"))
+    payload = json.loads(runner.invoke(policy_app, ["diff", str(old), str(new), "--json"]).stdout)
+    assert payload["overall"] == "stricter"
+    assert {"field": "k", "old": "50", "new": "100", "change": "stricter"} in payload["changes"]
+    same = runner.invoke(policy_app, ["diff", str(old), str(old)])
+    assert "No rule changed" in same.stdout
+
+
+def test_diff_of_an_invalid_file(tmp_path: Path) -> None:
+    old = write(tmp_path, "old.yaml", preset_yaml("standard"))
+    result = runner.invoke(policy_app, ["diff", str(old), str(tmp_path / "missing.yaml")])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: invalid file ")
+
+
+def test_preset_prints_yaml_that_checks() -> None:
+    result = runner.invoke(policy_app, ["preset", "strict"])
+    assert result.stdout == preset_yaml("strict")
+    unknown = runner.invoke(policy_app, ["preset", "lax"])
+    assert unknown.exit_code == 2
+    assert unknown.stderr == (
+        "error: invalid policy: `lax` is not a preset; choose from standard, strict\n"
+    )

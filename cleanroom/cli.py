@@ -9,9 +9,11 @@ import typer
 from pydantic import ValidationError
 
 from cleanroom import admin_cli
+from cleanroom.policy_cli import policy_app
 
 app = typer.Typer(help="Clean-room server and administration.", no_args_is_help=True)
 app.add_typer(admin_cli.app, name="admin")
+app.add_typer(policy_app, name="policy")
 
 
 @app.command()

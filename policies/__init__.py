@@ -14,7 +14,14 @@ from policies.budget import (
     fresh_state,
     remaining,
 )
-from policies.canonical import canonical_json, policy_hash, rules_to_canonical, to_canonical
+from policies.canonical import (
+    canonical_json,
+    effective_policy_hash,
+    policy_hash,
+    query_to_canonical,
+    rules_to_canonical,
+    to_canonical,
+)
 from policies.describe import Change, describe, describe_lines, diff, overall
 from policies.errors import BudgetExceeded, InvalidPolicy, InvalidQuery, PolicyDenied, PolicyError
 from policies.evaluate import Attribution, Decision, Denial, QueryRequest, evaluate
@@ -79,6 +86,7 @@ __all__ = [
     "describe_lines",
     "diff",
     "effective_policy",
+    "effective_policy_hash",
     "evaluate",
     "fraction_text",
     "fresh_state",
@@ -95,6 +103,7 @@ __all__ = [
     "policy_hash",
     "preset",
     "preset_yaml",
+    "query_to_canonical",
     "remaining",
     "rules_to_canonical",
     "to_canonical",

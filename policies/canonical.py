@@ -19,7 +19,9 @@ import hashlib
 import json
 from typing import Any
 
+from policies.evaluate import QueryRequest
 from policies.exact import fraction_text
+from policies.merge import EffectivePolicy
 from policies.model import FORMAT, Policy
 from policies.rules import PartyRules
 
@@ -87,12 +89,42 @@ def rules_to_canonical(rules: PartyRules) -> dict[str, Any]:
     return out
 
 
+def _dumps(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def canonical_json(value: Policy | PartyRules) -> bytes:
     """The exact bytes that are hashed and signed."""
-    data = to_canonical(value) if isinstance(value, Policy) else rules_to_canonical(value)
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _dumps(to_canonical(value) if isinstance(value, Policy) else rules_to_canonical(value))
 
 
 def policy_hash(value: Policy | PartyRules) -> str:
     """Lowercase hex SHA-256 of :func:`canonical_json`; what the server and agents sign."""
     return hashlib.sha256(canonical_json(value)).hexdigest()
+
+
+def effective_policy_hash(effective: EffectivePolicy) -> str:
+    """Names the exact rule set a query ran under (for the audit log and repeat detection).
+
+    SHA-256 of the canonical JSON ``{"format", "policy": policy_hash(base),
+    "rules": sorted policy_hash of each party's rules}``; the order of the rules does
+    not matter (the merge does not depend on it either).
+    """
+    data = {
+        "format": FORMAT,
+        "policy": policy_hash(effective.base),
+        "rules": sorted({policy_hash(rules) for rules in effective.rules}),
+    }
+    return hashlib.sha256(_dumps(data)).hexdigest()
+
+
+def query_to_canonical(request: QueryRequest) -> dict[str, Any]:
+    """A query request as canonical JSON-ready data (``epsilon`` as ``"n/d"`` or null)."""
+    return {
+        "template": str(request.template),
+        "requester": request.requester,
+        "window": None if request.window is None else str(request.window),
+        "attribution": str(request.attribution),
+        "dimensions": list(request.dimensions),
+        "epsilon": None if request.epsilon is None else fraction_text(request.epsilon),
+    }

@@ -118,3 +118,12 @@ def test_preset_prints_yaml_that_checks() -> None:
     assert unknown.stderr == (
         "error: invalid policy: `lax` is not a preset; choose from standard, strict\n"
     )
+
+
+def test_mounted_on_the_cleanroom_command(tmp_path: Path) -> None:
+    from cleanroom.cli import app
+
+    path = write(tmp_path, "p.yaml", preset_yaml("standard"))
+    result = runner.invoke(app, ["policy", "check", str(path)])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Policy `standard`, version 1.\n")

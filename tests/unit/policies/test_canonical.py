@@ -8,16 +8,27 @@ from fractions import Fraction
 
 from policies import (
     PinnedKeys,
+    QueryRequest,
+    Template,
     canonical_json,
+    effective_policy,
+    effective_policy_hash,
     parse_policy,
     party_rules_from_yaml,
     policy_from_yaml,
     policy_hash,
     preset,
     preset_yaml,
+    query_to_canonical,
     to_canonical,
 )
-from tests.unit.policies.helpers import FINGERPRINT, make_policy, retailer_rules
+from tests.unit.policies.helpers import (
+    FINGERPRINT,
+    brand_rules,
+    days,
+    make_policy,
+    retailer_rules,
+)
 
 # Known answer: changing the canonical form changes every signature, so it must be on purpose.
 STANDARD_HASH = "c206c8b7665557527b24c6b85a75c7d177ff603d4e8d0bac2c126ec1114d5ef5"
@@ -74,3 +85,26 @@ def test_party_rules_hash_only_what_was_set() -> None:
     same = party_rules_from_yaml("budget: {epsilon: 0.25}\nk: 80\nversion: 3\nparty: retailer\n")
     assert policy_hash(same) == policy_hash(rules)
     assert policy_from_yaml(preset_yaml("standard")) == preset("standard")
+
+
+def test_effective_policy_hash_ignores_rule_order_and_repeats() -> None:
+    a, b = retailer_rules(k=80), brand_rules(k=60)
+    base = preset("standard")
+    one = effective_policy_hash(effective_policy(base, [a, b]))
+    assert one == effective_policy_hash(effective_policy(base, [b, a, b]))
+    assert one != effective_policy_hash(effective_policy(base, [a]))
+    assert one != effective_policy_hash(effective_policy(make_policy(version=2), [a, b]))
+
+
+def test_query_canonical_form() -> None:
+    request = QueryRequest(
+        Template.CONVERSIONS, "brand", days(7), dimensions=("channel",), epsilon=Fraction(1, 4)
+    )
+    assert query_to_canonical(request) == {
+        "template": "conversions",
+        "requester": "brand",
+        "window": "7d",
+        "attribution": "last_touch",
+        "dimensions": ["channel"],
+        "epsilon": "1/4",
+    }

@@ -22,7 +22,7 @@ WITH {bounded_cells_sql(token, None, holdout=True)},
 conv_cells AS (
   SELECT DISTINCT e.u, e.cell
   FROM kept_exp e JOIN purchases p
-    ON p.{tok} = e.u AND p.purchase_time BETWEEN e.t AND e.t + $window
+    ON hash(p.{tok}) = e.u AND p.purchase_time BETWEEN e.t AND e.t + $window
 )
 SELECT k.campaign,
        count(uc.u) FILTER (WHERE NOT uc.holdout),

@@ -1,9 +1,15 @@
 """Normalization of whole Arrow columns: the fast path of :mod:`protocols.normalize`.
 
-Values in the common, plain-ASCII shape are normalized with vectorized Arrow kernels;
-every other value (unicode, odd whitespace, anything invalid) goes through the reference
-functions of :mod:`protocols.normalize`, once per distinct value. A property test checks
-that both paths agree on every input, so the scalar module stays the specification.
+Values made only of printable ASCII (plus spaces and tabs) are normalized, or rejected
+with their reason, by vectorized Arrow kernels; every other value (unicode, line breaks,
+other control characters) goes through the reference functions of
+:mod:`protocols.normalize`, once per distinct value. A property test checks that both
+paths agree on every input, so the scalar module stays the specification.
+
+Why the ASCII rules equal the reference: NFC leaves ASCII unchanged, ``str.strip`` and
+``str.lower`` act on it as ``ascii_trim(" \\t")`` and ``ascii_lower`` do (space and tab
+are its only whitespace, and tab its only control character), and for lowercase ASCII
+a domain label ``(?!-)[^\\W_](?:[^\\W_]|-)*(?<!-)`` is exactly :data:`_LABEL`.
 """
 
 from __future__ import annotations
@@ -11,8 +17,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -27,11 +35,16 @@ from protocols.normalize import (
     normalize,
 )
 
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-_PLAIN_EMAIL = rf"^[ \t]*[A-Za-z0-9!#$%&'*+/=?^_`{{|}}~.-]+@{_LABEL}(?:\.{_LABEL})+[ \t]*$"
-_PLAIN_HEX64 = r"^[ \t]*[0-9A-Fa-f]{64}[ \t]*$"
+Mask: TypeAlias = npt.NDArray[np.bool_]
 
-FastPath = Callable[[pa.StringArray, NormalizeOptions], tuple[pa.BooleanArray, pa.StringArray]]
+_LABEL = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
+#: A trimmed, lowercased email that is valid apart from folding and length: printable
+#: ASCII, no whitespace, one "@", valid domain labels (the local part may be empty).
+_PLAIN_EMAIL = rf"^[\x21-\x3f\x41-\x7e]*@{_LABEL}(?:\.{_LABEL})+$"
+_PLAIN_HEX64 = r"^[0-9a-f]{64}$"
+#: Any character outside printable ASCII, space and tab: left to the reference path.
+_NOT_PLAIN_ASCII = r"[^\t\x20-\x7e]"
+_NULL = pa.scalar(None, pa.string())
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,19 @@ class NormalizedColumn:
         return int(len(self.values) - self.values.null_count)
 
 
+@dataclass(frozen=True)
+class FastResult:
+    """What a fast path decided: rows it ``handled`` (valid or rejected), their values
+    (null where rejected or not handled) and the reasons of its rejections."""
+
+    handled: Mask
+    values: pa.StringArray
+    rejected: Counter[Reason]
+
+
+FastPath = Callable[[pa.StringArray, NormalizeOptions], FastResult]
+
+
 def normalize_array(
     id_type: IdType,
     array: pa.Array | pa.ChunkedArray,
@@ -56,11 +82,13 @@ def normalize_array(
     fast_path = _FAST_PATHS.get(id_type)
     if fast_path is None:
         return _normalize_distinct(id_type, strings, options)
-    fast_mask, fast_values = fast_path(strings, options)
-    slow_mask = pc.invert(fast_mask)
+    fast = fast_path(strings, options)
+    if fast.handled.all():
+        return NormalizedColumn(fast.values, +fast.rejected)
+    slow_mask = pa.array(~fast.handled)
     slow = _normalize_distinct(id_type, strings.filter(slow_mask), options)
-    values = pc.replace_with_mask(fast_values, slow_mask, slow.values)
-    return NormalizedColumn(values, slow.rejected)
+    values = pc.replace_with_mask(fast.values, slow_mask, slow.values)
+    return NormalizedColumn(values, +(fast.rejected + slow.rejected))
 
 
 def _as_strings(array: pa.Array | pa.ChunkedArray) -> pa.StringArray:
@@ -92,36 +120,111 @@ def _normalize_distinct(
     return NormalizedColumn(values, +rejected)
 
 
-def _email_fast_path(
-    strings: pa.StringArray, options: NormalizeOptions
-) -> tuple[pa.BooleanArray, pa.StringArray]:
-    plain = pc.fill_null(pc.match_substring_regex(strings, _PLAIN_EMAIL), False)
-    lowered = pc.ascii_lower(pc.utf8_trim(strings, characters=" \t"))
-    if options.fold_gmail:
-        lowered = _fold_gmail(lowered)
-    local_ok = pc.fill_null(pc.invert(pc.starts_with(lowered, "@")), False)
-    short = pc.fill_null(pc.less_equal(pc.utf8_length(lowered), MAX_EMAIL_LENGTH), False)
-    mask = pc.and_(pc.and_(plain, local_ok), short)
-    return mask, pc.if_else(mask, lowered, None)
+def _np(mask: pa.BooleanArray) -> Mask:
+    """A boolean Arrow array as numpy, null counting as false."""
+    result: Mask = pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+    return result
 
 
-def _fold_gmail(emails: pa.StringArray) -> pa.StringArray:
-    parts = pc.extract_regex(emails, r"^(?P<local>[^@]*)@(?P<domain>.*)$")
-    local, domain = parts.field("local"), parts.field("domain")
-    is_gmail = pc.fill_null(pc.is_in(domain, value_set=pa.array(sorted(GMAIL_DOMAINS))), False)
-    folded = pc.replace_substring(pc.replace_substring_regex(local, r"\+.*$", ""), ".", "")
-    joined = pc.binary_join_element_wise(folded, domain, "@")
-    return pc.if_else(is_gmail, joined, emails)
+def _core(strings: pa.StringArray) -> pa.StringArray:
+    """``strip()`` then ``lower()`` as the reference does them, for plain-ASCII values."""
+    return pc.ascii_lower(pc.ascii_trim(strings, characters=" \t"))
 
 
-def _sha256_fast_path(
-    strings: pa.StringArray, options: NormalizeOptions
-) -> tuple[pa.BooleanArray, pa.StringArray]:
-    plain = pc.fill_null(pc.match_substring_regex(strings, _PLAIN_HEX64), False)
-    lowered = pc.ascii_lower(pc.utf8_trim(strings, characters=" \t"))
-    not_empty_hash = pc.fill_null(pc.not_equal(lowered, EMPTY_SHA256), False)
-    mask = pc.and_(plain, not_empty_hash)
-    return mask, pc.if_else(mask, lowered, None)
+def _email_fast_path(strings: pa.StringArray, options: NormalizeOptions) -> FastResult:
+    core = _core(strings)
+    plain = _np(pc.match_substring_regex(core, _PLAIN_EMAIL))
+    emails = _fold_gmail(core, plain) if options.fold_gmail else core
+    empty_local = plain & _np(pc.starts_with(emails, "@"))
+    too_long = plain & ~empty_local & (_lengths(emails) > MAX_EMAIL_LENGTH)
+    valid = plain & ~empty_local & ~too_long
+    rejected = Counter({Reason.EMPTY_LOCAL_PART: int(empty_local.sum())})
+    rejected[Reason.TOO_LONG] += int(too_long.sum())
+    nulls = _np(pc.is_null(strings))
+    rejected[Reason.EMPTY] += int(nulls.sum())
+    rest = ~plain & ~nulls
+    handled = plain | nulls
+    if rest.any():
+        rest_handled, rest_rejected = _email_rest(core.filter(pa.array(rest)))
+        handled[np.flatnonzero(rest)] = rest_handled
+        rejected += rest_rejected
+    return FastResult(handled, pc.if_else(pa.array(valid), emails, _NULL), rejected)
+
+
+def _email_rest(core: pa.StringArray) -> tuple[Mask, Counter[Reason]]:
+    """Reasons for the plain-ASCII values that failed :data:`_PLAIN_EMAIL`.
+
+    Such a value without whitespace and with one "@" can only have failed on its domain.
+    """
+    at_signs = pc.count_substring(core, "@").to_numpy(zero_copy_only=False)
+    rules = [
+        (Reason.EMPTY, _lengths(core) == 0),
+        (Reason.CONTROL_CHARACTER, _np(pc.match_substring(core, "\t"))),
+        (Reason.CONTAINS_WHITESPACE, _np(pc.match_substring(core, " "))),
+        (Reason.NO_AT_SIGN, at_signs == 0),
+        (Reason.MULTIPLE_AT_SIGNS, at_signs > 1),
+        (Reason.INVALID_DOMAIN, np.ones(len(core), dtype=bool)),
+    ]
+    return _first_rule(_np(pc.match_substring_regex(core, _NOT_PLAIN_ASCII)), rules)
+
+
+def _first_rule(unhandled: Mask, rules: list[tuple[Reason, Mask]]) -> tuple[Mask, Counter[Reason]]:
+    """Reject each row not ``unhandled`` by the first rule it meets, in order."""
+    undecided = ~unhandled
+    rejected: Counter[Reason] = Counter()
+    for reason, condition in rules:
+        hits = undecided & condition
+        rejected[reason] += int(hits.sum())
+        undecided &= ~hits
+    return ~unhandled & ~undecided, rejected
+
+
+def _lengths(strings: pa.StringArray) -> npt.NDArray[np.int64]:
+    lengths: npt.NDArray[np.int64] = pc.fill_null(pc.binary_length(strings), 0).to_numpy(
+        zero_copy_only=False
+    )
+    return lengths
+
+
+def _fold_gmail(emails: pa.StringArray, plain: Mask) -> pa.StringArray:
+    """Drop dots and ``+suffix`` from Gmail local parts (``plain`` rows have one "@").
+
+    A plain row ending in "@gmail.com" has that domain, so its local part is a fixed
+    slice (plain rows are ASCII: code units are characters).
+    """
+    for domain in sorted(GMAIL_DOMAINS):
+        suffix = "@" + domain
+        mask = _np(pc.ends_with(emails, suffix)) & plain
+        if not mask.any():
+            continue
+        arrow_mask = pa.array(mask)
+        local = pc.utf8_slice_codeunits(emails.filter(arrow_mask), 0, -len(suffix))
+        local = pc.list_element(pc.split_pattern(local, "+", max_splits=1), 0)
+        local = pc.replace_substring(local, ".", "")
+        folded = pc.binary_join_element_wise(local, pa.scalar(suffix), "")
+        emails = pc.replace_with_mask(emails, arrow_mask, folded)
+    return emails
+
+
+def _sha256_fast_path(strings: pa.StringArray, options: NormalizeOptions) -> FastResult:
+    core = _core(strings)
+    is_empty_hash = _np(pc.equal(core, EMPTY_SHA256))
+    valid = _np(pc.match_substring_regex(core, _PLAIN_HEX64)) & ~is_empty_hash
+    nulls = _np(pc.is_null(strings))
+    rest = ~valid & ~nulls
+    handled = valid | nulls
+    rejected = Counter({Reason.EMPTY: int(nulls.sum())})
+    if rest.any():
+        rest_core = core.filter(pa.array(rest))
+        rules = [
+            (Reason.EMPTY, (_lengths(rest_core) == 0) | is_empty_hash[rest]),
+            (Reason.BAD_HEX, np.ones(len(rest_core), dtype=bool)),
+        ]
+        unhandled = _np(pc.match_substring_regex(rest_core, _NOT_PLAIN_ASCII))
+        rest_handled, rest_rejected = _first_rule(unhandled, rules)
+        handled[np.flatnonzero(rest)] = rest_handled
+        rejected += rest_rejected
+    return FastResult(handled, pc.if_else(pa.array(valid), core, _NULL), rejected)
 
 
 _FAST_PATHS: dict[IdType, FastPath] = {

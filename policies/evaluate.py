@@ -15,7 +15,7 @@ from fractions import Fraction
 from policies import checks
 from policies.budget import BudgetState, remaining, until
 from policies.errors import InvalidQuery, PolicyDenied
-from policies.exact import Duration, human_number
+from policies.exact import Duration, human_number, parse_fraction
 from policies.merge import EffectivePolicy, Source, effective_policy, source_of
 from policies.model import Policy, Template
 
@@ -29,7 +29,12 @@ class Attribution(StrEnum):
 
 @dataclass(frozen=True)
 class QueryRequest:
-    """What an analyst asks for. ``epsilon=None`` means the policy's per-query epsilon."""
+    """What an analyst asks for. ``epsilon=None`` means the policy's per-query epsilon.
+
+    Wire values are accepted and converted exactly: ``template`` and ``attribution`` as
+    their names, ``window`` as ``"7d"`` text, ``epsilon`` as ``"1/4"``/``"0.25"``/0.25,
+    ``dimensions`` as any sequence of names.
+    """
 
     template: Template
     requester: str
@@ -40,17 +45,20 @@ class QueryRequest:
 
     def __post_init__(self) -> None:
         problems: list[str] = []
-        try:
-            checks.slug(self.requester)
-        except ValueError as error:
-            problems.append(f"requester: {error}")
-        if self.epsilon is not None and (
-            not isinstance(self.epsilon, Fraction) or self.epsilon <= 0
+        for name, convert in (
+            ("template", _template_of),
+            ("attribution", _attribution_of),
+            ("window", _window_of),
+            ("epsilon", _epsilon_of),
+            ("dimensions", _dimensions_of),
+            ("requester", _requester_of),
         ):
-            problems.append(
-                f"epsilon: must be an exact number above 0, got {checks.shown(self.epsilon)}"
-            )
-        problems.extend(self._shape_problems())
+            try:
+                object.__setattr__(self, name, convert(getattr(self, name)))
+            except ValueError as error:
+                problems.append(f"{name}: {error}")
+        if not problems:
+            problems.extend(self._shape_problems())
         if problems:
             raise InvalidQuery("; ".join(problems))
 
@@ -63,6 +71,44 @@ class QueryRequest:
         if len(self.dimensions) > 1:
             problems.append(f"{self.template} can be broken down by one dimension at most")
         return problems
+
+
+def _template_of(value: object) -> Template:
+    if isinstance(value, str) and value in set(Template):
+        return Template(value)
+    raise ValueError(f"{value!r} is not a template; choose from {', '.join(sorted(Template))}")
+
+
+def _attribution_of(value: object) -> Attribution:
+    if isinstance(value, str) and value in set(Attribution):
+        return Attribution(value)
+    raise ValueError(f"{value!r} is not an attribution; choose first_touch or last_touch")
+
+
+def _window_of(value: object) -> Duration | None:
+    return None if value is None else Duration.parse(value)
+
+
+def _epsilon_of(value: object) -> Fraction | None:
+    if value is None:
+        return None
+    epsilon = parse_fraction(value)
+    if epsilon <= 0:
+        raise ValueError(f"must be above 0, got {human_number(epsilon)}")
+    return epsilon
+
+
+def _dimensions_of(value: object) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, tuple | list):
+        raise ValueError(f"must be a list of dimension names, got {value!r}")
+    if not all(isinstance(name, str) for name in value):
+        raise ValueError(f"must be a list of dimension names, got {value!r}")
+    return tuple(value)
+
+
+def _requester_of(value: object) -> str:
+    checks.slug(value)
+    return str(value)
 
 
 @dataclass(frozen=True)

@@ -134,7 +134,17 @@ def test_overlap_needs_no_window() -> None:
         ({"window": None}, "conversions needs an attribution window"),
         ({"dimensions": ("channel", "category")},
          "conversions can be broken down by one dimension at most"),
-        ({"epsilon": Fraction(0)}, "epsilon: must be an exact number above 0, got 0"),
+        ({"epsilon": Fraction(0)}, "epsilon: must be above 0, got 0"),
+        ({"epsilon": "lots"},
+         "epsilon: write an exact number such as \"0.5\" or \"1/4\", got 'lots'"),
+        ({"template": "reach"},
+         "template: 'reach' is not a template; choose from conversions, lift, overlap"),
+        ({"attribution": "linear"},
+         "attribution: 'linear' is not an attribution; choose first_touch or last_touch"),
+        ({"window": "7"},
+         "window: write a whole number and a unit (s, m, h, d or w), such as \"7d\", got '7'"),
+        ({"dimensions": "channel"},
+         "dimensions: must be a list of dimension names, got 'channel'"),
         ({"requester": "Brand"}, "requester: must be 1 to 64 characters of lowercase letters, "
          "digits, '.', '_' or '-', starting with a letter or digit, got 'Brand'"),
     ],
@@ -147,3 +157,22 @@ def test_malformed_requests(fields: dict[str, object], message: str) -> None:
 
 def test_attribution_defaults_to_last_touch() -> None:
     assert conversions().attribution is Attribution.LAST_TOUCH
+
+
+def test_wire_values_are_converted_exactly() -> None:
+    request = QueryRequest(
+        "conversions",  # type: ignore[arg-type]
+        "brand",
+        window="7d",  # type: ignore[arg-type]
+        attribution="first_touch",  # type: ignore[arg-type]
+        dimensions=["channel"],  # type: ignore[arg-type]
+        epsilon=0.1,  # type: ignore[arg-type]
+    )
+    assert request == QueryRequest(
+        Template.CONVERSIONS,
+        "brand",
+        days(7),
+        Attribution.FIRST_TOUCH,
+        ("channel",),
+        Fraction(1, 10),
+    )

@@ -15,7 +15,7 @@ from fractions import Fraction
 from policies import checks
 from policies.budget import BudgetState, remaining, until
 from policies.errors import InvalidQuery, PolicyDenied
-from policies.exact import Duration, human_number, parse_fraction
+from policies.exact import Duration, fraction_text, human_number, parse_fraction
 from policies.merge import EffectivePolicy, Source, effective_policy, source_of
 from policies.model import Policy, Template
 
@@ -136,6 +136,22 @@ class Decision:
     @property
     def reasons(self) -> tuple[str, ...]:
         return tuple(denial.message for denial in self.denials)
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready form (epsilon as ``"n/d"``) for an API response or an audit entry."""
+        return {
+            "allowed": self.allowed,
+            "epsilon": fraction_text(self.epsilon),
+            "denials": [
+                {
+                    "code": denial.code,
+                    "field": denial.field,
+                    "message": denial.message,
+                    "source": None if denial.source is None else denial.source.label,
+                }
+                for denial in self.denials
+            ],
+        }
 
     def raise_if_denied(self) -> None:
         """Raise :class:`PolicyDenied` carrying this decision when the query is refused."""

@@ -34,7 +34,7 @@ class Template(StrEnum):
 
 def check_dimension(kind: DatasetKind, name: str) -> None:
     """A dimension is a string attribute column, never a token, time, measure or flag."""
-    if not re.fullmatch(_NAME, name):
+    if not isinstance(name, str) or not re.fullmatch(_NAME, name):
         raise ValueError(
             f"`{name}` is not a column name; use lowercase letters, digits and '_', "
             "starting with a letter"
@@ -192,6 +192,9 @@ class Policy:
     def _check_templates(self) -> None:
         if not self.templates:
             raise ValueError("must allow at least one template")
+        for template in self.templates:
+            if not isinstance(template, Template):
+                raise ValueError(f"{template!r} is not a Template")
 
     def _check_window(self) -> None:
         if self.window.min > self.window.max:

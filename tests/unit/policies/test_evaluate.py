@@ -63,6 +63,13 @@ def test_the_brief_examples() -> None:
         "window_too_long",
         "budget_exhausted",
     ]
+    assert decision.as_dict()["denials"][0] == {  # type: ignore[index]
+        "code": "dimension_not_allowed",
+        "field": "dimensions.purchases",
+        "message": "dimension `store_region` is not allowed by the retailer's policy v3",
+        "source": "the retailer's policy v3",
+    }
+    assert decision.as_dict()["epsilon"] == "1/2"
     with pytest.raises(PolicyDenied) as caught:
         decision.raise_if_denied()
     assert caught.value.decision is decision

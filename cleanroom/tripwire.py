@@ -74,6 +74,6 @@ def scan_column(name: str, values: pa.Array) -> list[TripwireHit]:
 
 def describe(hit: TripwireHit) -> str:
     return (
-        f"column {hit.column!r}: {hit.count} value(s) look like {hit.pattern}; "
+        f"column {hit.column!r}: {hit.count} distinct value(s) look like {hit.pattern}; "
         "upload keyed tokens from the party agent, never raw or hashed identifiers"
     )

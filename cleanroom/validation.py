@@ -19,6 +19,9 @@ from protocols import FAMILIES, SCHEMAS, DatasetKind, UnsupportedVersion, check_
 
 BATCH_ROWS = 65_536
 HASH_BLOCK = 4 * 1024 * 1024
+#: Buffered column reads keep memory flat: without a buffer size, pyarrow 26 holds on to
+#: whole column chunks and RSS grows with the file (1.2 GB for a 1 GiB file).
+READ_BUFFER = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -72,22 +75,30 @@ def check_schema(schema: pa.Schema, kind: DatasetKind) -> None:
         raise SchemaMismatch("column names must be unique")
 
 
-def _open(path: Path) -> pq.ParquetFile:
+def _read_schema(path: Path) -> pa.Schema:
     try:
-        return pq.ParquetFile(path)
+        return pq.read_schema(path)
     except (pa.ArrowException, OSError):
         raise MalformedParquet("file is not a readable Parquet file") from None
 
 
-def _scan(parquet: pq.ParquetFile) -> int:
-    """Decode every batch, run the tripwire on text columns; returns the rows read."""
-    text_columns = [f.name for f in parquet.schema_arrow if is_text(f.type)]
+def _scan(path: Path, text_columns: list[str]) -> int:
+    """Decode every batch, run the tripwire on text columns; returns the rows read.
+
+    Text columns are read dictionary-encoded, so the tripwire scans each distinct value
+    once instead of every row (a campaign id column of 10M rows has a few hundred).
+    """
     rows = 0
     try:
+        parquet = pq.ParquetFile(
+            path, read_dictionary=text_columns, buffer_size=READ_BUFFER, pre_buffer=False
+        )
         for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
             rows += batch.num_rows
             for name in text_columns:
-                hits = scan_column(name, batch.column(name))
+                column = batch.column(name)
+                values = column.dictionary if pa.types.is_dictionary(column.type) else column
+                hits = scan_column(name, values)
                 if hits:
                     raise PiiDetected(describe(hits[0]))
     except (pa.ArrowException, OSError):
@@ -96,12 +107,12 @@ def _scan(parquet: pq.ParquetFile) -> int:
 
 
 def validate_dataset(path: Path, kind: DatasetKind) -> ValidatedFile:
-    parquet = _open(path)
-    schema = parquet.schema_arrow
+    schema = _read_schema(path)
     check_schema(schema, kind)
-    if parquet.metadata.num_rows == 0:
+    footer_rows = pq.ParquetFile(path).metadata.num_rows
+    if footer_rows == 0:
         raise EmptyDataset("the file has no rows")
-    rows = _scan(parquet)
-    if rows != parquet.metadata.num_rows:
+    rows = _scan(path, [f.name for f in schema if is_text(f.type)])
+    if rows != footer_rows:
         raise MalformedParquet("row count in the footer does not match the data")
     return ValidatedFile(rows=rows, columns=list(schema.names))

@@ -132,7 +132,7 @@ def test_refused_upload_is_one_error_line(
         str(file),
     )
     assert code == 1
-    assert err.count("\n") == 1 and err.startswith("error: column 'channel': 5 value(s)")
+    assert err.count("\n") == 1 and err.startswith("error: column 'channel': 5 distinct value(s)")
     assert "(pii-detected 422)" in err and "example.com" not in err
 
 

@@ -153,7 +153,7 @@ REJECTIONS = [
     ("phone", "pii-detected", "phone numbers"),
     ("phone_national", "pii-detected", "phone numbers"),
     ("sha256", "pii-detected", "64-hex-digit"),
-    ("one_email", "pii-detected", "1 value(s) look like email"),
+    ("one_email", "pii-detected", "1 distinct value(s) look like email"),
     ("campaign_sha256", "pii-detected", "64-hex-digit"),
     ("undeclared", "schema-mismatch", "column 'email' is not declared"),
     ("wrong_type", "schema-mismatch", "column 'exposure_time' must be int64"),

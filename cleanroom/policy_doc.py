@@ -1,53 +1,35 @@
-"""The one place the server touches a policy document (swap point for ``policies``).
+"""The one place the server turns policy text into a validated policy and its hash.
 
-Until the ``policies`` package lands, a policy is YAML text whose version hash is the
-SHA-256 of its canonical bytes: the parsed YAML dumped as JSON with sorted keys, no
-whitespace, UTF-8. Approvals sign that hash (see :func:`approval_message`).
+Parsing, validation, the canonical form and the hash are the ``policies`` package's
+(``docs/reference/policy.md``); this module maps its errors to the server's and defines
+what a party signs to approve a version (see :func:`approval_message`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-
-import yaml
-
+import policies
 from cleanroom.errors import InvalidPolicy
 
 APPROVAL_PREFIX = b"cleanroom policy approval v1|"
-
-DEFAULT_POLICY_YAML = """\
-# Default strict preset (placeholder until the policies package ships its presets).
-preset: strict
-templates: [overlap, conversions, lift]
-dimensions: []
-min_group_size: 100
-epsilon_per_query: "0.1"
-budget:
-  epsilon: "1"
-  period: month
-attribution_window_days: {min: 1, max: 30}
-contribution_bounds: {purchases_per_user: 10, amount_cap: 500}
-"""
+DEFAULT_PRESET = "strict"
 
 
-def parse_policy(text: str) -> dict[str, object]:
-    """Parse and minimally check a policy document."""
+def default_policy_yaml() -> str:
+    """The policy a collaboration starts with when the admin gives none (strict preset)."""
+    return policies.preset_yaml(DEFAULT_PRESET)
+
+
+def parse_policy(text: str) -> policies.Policy:
+    """Parse and validate a policy document; every problem is named in the error."""
     try:
-        parsed = yaml.safe_load(text)
-    except yaml.YAMLError:
-        raise InvalidPolicy("policy is not valid YAML") from None
-    if not isinstance(parsed, dict):
-        raise InvalidPolicy("policy must be a YAML mapping")
-    return parsed
+        return policies.policy_from_yaml(text)
+    except policies.InvalidPolicy as error:
+        raise InvalidPolicy(str(error)) from None
 
 
 def policy_hash(text: str) -> str:
-    """Version hash of a policy: SHA-256 hex of its canonical bytes."""
-    canonical = json.dumps(
-        parse_policy(text), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """Version hash of a policy: ``policies.policy_hash`` of the parsed document."""
+    return policies.policy_hash(parse_policy(text))
 
 
 def approval_message(collaboration_id: str, policy_hash_hex: str) -> bytes:

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from cleanroom.errors import InvalidSignature, KeysNotRegistered, NotFound
 from cleanroom.models import Member, PolicyApproval, PolicyVersion
-from cleanroom.policy_doc import approval_message, policy_hash
-from protocols import decode_ed25519_public_key
+from cleanroom.policy_doc import approval_message, parse_policy, policy_hash
+from protocols import DatasetKind, decode_ed25519_public_key
 from protocols.keys import b64url_decode
 
 
@@ -129,3 +129,16 @@ def effective_policy(session: Session, collaboration_id: str) -> PolicyVersion |
         if not missing_parties(session, version):
             return version
     return None
+
+
+def allowed_dimensions(
+    session: Session, collaboration_id: str, kind: DatasetKind
+) -> frozenset[str]:
+    """Extra string columns the effective policy allows in datasets of ``kind``."""
+    version = effective_policy(session, collaboration_id)
+    if version is None or kind is DatasetKind.SPEND:
+        return frozenset()
+    dimensions = parse_policy(version.text).dimensions
+    return frozenset(
+        dimensions.exposures if kind is DatasetKind.EXPOSURES else dimensions.purchases
+    )

@@ -49,10 +49,13 @@ def _check_token_column(field: pa.Field, kind: DatasetKind) -> None:
         raise SchemaMismatch(f"column {field.name!r}: token family metadata does not match")
 
 
-def check_schema(schema: pa.Schema, kind: DatasetKind) -> None:
-    """Token columns are versioned 32-byte binary; attributes match the kind; nothing else."""
+def check_schema(
+    schema: pa.Schema, kind: DatasetKind, dimensions: frozenset[str] = frozenset()
+) -> None:
+    """Token columns are versioned 32-byte binary; attributes match the kind; string
+    dimension columns only where the effective policy names them; nothing else."""
     spec = SCHEMAS[kind]
-    declared = {**spec.required, **spec.optional}
+    declared = {**{name: pa.string() for name in dimensions}, **spec.required, **spec.optional}
     tokens = 0
     for field in schema:
         if field.name.startswith("token_"):
@@ -106,9 +109,12 @@ def _scan(path: Path, text_columns: list[str]) -> int:
     return rows
 
 
-def validate_dataset(path: Path, kind: DatasetKind) -> ValidatedFile:
+def validate_dataset(
+    path: Path, kind: DatasetKind, dimensions: frozenset[str] = frozenset()
+) -> ValidatedFile:
+    """Everything checked before publish; ``dimensions`` come from the effective policy."""
     schema = _read_schema(path)
-    check_schema(schema, kind)
+    check_schema(schema, kind, dimensions)
     footer_rows = pq.ParquetFile(path).metadata.num_rows
     if footer_rows == 0:
         raise EmptyDataset("the file has no rows")

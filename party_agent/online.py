@@ -12,11 +12,10 @@ Policy approval signs, with the party's Ed25519 key, exactly::
 from __future__ import annotations
 
 import base64
-import importlib
 import json
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -26,6 +25,7 @@ from party_agent.cli_support import HomeOption, reports_errors
 from party_agent.client import CleanRoomClient, Json, ServerUnreachable, UploadProgress
 from party_agent.errors import AgentError, ConfigError
 from party_agent.home import PartyHome, write_private
+from policies import InvalidPolicy, describe_lines, policy_from_yaml
 from protocols import (
     DatasetKind,
     KeyUnwrapError,
@@ -131,11 +131,10 @@ def keys_fetch(
 
 
 def describe_policy(text: str) -> list[str]:
-    """The policy in words via ``policies`` when it can read it; else the YAML itself."""
+    """The policy in words (``policies.describe_lines``); the YAML itself if it is invalid."""
     try:
-        policies: Any = importlib.import_module("policies")
-        return list(policies.describe_lines(policies.policy_from_yaml(text)))
-    except (ImportError, AttributeError, ValueError):
+        return describe_lines(policy_from_yaml(text))
+    except InvalidPolicy:
         return text.rstrip().splitlines()
 
 

@@ -9,7 +9,7 @@ from cleanroom import audit
 from cleanroom.auth import Role, new_id
 from cleanroom.deps import PrincipalDep, ScopeDep, SessionDep
 from cleanroom.models import Collaboration
-from cleanroom.policy_doc import DEFAULT_POLICY_YAML
+from cleanroom.policy_doc import default_policy_yaml
 from cleanroom.policy_store import propose_policy
 from cleanroom.schemas import CollaborationCreate, CollaborationPublic, Me
 
@@ -37,7 +37,7 @@ def create_collaboration(
     collaboration = Collaboration(id=new_id("col"), name=body.name)
     session.add(collaboration)
     session.flush()
-    text = body.policy_yaml if body.policy_yaml is not None else DEFAULT_POLICY_YAML
+    text = body.policy_yaml if body.policy_yaml is not None else default_policy_yaml()
     version = propose_policy(session, collaboration.id, text, principal.actor)
     audit.record(
         session,

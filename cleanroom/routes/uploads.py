@@ -27,6 +27,7 @@ from cleanroom.errors import (
     UploadOffsetMismatch,
 )
 from cleanroom.models import UploadSession
+from cleanroom.policy_store import allowed_dimensions
 from cleanroom.publish import dataset_for_upload, publish
 from cleanroom.schemas import DatasetVersionPublic, UploadCreate, UploadPublic
 from cleanroom.settings import Settings
@@ -184,7 +185,9 @@ def complete_upload(
         path = temp_path(settings, upload.id)
         if file_sha256(path) != upload.sha256:
             raise ChecksumMismatch("the file's SHA-256 does not match the one declared")
-        checked = validate_dataset(path, DatasetKind(upload.kind))
+        kind = DatasetKind(upload.kind)
+        dimensions = allowed_dimensions(session, scope.id, kind)
+        checked = validate_dataset(path, kind, dimensions)
         version = publish(session, settings, upload, checked, actor)
     except (DatasetRejected, Conflict) as error:
         _fail(session, settings, upload, actor, error)

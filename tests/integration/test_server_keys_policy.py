@@ -7,7 +7,9 @@ import sqlite3
 
 import httpx
 
+import policies
 from cleanroom.policy_doc import approval_message
+from policies import preset_yaml
 from protocols import MatchKey, decode_x25519_public_key, unwrap_match_key, wrap_match_key
 from tests.integration.server import ServerProcess
 from tests.integration.world import Collab, Party, api, make_collaboration
@@ -53,7 +55,7 @@ def test_policy_takes_effect_only_when_every_party_signed(
     server: ServerProcess, admin: httpx.Client
 ) -> None:
     roles = {"brand": "party_admin", "shop": "party_admin", "ana": "analyst"}
-    collab = make_collaboration(admin, "policy", roles, policy_yaml="k: 50\ntemplates: [overlap]\n")
+    collab = make_collaboration(admin, "policy", roles, policy_yaml=preset_yaml("standard"))
     brand, shop = collab.members["brand"], collab.members["shop"]
     base = f"/v1/collaborations/{collab.id}/policies"
     with api(server.url, brand.token) as client:
@@ -99,3 +101,17 @@ def audit_actions(server: ServerProcess, collaboration_id: str) -> list[str]:
             (collaboration_id,),
         )
         return [row[0] for row in rows]
+
+
+def test_invalid_policy_is_refused_with_every_problem(admin: httpx.Client) -> None:
+    reply = admin.post("/v1/collaborations", json={"name": "bad", "policy_yaml": "k: 1\n"})
+    assert reply.status_code == 422
+    body = reply.json()
+    assert body["type"] == "urn:cleanroom:problem:invalid-policy"
+    assert "templates: is required" in body["detail"]
+
+
+def test_default_policy_is_the_strict_preset(admin: httpx.Client) -> None:
+    created = admin.post("/v1/collaborations", json={"name": "defaults"}).json()
+    latest = admin.get(f"/v1/collaborations/{created['id']}/policies/latest").json()
+    assert latest["policy_hash"] == policies.policy_hash(policies.preset("strict"))

@@ -1,0 +1,48 @@
+"""Schema checks of uploaded files against the dataset kind and the policy's dimensions."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from cleanroom.errors import SchemaMismatch
+from cleanroom.validation import check_schema
+from protocols import DatasetKind, token_field
+
+EXPOSURES = [token_field("email"), ("campaign_id", pa.string()), ("exposure_time", pa.int64())]
+
+
+def test_a_minimal_exposures_schema_passes() -> None:
+    check_schema(pa.schema(EXPOSURES), DatasetKind.EXPOSURES)
+
+
+def test_several_token_families_are_allowed() -> None:
+    check_schema(pa.schema([*EXPOSURES, token_field("phone")]), DatasetKind.EXPOSURES)
+
+
+def test_a_dimension_column_needs_the_policy() -> None:
+    schema = pa.schema([*EXPOSURES, ("placement", pa.string())])
+    with pytest.raises(SchemaMismatch, match="column 'placement' is not declared"):
+        check_schema(schema, DatasetKind.EXPOSURES)
+    check_schema(schema, DatasetKind.EXPOSURES, frozenset({"placement"}))
+
+
+def test_a_dimension_column_must_be_a_string() -> None:
+    schema = pa.schema([*EXPOSURES, ("placement", pa.int64())])
+    with pytest.raises(SchemaMismatch, match="'placement' must be string"):
+        check_schema(schema, DatasetKind.EXPOSURES, frozenset({"placement"}))
+
+
+def test_policy_cannot_retype_a_declared_column() -> None:
+    schema = pa.schema(
+        [token_field("email"), ("campaign_id", pa.string()), ("exposure_time", pa.string())]
+    )
+    with pytest.raises(SchemaMismatch, match="'exposure_time' must be int64"):
+        check_schema(schema, DatasetKind.EXPOSURES, frozenset({"exposure_time"}))
+
+
+def test_token_column_named_for_another_family_is_refused() -> None:
+    mislabeled = token_field("email").with_name("token_phone")
+    schema = pa.schema([mislabeled, ("campaign_id", pa.string()), ("exposure_time", pa.int64())])
+    with pytest.raises(SchemaMismatch, match="token family metadata does not match"):
+        check_schema(schema, DatasetKind.EXPOSURES)

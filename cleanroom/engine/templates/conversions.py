@@ -40,7 +40,9 @@ touch AS (
 conv AS (
   SELECT cell, count(DISTINCT u) AS converted, sum(cents) AS revenue FROM touch GROUP BY cell
 ),
-expo AS (SELECT cell, count(*) AS exposed FROM user_cells GROUP BY cell){spend_cte}
+expo AS (
+  SELECT cell, count(*) AS exposed FROM kept_exp WHERE first_in_cell GROUP BY cell
+){spend_cte}
 SELECT k.campaign, k.dim, coalesce(x.exposed, 0), coalesce(c.converted, 0),
        coalesce(c.revenue, 0), {spend_col}
 FROM keys k

@@ -19,6 +19,7 @@ def lift_sql(token: str) -> str:
     tok = quote_ident(token)
     return f"""
 WITH {bounded_cells_sql(token, None, holdout=True)},
+user_cells AS (SELECT u, cell, bool_or(h) AS holdout FROM kept_exp GROUP BY u, cell),
 conv_cells AS (
   SELECT DISTINCT e.u, e.cell
   FROM kept_exp e JOIN purchases p

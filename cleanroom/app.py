@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from cleanroom.bootstrap import Storage, open_storage
-from cleanroom.problems import install_handlers
+from cleanroom.problems import document_problems, install_handlers
 from cleanroom.routes import (
     collaborations,
     datasets,
@@ -45,6 +45,7 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     app.state.signing_key = opened.signing_key
     app.state.upload_locks = UploadLocks()
     install_handlers(app)
+    document_problems(app)
     for module in ROUTERS:
         app.include_router(module.router)
     return app

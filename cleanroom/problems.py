@@ -67,3 +67,45 @@ def install_handlers(app: FastAPI) -> None:
             "Internal error",
             "the server hit a bug; the operator's log has the details",
         )
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "description": "RFC 9457 problem details; `type` is urn:cleanroom:problem:<slug>.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "example": "urn:cleanroom:problem:forbidden"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+    },
+    "additionalProperties": True,
+}
+
+
+def document_problems(app: FastAPI) -> None:
+    """Make ``/openapi.json`` say what the server really sends on errors: problem+json."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        spec = build()
+        schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+        schemas["Problem"] = PROBLEM_SCHEMA
+        ref = {"$ref": "#/components/schemas/Problem"}
+        for operations in spec.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                responses.pop("422", None)
+                responses["default"] = {
+                    "description": "Any refusal, as application/problem+json",
+                    "content": {PROBLEM_JSON: {"schema": ref}},
+                }
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override

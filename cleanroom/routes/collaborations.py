@@ -32,7 +32,7 @@ def me(principal: PrincipalDep) -> Me:
 def create_collaboration(
     body: CollaborationCreate, principal: PrincipalDep, session: SessionDep
 ) -> CollaborationPublic:
-    """Create a collaboration and propose its first policy (default: the strict preset)."""
+    """Create a collaboration and propose its first policy (default: strict preset). Admin."""
     principal.require(Role.ADMIN)
     collaboration = Collaboration(id=new_id("col"), name=body.name)
     session.add(collaboration)
@@ -61,4 +61,5 @@ def list_collaborations(principal: PrincipalDep, session: SessionDep) -> list[Co
 
 @router.get("/collaborations/{collaboration_id}")
 def get_collaboration(scope: ScopeDep) -> CollaborationPublic:
+    """One collaboration (admins: any; members: their own)."""
     return CollaborationPublic.model_validate(scope.collaboration)

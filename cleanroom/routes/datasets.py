@@ -42,12 +42,14 @@ def _dataset_public(session: Session, dataset: Dataset) -> DatasetPublic:
 
 @router.get("")
 def list_datasets(scope: ScopeDep, session: SessionDep) -> list[DatasetPublic]:
+    """Published datasets with their latest version (failed uploads never appear)."""
     query = select(Dataset).where(Dataset.collaboration_id == scope.id).order_by(Dataset.name)
     return [_dataset_public(session, d) for d in session.scalars(query)]
 
 
 @router.get("/{name}")
 def get_dataset(name: str, scope: ScopeDep, session: SessionDep) -> DatasetPublic:
+    """One dataset and the numbers of all its versions."""
     dataset = session.scalar(
         select(Dataset).where(Dataset.collaboration_id == scope.id, Dataset.name == name)
     )

@@ -32,7 +32,7 @@ def _check_recipients(session: SessionDep, collaboration_id: str, body: MatchKey
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def post_match_key(body: MatchKeyWraps, scope: ScopeDep, session: SessionDep) -> MatchKeyPosted:
-    """Store a new generation of the match key, one ciphertext per recipient member."""
+    """Store a new match-key generation, one ciphertext per recipient. party_admin."""
     scope.principal.require(Role.PARTY_ADMIN)
     if scope.principal.member_id is None:
         raise Conflict("only members post match keys")

@@ -44,7 +44,7 @@ def get_member(session: SessionDep, collaboration_id: str, member_id: str) -> Me
 
 @router.post("/collaborations/{collaboration_id}/members", status_code=status.HTTP_201_CREATED)
 def add_member(body: MemberCreate, scope: ScopeDep, session: SessionDep) -> TokenIssued:
-    """Add a party with a role and issue its first API token (shown once)."""
+    """Add a party with a role and issue its first API token (shown once). Admin."""
     scope.principal.require(Role.ADMIN)
     member = Member(id=new_id("mem"), collaboration_id=scope.id, party=body.party, role=body.role)
     session.add(member)
@@ -75,6 +75,7 @@ def add_member(body: MemberCreate, scope: ScopeDep, session: SessionDep) -> Toke
 
 @router.get("/collaborations/{collaboration_id}/members")
 def list_members(scope: ScopeDep, session: SessionDep) -> list[MemberPublic]:
+    """Members with roles, public keys and key fingerprints (to compare out of band)."""
     query = select(Member).where(Member.collaboration_id == scope.id).order_by(Member.created_at)
     return [member_public(m) for m in session.scalars(query)]
 
@@ -84,7 +85,7 @@ def list_members(scope: ScopeDep, session: SessionDep) -> list[MemberPublic]:
     status_code=status.HTTP_201_CREATED,
 )
 def issue_member_token(member_id: str, scope: ScopeDep, session: SessionDep) -> TokenIssued:
-    """Issue an additional token for a member (e.g. to rotate before revoking the old one)."""
+    """Issue another token for a member (rotate, then revoke the old one). Admin."""
     scope.principal.require(Role.ADMIN)
     member = get_member(session, scope.id, member_id)
     token, secret = issue_token(session, Role(member.role), member.id)

@@ -56,13 +56,14 @@ def policy_public(session: Session, version: PolicyVersion) -> PolicyPublic:
 
 @router.get("")
 def list_policies(scope: ScopeDep, session: SessionDep) -> list[PolicyPublic]:
+    """Every policy version, oldest first, with approvals and missing parties."""
     query = select(PolicyVersion).where(PolicyVersion.collaboration_id == scope.id)
     return [policy_public(session, v) for v in session.scalars(query.order_by(PolicyVersion.seq))]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def propose(body: PolicyCreate, scope: ScopeDep, session: SessionDep) -> PolicyPublic:
-    """Propose a new policy version; it takes effect when every party_admin approved it."""
+    """Propose a policy version (effective once every party_admin approved). Admin, party_admin."""
     scope.principal.require(Role.ADMIN, Role.PARTY_ADMIN)
     version = propose_policy(session, scope.id, body.text, scope.principal.actor)
     audit.record(
@@ -97,6 +98,7 @@ def latest_policy(scope: ScopeDep, session: SessionDep) -> PolicyPublic:
 
 @router.get("/{policy_hash}")
 def get_policy(policy_hash: str, scope: ScopeDep, session: SessionDep) -> PolicyPublic:
+    """One policy version by its hash."""
     return policy_public(session, get_version(session, scope.id, policy_hash))
 
 
@@ -104,7 +106,7 @@ def get_policy(policy_hash: str, scope: ScopeDep, session: SessionDep) -> Policy
 def approve_policy(
     policy_hash: str, body: ApprovalCreate, scope: ScopeDep, session: SessionDep
 ) -> PolicyPublic:
-    """Record the caller's Ed25519 signature over ``signed_message`` of this version."""
+    """Record the caller's Ed25519 signature over ``signed_message``. party_admin."""
     scope.principal.require(Role.PARTY_ADMIN)
     version = get_version(session, scope.id, policy_hash)
     member = session.get(Member, scope.principal.member_id)

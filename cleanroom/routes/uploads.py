@@ -80,7 +80,7 @@ def require_open(upload: UploadSession) -> None:
 def create_upload(
     body: UploadCreate, scope: ScopeDep, session: SessionDep, settings: SettingsDep
 ) -> UploadPublic:
-    """Open an upload session for a whole file of ``size`` bytes with digest ``sha256``."""
+    """Open an upload session for a file of ``size`` bytes and ``sha256``. party_admin."""
     scope.principal.require(Role.PARTY_ADMIN)
     if body.size > settings.max_upload_bytes:
         raise PayloadTooLarge(

@@ -24,7 +24,7 @@ def bounded_cells_sql(token: str, dim: str | None, holdout: bool) -> str:
     ``keys``: every group (campaign, dimension value) of the whole exposures dataset,
     numbered ``cell`` in sort order, with ``kh`` = hash of the group key; ``ranked``:
     exposures with a token, each with ``cell_rank`` (the rank of its group among the
-    user's groups, ordered by ``hash(u, kh)`` then ``cell``) and ``first_in_cell`` (true
+    user's groups, ordered by ``r = hash(u, kh)`` then ``cell``) and ``first_in_cell`` (true
     on exactly one row per user and group); ``kept_exp``: exposures of the user's first
     ``$max_cells`` groups. One window pass, no join back: at 10M rows this is the
     cheapest form DuckDB 2.0 runs.
@@ -47,12 +47,13 @@ ranked AS (
          dense_rank() OVER w AS cell_rank,
          (lag(cell) OVER w) IS DISTINCT FROM cell AS first_in_cell
   FROM (
-    SELECT hash(x.{tok}) AS u, k.cell, k.kh, x.exposure_time AS t, {flag} AS h
+    SELECT hash(x.{tok}) AS u, k.cell, hash(hash(x.{tok}), k.kh) AS r,
+           x.exposure_time AS t, {flag} AS h
     FROM exposures x
     JOIN keys k ON CAST(x.campaign_id AS VARCHAR) = k.campaign AND {dim_join}
     WHERE x.{tok} IS NOT NULL AND x.exposure_time IS NOT NULL
   )
-  WINDOW w AS (PARTITION BY u ORDER BY hash(u, kh), cell)
+  WINDOW w AS (PARTITION BY u ORDER BY r, cell)
 ),
 kept_exp AS (
   SELECT u, cell, t, h, cell_rank, first_in_cell FROM ranked WHERE cell_rank <= $max_cells

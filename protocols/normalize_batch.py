@@ -34,6 +34,7 @@ from protocols.normalize import (
     Rejected,
     normalize,
 )
+from protocols.phone_batch import nanpa_fast_path
 
 Mask: TypeAlias = npt.NDArray[np.bool_]
 
@@ -227,8 +228,14 @@ def _sha256_fast_path(strings: pa.StringArray, options: NormalizeOptions) -> Fas
     return FastResult(handled, pc.if_else(pa.array(valid), core, _NULL), rejected)
 
 
+def _phone_fast_path(strings: pa.StringArray, options: NormalizeOptions) -> FastResult:
+    handled, values, rejected = nanpa_fast_path(strings, options.region)
+    return FastResult(handled, values, rejected)
+
+
 _FAST_PATHS: dict[IdType, FastPath] = {
     IdType.EMAIL: _email_fast_path,
+    IdType.PHONE: _phone_fast_path,
     IdType.EMAIL_SHA256: _sha256_fast_path,
     IdType.PHONE_SHA256: _sha256_fast_path,
 }

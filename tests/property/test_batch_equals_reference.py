@@ -84,7 +84,10 @@ PHONES = st.one_of(
     st.builds(
         lambda p, area, d, fmt, q: p + fmt.format(area=area, a=d[:3], b=d[3:]) + q,
         PAD,
-        st.sampled_from(["415", "212", "617", "020", "123", "800", "268", "787"]),
+        st.one_of(
+            st.sampled_from(["415", "212", "617", "020", "123", "800", "268", "787", "876"]),
+            st.text(alphabet="0123456789", min_size=3, max_size=3),
+        ),
         DIGITS,
         st.sampled_from(
             [
@@ -100,7 +103,7 @@ PHONES = st.one_of(
         ),
         PAD,
     ),
-    st.text(alphabet="0123456789+-() ", max_size=16),
+    st.text(alphabet="0123456789+-() .", max_size=16),
     st.none(),
 )
 
@@ -145,7 +148,11 @@ def test_batch_sha256_hex_equals_reference(
     _check(id_type, raws, NormalizeOptions(fold_gmail=fold))
 
 
-@given(st.lists(PHONES, max_size=20), st.sampled_from(["US", "CA", "GB", None]), st.booleans())
+@given(
+    st.lists(PHONES, max_size=20),
+    st.sampled_from(["US", "CA", "JM", "AG", "PR", "GB", None]),
+    st.booleans(),
+)
 @settings(max_examples=150, deadline=None)
 def test_batch_phones_equal_reference(
     raws: list[str | None], region: str | None, fold: bool

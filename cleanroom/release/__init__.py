@@ -3,9 +3,12 @@
 The server calls :func:`release` with dataset paths (:class:`Sources`), a template
 request and the effective policy values, and gets back a :class:`Result`; it charges
 ``Result.epsilon_spent`` and stores the result in its own transaction.
+:func:`release_inputs` turns an allowed :class:`policies.Decision` into the request
+and policy values.
 """
 
 from cleanroom.engine import Attribution, EngineSettings, Sources
+from cleanroom.release.from_policy import release_inputs, release_policy, template_request
 from cleanroom.release.model import (
     ConversionsRequest,
     Estimate,
@@ -34,5 +37,8 @@ __all__ = [
     "Sources",
     "TemplateRequest",
     "release",
+    "release_inputs",
+    "release_policy",
     "result_digest",
+    "template_request",
 ]

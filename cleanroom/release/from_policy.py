@@ -1,0 +1,68 @@
+"""Adapters from the ``policies`` package to the release inputs.
+
+The server evaluates a :class:`policies.QueryRequest` against the effective policy; when
+it is allowed, these turn the request and the decision into what :func:`release` takes.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from cleanroom.engine import Attribution
+from cleanroom.errors import RequestInvalid
+from cleanroom.release.model import (
+    ConversionsRequest,
+    LiftRequest,
+    OverlapRequest,
+    ReleasePolicy,
+    TemplateRequest,
+)
+from policies import Attribution as PolicyAttribution
+from policies import Decision, EffectivePolicy, QueryRequest, Template
+
+
+def release_policy(
+    policy: EffectivePolicy, epsilon: Fraction, remainder: bool = False
+) -> ReleasePolicy:
+    """The release values of an effective policy, for a query charged ``epsilon``
+    (``Decision.epsilon`` of an allowed decision)."""
+    bounds = policy.contribution
+    return ReleasePolicy(
+        epsilon=Fraction(epsilon),
+        k=policy.k,
+        max_campaigns_per_user=bounds.max_campaigns_per_user,
+        max_purchases_per_user=bounds.max_purchases_per_user,
+        amount_cap=Fraction(bounds.amount_cap),
+        remainder=remainder,
+    )
+
+
+def template_request(query: QueryRequest, join_family: str) -> TemplateRequest:
+    """The template request of an evaluated policy query, joined on ``join_family``."""
+    if query.template is Template.OVERLAP:
+        return OverlapRequest(join_family)
+    if query.window is None:  # QueryRequest already refuses this; keeps mypy honest
+        raise RequestInvalid(f"{query.template} needs an attribution window")
+    window = query.window.seconds
+    if query.template is Template.LIFT:
+        if query.dimensions:
+            raise RequestInvalid("lift cannot be broken down by a dimension")
+        return LiftRequest(join_family, window)
+    attribution = (
+        Attribution.FIRST_TOUCH
+        if query.attribution is PolicyAttribution.FIRST_TOUCH
+        else Attribution.LAST_TOUCH
+    )
+    by = query.dimensions[0] if query.dimensions else None
+    return ConversionsRequest(join_family, window, attribution, by)
+
+
+def release_inputs(
+    decision: Decision, policy: EffectivePolicy, join_family: str, remainder: bool = False
+) -> tuple[TemplateRequest, ReleasePolicy]:
+    """Both inputs of :func:`release` from an *allowed* decision (raises if denied)."""
+    decision.raise_if_denied()
+    return (
+        template_request(decision.request, join_family),
+        release_policy(policy, decision.epsilon, remainder),
+    )

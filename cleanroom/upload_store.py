@@ -95,7 +95,8 @@ def advance(session: Session, upload: UploadSession, offset: int, written: int) 
 def recover_storage(session: Session, settings: Settings) -> dict[str, int]:
     """On start: expire open sessions, delete their temp files and orphan dataset files."""
     expired = 0
-    for upload in session.scalars(select(UploadSession).where(UploadSession.status == "open")):
+    unfinished = UploadSession.status.in_(("open", "validating"))
+    for upload in session.scalars(select(UploadSession).where(unfinished)):
         upload.status = "expired"
         upload.failure = "the server restarted before the upload completed; start a new upload"
         expired += 1

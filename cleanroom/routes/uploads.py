@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, status
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from cleanroom import audit
@@ -21,6 +22,7 @@ from cleanroom.errors import (
     ChecksumMismatch,
     Conflict,
     DatasetRejected,
+    InternalError,
     NotFound,
     PayloadTooLarge,
     UploadNotOpen,
@@ -146,6 +148,21 @@ async def put_chunk(
     return upload_public(upload, settings)
 
 
+def claim(session: Session, upload: UploadSession) -> None:
+    """Move the session from ``open`` to ``validating`` so only one completion runs."""
+    result = session.execute(
+        update(UploadSession)
+        .where(UploadSession.id == upload.id, UploadSession.status == "open")
+        .values(status="validating")
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # CursorResult has rowcount
+        session.rollback()
+        raise UploadNotOpen(f"upload {upload.id} is already being completed")
+    session.commit()
+    upload.status = "validating"
+
+
 def _fail(
     session: Session, settings: Settings, upload: UploadSession, actor: str, error: Exception
 ) -> None:
@@ -180,6 +197,7 @@ def complete_upload(
     require_open(upload)
     if upload.received != upload.size:
         raise Conflict(f"upload incomplete: {upload.received} of {upload.size} bytes received")
+    claim(session, upload)
     actor = scope.principal.actor
     try:
         path = temp_path(settings, upload.id)
@@ -191,6 +209,10 @@ def complete_upload(
         version = publish(session, settings, upload, checked, actor)
     except (DatasetRejected, Conflict) as error:
         _fail(session, settings, upload, actor, error)
+        raise
+    except Exception:
+        bug = InternalError("the server failed while validating this upload (a bug)")
+        _fail(session, settings, upload, actor, bug)
         raise
     return DatasetVersionPublic(
         dataset=upload.dataset,

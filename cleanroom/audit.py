@@ -3,7 +3,8 @@
 ``record`` adds a row to the caller's session; it is committed (or rolled back) together
 with the action. ``details`` must hold no raw value, token or key material: names, counts,
 digests and reasons only. The hash chain and signatures (issue 6) fill ``prev_hash``,
-``entry_hash`` and ``signature`` later without changing the call sites.
+``entry_hash`` and ``signature`` later without changing the call sites; the server's
+signing key is available as ``session.info["signing_key"]`` for that.
 """
 
 from __future__ import annotations

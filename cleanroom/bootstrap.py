@@ -31,8 +31,8 @@ def open_storage(settings: Settings, *, recover: bool = False) -> Storage:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(settings)
     create_schema(engine)
-    maker = make_sessionmaker(engine)
     key = load_or_create_signing_key(settings.signing_key_path)
+    maker = make_sessionmaker(engine, info={"signing_key": key})
     if recover:
         with maker() as session:
             recover_storage(session, settings)

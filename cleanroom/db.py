@@ -53,5 +53,6 @@ def create_schema(engine: Engine) -> None:
     Base.metadata.create_all(engine)
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, info: dict[str, Any] | None = None) -> sessionmaker[Session]:
+    """Sessions carry ``info`` (e.g. ``signing_key`` for sealing audit entries)."""
+    return sessionmaker(engine, expire_on_commit=False, info=info or {})

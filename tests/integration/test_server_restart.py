@@ -50,10 +50,6 @@ def test_restart_keeps_state_and_cleans_up(tmp_path: Path) -> None:
         server.stop()
 
 
-def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
-    server = ServerProcess(tmp_path / "data").start()
-    try:
-        with sqlite3.connect(server.data_dir / "cleanroom.db") as db:
-            assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    finally:
-        server.stop()
+def test_sqlite_runs_in_wal_mode(server: ServerProcess) -> None:
+    with sqlite3.connect(server.data_dir / "cleanroom.db") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

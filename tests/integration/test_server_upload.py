@@ -8,7 +8,6 @@ from pathlib import Path
 
 import httpx
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from protocols import token_field
@@ -198,7 +197,7 @@ def test_spend_datasets_carry_no_tokens(brand: httpx.Client, collab_a: Collab) -
 
 
 def test_other_party_cannot_replace_or_see_my_upload(
-    server: ServerProcess, brand: httpx.Client, collab_a: Collab, tmp_path: Path
+    server: ServerProcess, brand: httpx.Client, collab_a: Collab
 ) -> None:
     data = parquet_bytes(exposures_table(collab_a.id, rows=5))
     session = start(brand, collab_a.id, data, "owned", "exposures")
@@ -210,4 +209,3 @@ def test_other_party_cannot_replace_or_see_my_upload(
         body = {"dataset": "owned", "kind": "exposures", "size": 10, "sha256": "0" * 64}
         reply = retailer.post(f"/v1/collaborations/{collab_a.id}/uploads", json=body)
     assert reply.status_code == 409 and "belongs to another party" in reply.json()["detail"]
-    pq.write_table(exposures_table(collab_a.id, rows=1), tmp_path / "x.parquet")

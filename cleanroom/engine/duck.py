@@ -95,8 +95,10 @@ class Engine:
             )
 
     def fetch(self, sql: str, params: Mapping[str, object] | None = None) -> list[tuple[Any, ...]]:
-        """Run one statement with named ``$parameters``; return all rows."""
-        rows: list[tuple[Any, ...]] = self._con.execute(sql, dict(params or {})).fetchall()
+        """Run one statement with named ``$parameters`` (those it does not mention are
+        left out, as DuckDB refuses unused ones); return all rows."""
+        used = {name: value for name, value in (params or {}).items() if f"${name}" in sql}
+        rows: list[tuple[Any, ...]] = self._con.execute(sql, used).fetchall()
         return rows
 
     def close(self) -> None:

@@ -15,53 +15,75 @@ contribution, never a larger one) and could match each other across datasets.
 
 from __future__ import annotations
 
-from cleanroom.engine.duck import quote_ident
+from cleanroom.engine.duck import Engine, quote_ident
 
 
-def bounded_cells_sql(token: str, dim: str | None, holdout: bool) -> str:
-    """CTEs over the exposures view.
-
-    ``keys``: every group (campaign, dimension value) of the whole exposures dataset,
-    numbered ``cell`` in sort order, with ``kh`` = hash of the group key; ``ranked``:
-    exposures with a token, each with ``cell_rank`` (the rank of its group among the
-    user's groups, ordered by ``r = hash(u, kh)`` then ``cell``) and ``first_in_cell`` (true
-    on exactly one row per user and group); ``kept_exp``: exposures of the user's first
-    ``$max_cells`` groups. One window pass, no join back: at 10M rows this is the
-    cheapest form DuckDB 2.0 runs.
-    """
-    tok = quote_ident(token)
+def keys_sql(dim: str | None) -> str:
+    """CTE ``keys``: every group (campaign, dimension value) of the whole exposures
+    dataset, numbered ``cell`` in sort order, with ``kh`` = hash of the group key."""
     key_dim = f"CAST({quote_ident(dim)} AS VARCHAR)" if dim else "CAST(NULL AS VARCHAR)"
-    dim_join = "true"
-    if dim:
-        dim_join = f"CAST(x.{quote_ident(dim)} AS VARCHAR) IS NOT DISTINCT FROM k.dim"
-    flag = "coalesce(x.holdout, false)" if holdout else "false"
     return f"""
 keys AS (
   SELECT campaign, dim, row_number() OVER (ORDER BY campaign, dim NULLS LAST) AS cell,
          hash(campaign, dim) AS kh
   FROM (SELECT DISTINCT CAST(campaign_id AS VARCHAR) AS campaign, {key_dim} AS dim
         FROM exposures WHERE campaign_id IS NOT NULL)
-),
-ranked AS (
-  SELECT u, cell, t, h,
-         dense_rank() OVER w AS cell_rank,
-         (lag(cell) OVER w) IS DISTINCT FROM cell AS first_in_cell
-  FROM (
+)"""  # noqa: S608 -- identifiers quoted and schema-checked
+
+
+def bounded_cells_sql(token: str, dim: str | None, holdout: bool, rank: bool) -> str:
+    """CTEs ``keys``; ``kept_exp``: exposures with a token (``u``, ``cell``, ``t``,
+    holdout flag ``h``) in at most ``$max_cells`` groups per user; ``exposed_users``
+    (every kept user, possibly repeated) and ``exposed_per_cell`` (distinct users per
+    group).
+
+    With ``rank``, each row gets the rank of its group among the user's groups, ordered
+    by ``r = hash(u, kh)`` then ``cell``, and a flag true on one row per user and group
+    (one window pass, no join back); rows of groups ranked above ``$max_cells`` are
+    dropped. Without it (the caller has checked
+    that the dataset has no more groups than the bound, so no user can exceed it), the
+    window is skipped.
+    """
+    tok = quote_ident(token)
+    dim_join = "true"
+    if dim:
+        dim_join = f"CAST(x.{quote_ident(dim)} AS VARCHAR) IS NOT DISTINCT FROM k.dim"
+    flag = "coalesce(x.holdout, false)" if holdout else "false"
+    rows = f"""
     SELECT hash(x.{tok}) AS u, k.cell, hash(hash(x.{tok}), k.kh) AS r,
            x.exposure_time AS t, {flag} AS h
     FROM exposures x
     JOIN keys k ON CAST(x.campaign_id AS VARCHAR) = k.campaign AND {dim_join}
-    WHERE x.{tok} IS NOT NULL AND x.exposure_time IS NOT NULL
-  )
+    WHERE x.{tok} IS NOT NULL AND x.exposure_time IS NOT NULL"""  # noqa: S608 -- as above
+    if not rank:
+        return f"""{keys_sql(dim)},
+kept_exp AS ({rows}
+),
+exposed_users AS (SELECT u FROM kept_exp),
+exposed_per_cell AS (SELECT cell, count(DISTINCT u) AS exposed FROM kept_exp GROUP BY cell)"""  # noqa: S608
+    return f"""{keys_sql(dim)},
+ranked AS (
+  SELECT u, cell, t, h,
+         dense_rank() OVER w AS cell_rank,
+         (lag(cell) OVER w) IS DISTINCT FROM cell AS first_in_cell
+  FROM ({rows})
   WINDOW w AS (PARTITION BY u ORDER BY r, cell)
 ),
-kept_exp AS (
-  SELECT u, cell, t, h, cell_rank, first_in_cell FROM ranked WHERE cell_rank <= $max_cells
-)"""  # noqa: S608 -- identifiers quoted and schema-checked; values bound
+kept_exp AS (SELECT u, cell, t, h, first_in_cell FROM ranked WHERE cell_rank <= $max_cells),
+exposed_users AS (SELECT u FROM ranked WHERE cell_rank = 1 AND first_in_cell),
+exposed_per_cell AS (
+  SELECT cell, count(*) AS exposed FROM kept_exp WHERE first_in_cell GROUP BY cell
+)"""  # noqa: S608 -- as above
+
+
+def group_count(engine: Engine, dim: str | None) -> int:
+    """How many groups the exposures dataset has (decides whether ranking is needed)."""
+    sql = f"WITH {keys_sql(dim)} SELECT count(*) FROM keys"  # noqa: S608 -- as above
+    return int(engine.fetch(sql)[0][0])
 
 
 def bounded_purchases_sql(token: str) -> str:
-    """CTE ``pur``: purchases of users in ``kept_exp``, at most ``$max_purchases`` per
+    """CTE ``pur``: purchases of users in ``exposed_users``, at most ``$max_purchases`` per
     user (numbered ``pid``), amounts as whole cents clamped to ``[0, $cap_cents]``
     (NULL, NaN and infinite amounts count as 0). ``isfinite``, not ``isnan``: DuckDB 2.0
     folds ``isnan`` to false from Parquet statistics that exclude NaN. Either way the
@@ -79,7 +101,7 @@ pur AS (
            END AS cents
     FROM purchases p
     WHERE p.{tok} IS NOT NULL AND p.purchase_time IS NOT NULL
-      AND hash(p.{tok}) IN (SELECT u FROM kept_exp WHERE cell_rank = 1 AND first_in_cell)
+      AND hash(p.{tok}) IN (SELECT u FROM exposed_users)
   )
   QUALIFY pid <= $max_purchases
 )"""  # noqa: S608 -- identifiers quoted and schema-checked; values bound

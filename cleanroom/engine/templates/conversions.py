@@ -11,7 +11,11 @@ from __future__ import annotations
 
 from cleanroom.engine.duck import Engine
 from cleanroom.engine.model import Attribution, ContributionBounds, ConversionCell, token_column
-from cleanroom.engine.templates.common import bounded_cells_sql, bounded_purchases_sql
+from cleanroom.engine.templates.common import (
+    bounded_cells_sql,
+    bounded_purchases_sql,
+    group_count,
+)
 from cleanroom.errors import RequestInvalid
 
 _PICK = {
@@ -20,7 +24,9 @@ _PICK = {
 }
 
 
-def conversions_sql(token: str, dim: str | None, attribution: Attribution, spend: bool) -> str:
+def conversions_sql(
+    token: str, dim: str | None, attribution: Attribution, spend: bool, rank: bool = True
+) -> str:
     spend_cte = (
         ",\nspend_by AS (SELECT CAST(campaign_id AS VARCHAR) AS campaign, sum(spend) AS spend"
         " FROM spend WHERE campaign_id IS NOT NULL GROUP BY 1)"
@@ -30,7 +36,7 @@ def conversions_sql(token: str, dim: str | None, attribution: Attribution, spend
     spend_col = "s.spend" if spend else "CAST(NULL AS DOUBLE)"
     spend_join = "LEFT JOIN spend_by s ON s.campaign = k.campaign" if spend else ""
     return f"""
-WITH {bounded_cells_sql(token, dim, holdout=False)},
+WITH {bounded_cells_sql(token, dim, holdout=False, rank=rank)},
 {bounded_purchases_sql(token)},
 touch AS (
   SELECT p.u, p.pid, any_value(p.cents) AS cents, {_PICK[attribution]} AS cell
@@ -40,9 +46,7 @@ touch AS (
 conv AS (
   SELECT cell, count(DISTINCT u) AS converted, sum(cents) AS revenue FROM touch GROUP BY cell
 ),
-expo AS (
-  SELECT cell, count(*) AS exposed FROM kept_exp WHERE first_in_cell GROUP BY cell
-){spend_cte}
+expo AS (SELECT cell, exposed FROM exposed_per_cell){spend_cte}
 SELECT k.campaign, k.dim, coalesce(x.exposed, 0), coalesce(c.converted, 0),
        coalesce(c.revenue, 0), {spend_col}
 FROM keys k
@@ -79,7 +83,8 @@ def conversion_cells(
         engine.require_column(view, token, f"a query joined on `{family}`")
     if by is not None:
         check_dimension(engine, by)
-    sql = conversions_sql(token, by, attribution, engine.has_view("spend"))
+    rank = group_count(engine, by) > bounds.max_campaigns_per_user
+    sql = conversions_sql(token, by, attribution, engine.has_view("spend"), rank)
     params = {
         "window": window_seconds,
         "max_cells": bounds.max_campaigns_per_user,

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from cleanroom.engine.duck import Engine, quote_ident
 from cleanroom.engine.model import ContributionBounds, LiftCell, token_column
-from cleanroom.engine.templates.common import bounded_cells_sql
+from cleanroom.engine.templates.common import bounded_cells_sql, group_count
 
 
-def lift_sql(token: str) -> str:
+def lift_sql(token: str, rank: bool = True) -> str:
     tok = quote_ident(token)
     return f"""
-WITH {bounded_cells_sql(token, None, holdout=True)},
+WITH {bounded_cells_sql(token, None, holdout=True, rank=rank)},
 user_cells AS (SELECT u, cell, bool_or(h) AS holdout FROM kept_exp GROUP BY u, cell),
 conv_cells AS (
   SELECT DISTINCT e.u, e.cell
@@ -46,8 +46,9 @@ def lift_cells(
     for view in ("exposures", "purchases"):
         engine.require_column(view, token, f"a query joined on `{family}`")
     engine.require_column("exposures", "holdout", "the lift template")
+    rank = group_count(engine, None) > bounds.max_campaigns_per_user
     params = {"window": window_seconds, "max_cells": bounds.max_campaigns_per_user}
     return [
         LiftCell(str(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]))
-        for r in engine.fetch(lift_sql(token), params)
+        for r in engine.fetch(lift_sql(token, rank), params)
     ]

@@ -18,10 +18,13 @@ from cleanroom.engine import (
     lift_cells,
     overlap_counts,
 )
+from cleanroom.engine.templates.conversions import conversions_sql
+from cleanroom.engine.templates.lift import lift_sql
 from cleanroom.errors import RequestInvalid
 from tests.unit.cleanroom.engine.reference import write_exposures, write_purchases
 
 WIDE = ContributionBounds(100, 100_000, 10_000)
+LAST = Attribution.LAST_TOUCH
 DAY = 86_400
 
 EXPOSURES = [
@@ -171,3 +174,21 @@ def test_memory_limit_and_spill_directory_are_applied(tmp_path: Path, sources: S
             " current_setting('threads')"
         )[0]
     assert (limit, Path(temp), threads) == ("61.0 MiB", tmp_path / "spill", 1)
+
+
+@pytest.mark.parametrize("by", [None, "channel"])
+def test_ranked_and_unranked_sql_agree_when_the_bound_cannot_bind(
+    sources: Sources, by: str | None
+) -> None:
+    """With no more groups than the bound the window is skipped; the result is the same."""
+    params = {"window": 100, "max_cells": 50, "max_purchases": 10, "cap_cents": 10_000}
+    with Engine(sources) as engine:
+        ranked, unranked = (
+            engine.fetch(
+                conversions_sql("token_email", by, Attribution.LAST_TOUCH, True, rank), params
+            )
+            for rank in (True, False)
+        )
+        lifts = [engine.fetch(lift_sql("token_email", rank), params) for rank in (True, False)]
+    assert ranked == unranked
+    assert lifts[0] == lifts[1]

@@ -46,12 +46,12 @@ class NoisyCount:
         return NoisyCount(self.value + other.value, variance, width)
 
 
-def count_estimate(count: NoisyCount, unit: float = 1.0) -> Estimate:
-    """Released count (or cents with ``unit=0.01``): clamped at 0, interval clipped at 0
-    (the truth is never negative, so clipping keeps coverage)."""
-    value = max(count.value, 0) * unit
-    low = max(count.value - count.half_width, 0) * unit
-    high = max(count.value + count.half_width, 0) * unit
+def count_estimate(count: NoisyCount, per_unit: int = 1) -> Estimate:
+    """Released count (or cents, with ``per_unit=100``, in currency units): clamped at 0,
+    interval clipped at 0 (the truth is never negative, so clipping keeps coverage)."""
+    value = max(count.value, 0) / per_unit
+    low = max(count.value - count.half_width, 0) / per_unit
+    high = max(count.value + count.half_width, 0) / per_unit
     return Estimate(value, low, high)
 
 

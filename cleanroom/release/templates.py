@@ -81,7 +81,7 @@ CONVERSION_COLUMNS = ("exposed_users", "converted_users", "conversion_rate", "re
 def _conversion_values(
     counts: Mapping[str, NoisyCount], spend: float | None
 ) -> dict[str, Estimate | None]:
-    revenue = count_estimate(counts["revenue_cents"], unit=0.01)
+    revenue = count_estimate(counts["revenue_cents"], per_unit=100)
     return {
         "exposed_users": count_estimate(counts["exposed"]),
         "converted_users": count_estimate(counts["converted"]),

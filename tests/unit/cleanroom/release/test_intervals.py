@@ -20,8 +20,8 @@ from cleanroom.release.model import Estimate
 def test_count_interval_is_symmetric_and_clipped_at_zero() -> None:
     assert count_estimate(NoisyCount(100, 50.0, 14)) == Estimate(100, 86, 114)
     assert count_estimate(NoisyCount(-3, 50.0, 14)) == Estimate(0, 0, 11)
-    assert count_estimate(NoisyCount(12345, 1.0, 100), unit=0.01) == pytest.approx(
-        Estimate(123.45, 122.45, 124.45)
+    assert count_estimate(NoisyCount(12345, 1.0, 100), per_unit=100) == Estimate(
+        123.45, 122.45, 124.45
     )
 
 

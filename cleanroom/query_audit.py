@@ -1,0 +1,62 @@
+"""Audit entries of the query layer, in one place.
+
+Actions: ``query.granted`` (a fresh release: epsilon charged, budget left, rows
+suppressed, result digest), ``query.repeat`` (an identical request served from the
+stored result, epsilon 0), ``query.denied`` (every reason in plain words and its code),
+``result.read``. Every entry names the policy hash, the effective policy hash (base +
+party rules) and the request digest (SHA-256 of the canonical request, datasets
+versions included). No token, raw value or result number goes in.
+
+TODO(issue 6): when :func:`cleanroom.audit.record` gains the hash-chain fields
+(``epsilon_charged``, ``budget_left``, ``rows_suppressed``, ``result_digest``,
+``request_digest``, ``policy_hash``, ``outcome``), pass them as keyword arguments here
+instead of inside ``details``; the call sites do not change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from cleanroom import audit
+from cleanroom.audit import canonical_json
+from cleanroom.query_plan import Plan
+
+
+def request_digest(plan: Plan) -> str:
+    return hashlib.sha256(canonical_json(plan.canonical)).hexdigest()
+
+
+def audit_query(
+    session: Session,
+    actor: str,
+    action: str,
+    collaboration_id: str,
+    plan: Plan,
+    **fields: Any,
+) -> None:
+    """Append one query-layer entry to ``session`` (the caller commits)."""
+    details: dict[str, Any] = {
+        "request": plan.canonical,
+        "request_digest": request_digest(plan),
+        "policy_hash": plan.policy_hash,
+        "effective_policy_hash": plan.effective_hash,
+        **fields,
+    }
+    audit.record(
+        session, actor=actor, action=action, collaboration_id=collaboration_id, details=details
+    )
+
+
+def audit_read(
+    session: Session, actor: str, collaboration_id: str, result_id: str, digest: str
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action="result.read",
+        collaboration_id=collaboration_id,
+        details={"result_id": result_id, "result_digest": digest, "outcome": "read"},
+    )

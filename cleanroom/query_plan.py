@@ -1,0 +1,183 @@
+"""Planning one query: the datasets it reads, the effective policy, the decision, its key.
+
+Everything here only reads the database. :func:`plan_query` resolves dataset names to
+their newest published versions, combines the collaboration's effective policy with the
+rules of every party whose dataset is read (strictest wins), evaluates the request
+against the budget state of the current period, and names the identical-query class
+(:attr:`Plan.key`): same datasets *versions*, template, parameters, epsilon and
+effective policy. The requester is not part of the key, so two parties asking the same
+question get the same noisy answer, never two independent draws to average.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import policies
+from cleanroom import ledger
+from cleanroom.audit import canonical_json
+from cleanroom.errors import Conflict, NotFound, RequestInvalid
+from cleanroom.models import Dataset, DatasetVersion, Member
+from cleanroom.models_query import PartyRulesRow
+from cleanroom.policy_doc import parse_policy
+from cleanroom.policy_store import effective_policy as signed_policy
+from cleanroom.query_schemas import NoEffectivePolicy, QueryCreate
+from cleanroom.release import ReleasePolicy, Sources, TemplateRequest, release_inputs
+from policies import (
+    BudgetState,
+    Decision,
+    EffectivePolicy,
+    PartyRules,
+    QueryRequest,
+    effective_policy_hash,
+    fraction_text,
+    query_to_canonical,
+)
+from protocols import FAMILIES, IdType
+
+
+@dataclass(frozen=True)
+class DatasetRead:
+    """One dataset version a query reads."""
+
+    name: str
+    kind: str
+    version: int
+    version_id: int
+    sha256: str
+    owner: str
+    path: Path
+
+    def public(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "version": self.version}
+
+
+@dataclass(frozen=True)
+class Plan:
+    request: QueryRequest
+    join_family: str
+    datasets: tuple[DatasetRead, ...]
+    policy_hash: str
+    effective: EffectivePolicy
+    effective_hash: str
+    state: BudgetState
+    decision: Decision
+
+    @property
+    def canonical(self) -> dict[str, Any]:
+        """The request as stored and audited (resolved epsilon, join, datasets)."""
+        data = query_to_canonical(self.request)
+        data.update(epsilon=fraction_text(self.decision.epsilon), join=self.join_family)
+        data["datasets"] = [d.public() for d in self.datasets]
+        return data
+
+    @property
+    def key(self) -> str:
+        data = dict(self.canonical, requester=None, effective_policy=self.effective_hash)
+        data["datasets"] = [[d.version_id, d.sha256] for d in self.datasets]
+        return hashlib.sha256(canonical_json(data)).hexdigest()
+
+    def sources(self, data_dir: Path) -> Sources:
+        paths = {d.kind: (data_dir / d.path,) for d in self.datasets}
+        return Sources(paths["exposures"], paths["purchases"], paths.get("spend", ()))
+
+    def release_inputs(self) -> tuple[TemplateRequest, ReleasePolicy]:
+        """What :func:`cleanroom.release.release` takes (the decision must be allowed)."""
+        return release_inputs(self.decision, self.effective, self.join_family)
+
+
+def join_family(join: str) -> str:
+    if join in FAMILIES:
+        return join
+    try:
+        return IdType(join).family
+    except ValueError:
+        raise RequestInvalid(
+            f"join: {join!r} is not an identifier type; choose from {', '.join(FAMILIES)}"
+        ) from None
+
+
+def _dataset(session: Session, collaboration_id: str, name: str, kind: str) -> DatasetRead:
+    dataset = session.scalar(
+        select(Dataset).where(Dataset.collaboration_id == collaboration_id, Dataset.name == name)
+    )
+    if dataset is None:
+        raise NotFound(f"no dataset {name!r} in this collaboration")
+    if dataset.kind != kind:
+        raise RequestInvalid(f"dataset {name!r} holds {dataset.kind}, not {kind}")
+    version = session.scalar(
+        select(DatasetVersion)
+        .where(DatasetVersion.dataset_id == dataset.id)
+        .order_by(DatasetVersion.version.desc())
+        .limit(1)
+    )
+    owner = session.get(Member, dataset.owner_id)
+    if version is None or owner is None:
+        raise Conflict(f"dataset {name!r} has no published version")
+    return DatasetRead(
+        name, kind, version.version, version.id, version.sha256, owner.party, Path(version.path)
+    )
+
+
+def party_rules(session: Session, collaboration_id: str, parties: set[str]) -> list[PartyRules]:
+    """The newest rules each of ``parties`` attached to its datasets (if any)."""
+    out = []
+    for party in sorted(parties):
+        row = session.scalar(
+            select(PartyRulesRow)
+            .where(PartyRulesRow.collaboration_id == collaboration_id, PartyRulesRow.party == party)
+            .order_by(PartyRulesRow.version.desc())
+            .limit(1)
+        )
+        if row is not None:
+            out.append(policies.party_rules_from_yaml(row.text))
+    return out
+
+
+def _request(body: QueryCreate, requester: str) -> QueryRequest:
+    try:
+        return QueryRequest(
+            template=body.template,  # type: ignore[arg-type]  # wire value, converted
+            requester=requester,
+            window=body.window,  # type: ignore[arg-type]  # wire value, converted
+            attribution=body.attribution,  # type: ignore[arg-type]  # wire value, converted
+            dimensions=(body.by,) if body.by else (),
+            epsilon=body.epsilon,  # type: ignore[arg-type]  # wire value, converted
+        )
+    except policies.InvalidQuery as error:
+        raise RequestInvalid(str(error)) from None
+
+
+def plan_query(
+    session: Session, collaboration_id: str, body: QueryCreate, requester: str, at: datetime
+) -> Plan:
+    """Resolve, combine and evaluate (reads only); raises for malformed requests."""
+    request, family = _request(body, requester), join_family(body.join)
+    wanted = [("exposures", body.exposures), ("purchases", body.purchases)]
+    if body.spend:
+        wanted.append(("spend", body.spend))
+    datasets = tuple(_dataset(session, collaboration_id, name, kind) for kind, name in wanted)
+    version = signed_policy(session, collaboration_id)
+    if version is None:
+        raise NoEffectivePolicy("no policy version is approved by every party yet")
+    rules = party_rules(session, collaboration_id, {d.owner for d in datasets})
+    effective = policies.effective_policy(parse_policy(version.text), rules)
+    state = ledger.period_state(session, collaboration_id, effective.budget.period, at)
+    decision = policies.evaluate(request, effective, state)
+    return Plan(
+        request,
+        family,
+        datasets,
+        version.policy_hash,
+        effective,
+        effective_policy_hash(effective),
+        state,
+        decision,
+    )

@@ -1,0 +1,112 @@
+"""Wire models and problem types of the query layer (``/queries``, ``/results``, ``/budget``).
+
+Epsilon travels as exact text: ``"1/4"`` or ``"0.25"`` in requests, always ``"p/q"`` in
+replies (plus a rounded float for display). Denials are problem+json:
+
+    Forbidden (403)  +-- QueryDenied        query-denied       the policy refuses the query
+    Conflict  (409)  +-- BudgetExhausted    budget-exhausted   only the budget refuses it
+                     +-- NoEffectivePolicy  no-effective-policy  no version signed by all
+    NotFound  (404)  +-- UnknownResult      unknown-result     (also: not in your collaboration)
+
+Both denial problems carry ``reasons`` (plain words, one per rule) and ``denials``
+(``code``, ``field``, ``message``, ``source``) next to ``detail``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from cleanroom.errors import Conflict, Forbidden, NotFound
+from cleanroom.models_query import StoredResult
+from policies import BudgetState, Decision, Period, fraction_text, remaining
+from protocols import FAMILIES, IdType
+
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+JOIN_CHOICES = tuple(sorted({*FAMILIES, *(t.value for t in IdType)}))
+
+
+class QueryDenied(Forbidden):
+    slug, status, title = "query-denied", 403, "Query denied by policy"
+
+
+class BudgetExhausted(Conflict):
+    slug, status, title = "budget-exhausted", 409, "Privacy budget exhausted"
+
+
+class NoEffectivePolicy(Conflict):
+    slug, status, title = "no-effective-policy", 409, "No policy is in effect"
+
+
+class UnknownResult(NotFound):
+    slug, status, title = "unknown-result", 404, "Unknown result"
+
+
+def denial_error(decision: Decision) -> QueryDenied | BudgetExhausted:
+    """The problem for a refused decision: 409 when only the budget refuses, else 403."""
+    body = decision.as_dict()
+    reasons = list(decision.reasons)
+    only_budget = all(d.code == "budget_exhausted" for d in decision.denials)
+    error = BudgetExhausted if only_budget else QueryDenied
+    return error("; ".join(reasons), reasons=reasons, denials=body["denials"])
+
+
+class QueryCreate(BaseModel):
+    """One measurement query over published datasets of the collaboration."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    template: Literal["overlap", "conversions", "lift"]
+    exposures: Name = Field(description="Name of an exposures dataset")
+    purchases: Name = Field(description="Name of a purchases dataset")
+    spend: Name | None = Field(default=None, description="Optional spend dataset (ROAS)")
+    join: str = Field(default="email", description=f"Identifier to join on: {JOIN_CHOICES}")
+    window: str | None = Field(default=None, description='Attribution window, e.g. "7d"')
+    by: Name | None = Field(default=None, description="One allowed dimension")
+    attribution: Literal["first_touch", "last_touch"] = "last_touch"
+    epsilon: str | float | None = Field(
+        default=None, description='Exact text such as "1/4"; default: the policy per query'
+    )
+    receiver: Name | None = Field(
+        default=None, description="Party the result is for (default: the caller's party)"
+    )
+
+
+def _number(value: Any) -> dict[str, Any]:
+    return {"exact": fraction_text(value), "value": float(value)}
+
+
+def budget_public(
+    collaboration_id: str, limit: Any, period: Period, state: BudgetState
+) -> dict[str, Any]:
+    """``/budget`` body and the ``budget`` member of query replies."""
+    return {
+        "collaboration_id": collaboration_id,
+        "period": period.name,
+        "period_start": state.period_start.isoformat(),
+        "period_end": state.period_end.isoformat(),
+        "limit": _number(limit),
+        "spent": _number(state.spent),
+        "remaining": _number(remaining(limit, state)),
+    }
+
+
+def result_public(stored: StoredResult) -> dict[str, Any]:
+    """A stored result as the API returns it (``result`` is ``Result.to_dict()``)."""
+    return {
+        "id": stored.id,
+        "collaboration_id": stored.collaboration_id,
+        "template": stored.template,
+        "request": stored.request,
+        "datasets": stored.datasets,
+        "policy_hash": stored.policy_hash,
+        "effective_policy_hash": stored.effective_policy_hash,
+        "receivers": stored.receivers,
+        "requested_by": stored.requested_by,
+        "epsilon": stored.epsilon,
+        "rows_suppressed": stored.rows_suppressed,
+        "digest": stored.digest,
+        "created_at": stored.created_at.isoformat(),
+        "result": stored.body,
+    }

@@ -16,12 +16,13 @@ from cleanroom.routes import (
     match_keys,
     members,
     policies,
+    queries,
     uploads,
 )
 from cleanroom.settings import Settings
 from cleanroom.upload_store import UploadLocks
 
-ROUTERS = (health, collaborations, members, match_keys, policies, uploads, datasets)
+ROUTERS = (health, collaborations, members, match_keys, policies, uploads, datasets, queries)
 
 
 def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:

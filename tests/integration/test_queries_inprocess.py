@@ -1,0 +1,130 @@
+"""The query layer on the in-process app: injected clock, exact mode, repeats, receivers.
+
+Exact mode and the clock live in this process, so these tests call the ASGI app
+through ``ASGIBridge``; the real-server tests are in ``test_queries_server.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from cleanroom.app import create_app
+from cleanroom.bootstrap import bootstrap_admin, open_storage
+from cleanroom.models import AuditEntry
+from cleanroom.release import ConversionsRequest, ReleasePolicy, Sources, release
+from cleanroom.release._testing import exact_mode
+from cleanroom.settings import Settings
+from tests.integration.query_world import QueryWorld, conversions, in_process, make_world
+
+
+class Clock:
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[FastAPI]:
+    settings = Settings(data_dir=tmp_path / "data")
+    storage = open_storage(settings)
+    issued = bootstrap_admin(storage)
+    assert issued is not None
+    app = create_app(settings, storage)
+    app.state.admin_token = issued[1]
+    app.state.now = Clock(datetime(2026, 11, 30, 23, 0, tzinfo=UTC))
+    yield app
+    storage.engine.dispose()
+
+
+def world(app: FastAPI, **policy: Any) -> QueryWorld:
+    return make_world(in_process(app), app.state.admin_token, **policy)
+
+
+def query(w: QueryWorld, who: str, body: dict[str, Any]) -> Any:
+    with w.client(who) as client:
+        return client.post(f"/v1/collaborations/{w.id}/queries", json=body)
+
+
+def test_budget_exhausts_in_plain_words_and_refreshes_at_the_period_boundary(
+    app: FastAPI,
+) -> None:
+    w = world(app, budget="1", per_query="1/2")
+    assert query(w, "brand", conversions("7d")).status_code == 201
+    second = query(w, "brand", conversions("8d"))
+    assert second.status_code == 201, second.text
+    assert second.json()["budget"]["remaining"]["exact"] == "0/1"
+    third = query(w, "brand", conversions("9d"))
+    assert third.status_code == 409
+    problem = third.json()
+    assert problem["type"] == "urn:cleanroom:problem:budget-exhausted"
+    assert problem["detail"].startswith("this query needs epsilon 0.5, 0 is left until 2026-12-01")
+    assert [d["code"] for d in problem["denials"]] == ["budget_exhausted"]
+    app.state.now.at = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
+    fourth = query(w, "brand", conversions("9d"))
+    assert fourth.status_code == 201, fourth.text
+    assert fourth.json()["budget"]["period_start"] == "2026-12-01T00:00:00+00:00"
+    assert fourth.json()["budget"]["spent"]["exact"] == "1/2"
+
+
+def test_identical_repeat_is_free_and_returns_the_same_result(app: FastAPI) -> None:
+    w = world(app)
+    first = query(w, "brand", conversions("7d", epsilon="1/4"))
+    again = query(w, "retailer", conversions("7d", epsilon="0.25"))
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["reused"] is True and again.json()["epsilon_charged"] == "0/1"
+    assert again.json()["result"] == first.json()["result"]
+    with w.client("aud") as client:
+        budget = client.get(f"/v1/collaborations/{w.id}/budget").json()
+    assert budget["spent"]["exact"] == "1/4"
+
+
+def test_denial_is_audited_with_every_reason(app: FastAPI) -> None:
+    w = world(app)
+    denied = query(w, "brand", conversions("60d", by="zip", epsilon="2"))
+    assert denied.status_code == 403
+    body = denied.json()
+    assert body["type"] == "urn:cleanroom:problem:query-denied"
+    codes = {d["code"] for d in body["denials"]}
+    assert {"window_too_long", "dimension_not_allowed", "epsilon_too_large"} <= codes
+    assert "dimension `zip` is not allowed by" in body["detail"]
+    with app.state.sessionmaker() as session:
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "query.denied")).one()
+    assert entry.collaboration_id == w.id
+    assert entry.details["reasons"] == body["reasons"]
+    assert entry.details["outcome"] == "denied"
+
+
+def test_exact_mode_result_equals_a_direct_release(app: FastAPI) -> None:
+    w = world(app)
+    with exact_mode():
+        reply = query(w, "brand", conversions("7d", spend="spend", epsilon="1/2"))
+    assert reply.status_code == 201, reply.text
+    data_dir = app.state.settings.data_dir
+    collab = data_dir / "datasets" / w.id
+    sources = Sources(
+        (collab / "exp" / "v1.parquet",),
+        (collab / "pur" / "v1.parquet",),
+        (collab / "spend" / "v1.parquet",),
+    )
+    policy = ReleasePolicy(
+        epsilon=Fraction(1, 2),
+        k=2,
+        max_campaigns_per_user=3,
+        max_purchases_per_user=5,
+        amount_cap=Fraction(200),
+    )
+    with exact_mode():
+        direct = release(sources, ConversionsRequest("email", 7 * 86_400), policy)
+    assert reply.json()["result"] == direct.to_dict()
+    assert reply.json()["result"]["exact"] is True

@@ -209,3 +209,40 @@ def test_other_party_cannot_replace_or_see_my_upload(
         body = {"dataset": "owned", "kind": "exposures", "size": 10, "sha256": "0" * 64}
         reply = retailer.post(f"/v1/collaborations/{collab_a.id}/uploads", json=body)
     assert reply.status_code == 409 and "belongs to another party" in reply.json()["detail"]
+
+
+def test_publishes_and_rejections_are_audited_without_values(
+    brand: httpx.Client, collab_a: Collab, server: ServerProcess
+) -> None:
+    import json
+    import sqlite3
+
+    good = parquet_bytes(exposures_table(collab_a.id, rows=7))
+    upload(brand, collab_a.id, good, "audited", "exposures")
+    made = bad_table("email", collab_a.id)
+    assert isinstance(made, pa.Table)
+    upload(brand, collab_a.id, parquet_bytes(made), "audited-bad", "exposures")
+    uri = f"file:{server.data_dir / 'cleanroom.db'}?mode=ro"
+    with sqlite3.connect(uri, uri=True) as db:
+        rows = db.execute(
+            "SELECT action, actor, details FROM audit_entries WHERE collaboration_id = ?",
+            (collab_a.id,),
+        ).fetchall()
+    entries = [(action, actor, json.loads(details)) for action, actor, details in rows]
+    published = [d for a, _, d in entries if a == "dataset.publish" and d["dataset"] == "audited"]
+    assert published == [
+        {
+            "dataset": "audited",
+            "kind": "exposures",
+            "version": 1,
+            "rows": 7,
+            "sha256": sha256(good),
+            "upload_id": published[0]["upload_id"],
+        }
+    ]
+    rejected = [d for a, _, d in entries if a == "dataset.reject" and d["dataset"] == "audited-bad"]
+    assert [d["reason"] for d in rejected] == ["PiiDetected"]
+    assert all("@" not in json.dumps(d) for _, _, d in entries)
+    assert {actor for action, actor, _ in entries if action.startswith("dataset.")} == {
+        f"brand:{collab_a.members['brand'].member_id}"
+    }

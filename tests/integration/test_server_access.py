@@ -37,6 +37,12 @@ ROUTES: list[tuple[str, str, Any]] = [
     ("DELETE", "/v1/collaborations/{c}/uploads/{u}", None),
     ("GET", "/v1/collaborations/{c}/datasets", None),
     ("GET", "/v1/collaborations/{c}/datasets/{d}", None),
+    ("POST", "/v1/collaborations/{c}/queries", None),
+    ("GET", "/v1/collaborations/{c}/results", None),
+    ("GET", "/v1/collaborations/{c}/results/{r}", None),
+    ("GET", "/v1/collaborations/{c}/budget", None),
+    ("PUT", "/v1/collaborations/{c}/rules", None),
+    ("GET", "/v1/collaborations/{c}/rules", None),
 ]
 
 
@@ -48,12 +54,13 @@ def fill(template: str, collab: Collab, policy_hash: str) -> str:
         .replace("{p}", policy_hash)
         .replace("{u}", "upl_0000000000000000")
         .replace("{d}", "exposures")
+        .replace("{r}", "res_0000000000000000")
     )
 
 
 def as_openapi(template: str) -> str:
     names = {"{c}": "{collaboration_id}", "{m}": "{member_id}", "{p}": "{policy_hash}"}
-    names |= {"{u}": "{upload_id}", "{d}": "{name}"}
+    names |= {"{u}": "{upload_id}", "{d}": "{name}", "{r}": "{result_id}"}
     path = template.split("?")[0]
     for short, long in names.items():
         path = path.replace(short, long)
@@ -69,7 +76,10 @@ def test_route_table_covers_every_collaboration_route(admin: httpx.Client) -> No
         for method in operations
     }
     listed = {(method, as_openapi(path)) for method, path, _ in ROUTES}
-    assert served == listed
+    assert served == listed, (
+        "every route under /v1/collaborations/{collaboration_id} must be listed in ROUTES "
+        f"(tests/integration/test_server_access.py); missing: {sorted(served - listed)}"
+    )
 
 
 @pytest.fixture(scope="module")

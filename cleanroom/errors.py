@@ -23,6 +23,7 @@ the count or the reason.
     |   +-- UploadNotOpen                409  upload-not-open       completed, failed, expired
     |   +-- KeysNotRegistered            409  keys-not-registered
     +-- PayloadTooLarge                  413  payload-too-large
+    +-- InsufficientStorage              507  insufficient-storage  no disk for a declared upload
     +-- DatasetRejected                  422  dataset-rejected      validation before publish
         +-- ChecksumMismatch             422  checksum-mismatch     whole-file SHA-256
         +-- MalformedParquet             422  malformed-parquet
@@ -125,6 +126,10 @@ class KeysNotRegistered(Conflict):
 
 class PayloadTooLarge(CleanRoomError):
     slug, status, title = "payload-too-large", 413, "Payload too large"
+
+
+class InsufficientStorage(CleanRoomError):
+    slug, status, title = "insufficient-storage", 507, "Insufficient storage"
 
 
 class DatasetRejected(CleanRoomError):

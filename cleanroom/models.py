@@ -121,6 +121,7 @@ class UploadSession(Base):
     status: Mapped[str] = mapped_column(String(20), default="open")
     failure: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Dataset(Base):

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     sqlite_wal: bool = True
     max_upload_bytes: int = Field(default=16 * GIB, gt=0)
     max_chunk_bytes: int = Field(default=256 * MIB, gt=0)
+    max_open_uploads: int = Field(default=4, gt=0, description="Open upload sessions per member")
+    upload_idle_hours: float = Field(default=24, gt=0, description="Idle sessions then expire")
+    disk_reserve_bytes: int = Field(default=1 * GIB, ge=0, description="Free space kept spare")
     log_level: str = "info"
 
     @property

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import shutil
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from cleanroom.errors import ChunkChecksumMismatch, Conflict, PayloadTooLarge
-from cleanroom.models import DatasetVersion, UploadSession
+from cleanroom.errors import ChunkChecksumMismatch, Conflict, InsufficientStorage, PayloadTooLarge
+from cleanroom.models import DatasetVersion, UploadSession, utcnow
 from cleanroom.settings import Settings
 
 
@@ -82,7 +84,7 @@ def advance(session: Session, upload: UploadSession, offset: int, written: int) 
     result = session.execute(
         update(UploadSession)
         .where(UploadSession.id == upload.id, UploadSession.received == offset)
-        .values(received=offset + written)
+        .values(received=offset + written, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]  # CursorResult has rowcount
@@ -90,6 +92,38 @@ def advance(session: Session, upload: UploadSession, offset: int, written: int) 
         raise Conflict("the upload offset moved while this chunk was written; retry")
     session.commit()
     upload.received = offset + written
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every time stored here is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def expire_idle_uploads(session: Session, settings: Settings) -> int:
+    """Expire open sessions idle longer than ``upload_idle_hours``; delete their files."""
+    cutoff = utcnow() - timedelta(hours=settings.upload_idle_hours)
+    expired = 0
+    for upload in session.scalars(select(UploadSession).where(UploadSession.status == "open")):
+        if _aware(upload.updated_at) < cutoff:
+            upload.status = "expired"
+            upload.failure = f"no chunk for {settings.upload_idle_hours:g} hours; start again"
+            discard_temp_file(settings, upload.id)
+            expired += 1
+    return expired
+
+
+def check_capacity(session: Session, settings: Settings, member_id: str, size: int) -> None:
+    """Refuse a new session beyond the per-member limit or the free disk space."""
+    open_sessions = select(func.count()).where(
+        UploadSession.member_id == member_id, UploadSession.status == "open"
+    )
+    if (session.scalar(open_sessions) or 0) >= settings.max_open_uploads:
+        raise Conflict(
+            f"you have {settings.max_open_uploads} open uploads; complete or abort one first"
+        )
+    free = shutil.disk_usage(settings.tmp_dir).free
+    if size > free - settings.disk_reserve_bytes:
+        raise InsufficientStorage(f"the server has no room for a file of {size} bytes now")
 
 
 def recover_storage(session: Session, settings: Settings) -> dict[str, int]:

@@ -35,8 +35,10 @@ from cleanroom.schemas import DatasetVersionPublic, UploadCreate, UploadPublic
 from cleanroom.settings import Settings
 from cleanroom.upload_store import (
     advance,
+    check_capacity,
     create_temp_file,
     discard_temp_file,
+    expire_idle_uploads,
     temp_path,
     write_chunk,
 )
@@ -91,6 +93,8 @@ def create_upload(
     member_id = scope.principal.member_id
     if member_id is None:
         raise Conflict("only members upload datasets")
+    expire_idle_uploads(session, settings)
+    check_capacity(session, settings, member_id, body.size)
     upload = UploadSession(
         id=new_id("upl"),
         collaboration_id=scope.id,

@@ -14,7 +14,7 @@ from protocols import token_field
 from tests.integration.datasets import exposures_table, parquet_bytes, sha256
 from tests.integration.server import ServerProcess
 from tests.integration.uploading import CHUNK, put, send_all, start, upload
-from tests.integration.world import Collab, api
+from tests.integration.world import Collab, api, make_collaboration
 
 
 @pytest.fixture(scope="module")
@@ -246,3 +246,35 @@ def test_publishes_and_rejections_are_audited_without_values(
     assert {actor for action, actor, _ in entries if action.startswith("dataset.")} == {
         f"brand:{collab_a.members['brand'].member_id}"
     }
+
+
+def test_open_uploads_per_member_are_limited(server: ServerProcess, admin: httpx.Client) -> None:
+    collab = make_collaboration(admin, "limits", {"p": "party_admin"})
+    body = {"dataset": "many", "kind": "exposures", "size": 100, "sha256": "0" * 64}
+    with api(server.url, collab.members["p"].token) as client:
+        base = f"/v1/collaborations/{collab.id}/uploads"
+        opened = [client.post(base, json=body).json()["id"] for _ in range(4)]
+        refused = client.post(base, json=body)
+        assert refused.status_code == 409 and "4 open uploads" in refused.json()["detail"]
+        assert client.delete(f"{base}/{opened[0]}").status_code == 204
+        assert client.post(base, json=body).status_code == 201
+
+
+def test_concurrent_chunks_of_one_upload_are_serialized(
+    brand: httpx.Client, collab_a: Collab, server: ServerProcess
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = parquet_bytes(exposures_table(collab_a.id, rows=500))
+    session = start(brand, collab_a.id, data, "racing", "exposures")
+    chunk = data[:CHUNK]
+
+    def send(_: int) -> int:
+        with api(server.url, collab_a.members["brand"].token) as client:
+            return put(client, collab_a.id, session["id"], 0, chunk).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        codes = sorted(pool.map(send, range(4)))
+    assert codes.count(200) == 1 and set(codes) <= {200, 409}
+    state = brand.get(f"/v1/collaborations/{collab_a.id}/uploads/{session['id']}").json()
+    assert state["received"] == len(chunk)

@@ -1,0 +1,61 @@
+"""Upload session housekeeping: idle expiry, per-member limit, disk capacity."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from cleanroom.bootstrap import open_storage
+from cleanroom.errors import InsufficientStorage
+from cleanroom.models import Collaboration, Member, UploadSession, utcnow
+from cleanroom.settings import Settings
+from cleanroom.upload_store import (
+    check_capacity,
+    create_temp_file,
+    expire_idle_uploads,
+    temp_path,
+)
+
+
+def open_session(settings: Settings, session: Session, upload_id: str, idle_hours: float) -> None:
+    session.merge(Collaboration(id="col_1", name="c"))
+    session.merge(Member(id="mem_1", collaboration_id="col_1", party="p", role="party_admin"))
+    stamp = utcnow() - timedelta(hours=idle_hours)
+    session.add(
+        UploadSession(
+            id=upload_id,
+            collaboration_id="col_1",
+            member_id="mem_1",
+            dataset="d",
+            kind="exposures",
+            size=10,
+            sha256="0" * 64,
+            updated_at=stamp,
+        )
+    )
+    create_temp_file(settings, upload_id)
+    session.commit()
+
+
+def test_idle_sessions_expire_and_lose_their_files(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, upload_idle_hours=2)
+    storage = open_storage(settings)
+    with storage.sessionmaker() as session:
+        open_session(settings, session, "upl_old", idle_hours=3)
+        open_session(settings, session, "upl_new", idle_hours=1)
+        assert expire_idle_uploads(session, settings) == 1
+        session.commit()
+        assert session.get(UploadSession, "upl_old").status == "expired"
+        assert session.get(UploadSession, "upl_new").status == "open"
+    assert not temp_path(settings, "upl_old").exists()
+    assert temp_path(settings, "upl_new").exists()
+
+
+def test_no_session_without_disk_space(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, disk_reserve_bytes=1 << 60)
+    storage = open_storage(settings)
+    with storage.sessionmaker() as session, pytest.raises(InsufficientStorage):
+        check_capacity(session, settings, "mem_1", 10)

@@ -7,14 +7,16 @@ the same way: one line ``error: ...`` on stderr and the error's exit code.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, NoReturn, ParamSpec, TypeVar
 
 import typer
 
 from party_agent.errors import AgentError
 
+DEBUG_VARIABLE = "PARTY_AGENT_DEBUG"
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -24,14 +26,37 @@ HomeOption = Annotated[
 
 
 def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn an :class:`AgentError` into ``error: <message>`` and its exit code."""
+    """Turn any exception into one ``error: ...`` line and an exit code.
+
+    An :class:`AgentError` carries a message written never to quote data, and its own
+    exit code. An ``OSError`` shows only its reason and file name. Any other exception
+    (a bug, or a library error whose text might quote a row of the input) shows only its
+    type; set ``PARTY_AGENT_DEBUG=1`` to get the traceback on a machine you trust.
+    """
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
         except AgentError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(exc.exit_code) from None
+            _fail(str(exc), exc.exit_code)
+        except OSError as exc:
+            where = f": {exc.filename}" if exc.filename else ""
+            _fail(f"{exc.strerror or type(exc).__name__}{where}", 1)
+        except Exception as exc:
+            if os.environ.get(DEBUG_VARIABLE):
+                raise
+            _fail(
+                f"unexpected {type(exc).__name__} (details withheld: they may quote input "
+                f"data; rerun with {DEBUG_VARIABLE}=1 to see them)",
+                1,
+            )
 
     return wrapper
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)

@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from party_agent.attributes import convert_attribute
 from party_agent.errors import InputError
 from party_agent.mapping import Mapping
+from party_agent.prefetch import prefetch
 from party_agent.progress import ProgressSink
 from party_agent.reading import InputFile
 from party_agent.summary import TokenizeSummary
@@ -52,7 +53,7 @@ def run_tokenize(job: TokenizeJob, progress: ProgressSink) -> TokenizeSummary:
     try:
         with pq.ParquetWriter(temp, schema, compression="zstd") as writer:
             batches = job.source.batches(job.mapping.input_columns, job.batch_size)
-            for batch in batches:
+            for batch in prefetch(batches):
                 writer.write_batch(tokenize_batch(job, batch, schema, summary))
                 progress.update(job.source.bytes_read, summary.rows_read)
         os.replace(temp, job.out)

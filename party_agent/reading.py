@@ -16,17 +16,20 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Literal, cast
+from typing import IO, Any, Literal, cast
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from party_agent.bounded import BoundedStream
 from party_agent.errors import ConfigError, InputError
 from party_agent.jsonlines import jsonl_batches, jsonl_header
 
 Format = Literal["csv", "parquet", "jsonl"]
 DELIMITERS = (",", ";", "\t", "|")
+#: Blocks the CSV reader may read ahead of the batch being tokenized.
+READ_AHEAD_BLOCKS = 3
 _GZIP_MAGIC = b"\x1f\x8b"
 _COLUMN_COUNTS = re.compile(r"Expected \d+ columns, got \d+")
 _SUFFIXES: dict[str, Format] = {
@@ -81,31 +84,37 @@ class InputFile:
 
     def _csv(self, columns: Sequence[str], batch_size: int) -> Iterator[pa.RecordBatch]:
         raw = pa.OSFile(str(self.path))
-        stream = pa.CompressedInputStream(raw, "gzip") if self.compressed else raw
-        text = {name: pa.string() for name in columns}
+        native = pa.CompressedInputStream(raw, "gzip") if self.compressed else raw
+        block = _block_size(batch_size)
+        stream = BoundedStream(native, limit=READ_AHEAD_BLOCKS * block)
         try:
-            reader = pacsv.open_csv(
-                stream,
-                read_options=pacsv.ReadOptions(block_size=_block_size(batch_size)),
-                parse_options=pacsv.ParseOptions(delimiter=self.delimiter, newlines_in_values=True),
-                convert_options=pacsv.ConvertOptions(
-                    include_columns=list(columns),
-                    column_types=text,
-                    strings_can_be_null=True,
-                    quoted_strings_can_be_null=True,
-                ),
-            )
+            reader = pacsv.open_csv(stream, **_csv_options(self.delimiter, columns, block))
             while True:
                 try:
                     batch = reader.read_next_batch()
                 except StopIteration:
                     return
+                stream.consumed(block)  # the streaming reader makes one batch per block
                 self.bytes_read = raw.tell()
                 yield batch
         except pa.ArrowInvalid as exc:
             raise InputError(f"cannot parse {self.path} as CSV: {_safe_reason(exc)}") from None
         finally:
             stream.close()
+
+
+def _csv_options(delimiter: str, columns: Sequence[str], block: int) -> dict[str, Any]:
+    """Read only ``columns``, all as text; empty cells are null; quoted newlines allowed."""
+    return {
+        "read_options": pacsv.ReadOptions(block_size=block),
+        "parse_options": pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+        "convert_options": pacsv.ConvertOptions(
+            include_columns=list(columns),
+            column_types={name: pa.string() for name in columns},
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        ),
+    }
 
 
 def _block_size(batch_size: int) -> int:

@@ -219,3 +219,11 @@ def test_text_summary_counts_reasons(party: Party, tmp_path: Path) -> None:
     assert f"rows read:      {ROWS}" in stdout
     assert "invalid 'email':" in stdout and "no_at_sign" in stdout
     assert "rows/s" in stdout
+
+
+def test_an_input_with_only_a_header_gives_an_empty_file(party: Party, tmp_path: Path) -> None:
+    (tmp_path / "in.csv").write_text("email,email_hash,phone,order_total,order_time,store\n")
+    code, stdout, _ = tokenize(party, tmp_path / "in.csv", tmp_path / "out.parquet", "--json")
+    assert code == 0
+    assert json.loads(stdout)["rows_read"] == 0
+    assert pq.read_table(tmp_path / "out.parquet").num_rows == 0

@@ -1,0 +1,132 @@
+"""Query results for notebooks and BI tools: run queries, fetch results, get DataFrames.
+
+    from party_agent.client import CleanRoomClient
+    from party_agent import results
+
+    with CleanRoomClient(url, token) as client:
+        reply = results.query(client, collab, "conversions", exposures="exp",
+                              purchases="pur", window="7d", by="channel")
+        frame = results.to_dataframe(reply)       # one row per group
+        results.export(reply, "conversions.parquet")
+
+Or from a joined party home: ``results.query_frame(home, "overlap", exposures=...,
+purchases=...)``. A frame has the key columns, then for every released number three
+columns, ``NAME``, ``NAME_low`` and ``NAME_high`` (its 95% interval), then ``suppressed``
+(the group's noisy user count was below ``k``: every number is withheld) and
+``remainder`` (the row folding suppressed groups together). Withheld numbers are NaN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from party_agent.client import CleanRoomClient, Json
+from party_agent.errors import ConfigError, InputError
+
+TEMPLATES = ("overlap", "conversions", "lift")
+
+
+def _base(collaboration: str) -> str:
+    return f"/v1/collaborations/{collaboration}"
+
+
+def query(
+    client: CleanRoomClient,
+    collaboration: str,
+    template: str,
+    *,
+    exposures: str,
+    purchases: str,
+    spend: str | None = None,
+    join: str = "email",
+    window: str | None = None,
+    by: str | None = None,
+    attribution: str = "last_touch",
+    epsilon: str | None = None,
+    receiver: str | None = None,
+) -> Json:
+    """Run one query (or get the stored identical one, free); returns the server's reply."""
+    if template not in TEMPLATES:
+        raise ConfigError(f"unknown template {template!r}; choose from {', '.join(TEMPLATES)}")
+    body: dict[str, Any] = {
+        "template": template,
+        "exposures": exposures,
+        "purchases": purchases,
+        "join": join,
+        "attribution": attribution,
+    }
+    optional = {"spend": spend, "window": window, "by": by, "epsilon": epsilon}
+    optional["receiver"] = receiver
+    body.update({name: value for name, value in optional.items() if value is not None})
+    reply: Json = client.request("POST", f"{_base(collaboration)}/queries", json=body)
+    return reply
+
+
+def get_result(client: CleanRoomClient, collaboration: str, result_id: str) -> Json:
+    reply: Json = client.request("GET", f"{_base(collaboration)}/results/{result_id}")
+    return reply
+
+
+def list_results(client: CleanRoomClient, collaboration: str) -> list[Json]:
+    reply: list[Json] = client.request("GET", f"{_base(collaboration)}/results")
+    return reply
+
+
+def budget(client: CleanRoomClient, collaboration: str) -> Json:
+    reply: Json = client.request("GET", f"{_base(collaboration)}/budget")
+    return reply
+
+
+def _inner(result: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Accept the API reply (``{"result": {...}, ...}``) or the bare result."""
+    inner = result.get("result", result)
+    if not isinstance(inner, Mapping) or "rows" not in inner:
+        raise InputError("not a clean-room result: no `rows`")
+    return inner
+
+
+def to_dataframe(result: Mapping[str, Any]) -> pd.DataFrame:
+    """One row per released group; see the module docstring for the columns."""
+    inner = _inner(result)
+    keys, values = list(inner["key_columns"]), list(inner["value_columns"])
+    records = []
+    for row in inner["rows"]:
+        record: dict[str, Any] = dict(zip(keys, row["key"], strict=True))
+        for name in values:
+            estimate = row["values"].get(name)
+            low_high = (None, None, None) if estimate is None else tuple(estimate)
+            record[name], record[f"{name}_low"], record[f"{name}_high"] = low_high
+        record["suppressed"], record["remainder"] = bool(row["suppressed"]), bool(row["remainder"])
+        records.append(record)
+    columns = [*keys, *(f"{n}{s}" for n in values for s in ("", "_low", "_high"))]
+    frame = pd.DataFrame.from_records(records, columns=[*columns, "suppressed", "remainder"])
+    numbers = [c for c in columns if c not in keys]
+    frame[numbers] = frame[numbers].astype("float64")
+    return frame
+
+
+def export(result: Mapping[str, Any], path: Path | str) -> Path:
+    """Write the result table as ``.csv`` or ``.parquet`` (chosen by the suffix)."""
+    path = Path(path)
+    frame = to_dataframe(result)
+    if path.suffix == ".csv":
+        frame.to_csv(path, index=False)
+    elif path.suffix == ".parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        raise ConfigError(f"--out must end in .csv or .parquet, got {path.name!r}")
+    return path
+
+
+def query_frame(home: Path | str, template: str, **params: Any) -> pd.DataFrame:
+    """Run a query with a joined party home's server and token; return its DataFrame."""
+    from party_agent.home import PartyHome
+    from party_agent.online import connect
+
+    client, collaboration = connect(PartyHome.open(home))
+    with client:
+        return to_dataframe(query(client, collaboration, template, **params))

@@ -66,6 +66,7 @@ def _register_online_commands() -> None:
 
 
 _register_online_commands()
+importlib.import_module("party_agent.query_cli").register(app)
 
 
 def main() -> None:

@@ -28,7 +28,11 @@ T0 = 1_764_000_000  # 2025-11-24, inside any test clock's past
 
 
 def policy_yaml(
-    budget: str = "1", per_query: str = "1/2", k: int = 2, period: str = "monthly"
+    budget: str = "1",
+    per_query: str = "1/2",
+    k: int = 2,
+    period: str = "monthly",
+    receivers: str = "[brand, retailer]",
 ) -> str:
     return f"""format: cleanroom-policy/1
 name: test
@@ -42,7 +46,7 @@ k: {k}
 epsilon_per_query: "{per_query}"
 budget: {{epsilon: "{budget}", period: {period}}}
 contribution: {{max_campaigns_per_user: 3, max_purchases_per_user: 5, amount_cap: 200}}
-receivers: [brand, retailer]
+receivers: {receivers}
 """
 
 

@@ -1,0 +1,129 @@
+"""The query layer on a real ``cleanroom serve`` over loopback (SQLite and PostgreSQL).
+
+50 parallel queries against a budget that fits 10 must grant exactly 10 and charge
+exactly the budget; results are readable only by their receivers and the
+collaboration's analysts, never across collaborations; every read is audited.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.integration.query_world import QueryWorld, conversions, make_world
+from tests.integration.server import ServerProcess
+from tests.integration.test_server_postgres import ADMIN_URL
+from tests.integration.world import api
+
+PARALLEL = 50
+WINDOWS = [f"{days}d" for days in range(1, 26)]
+
+
+def connect_to(server: ServerProcess) -> Any:
+    return lambda token: api(server.url, token)
+
+
+def actions(server: ServerProcess, collaboration_id: str) -> list[str]:
+    uri = f"file:{server.data_dir / 'cleanroom.db'}?mode=ro"
+    with sqlite3.connect(uri, uri=True) as db:
+        rows = db.execute(
+            "SELECT action FROM audit_entries WHERE collaboration_id = ? ORDER BY seq",
+            (collaboration_id,),
+        )
+        return [row[0] for row in rows]
+
+
+def fire_in_parallel(w: QueryWorld) -> list[httpx.Response]:
+    bodies = [
+        conversions(window, attribution=attribution)
+        for window in WINDOWS
+        for attribution in ("last_touch", "first_touch")
+    ]
+    assert len(bodies) == PARALLEL
+
+    def one(body: dict[str, Any]) -> httpx.Response:
+        with w.client("brand") as client:
+            return client.post(f"/v1/collaborations/{w.id}/queries", json=body)
+
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        return list(pool.map(one, bodies))
+
+
+def check_never_overspends(w: QueryWorld) -> None:
+    replies = fire_in_parallel(w)
+    codes = sorted(reply.status_code for reply in replies)
+    assert codes == [201] * 10 + [409] * 40, [r.text for r in replies if r.status_code >= 500]
+    assert len({reply.json()["id"] for reply in replies if reply.status_code == 201}) == 10
+    with w.client("aud") as client:
+        budget = client.get(f"/v1/collaborations/{w.id}/budget").json()
+    assert (budget["spent"]["exact"], budget["remaining"]["exact"]) == ("1/1", "0/1")
+    refused = [reply.json() for reply in replies if reply.status_code == 409]
+    assert all(p["type"] == "urn:cleanroom:problem:budget-exhausted" for p in refused)
+    assert all("is left until" in p["detail"] for p in refused)
+
+
+def test_parallel_queries_never_overspend_on_sqlite(
+    server: ServerProcess, admin: httpx.Client
+) -> None:
+    w = make_world(connect_to(server), server.admin_token, "parallel", per_query="1/10")
+    check_never_overspends(w)
+    logged = actions(server, w.id)
+    assert logged.count("query.granted") == 10
+    assert logged.count("query.denied") == 40
+
+
+@pytest.fixture
+def postgres_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    psycopg = pytest.importorskip("psycopg", reason="psycopg not installed (pip install -e .[dev])")
+    try:
+        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as error:
+        pytest.skip(f"no PostgreSQL server answers at 127.0.0.1:5432 ({type(error).__name__})")
+    name = f"cleanroom_q_{secrets.token_hex(4)}"
+    with admin:
+        admin.execute(f"CREATE DATABASE {name}")
+        url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+        server = ServerProcess(tmp_path / "data", database_url=url).start()
+        try:
+            yield server
+        finally:
+            server.stop()
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.mark.postgres
+def test_parallel_queries_never_overspend_on_postgres(postgres_server: ServerProcess) -> None:
+    server = postgres_server
+    w = make_world(connect_to(server), server.admin_token, "parallel", per_query="1/10")
+    check_never_overspends(w)
+
+
+def test_results_go_to_receivers_and_analysts_only(
+    server: ServerProcess, admin: httpx.Client
+) -> None:
+    w = make_world(connect_to(server), server.admin_token, "receivers", receivers="[brand]")
+    other = make_world(connect_to(server), server.admin_token, "elsewhere")
+    with w.client("brand") as client:
+        reply = client.post(f"/v1/collaborations/{w.id}/queries", json=conversions())
+    assert reply.status_code == 201, reply.text
+    rid = reply.json()["id"]
+    path = f"/v1/collaborations/{w.id}/results/{rid}"
+    for who, expected in [("brand", 200), ("ana", 200), ("retailer", 403), ("aud", 403)]:
+        with w.client(who) as client:
+            assert client.get(path).status_code == expected, who
+    with w.client("retailer") as client:
+        denied = client.post(f"/v1/collaborations/{w.id}/queries", json=conversions())
+    assert denied.status_code == 403
+    assert [d["code"] for d in denied.json()["denials"]] == ["not_a_receiver"]
+    with other.client("ana") as stranger:
+        assert stranger.get(path).status_code == 404
+        assert stranger.get(f"/v1/collaborations/{other.id}/results/{rid}").status_code == 404
+    assert admin.get(path).status_code == 403
+    assert actions(server, w.id).count("result.read") == 2

@@ -233,7 +233,7 @@ class PartyHome:
         if not path.is_file():
             raise MatchKeyMissing(
                 f"no match key for collaboration {collaboration_id!r} in {self.path}; "
-                "run 'party-agent keys' or pass --match-key-file and --collaboration"
+                "run 'party-agent keys fetch' or pass --match-key-file and --collaboration"
             )
         return read_match_key_file(path)
 

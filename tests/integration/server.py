@@ -84,5 +84,18 @@ class ServerProcess:
             self.process.wait()
         self.process = None
 
+    def sql(self, query: str, **params: object) -> list[tuple[object, ...]]:
+        """Read the server's metadata database directly (SQLite file or PostgreSQL)."""
+        from sqlalchemy import create_engine, text
+
+        url = self.database_url or f"sqlite:///{self.data_dir / 'cleanroom.db'}"
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+        engine = create_engine(url)
+        try:
+            with engine.connect() as connection:
+                return [tuple(row) for row in connection.execute(text(query), params)]
+        finally:
+            engine.dispose()
+
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path else ""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import sqlite3
 
 import httpx
 
@@ -47,8 +46,11 @@ def test_match_key_is_relayed_as_ciphertext_only(
     with api(server.url, shop.token) as client:
         mine = client.get(f"/v1/collaborations/{collab.id}/match-keys/mine").json()
     assert unwrap_match_key(mine["wrapped"], shop.x25519, collab.id) == key
-    db = (server.data_dir / "cleanroom.db").read_bytes()
-    assert key.secret not in db and key.to_hex().encode() not in db
+    stored = server.sql("SELECT wrapped FROM wrapped_match_keys")
+    assert stored and all(str(row[0]).startswith("cr-wrap-v1:") for row in stored)
+    if server.database_url is None:
+        db = (server.data_dir / "cleanroom.db").read_bytes()
+        assert key.secret not in db and key.to_hex().encode() not in db
 
 
 def test_policy_takes_effect_only_when_every_party_signed(
@@ -94,13 +96,11 @@ def test_policy_takes_effect_only_when_every_party_signed(
 
 
 def audit_actions(server: ServerProcess, collaboration_id: str) -> list[str]:
-    uri = f"file:{server.data_dir / 'cleanroom.db'}?mode=ro"
-    with sqlite3.connect(uri, uri=True) as db:
-        rows = db.execute(
-            "SELECT action FROM audit_entries WHERE collaboration_id = ? ORDER BY seq",
-            (collaboration_id,),
-        )
-        return [row[0] for row in rows]
+    rows = server.sql(
+        "SELECT action FROM audit_entries WHERE collaboration_id = :c ORDER BY seq",
+        c=collaboration_id,
+    )
+    return [str(row[0]) for row in rows]
 
 
 def test_invalid_policy_is_refused_with_every_problem(admin: httpx.Client) -> None:

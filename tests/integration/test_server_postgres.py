@@ -3,38 +3,94 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
+import pyarrow as pa
 import pytest
 
+from tests.integration import test_server_keys_policy as keys_policy
+from tests.integration.datasets import exposures_table, parquet_bytes
 from tests.integration.server import ServerProcess
 from tests.integration.test_server_restart import exercise_restart
+from tests.integration.uploading import upload
+from tests.integration.world import api, make_collaboration
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture
-def database_url() -> Iterator[str]:
+@pytest.fixture(scope="module")
+def new_database() -> Iterator[Callable[[], str]]:
+    """A factory of empty PostgreSQL databases, all dropped after the module."""
     psycopg = pytest.importorskip("psycopg", reason="psycopg not installed (pip install -e .[dev])")
     try:
         admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as error:
         pytest.skip(f"no PostgreSQL server answers at 127.0.0.1:5432 ({type(error).__name__})")
-    name = f"cleanroom_test_{secrets.token_hex(4)}"
+    names: list[str] = []
+
+    def create() -> str:
+        names.append(f"cleanroom_test_{secrets.token_hex(4)}")
+        admin.execute(f"CREATE DATABASE {names[-1]}")
+        return f"postgresql://postgres@127.0.0.1:5432/{names[-1]}"
+
     with admin:
-        admin.execute(f"CREATE DATABASE {name}")
         try:
-            yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+            yield create
         finally:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            for name in names:
+                admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def test_postgres_server_keeps_state_across_restart(tmp_path: Path, database_url: str) -> None:
-    server = ServerProcess(tmp_path / "data", database_url=database_url).start()
+def test_postgres_server_keeps_state_across_restart(
+    tmp_path: Path, new_database: Callable[[], str]
+) -> None:
+    server = ServerProcess(tmp_path / "data", database_url=new_database()).start()
     try:
         assert not (server.data_dir / "cleanroom.db").exists()
         exercise_restart(server)
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def pg_server(
+    new_database: Callable[[], str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    data = tmp_path_factory.mktemp("pg") / "data"
+    server = ServerProcess(data, database_url=new_database())
+    yield server.start()
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def pg_admin(pg_server: ServerProcess) -> Iterator[httpx.Client]:
+    with api(pg_server.url, pg_server.admin_token) as client:
+        yield client
+
+
+def test_postgres_keys_and_policy_approval(
+    pg_server: ServerProcess, pg_admin: httpx.Client
+) -> None:
+    keys_policy.test_match_key_is_relayed_as_ciphertext_only(pg_server, pg_admin)
+    keys_policy.test_policy_takes_effect_only_when_every_party_signed(pg_server, pg_admin)
+
+
+def test_postgres_upload_rejection_and_isolation(
+    pg_server: ServerProcess, pg_admin: httpx.Client
+) -> None:
+    collab = make_collaboration(pg_admin, "pg", {"brand": "party_admin"})
+    other = make_collaboration(pg_admin, "pg-other", {"x": "party_admin"})
+    with api(pg_server.url, collab.members["brand"].token) as brand:
+        leaky = exposures_table(collab.id, rows=5).append_column(
+            "channel", pa.array([f"u{i}@example.com" for i in range(5)])
+        )
+        reply = upload(brand, collab.id, parquet_bytes(leaky), "leaky", "exposures")
+        assert reply.json()["type"] == "urn:cleanroom:problem:pii-detected"
+        assert brand.get(f"/v1/collaborations/{other.id}/datasets").status_code == 404
+    rows = pg_server.sql(
+        "SELECT action FROM audit_entries WHERE collaboration_id = :c", c=collab.id
+    )
+    assert ("dataset.reject",) in rows

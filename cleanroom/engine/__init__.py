@@ -9,6 +9,7 @@ from cleanroom.engine.model import (
     Attribution,
     ContributionBounds,
     ConversionCell,
+    ConversionCells,
     LiftCell,
     OverlapCounts,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "Attribution",
     "ContributionBounds",
     "ConversionCell",
+    "ConversionCells",
     "Engine",
     "EngineSettings",
     "LiftCell",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from protocols import FAMILIES, token_column_name
+from protocols import FAMILIES, DatasetKind, token_column_name
 
 
 class Attribution(StrEnum):
@@ -66,6 +66,16 @@ class ConversionCell:
     converted: int
     revenue_cents: int
     spend: float | None
+
+
+@dataclass(frozen=True)
+class ConversionCells:
+    """All groups of one ``conversions`` query, and which dataset the grouping dimension
+    came from (``None`` without one). With a purchases dimension, ``exposed`` is the
+    campaign's exposed users, repeated on every row of that campaign."""
+
+    dimension_dataset: DatasetKind | None
+    cells: tuple[ConversionCell, ...]
 
 
 @dataclass(frozen=True)

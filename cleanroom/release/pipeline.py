@@ -20,6 +20,7 @@ from cleanroom.engine import (
     lift_cells,
     overlap_counts,
 )
+from cleanroom.release.conversions import conversions_table
 from cleanroom.release.model import (
     ConversionsRequest,
     LiftRequest,
@@ -30,7 +31,7 @@ from cleanroom.release.model import (
     result_digest,
 )
 from cleanroom.release.noise import exact_mode_active
-from cleanroom.release.templates import Table, conversions_table, lift_table, overlap_table
+from cleanroom.release.templates import Table, lift_table, overlap_table
 
 
 def _compute(engine: Engine, request: TemplateRequest, policy: ReleasePolicy) -> Table:

@@ -5,8 +5,8 @@ Epsilon split (documented in docs/reference/privacy-guarantees.md): the query's 
 is divided equally, as exact fractions, among its noised statistics:
 
 - overlap: matched, exposures-side and purchases-side users, epsilon/3 each, sensitivity 1;
-- conversions: exposed users (sensitivity C), converted users (C) and revenue in cents
-  (P * cap_cents), epsilon/3 each;
+- conversions (:mod:`cleanroom.release.conversions`): exposed users, converted users and
+  revenue in cents, epsilon/3 each;
 - lift: arm sizes (C) and converted per arm (C), epsilon/2 each;
 
 where C = max_campaigns_per_user and P = max_purchases_per_user.
@@ -18,13 +18,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from cleanroom.engine import ConversionCell, LiftCell, OverlapCounts
+from cleanroom.engine import LiftCell, OverlapCounts
 from cleanroom.release.intervals import (
     NoisyCount,
     count_estimate,
     lift_estimates,
     rate_estimate,
-    ratio_estimate,
 )
 from cleanroom.release.model import Estimate, ReleasePolicy, ResultRow
 from cleanroom.release.noise import Calibration, release_vector
@@ -40,7 +39,7 @@ class Table:
     mechanisms: tuple[Calibration, ...]
 
 
-def _noised(
+def noised(
     statistic: str, values: Sequence[int], sensitivity: int, epsilon: Fraction
 ) -> tuple[list[NoisyCount], Calibration]:
     vector = release_vector(statistic, values, sensitivity, epsilon)
@@ -61,7 +60,7 @@ def overlap_table(counts: OverlapCounts, policy: ReleasePolicy) -> Table:
     share = policy.epsilon / 3
     groups, cals = [], []
     for name in ("matched", "exposures", "purchases"):
-        noisy, cal = _noised(f"{name}_users", [getattr(counts, name)], 1, share)
+        noisy, cal = noised(f"{name}_users", [getattr(counts, name)], 1, share)
         true = getattr(counts, name)
         groups.append(NoisyGroup((name,), {"users": noisy[0]}, {"users": true}))
         cals.append(cal)
@@ -73,51 +72,6 @@ def overlap_table(counts: OverlapCounts, policy: ReleasePolicy) -> Table:
         OVERLAP_COLUMNS,
     )
     return Table(("population",), OVERLAP_COLUMNS, rows, suppressed, tuple(cals))
-
-
-CONVERSION_COLUMNS = ("exposed_users", "converted_users", "conversion_rate", "revenue", "roas")
-
-
-def _conversion_values(
-    counts: Mapping[str, NoisyCount], spend: float | None
-) -> dict[str, Estimate | None]:
-    revenue = count_estimate(counts["revenue_cents"], per_unit=100)
-    return {
-        "exposed_users": count_estimate(counts["exposed"]),
-        "converted_users": count_estimate(counts["converted"]),
-        "conversion_rate": rate_estimate(counts["converted"], counts["exposed"]),
-        "revenue": revenue,
-        "roas": ratio_estimate(revenue, spend),
-    }
-
-
-def conversions_table(
-    cells: Sequence[ConversionCell], policy: ReleasePolicy, by: str | None
-) -> Table:
-    bounds = policy.bounds()
-    share = policy.epsilon / 3
-    c, p = bounds.max_campaigns_per_user, bounds.max_purchases_per_user
-    specs = (
-        ("exposed", [x.exposed for x in cells], c),
-        ("converted", [x.converted for x in cells], c),
-        ("revenue_cents", [x.revenue_cents for x in cells], p * bounds.amount_cap_cents),
-    )
-    noised = {name: _noised(name, values, sens, share) for name, values, sens in specs}
-    groups = [
-        NoisyGroup(
-            (cell.campaign, cell.dimension) if by else (cell.campaign,),
-            {name: noised[name][0][i] for name in noised},
-            {"exposed": cell.exposed},
-            None if by else cell.spend,  # spend is per campaign: no ROAS per sub-group
-        )
-        for i, cell in enumerate(cells)
-    ]
-    rows, suppressed = apply_threshold(
-        groups, ["exposed"], policy.k, _conversion_values, CONVERSION_COLUMNS, policy.remainder
-    )
-    keys = ("campaign", by) if by else ("campaign",)
-    cals = tuple(noised[name][1] for name in noised)
-    return Table(keys, CONVERSION_COLUMNS, rows, suppressed, cals)
 
 
 LIFT_COLUMNS = (
@@ -153,8 +107,8 @@ def lift_table(cells: Sequence[LiftCell], policy: ReleasePolicy) -> Table:
     c = policy.bounds().max_campaigns_per_user
     users = [v for x in cells for v in (x.exposed, x.holdout)]
     converted = [v for x in cells for v in (x.exposed_converted, x.holdout_converted)]
-    noisy_users, users_cal = _noised("arm_users", users, c, share)
-    noisy_conv, conv_cal = _noised("arm_converted", converted, c, share)
+    noisy_users, users_cal = noised("arm_users", users, c, share)
+    noisy_conv, conv_cal = noised("arm_converted", converted, c, share)
     groups = [
         NoisyGroup(
             (cell.campaign,),

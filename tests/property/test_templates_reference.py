@@ -54,7 +54,7 @@ def test_templates_equal_reference(tables, window: int, last: bool, by_channel: 
         counts = overlap_counts(engine, "email")
         cells = conversion_cells(
             engine, "email", window, attribution, WIDE, by="channel" if by_channel else None
-        )
+        ).cells
         lifts = lift_cells(engine, "email", window, WIDE)
     assert (counts.matched, counts.exposures, counts.purchases) == ref.overlap(exposures, purchases)
     assert {
@@ -63,6 +63,22 @@ def test_templates_equal_reference(tables, window: int, last: bool, by_channel: 
     assert {
         c.campaign: (c.exposed, c.exposed_converted, c.holdout, c.holdout_converted) for c in lifts
     } == ref.lift(exposures, purchases, window)
+
+
+@SETTINGS
+@given(TABLES, st.integers(0, 20))
+def test_conversions_by_a_purchases_dimension_equal_reference(tables, window: int) -> None:  # type: ignore[no-untyped-def]
+    exposures, purchases = tables
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Engine(_sources(Path(tmp), exposures, purchases)) as engine,
+    ):
+        found = conversion_cells(
+            engine, "email", window, Attribution.LAST_TOUCH, WIDE, by="store_region"
+        )
+    assert {
+        (c.campaign, c.dimension): (c.exposed, c.converted, c.revenue_cents) for c in found.cells
+    } == ref.conversions_by_region(exposures, purchases, window, 10_000)
 
 
 @SETTINGS
@@ -76,10 +92,40 @@ def test_removing_one_user_moves_statistics_by_at_most_the_bounds(tables, victim
             e = [r for r in exposures if not (drop and r[0] == victim)]
             p = [r for r in purchases if not (drop and r[0] == victim)]
             with Engine(_sources(Path(tmp), e or [(None, "a", 0, False)], p)) as engine:
-                cells = conversion_cells(engine, "email", 20, Attribution.LAST_TOUCH, bounds)
-            results.append({c.campaign: c for c in cells})
+                found = conversion_cells(engine, "email", 20, Attribution.LAST_TOUCH, bounds)
+            results.append({c.campaign: c for c in found.cells})
     full, without = results
     for stat, sensitivity in (("exposed", 2), ("converted", 2), ("revenue_cents", 15_000)):
+        moved = sum(
+            abs(getattr(full[k], stat) - (getattr(without[k], stat) if k in without else 0))
+            for k in full
+        )
+        assert moved <= sensitivity, stat
+
+
+@SETTINGS
+@given(TABLES, st.integers(0, 7))
+def test_one_user_moves_purchase_dimension_statistics_by_at_most_the_bounds(
+    tables, victim: int
+) -> None:  # type: ignore[no-untyped-def]
+    exposures, purchases = tables
+    bounds = ContributionBounds(2, 3, 5_000)
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for drop in (False, True):
+            e = [r for r in exposures if not (drop and r[0] == victim)]
+            p = [r for r in purchases if not (drop and r[0] == victim)]
+            with Engine(_sources(Path(tmp), e or [(None, "a", 0, False)], p)) as engine:
+                found = conversion_cells(
+                    engine, "email", 20, Attribution.LAST_TOUCH, bounds, by="store_region"
+                )
+            results.append({(c.campaign, c.dimension): c for c in found.cells})
+    full, without = results
+    regions = len({k[1] for k in full})
+    per_campaign = [{k[0]: c.exposed for k, c in r.items()} for r in results]
+    moved = sum(abs(n - per_campaign[1].get(k, 0)) for k, n in per_campaign[0].items())
+    assert moved <= 2, "exposed"
+    for stat, sensitivity in (("converted", min(3, 2 * regions)), ("revenue_cents", 15_000)):
         moved = sum(
             abs(getattr(full[k], stat) - (getattr(without[k], stat) if k in without else 0))
             for k in full
@@ -99,7 +145,7 @@ def test_no_released_row_has_a_true_user_count_below_k(tables, k: int) -> None: 
                 c.campaign: c.exposed
                 for c in conversion_cells(
                     engine, "email", 20, Attribution.LAST_TOUCH, policy.bounds()
-                )
+                ).cells
             }
         result = release(sources, ConversionsRequest("email", 20), policy)
     released = [r for r in result.rows if not r.suppressed and not r.remainder]

@@ -82,19 +82,21 @@ def group_count(engine: Engine, dim: str | None) -> int:
     return int(engine.fetch(sql)[0][0])
 
 
-def bounded_purchases_sql(token: str) -> str:
+def bounded_purchases_sql(token: str, dim: str | None = None) -> str:
     """CTE ``pur``: purchases of users in ``exposed_users``, at most ``$max_purchases`` per
-    user (numbered ``pid``), amounts as whole cents clamped to ``[0, $cap_cents]``
+    user (numbered ``pid``), with the purchases dimension ``d`` (NULL without ``dim``),
+    amounts as whole cents clamped to ``[0, $cap_cents]``
     (NULL, NaN and infinite amounts count as 0). ``isfinite``, not ``isnan``: DuckDB 2.0
     folds ``isnan`` to false from Parquet statistics that exclude NaN. Either way the
     ``least``/``greatest`` clamp keeps every amount inside ``[0, cap]``."""
     tok = quote_ident(token)
+    d = f"CAST(p.{quote_ident(dim)} AS VARCHAR)" if dim else "CAST(NULL AS VARCHAR)"
     return f"""
 pur AS (
-  SELECT u, t, cents,
-         row_number() OVER (PARTITION BY u ORDER BY hash(u, t, cents), t, cents) AS pid
+  SELECT u, t, cents, d,
+         row_number() OVER (PARTITION BY u ORDER BY hash(u, t, cents, d), t, cents, d) AS pid
   FROM (
-    SELECT hash(p.{tok}) AS u, p.purchase_time AS t,
+    SELECT hash(p.{tok}) AS u, p.purchase_time AS t, {d} AS d,
            CASE WHEN isfinite(p.amount)
                 THEN CAST(least(greatest(round(p.amount * 100), 0), $cap_cents) AS BIGINT)
                 ELSE 0

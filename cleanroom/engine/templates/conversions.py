@@ -1,5 +1,5 @@
-"""``conversions``: per campaign (optionally x one exposures dimension) exposed users,
-converted users, revenue (clamped cents) and spend.
+"""``conversions``: per campaign (optionally x one dimension of either dataset) exposed
+users, converted users, revenue (clamped cents) and spend.
 
 A purchase converts when some kept exposure of the same user lies in
 ``[purchase_time - window, purchase_time]``. Attribution gives the purchase to one group:
@@ -9,44 +9,72 @@ exposures go to the group that sorts first (campaign, then dimension value).
 
 from __future__ import annotations
 
-from cleanroom.engine.duck import Engine
-from cleanroom.engine.model import Attribution, ContributionBounds, ConversionCell, token_column
+from cleanroom.engine.duck import Engine, quote_ident
+from cleanroom.engine.model import (
+    Attribution,
+    ContributionBounds,
+    ConversionCell,
+    ConversionCells,
+    token_column,
+)
 from cleanroom.engine.templates.common import (
     bounded_cells_sql,
     bounded_purchases_sql,
     group_count,
 )
 from cleanroom.errors import RequestInvalid
+from protocols import DatasetKind
 
+_SIDES = (DatasetKind.EXPOSURES, DatasetKind.PURCHASES)
 _PICK = {
     Attribution.LAST_TOUCH: "arg_max(e.cell, (e.t, -e.cell))",
     Attribution.FIRST_TOUCH: "arg_min(e.cell, (e.t, e.cell))",
 }
 
 
-def conversions_sql(
-    token: str, dim: str | None, attribution: Attribution, spend: bool, rank: bool = True
-) -> str:
-    spend_cte = (
+def _spend_sql(spend: bool) -> tuple[str, str, str]:
+    if not spend:
+        return "", "CAST(NULL AS DOUBLE)", ""
+    cte = (
         ",\nspend_by AS (SELECT CAST(campaign_id AS VARCHAR) AS campaign, sum(spend) AS spend"
         " FROM spend WHERE campaign_id IS NOT NULL GROUP BY 1)"
-        if spend
-        else ""
     )
-    spend_col = "s.spend" if spend else "CAST(NULL AS DOUBLE)"
-    spend_join = "LEFT JOIN spend_by s ON s.campaign = k.campaign" if spend else ""
-    return f"""
+    return cte, "s.spend", "LEFT JOIN spend_by s ON s.campaign = k.campaign"
+
+
+def conversions_sql(
+    token: str,
+    dim: str | None,
+    attribution: Attribution,
+    spend: bool,
+    rank: bool = True,
+    purchase_dim: str | None = None,
+) -> str:
+    """``dim`` splits groups by an exposures column; ``purchase_dim`` by a purchases
+    column (then every campaign is crossed with every value of it in the purchases
+    dataset, and ``exposed`` is the campaign's, repeated on each of its rows)."""
+    spend_cte, spend_col, spend_join = _spend_sql(spend)
+    pkeys = ""
+    if purchase_dim:
+        pkeys = f""",
+pkeys AS (SELECT DISTINCT CAST({quote_ident(purchase_dim)} AS VARCHAR) AS d FROM purchases)"""  # noqa: S608
+    head = f"""
 WITH {bounded_cells_sql(token, dim, holdout=False, rank=rank)},
-{bounded_purchases_sql(token)},
+{bounded_purchases_sql(token, purchase_dim)},
 touch AS (
-  SELECT p.u, p.pid, any_value(p.cents) AS cents, {_PICK[attribution]} AS cell
+  SELECT p.u, p.pid, any_value(p.cents) AS cents, any_value(p.d) AS d,
+         {_PICK[attribution]} AS cell
   FROM pur p JOIN kept_exp e ON p.u = e.u AND e.t BETWEEN p.t - $window AND p.t
   GROUP BY p.u, p.pid
 ),
 conv AS (
-  SELECT cell, count(DISTINCT u) AS converted, sum(cents) AS revenue FROM touch GROUP BY cell
+  SELECT cell, d, count(DISTINCT u) AS converted, sum(cents) AS revenue
+  FROM touch GROUP BY cell, d
 ),
-expo AS (SELECT cell, exposed FROM exposed_per_cell){spend_cte}
+expo AS (SELECT cell, exposed FROM exposed_per_cell){pkeys}{spend_cte}
+"""  # noqa: S608 -- identifiers quoted and schema-checked; values bound
+    if not purchase_dim:
+        return f"""{head}
 SELECT k.campaign, k.dim, coalesce(x.exposed, 0), coalesce(c.converted, 0),
        coalesce(c.revenue, 0), {spend_col}
 FROM keys k
@@ -55,18 +83,34 @@ LEFT JOIN conv c ON c.cell = k.cell
 {spend_join}
 ORDER BY k.cell
 """  # noqa: S608 -- identifiers quoted and schema-checked; values bound
+    return f"""{head}
+SELECT k.campaign, pk.d, coalesce(x.exposed, 0), coalesce(c.converted, 0),
+       coalesce(c.revenue, 0), {spend_col}
+FROM keys k CROSS JOIN pkeys pk
+LEFT JOIN expo x ON x.cell = k.cell
+LEFT JOIN conv c ON c.cell = k.cell AND c.d IS NOT DISTINCT FROM pk.d
+{spend_join}
+ORDER BY k.cell, pk.d NULLS LAST
+"""  # noqa: S608 -- identifiers quoted and schema-checked; values bound
 
 
-_NOT_DIMENSIONS = frozenset({"campaign_id", "exposure_time", "holdout"})
+_NOT_DIMENSIONS = frozenset({"campaign_id", "exposure_time", "holdout", "purchase_time", "amount"})
 
 
-def check_dimension(engine: Engine, by: str) -> None:
-    """``by`` must be a string attribute column of the exposures dataset."""
-    engine.require_column("exposures", by, "grouping by it")
+def dimension_dataset(engine: Engine, by: str) -> DatasetKind:
+    """Which dataset ``by`` is a string attribute column of (exposures or purchases)."""
     if by in _NOT_DIMENSIONS or by.startswith("token_"):
         raise RequestInvalid(f"column `{by}` cannot be a grouping dimension")
-    if engine.columns("exposures")[by] != "VARCHAR":
+    found = [kind for kind in _SIDES if by in engine.columns(kind)]
+    if not found:
+        raise RequestInvalid(
+            f"neither dataset `exposures` nor `purchases` has a column `{by}` to group by"
+        )
+    if len(found) > 1:
+        raise RequestInvalid(f"column `{by}` is in both datasets; rename one to group by it")
+    if engine.columns(found[0])[by] != "VARCHAR":
         raise RequestInvalid(f"dimension `{by}` must be a string column")
+    return found[0]
 
 
 def conversion_cells(
@@ -76,22 +120,23 @@ def conversion_cells(
     attribution: Attribution,
     bounds: ContributionBounds,
     by: str | None = None,
-) -> list[ConversionCell]:
+) -> ConversionCells:
     """True (bounded, un-noised) aggregates of ``conversions``, one per group, in key order."""
     token = token_column(family)
     for view in ("exposures", "purchases"):
         engine.require_column(view, token, f"a query joined on `{family}`")
-    if by is not None:
-        check_dimension(engine, by)
-    rank = group_count(engine, by) > bounds.max_campaigns_per_user
-    sql = conversions_sql(token, by, attribution, engine.has_view("spend"), rank)
+    side = None if by is None else dimension_dataset(engine, by)
+    dim = by if side is DatasetKind.EXPOSURES else None
+    purchase_dim = by if side is DatasetKind.PURCHASES else None
+    rank = group_count(engine, dim) > bounds.max_campaigns_per_user
+    sql = conversions_sql(token, dim, attribution, engine.has_view("spend"), rank, purchase_dim)
     params = {
         "window": window_seconds,
         "max_cells": bounds.max_campaigns_per_user,
         "max_purchases": bounds.max_purchases_per_user,
         "cap_cents": bounds.amount_cap_cents,
     }
-    return [
+    cells = tuple(
         ConversionCell(
             campaign=str(row[0]),
             dimension=None if row[1] is None else str(row[1]),
@@ -101,4 +146,5 @@ def conversion_cells(
             spend=None if row[5] is None else float(row[5]),
         )
         for row in engine.fetch(sql, params)
-    ]
+    )
+    return ConversionCells(side, cells)

@@ -48,6 +48,7 @@ def write_purchases(path: Path, rows: list[tuple[int | None, int, float]]) -> Pa
             ),
             "purchase_time": pa.array([r[1] for r in rows], pa.int64()),
             "amount": pa.array([r[2] for r in rows], pa.float64()),
+            "store_region": pa.array([region(r[1]) for r in rows], pa.string()),
         }
     )
     table = table.cast(table.schema.set(0, token_field("email")))
@@ -55,10 +56,15 @@ def write_purchases(path: Path, rows: list[tuple[int | None, int, float]]) -> Pa
     return path
 
 
+def region(purchase_time: int) -> str:
+    return "north" if purchase_time % 3 == 0 else "south"
+
+
 def _frames(exposures: list, purchases: list) -> tuple[pd.DataFrame, pd.DataFrame]:  # type: ignore[type-arg]
     e = pd.DataFrame(exposures, columns=["u", "campaign", "t", "holdout"])
     e["channel"] = ["tv" if t % 2 else "web" for t in e["t"]]
     p = pd.DataFrame(purchases, columns=["u", "t", "amount"])
+    p["region"] = [region(t) for t in p["t"]]
     return e, p
 
 
@@ -106,6 +112,32 @@ def conversions(
         out[key][1].add(u)
         out[key][2] += cents(amount, cap_cents)
     return {k: (len(v[0]), len(v[1]), v[2]) for k, v in out.items()}
+
+
+def conversions_by_region(
+    exposures: list,  # type: ignore[type-arg]
+    purchases: list,  # type: ignore[type-arg]
+    window: int,
+    cap_cents: int,
+) -> dict[tuple[str, str | None], tuple[int, int, int]]:
+    """(campaign, store_region) -> (campaign's exposed, converted, revenue_cents), last touch."""
+    e, p = _frames(exposures, purchases)
+    campaigns = sorted(set(e["campaign"]))
+    regions = sorted(set(p["region"]))
+    tokened = e[e["u"].notna()]
+    exposed = {c: len(set(tokened[tokened["campaign"] == c]["u"])) for c in campaigns}
+    out = {(c, r): [exposed[c], set(), 0] for c in campaigns for r in regions}
+    for u, t, amount, reg in zip(p["u"], p["t"], p["amount"], p["region"], strict=True):
+        if u is None or pd.isna(u):
+            continue
+        mine = tokened[(tokened["u"] == u) & (tokened["t"] <= t) & (tokened["t"] >= t - window)]
+        if mine.empty:
+            continue
+        best = sorted(zip(mine["t"], mine["campaign"], strict=True), key=lambda x: (-x[0], x[1]))
+        key = (best[0][1], reg)
+        out[key][1].add(u)
+        out[key][2] += cents(amount, cap_cents)
+    return {k: (v[0], len(v[1]), v[2]) for k, v in out.items()}
 
 
 def lift(

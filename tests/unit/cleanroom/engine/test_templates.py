@@ -21,6 +21,7 @@ from cleanroom.engine import (
 from cleanroom.engine.templates.conversions import conversions_sql
 from cleanroom.engine.templates.lift import lift_sql
 from cleanroom.errors import RequestInvalid
+from protocols import DatasetKind
 from tests.unit.cleanroom.engine.reference import write_exposures, write_purchases
 
 WIDE = ContributionBounds(100, 100_000, 10_000)
@@ -57,7 +58,7 @@ def test_overlap_counts_distinct_users_per_side(sources: Sources) -> None:
 
 def test_conversions_last_touch_clamps_amounts_and_joins_spend(sources: Sources) -> None:
     with Engine(sources) as engine:
-        cells = conversion_cells(engine, "email", 100, Attribution.LAST_TOUCH, WIDE)
+        cells = conversion_cells(engine, "email", 100, Attribution.LAST_TOUCH, WIDE).cells
     table = {c.campaign: (c.exposed, c.converted, c.revenue_cents, c.spend) for c in cells}
     # 1e9 is clamped to the 100.00 cap; NaN counts as 0; user 4 was never exposed.
     assert table == {"a": (2, 2, 10_000, 100.0), "b": (2, 1, 1_000, 50.0), "c": (1, 0, 0, None)}
@@ -67,15 +68,17 @@ def test_first_touch_gives_the_purchase_to_the_earliest_exposure(tmp_path: Path)
     exp = write_exposures(tmp_path / "e.parquet", [(1, "a", 100, False), (1, "b", 200, False)])
     pur = write_purchases(tmp_path / "p.parquet", [(1, 250, 5.0)])
     with Engine(Sources((exp,), (pur,))) as engine:
-        first = conversion_cells(engine, "email", 200, Attribution.FIRST_TOUCH, WIDE)
-        last = conversion_cells(engine, "email", 200, Attribution.LAST_TOUCH, WIDE)
+        first = conversion_cells(engine, "email", 200, Attribution.FIRST_TOUCH, WIDE).cells
+        last = conversion_cells(engine, "email", 200, Attribution.LAST_TOUCH, WIDE).cells
     assert [(c.campaign, c.converted) for c in first] == [("a", 1), ("b", 0)]
     assert [(c.campaign, c.converted) for c in last] == [("a", 0), ("b", 1)]
 
 
 def test_conversions_by_dimension(sources: Sources) -> None:
     with Engine(sources) as engine:
-        cells = conversion_cells(engine, "email", 100, Attribution.LAST_TOUCH, WIDE, by="channel")
+        found = conversion_cells(engine, "email", 100, LAST, WIDE, by="channel")
+    assert found.dimension_dataset is DatasetKind.EXPOSURES
+    cells = found.cells
     assert [(c.campaign, c.dimension, c.exposed) for c in cells] == [
         ("a", "web", 2),
         ("b", "web", 2),
@@ -97,8 +100,8 @@ def test_each_user_is_kept_in_at_most_max_campaigns(tmp_path: Path) -> None:
     pur = write_purchases(tmp_path / "p.parquet", [(u, 150, 1.0) for u in range(50)])
     bounds = ContributionBounds(3, 10, 10_000)
     with Engine(Sources((exp,), (pur,))) as engine:
-        cells = conversion_cells(engine, "email", 100, Attribution.LAST_TOUCH, bounds)
-        again = conversion_cells(engine, "email", 100, Attribution.LAST_TOUCH, bounds)
+        cells = conversion_cells(engine, "email", 100, Attribution.LAST_TOUCH, bounds).cells
+        again = conversion_cells(engine, "email", 100, Attribution.LAST_TOUCH, bounds).cells
     assert sum(c.exposed for c in cells) == 50 * 3
     assert sum(c.converted for c in cells) == 50  # one purchase each, attributed once
     assert len({c.exposed for c in cells}) > 1  # the choice spreads over campaigns
@@ -115,7 +118,7 @@ def test_one_user_with_10000_purchases_adds_at_most_the_bound(tmp_path: Path) ->
         exp = write_exposures(tmp_path / "e.parquet", base_exp + extra_exp)
         pur = write_purchases(tmp_path / "p.parquet", base_pur + extra_pur)
         with Engine(Sources((exp,), (pur,)), EngineSettings(threads=1)) as engine:
-            [cell] = conversion_cells(engine, "email", DAY, Attribution.LAST_TOUCH, bounds)
+            [cell] = conversion_cells(engine, "email", DAY, Attribution.LAST_TOUCH, bounds).cells
         revenue.append(cell.revenue_cents)
     assert revenue[0] == 20 * 2_000
     assert revenue[1] - revenue[0] == 5 * 50_000
@@ -137,10 +140,11 @@ def test_unknown_family_is_refused_before_any_sql(sources: Sources) -> None:
 @pytest.mark.parametrize(
     ("by", "detail"),
     [
-        ("zip", "dataset `exposures` has no column `zip`, which grouping by it needs"),
+        ("zip", "neither dataset `exposures` nor `purchases` has a column `zip` to group by"),
         ("holdout", "column `holdout` cannot be a grouping dimension"),
         ("token_email", "column `token_email` cannot be a grouping dimension"),
         ("exposure_time", "column `exposure_time` cannot be a grouping dimension"),
+        ("amount", "column `amount` cannot be a grouping dimension"),
     ],
 )
 def test_invalid_dimensions(sources: Sources, by: str, detail: str) -> None:

@@ -107,3 +107,26 @@ def test_requests_refuse_unknown_families_and_negative_windows() -> None:
         OverlapRequest("ssn")
     with pytest.raises(ValueError, match="window_seconds"):
         LiftRequest("email", -1)
+
+
+def test_purchase_dimension_noises_exposure_per_campaign_and_thresholds_converted(
+    sources: Sources,
+) -> None:
+    policy = replace(POLICY, remainder=True)
+    with exact_mode():
+        result = release(sources, ConversionsRequest("email", 86_400, by="store_region"), policy)
+    assert result.key_columns == ("campaign", "store_region")
+    assert {m.statistic: m.sensitivity for m in result.mechanisms} == {
+        "exposed": 3,
+        "converted": min(10, 3 * 2),
+        "revenue_cents": 10 * 25_000,
+    }
+    assert not any(row.remainder for row in result.rows)  # exposure is not split by region
+    by_campaign: dict[object, set[float]] = {}
+    for row in result.rows:
+        converted = row.values["converted_users"]
+        assert row.suppressed or (converted is not None and converted.value >= POLICY.k)
+        exposed = row.values["exposed_users"]
+        if exposed is not None:
+            by_campaign.setdefault(row.key[0], set()).add(exposed.value)
+    assert all(len(values) == 1 for values in by_campaign.values())

@@ -82,24 +82,35 @@ def print_table(results: Sequence[Result], console: Console) -> None:
     console.print(table)
 
 
-def markdown(
-    results: Sequence[Result], info: dict[str, str], command: str, load: tuple[str, str]
-) -> str:
-    lines = ["# Benchmark results", "", f"Command: `{command}`", ""]
+def section(name: str, results: Sequence[Result], info: dict[str, str], command: str) -> str:
+    """The ``## name`` section of results.md for one benchmark module's run."""
+    lines = [f"## {name}", "", f"Command: `{command}`", ""]
     lines += ["| machine | |", "|---|---|"]
     lines += [f"| {key} | {value} |" for key, value in info.items()]
-    lines += [f"| load average (1/5/15 min) before / after | {load[0]} / {load[1]} |", ""]
-    lines += ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+    lines += ["", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
     for result in results:
         cells = [cell.replace("|", "\\|") for cell in _row(result)]
         lines.append("| " + " | ".join(cells) + " |")
-    lines += [
-        "",
-        "Rates are items per second, best of the repetitions noted. The machine is shared;",
-        "other work running at the same time lowers the numbers (see the load average).",
-        "",
-    ]
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n"
+
+
+PREAMBLE = """# Benchmark results
+
+Written by `python -m benchmarks.run`; each benchmark's section is replaced when it runs
+(so `--only NAME` keeps the others). Rates are items per second, best of the repetitions
+noted. The machine is shared: other work running at the same time lowers the numbers,
+so each section records the load average before and after its run.
+"""
+
+
+def merge_sections(existing: str, sections: dict[str, str]) -> str:
+    """results.md with ``sections`` replacing (or added to) those already in ``existing``."""
+    kept: dict[str, str] = {}
+    for chunk in existing.split("\n## ")[1:]:
+        name = chunk.split("\n", 1)[0].strip()
+        kept[name] = "## " + chunk.rstrip("\n") + "\n"
+    kept.update(sections)
+    return PREAMBLE + "".join("\n" + kept[name] for name in sorted(kept))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -118,16 +129,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"no benchmark {args.only!r}; known: {', '.join(names)}")
         names = [wanted]
     console = Console(width=160) if not sys.stdout.isatty() else Console()
-    started = datetime.now(UTC)
-    load_before = load_average()
+    command = " ".join(["python -m benchmarks.run", *(argv if argv is not None else sys.argv[1:])])
     results: list[Result] = []
+    sections: dict[str, str] = {}
     for name in names:
         console.print(f"[bold]running bench_{name}[/bold]" + (" (quick)" if args.quick else ""))
-        results += run_module(name, args.quick)
+        started, load_before = datetime.now(UTC), load_average()
+        module_results = run_module(name, args.quick)
+        info = machine_info(started)
+        info["load average (1/5/15 min)"] = f"before {load_before}; after {load_average()}"
+        sections[name] = section(name, module_results, info, command)
+        results += module_results
     print_table(results, console)
-    command = " ".join(["python -m benchmarks.run", *(argv if argv is not None else sys.argv[1:])])
-    text = markdown(results, machine_info(started), command, (load_before, load_average()))
-    RESULTS.write_text(text)
+    existing = RESULTS.read_text() if RESULTS.exists() else ""
+    RESULTS.write_text(merge_sections(existing, sections))
     console.print(f"wrote {RESULTS.relative_to(HERE.parent)}")
     return 0
 

@@ -39,6 +39,8 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
         version="0.1.0",
         summary="Privacy-preserving clean room: tokens in, policy-checked aggregates out.",
         lifespan=lifespan,
+        docs_url=None,  # Swagger/ReDoc pages load scripts from a CDN; /openapi.json suffices
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = opened.engine

@@ -16,6 +16,8 @@ def test_healthz_and_openapi_need_no_token(server: ServerProcess) -> None:
         spec = anonymous.get("/openapi.json").json()
     assert "/v1/collaborations/{collaboration_id}/uploads" in spec["paths"]
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    with api(server.url, None) as anonymous:
+        assert anonymous.get("/docs").status_code == 404  # no page that loads a CDN
 
 
 def test_missing_and_unknown_tokens_are_problem_json(server: ServerProcess) -> None:

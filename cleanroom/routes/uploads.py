@@ -146,6 +146,7 @@ async def put_chunk(
                 received=upload.received,
             )
         limit = min(upload.size - offset, settings.max_chunk_bytes)
+        session.commit()  # no transaction stays open while the body streams in
         path = temp_path(settings, upload.id)
         written = await write_chunk(path, offset, request.stream(), limit, chunk_sha256)
         advance(session, upload, offset, written)

@@ -104,7 +104,8 @@ def dimension_dataset(engine: Engine, by: str) -> DatasetKind:
     found = [kind for kind in _SIDES if by in engine.columns(kind)]
     if not found:
         raise RequestInvalid(
-            f"neither dataset `exposures` nor `purchases` has a column `{by}` to group by"
+            f"dataset `exposures` has no column `{by}` and neither has dataset `purchases`,"
+            " so it cannot be a grouping dimension"
         )
     if len(found) > 1:
         raise RequestInvalid(f"column `{by}` is in both datasets; rename one to group by it")

@@ -140,7 +140,11 @@ def test_unknown_family_is_refused_before_any_sql(sources: Sources) -> None:
 @pytest.mark.parametrize(
     ("by", "detail"),
     [
-        ("zip", "neither dataset `exposures` nor `purchases` has a column `zip` to group by"),
+        (
+            "zip",
+            "dataset `exposures` has no column `zip` and neither has dataset `purchases`,"
+            " so it cannot be a grouping dimension",
+        ),
         ("holdout", "column `holdout` cannot be a grouping dimension"),
         ("token_email", "column `token_email` cannot be a grouping dimension"),
         ("exposure_time", "column `exposure_time` cannot be a grouping dimension"),

@@ -61,6 +61,8 @@ class TokenizeSummary:
             lines.append(f"tokens written ({family}): {n:,}")
         for column, counts in sorted(self.invalid_identifiers.items()):
             total = sum(counts.values())
+            if not total:
+                continue
             reasons = ", ".join(f"{reason} {n:,}" for reason, n in counts.most_common())
             lines.append(f"invalid {column!r}: {total:,} ({reasons})")
         lines.append(f"time: {self.seconds:.2f} s ({self.rows_per_second:,.0f} rows/s)")

@@ -34,6 +34,7 @@ def _summary() -> TokenizeSummary:
     summary.rows_dropped_invalid_attribute["amount"] = 1
     summary.count_rejected("email", Counter({Reason.NO_AT_SIGN: 2, Reason.EMPTY: 1}))
     summary.count_rejected("email", Counter({Reason.NO_AT_SIGN: 1}))
+    summary.count_rejected("phone", Counter())
     summary.tokens_written["email"] = 7
     summary.seconds = 2.0
     return summary
@@ -45,7 +46,7 @@ def test_summary_json_fields() -> None:
         "rows_written": 7,
         "rows_dropped_no_identifier": 2,
         "rows_dropped_invalid_attribute": {"amount": 1},
-        "invalid_identifiers": {"email": {"empty": 1, "no_at_sign": 3}},
+        "invalid_identifiers": {"email": {"empty": 1, "no_at_sign": 3}, "phone": {}},
         "tokens_written": {"email": 7},
         "seconds": 2.0,
         "rows_per_second": 5.0,

@@ -13,7 +13,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from cleanroom.release.intervals import NoisyCount, count_estimate, rate_estimate
+from cleanroom.release.intervals import NoisyCount, count_estimate, lift_estimates, rate_estimate
 from cleanroom.release.noise import calibrate, release_vector
 
 RELEASES = 400
@@ -59,4 +59,31 @@ def test_rate_intervals_cover_the_population_rate() -> None:
             )
             assert est is not None
             covered += est.low <= rates[i] <= est.high
+    assert 0.93 <= covered / (RELEASES * CELLS) <= 0.97
+
+
+def test_absolute_lift_intervals_cover_the_population_lift() -> None:
+    rng = np.random.default_rng(3)
+    exposed_rate = rng.uniform(0.05, 0.3, CELLS)
+    holdout_rate = exposed_rate * rng.uniform(0.5, 1.0, CELLS)
+    users = rng.integers(500, 3_000, (2, CELLS))
+    covered = 0
+    for _ in range(RELEASES):
+        conv_e = rng.binomial(users[0], exposed_rate)
+        conv_h = rng.binomial(users[1], holdout_rate)
+        n = release_vector("arm_users", [*users[0], *users[1]], 3, Fraction(1, 4))
+        c = release_vector("arm_converted", [*conv_e, *conv_h], 3, Fraction(1, 4))
+        for i in range(CELLS):
+            absolute, _ = lift_estimates(
+                (
+                    NoisyCount.of(c.values[i], c.calibration),
+                    NoisyCount.of(n.values[i], n.calibration),
+                ),
+                (
+                    NoisyCount.of(c.values[CELLS + i], c.calibration),
+                    NoisyCount.of(n.values[CELLS + i], n.calibration),
+                ),
+            )
+            assert absolute is not None
+            covered += absolute.low <= exposed_rate[i] - holdout_rate[i] <= absolute.high
     assert 0.93 <= covered / (RELEASES * CELLS) <= 0.97

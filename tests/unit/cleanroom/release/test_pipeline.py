@@ -71,6 +71,8 @@ def test_conversion_sensitivities_follow_the_policy_bounds(sources: Sources) -> 
         "revenue_cents": 10 * 25_000,
     }
     assert all(m.epsilon == Fraction(1, 6) for m in result.mechanisms)
+    for m in result.mechanisms:  # scale = sensitivity / epsilon share, up to float steps
+        assert m.scale == pytest.approx(m.sensitivity * 6, rel=1e-12)
 
 
 def test_exact_mode_is_recorded_in_the_result(sources: Sources) -> None:

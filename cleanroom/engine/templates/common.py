@@ -1,8 +1,9 @@
 """SQL fragments every template shares: the bounded per-user inputs.
 
 Deterministic pseudo-random choice: when a user has more groups (or purchases) than the
-bound allows, the SQL keeps the ones with the smallest ``hash(token, group key)`` (or
-``hash(token, purchase_time, cents)``), ties broken by the group key (or time, amount).
+bound allows, the SQL keeps the ones with the smallest ``hash(u, hash(group key))`` (or
+``hash(u, purchase_time, cents, purchase dimension)``), ties broken by the group (or by
+time, amount and dimension), where ``u = hash(token)``.
 The choice depends only on that user's own rows, so adding or removing another user
 never changes it. DuckDB's ``hash`` is stable for one DuckDB version; the server caches
 results, so a repeated query is not re-drawn.

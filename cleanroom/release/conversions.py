@@ -63,7 +63,7 @@ def conversions_table(found: ConversionCells, policy: ReleasePolicy, by: str | N
         per_campaign, exposed_cal = noised("exposed", list(campaigns.values()), c, share)
         noisy_campaign = dict(zip(campaigns, per_campaign, strict=True))
         exposed = [noisy_campaign[x.campaign] for x in cells]
-        converted_sensitivity = min(p, c * values)
+        converted_sensitivity = max(1, min(p, c * values))  # 1 when there are no rows
     else:
         exposed, exposed_cal = noised("exposed", [x.exposed for x in cells], c, share)
         converted_sensitivity = c

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 import policies
 from cleanroom import ledger
 from cleanroom.auth import Principal, Role, new_id
-from cleanroom.errors import Forbidden
+from cleanroom.errors import Forbidden, InternalError
 from cleanroom.models_query import StoredResult
 from cleanroom.query_audit import audit_query
 from cleanroom.query_plan import Plan, plan_query
@@ -148,7 +148,11 @@ def _commit_release(
         session.rollback()
         return _late_denial(session, actor, collaboration_id, plan, str(error))
     stored = _store(plan, collaboration_id, actor, result)
-    session.add(stored)
+    try:
+        session.add(stored)
+        session.flush()  # a concurrent identical query that stored first wins: see below
+    except IntegrityError:
+        return _lost_race(session, actor, collaboration_id, plan)
     left = policies.remaining(budget.epsilon, after)
     audit_query(
         session,
@@ -166,12 +170,17 @@ def _commit_release(
     try:
         session.commit()
     except IntegrityError:
-        session.rollback()
-        existing = _find(session, collaboration_id, plan.key)
-        if existing is None:
-            raise
-        return _repeat(session, actor, collaboration_id, plan, existing)
+        return _lost_race(session, actor, collaboration_id, plan)
     return Outcome(stored, False, result.epsilon_spent, _budget(collaboration_id, plan, after))
+
+
+def _lost_race(session: Session, actor: str, collaboration_id: str, plan: Plan) -> Outcome:
+    """An identical query committed its result first: undo this charge, serve that one."""
+    session.rollback()
+    existing = _find(session, collaboration_id, plan.key)
+    if existing is None:
+        raise InternalError("a stored result vanished after a uniqueness conflict (a bug)")
+    return _repeat(session, actor, collaboration_id, plan, existing)
 
 
 def _late_denial(

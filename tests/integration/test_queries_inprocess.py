@@ -22,7 +22,15 @@ from cleanroom.models import AuditEntry
 from cleanroom.release import ConversionsRequest, ReleasePolicy, Sources, release
 from cleanroom.release._testing import exact_mode
 from cleanroom.settings import Settings
-from tests.integration.query_world import QueryWorld, conversions, in_process, make_world
+from tests.integration.datasets import parquet_bytes
+from tests.integration.query_world import (
+    QueryWorld,
+    conversions,
+    exposures,
+    in_process,
+    make_world,
+)
+from tests.integration.uploading import upload
 
 
 class Clock:
@@ -128,3 +136,55 @@ def test_exact_mode_result_equals_a_direct_release(app: FastAPI) -> None:
         direct = release(sources, ConversionsRequest("email", 7 * 86_400), policy)
     assert reply.json()["result"] == direct.to_dict()
     assert reply.json()["result"]["exact"] is True
+
+
+def budget_spent(w: QueryWorld) -> str:
+    with w.client("aud") as client:
+        spent: str = client.get(f"/v1/collaborations/{w.id}/budget").json()["spent"]["exact"]
+    return spent
+
+
+def test_party_rules_tighten_the_query_and_name_their_author(app: FastAPI) -> None:
+    w = world(app, budget="5")
+    before = query(w, "brand", conversions("7d"))
+    assert before.status_code == 201
+    rules = "party: retailer\nversion: 2\nwindow: {max: 14d}\n"
+    with w.client("brand") as brand:
+        refused = brand.put(f"/v1/collaborations/{w.id}/rules", json={"text": rules})
+    assert refused.status_code == 403
+    with w.client("retailer") as retailer:
+        put = retailer.put(f"/v1/collaborations/{w.id}/rules", json={"text": rules})
+        assert put.status_code == 201, put.text
+        stale = retailer.put(f"/v1/collaborations/{w.id}/rules", json={"text": rules})
+        assert stale.status_code == 409
+    denied = query(w, "brand", conversions("20d"))
+    assert denied.status_code == 403
+    assert denied.json()["detail"] == (
+        "window 20d exceeds the maximum of 14d set by the retailer's policy v2"
+    )
+    after = query(w, "brand", conversions("7d"))
+    assert after.status_code == 201, "a new effective policy is a new query, not a repeat"
+    assert after.json()["effective_policy_hash"] != before.json()["effective_policy_hash"]
+    assert after.json()["policy_hash"] == before.json()["policy_hash"]
+
+
+def test_a_query_that_fails_before_release_charges_nothing(app: FastAPI) -> None:
+    w = world(app)
+    failed = query(w, "brand", conversions("7d", by="category"))
+    assert failed.status_code == 422
+    assert "has no column `category`" in failed.json()["detail"]
+    missing = query(w, "brand", conversions("7d", purchases="nope"))
+    assert missing.status_code == 404
+    assert budget_spent(w) == "0/1"
+
+
+def test_a_new_dataset_version_is_a_new_query(app: FastAPI) -> None:
+    w = world(app, budget="5")
+    first = query(w, "brand", conversions("7d"))
+    with w.client("brand") as brand:
+        again = upload(brand, w.id, parquet_bytes(exposures(w.id)), "exp", "exposures")
+        assert again.status_code in (200, 201), again.text
+    second = query(w, "brand", conversions("7d"))
+    assert second.status_code == 201 and second.json()["id"] != first.json()["id"]
+    assert [d["version"] for d in second.json()["datasets"]] == [2, 1]
+    assert budget_spent(w) == "1/1"

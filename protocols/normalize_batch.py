@@ -79,7 +79,7 @@ def normalize_array(
     options: NormalizeOptions = DEFAULT_OPTIONS,
 ) -> NormalizedColumn:
     """Normalize every value of ``array``; nulls count as ``empty``."""
-    strings = _as_strings(array)
+    strings = as_strings(array)
     fast_path = _FAST_PATHS.get(id_type)
     if fast_path is None:
         return _normalize_distinct(id_type, strings, options)
@@ -92,7 +92,8 @@ def normalize_array(
     return NormalizedColumn(values, +(fast.rejected + slow.rejected))
 
 
-def _as_strings(array: pa.Array | pa.ChunkedArray) -> pa.StringArray:
+def as_strings(array: pa.Array | pa.ChunkedArray) -> pa.StringArray:
+    """One plain ``string`` array from chunked, dictionary or large-string input."""
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     if pa.types.is_dictionary(array.type):

@@ -1,0 +1,154 @@
+"""Run one function over shares of a large Arrow array, on every core.
+
+hashlib holds the GIL for short inputs, so threads do not help tokenization; processes
+do. The calling process keeps the first share and worker processes take the others.
+Workers are plain forkserver processes, each at the end of a pipe, and the calling
+process does all sending and receiving itself: each share goes out as one Arrow IPC
+message before the caller starts on its own share, and each result comes back as one
+pickle. (A ``ProcessPoolExecutor`` moves data on helper threads and pickles Python
+objects; this moves bytes only.)
+
+Where workers cannot start (a program read from stdin, a sandbox without fork, a
+daemonic process, another thread already using them) everything runs in the calling
+process: same results, slower. Programs that use the workers need the usual
+``if __name__ == "__main__":`` guard, as with any forkserver or spawn start method.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any, TypeVar
+
+import pyarrow as pa
+
+R = TypeVar("R")
+#: A module-level function (workers import it by name) of a share and fixed arguments.
+ShareFunction = Callable[..., R]
+
+_PRELOAD = ["protocols.workers", "protocols.hmac_batch"]
+
+
+def cores() -> int:
+    return max(1, min(len(os.sched_getaffinity(0)), 16))
+
+
+def _to_ipc(values: pa.Array) -> bytes:
+    sink = pa.BufferOutputStream()
+    batch = pa.record_batch([values], names=["m"])
+    with pa.ipc.new_stream(sink, batch.schema) as writer:
+        writer.write_batch(batch)
+    return bytes(sink.getvalue())
+
+
+def _serve(conn: Connection) -> None:
+    """Worker loop: (function, args) then an Arrow IPC message in, (ok, result) out."""
+    while True:
+        try:
+            function, args = conn.recv()
+            payload = conn.recv_bytes()
+        except (EOFError, OSError):
+            return
+        try:
+            values = pa.ipc.open_stream(payload).read_all().column(0).combine_chunks()
+            reply: tuple[bool, Any] = (True, function(values, *args))
+        except Exception:  # reported as not ok: the caller then runs the share itself
+            reply = (False, None)
+        conn.send(reply)
+
+
+class _Worker:
+    def __init__(self, context: multiprocessing.context.ForkServerContext) -> None:
+        self.conn, child_end = context.Pipe()
+        self.process = context.Process(
+            target=_serve, args=(child_end,), daemon=True, name="protocols-worker"
+        )
+        self.process.start()
+        child_end.close()
+
+    def close(self) -> None:
+        self.conn.close()
+        self.process.join(timeout=1)
+
+
+class _Pool:
+    """The worker processes of this process (new ones after a fork)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.workers: list[_Worker] = []
+        self.pid = -1
+        self.broken = False
+
+    def get(self, count: int) -> list[_Worker]:
+        if self.pid != os.getpid():
+            self.workers, self.pid = [], os.getpid()
+        if not self.workers:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(_PRELOAD)
+            self.workers = [_Worker(context) for _ in range(count)]
+        return self.workers
+
+    def close(self) -> None:
+        if self.pid == os.getpid():
+            for worker in self.workers:
+                worker.close()
+        self.workers = []
+
+
+_pool = _Pool()
+atexit.register(_pool.close)
+
+
+def _shares(values: pa.Array, parts: int) -> list[pa.Array]:
+    step = -(-len(values) // parts)
+    return [values.slice(i, step) for i in range(0, len(values), step)]
+
+
+def map_shares(
+    function: ShareFunction[R], values: pa.Array, args: tuple[Any, ...], threshold: int
+) -> list[R]:
+    """``function(share, *args)`` for consecutive shares of ``values``, in order.
+
+    Arrays shorter than ``threshold`` are one share, run in the calling process.
+    """
+    count = cores()
+    if (
+        _pool.broken
+        or count == 1
+        or len(values) < threshold
+        or multiprocessing.current_process().daemon
+        or not _pool.lock.acquire(blocking=False)
+    ):
+        return [function(values, *args)]
+    try:
+        return _map_shared(function, values, args, count)
+    finally:
+        _pool.lock.release()
+
+
+def _map_shared(
+    function: ShareFunction[R], values: pa.Array, args: tuple[Any, ...], count: int
+) -> list[R]:
+    first, *rest = _shares(values, count)
+    try:
+        workers = _pool.get(count - 1)
+        for worker, share in zip(workers, rest, strict=False):
+            worker.conn.send((function, args))
+            worker.conn.send_bytes(_to_ipc(share))
+    except (OSError, EOFError, RuntimeError, ValueError):
+        _pool.broken = True
+        return [function(values, *args)]
+    results = [function(first, *args)]
+    for worker, share in zip(workers, rest, strict=False):
+        try:
+            ok, result = worker.conn.recv()
+        except (OSError, EOFError):
+            _pool.broken = True
+            ok, result = False, None
+        results.append(result if ok else function(share, *args))
+    return results

@@ -1,0 +1,46 @@
+"""Shares of a column run in worker processes give what one process gives."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from protocols import IdType, NormalizeOptions, hmac_batch
+from protocols.workers import map_shares
+
+KEY = bytes(range(32))
+
+
+def _lengths(values: pa.Array, offset: int) -> list[int]:
+    return [length + offset for length in pc.binary_length(values).to_pylist()]
+
+
+def test_map_shares_keeps_order_and_arguments() -> None:
+    values = pa.array([f"v{i}" * (i % 7) for i in range(1_000)])
+    shared = map_shares(_lengths, values, (5,), threshold=10)
+    assert len(shared) >= 1
+    assert [n for part in shared for n in part] == _lengths(values, 5)
+
+
+def test_small_arrays_stay_in_one_share() -> None:
+    values = pa.array(["a", "bb"])
+    assert map_shares(_lengths, values, (0,), threshold=10) == [[1, 2]]
+
+
+def test_parallel_tokenize_column_equals_serial(monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = [f" User{i}.x+y@{'GMail.com' if i % 2 else 'example.org'} " for i in range(2_000)]
+    raw += [None, "", "no-at", "(212) 555-0100", "é@x.com"] * 10
+    array = pa.array(raw)
+    for id_type, options in [
+        (IdType.EMAIL, NormalizeOptions(fold_gmail=True)),
+        (IdType.PHONE, NormalizeOptions(region="US")),
+    ]:
+        args = (KEY, id_type, array, options, True)
+        serial = hmac_batch.tokenize_column(*args, parallel=False)
+        with monkeypatch.context() as patch:
+            patch.setattr(hmac_batch, "PARALLEL_THRESHOLD", 10)
+            shared = hmac_batch.tokenize_column(*args, parallel=True)
+        assert shared[0].equals(serial[0])
+        assert shared[1] == serial[1]
+        assert shared[2] == serial[2]

@@ -21,11 +21,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from protocols.errors import UnsupportedVersion
-from protocols.hmac_batch import DIGEST_BYTES, hmac_many, hmac_many_parallel
+from protocols.hmac_batch import DIGEST_BYTES, hmac_many, tokenize_column
 from protocols.identifiers import IdType, Reason
 from protocols.keys import MatchKey
 from protocols.normalize import DEFAULT_OPTIONS, NormalizeOptions, Rejected, normalize
-from protocols.normalize_batch import normalize_array
 
 TOKEN_VERSION = "v1"
 TOKEN_ALGORITHM = "hmac-sha256"
@@ -120,17 +119,15 @@ class Tokenizer:
         options: NormalizeOptions = DEFAULT_OPTIONS,
     ) -> TokenColumn:
         """Tokens of a whole column: the main path (vectorized, multi-process)."""
-        column = normalize_array(id_type, array, options)
-        valid = pc.is_valid(column.values)
-        inputs = column.values.filter(valid)
-        hasher = hmac_many_parallel if self.parallel else hmac_many
-        digests = hasher(self.family_key(id_type.family), inputs, _prehash(id_type))
-        compact = pa.FixedSizeBinaryArray.from_buffers(
-            TOKEN_TYPE, len(inputs), [None, pa.py_buffer(digests)]
+        key = self.family_key(id_type.family)
+        valid, digests, rejected = tokenize_column(
+            key, id_type, array, options, _prehash(id_type), parallel=self.parallel
         )
-        empty = pa.nulls(len(column.values), TOKEN_TYPE)
-        tokens = pc.replace_with_mask(empty, valid, compact)
-        return TokenColumn(id_type.family, tokens, column.rejected)
+        compact = pa.FixedSizeBinaryArray.from_buffers(
+            TOKEN_TYPE, len(digests) // DIGEST_BYTES, [None, pa.py_buffer(digests)]
+        )
+        tokens = pc.replace_with_mask(pa.nulls(len(valid), TOKEN_TYPE), valid, compact)
+        return TokenColumn(id_type.family, tokens, rejected)
 
 
 def _prehash(id_type: IdType) -> bool:

@@ -69,6 +69,20 @@ def check_never_overspends(w: QueryWorld) -> None:
     assert all("is left until" in p["detail"] for p in refused)
 
 
+def check_identical_queries_charge_once(w: QueryWorld) -> None:
+    def one(_: int) -> httpx.Response:
+        with w.client("brand") as client:
+            return client.post(f"/v1/collaborations/{w.id}/queries", json=conversions("3d"))
+
+    with ThreadPoolExecutor(10) as pool:
+        replies = list(pool.map(one, range(10)))
+    assert sorted(r.status_code for r in replies) == [200] * 9 + [201], [r.text for r in replies]
+    assert len({r.json()["id"] for r in replies}) == 1
+    with w.client("aud") as client:
+        budget = client.get(f"/v1/collaborations/{w.id}/budget").json()
+    assert budget["spent"]["exact"] == "1/2"
+
+
 def test_parallel_queries_never_overspend_on_sqlite(
     server: ServerProcess, admin: httpx.Client
 ) -> None:
@@ -77,6 +91,10 @@ def test_parallel_queries_never_overspend_on_sqlite(
     logged = actions(server, w.id)
     assert logged.count("query.granted") == 10
     assert logged.count("query.denied") == 40
+    same = make_world(connect_to(server), server.admin_token, "identical")
+    check_identical_queries_charge_once(same)
+    logged = actions(server, same.id)
+    assert (logged.count("query.granted"), logged.count("query.repeat")) == (1, 9)
 
 
 @pytest.fixture
@@ -103,6 +121,7 @@ def test_parallel_queries_never_overspend_on_postgres(postgres_server: ServerPro
     server = postgres_server
     w = make_world(connect_to(server), server.admin_token, "parallel", per_query="1/10")
     check_never_overspends(w)
+    check_identical_queries_charge_once(make_world(connect_to(server), server.admin_token))
 
 
 def test_results_go_to_receivers_and_analysts_only(

@@ -16,6 +16,7 @@ the count or the reason.
     |   +-- Unauthenticated              401  unauthenticated       no or unknown bearer token
     |   +-- TokenRevoked                 401  token-revoked
     |   +-- Forbidden                    403  forbidden             role does not allow this
+    |       +-- KeyNotAccepted           403  key-not-accepted      policy pins other keys
     +-- NotFound                         404  not-found
     |   +-- UnknownCollaboration         404  unknown-collaboration (also: not yours)
     +-- Conflict                         409  conflict
@@ -98,6 +99,10 @@ class TokenRevoked(AuthError):
 
 class Forbidden(AuthError):
     slug, status, title = "forbidden", 403, "Forbidden"
+
+
+class KeyNotAccepted(Forbidden):
+    slug, status, title = "key-not-accepted", 403, "Key not accepted by the policy"
 
 
 class NotFound(CleanRoomError):

@@ -14,13 +14,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from cryptography.exceptions import InvalidSignature as CryptoInvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cleanroom.errors import InvalidSignature, KeysNotRegistered, NotFound
+import policies
+from cleanroom.errors import InvalidSignature, KeyNotAccepted, KeysNotRegistered, NotFound
 from cleanroom.models import Member, PolicyApproval, PolicyVersion
 from cleanroom.policy_doc import approval_message, parse_policy, policy_hash
-from protocols import DatasetKind, decode_ed25519_public_key
+from protocols import DatasetKind, decode_ed25519_public_key, public_key_fingerprint
 from protocols.keys import b64url_decode
 
 
@@ -82,10 +85,23 @@ def missing_parties(session: Session, version: PolicyVersion) -> list[str]:
     return [m.party for m in admins if m.id not in signed]
 
 
+KeyLike = X25519PublicKey | Ed25519PublicKey
+
+
+def check_pinned(policy: policies.Policy, party: str, key: KeyLike) -> None:
+    """Refuse a key the policy does not accept for ``party`` (pinned fingerprints)."""
+    fingerprint = public_key_fingerprint(key)
+    if not policies.key_accepted(policy, party, fingerprint):
+        raise KeyNotAccepted(
+            f"the policy pins other keys for {party!r}; key {fingerprint} is not accepted"
+        )
+
+
 def verify_approval(member: Member, version: PolicyVersion, signature_text: str) -> None:
     if not member.ed25519_public:
         raise KeysNotRegistered("register your Ed25519 public key before approving a policy")
     key = decode_ed25519_public_key(member.ed25519_public)
+    check_pinned(parse_policy(version.text), member.party, key)
     try:
         signature = b64url_decode(signature_text)
         key.verify(signature, approval_message(version.collaboration_id, version.policy_hash))

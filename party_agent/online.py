@@ -22,9 +22,16 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
 from party_agent.cli_support import HomeOption, reports_errors
-from party_agent.client import CleanRoomClient, Json, ServerUnreachable, UploadProgress
+from party_agent.client import (
+    CleanRoomClient,
+    Json,
+    ServerError,
+    ServerUnreachable,
+    UploadProgress,
+)
 from party_agent.errors import AgentError, ConfigError
 from party_agent.home import PartyHome, write_private
+from party_agent.trust import accepted_recipients, verified_policy
 from policies import InvalidPolicy, describe_lines, policy_from_yaml
 from protocols import (
     DatasetKind,
@@ -88,10 +95,15 @@ def keys_create(
     client, collaboration = connect(party)
     with client:
         members = client.members(collaboration)
-        recipients = [m for m in members if m["role"] == "party_admin" and m["x25519_public"]]
+        policy = verified_policy(_governing_policy(client, collaboration))
+        recipients, refused = accepted_recipients(policy, members)
         waiting = [
             m["party"] for m in members if m["role"] == "party_admin" and not m["x25519_public"]
         ]
+        if refused:
+            typer.echo(f"not wrapped to: {'; '.join(refused)}", err=True)
+        if not recipients:
+            raise AgentError("no party_admin has a key the policy accepts; nothing was wrapped")
         reuse = party.has_match_key(collaboration) and not new
         key = party.match_key(collaboration) if reuse else MatchKey.generate()
         wrapped = {
@@ -109,6 +121,16 @@ def keys_create(
         typer.echo(
             f"not joined yet (run 'keys create' again later): {', '.join(waiting)}", err=True
         )
+
+
+def _governing_policy(client: CleanRoomClient, collaboration: str) -> Json:
+    """The effective policy, or the latest proposal while none is effective yet."""
+    try:
+        return client.policy(collaboration, "current")
+    except ServerError as error:
+        if error.status != 404:
+            raise
+        return client.policy(collaboration, "latest")
 
 
 def keys_fetch(
@@ -164,11 +186,16 @@ def policy_approve(
     which: Which = "latest",
     yes: Annotated[bool, typer.Option("--yes", help="Sign without asking.")] = False,
 ) -> None:
-    """Sign a policy version's hash with this party's Ed25519 key after confirmation."""
+    """Sign a policy version's hash with this party's Ed25519 key after confirmation.
+
+    The hash is recomputed from the policy text first: the agent never signs a hash it
+    did not derive from the text it showed.
+    """
     party = PartyHome.open(home)
     client, collaboration = connect(party)
     with client:
         policy = client.policy(collaboration, which)
+        verified_policy(policy)
         print_policy(policy)
         if not yes and not typer.confirm(f"approve policy {policy['policy_hash']}?"):
             raise AgentError("not approved")

@@ -13,6 +13,8 @@ from cleanroom.auth import Role, issue_token, new_id
 from cleanroom.deps import PrincipalDep, ScopeDep, SessionDep
 from cleanroom.errors import Conflict, InvalidKeyMaterial, NotFound
 from cleanroom.models import ApiToken, Member
+from cleanroom.policy_doc import parse_policy
+from cleanroom.policy_store import check_pinned, effective_policy
 from cleanroom.schemas import KeysRegister, MemberCreate, MemberPublic, TokenIssued
 from protocols import (
     ProtocolError,
@@ -137,6 +139,11 @@ def register_keys(body: KeysRegister, scope: ScopeDep, session: SessionDep) -> M
         e_key = decode_ed25519_public_key(body.ed25519_public)
     except ProtocolError as error:
         raise InvalidKeyMaterial(str(error)) from None
+    governing = effective_policy(session, scope.id)
+    if governing is not None:
+        policy = parse_policy(governing.text)
+        check_pinned(policy, member.party, x_key)
+        check_pinned(policy, member.party, e_key)
     member.x25519_public = body.x25519_public
     member.ed25519_public = body.ed25519_public
     audit.record(

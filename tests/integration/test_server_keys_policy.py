@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 import policies
 from cleanroom.policy_doc import approval_message
@@ -115,3 +117,60 @@ def test_default_policy_is_the_strict_preset(admin: httpx.Client) -> None:
     created = admin.post("/v1/collaborations", json={"name": "defaults"}).json()
     latest = admin.get(f"/v1/collaborations/{created['id']}/policies/latest").json()
     assert latest["policy_hash"] == policies.policy_hash(policies.preset("strict"))
+
+
+def pinned_policy(pins: dict[str, list[str]]) -> str:
+    lines = [f"  {party}: [{', '.join(repr(fp) for fp in fps)}]" for party, fps in pins.items()]
+    return preset_yaml("standard") + "pinned_keys:\n" + "\n".join(lines) + "\n"
+
+
+def test_pinned_keys_bind_approvals_and_registration(
+    server: ServerProcess, admin: httpx.Client
+) -> None:
+    from protocols import public_key_fingerprint
+
+    roles = {"brand": "party_admin", "shop": "party_admin"}
+    collab = make_collaboration(admin, "pinned", roles)
+    brand, shop = collab.members["brand"], collab.members["shop"]
+    for party in (brand, shop):
+        register(server, collab, party)
+    brand_fps = [
+        public_key_fingerprint(brand.ed25519.public_key()),
+        public_key_fingerprint(brand.x25519.public_key()),
+    ]
+    base = f"/v1/collaborations/{collab.id}/policies"
+    wrong = admin.post(base, json={"text": pinned_policy({"brand": ["0000 " * 7 + "0000"]})})
+    right = admin.post(base, json={"text": pinned_policy({"brand": brand_fps})})
+    with api(server.url, brand.token) as client:
+        for reply, expected in ((wrong, 403), (right, 201)):
+            policy_hash = reply.json()["policy_hash"]
+            message = approval_message(collab.id, policy_hash)
+            signature = b64(brand.ed25519.sign(message))
+            answer = client.post(f"{base}/{policy_hash}/approvals", json={"signature": signature})
+            assert answer.status_code == expected, answer.text
+        assert "key-not-accepted" in wrong_type(client, base, wrong.json()["policy_hash"], brand)
+    with api(server.url, shop.token) as client:
+        policy_hash = right.json()["policy_hash"]
+        signature = b64(shop.ed25519.sign(approval_message(collab.id, policy_hash)))
+        done = client.post(f"{base}/{policy_hash}/approvals", json={"signature": signature})
+        assert done.json()["effective"] is True
+    # the effective policy pins brand: a new key pair for brand is refused
+    replacement = Party(brand.member_id, brand.token_id, brand.token, *new_pairs())
+    with api(server.url, brand.token) as client:
+        reply = client.put(
+            f"/v1/collaborations/{collab.id}/members/me/keys", json=replacement.keys_body()
+        )
+    assert reply.status_code == 403
+    assert reply.json()["type"] == "urn:cleanroom:problem:key-not-accepted"
+
+
+def wrong_type(client: httpx.Client, base: str, policy_hash: str, party: Party) -> str:
+    message = approval_message(base.split("/")[3], policy_hash)
+    reply = client.post(
+        f"{base}/{policy_hash}/approvals", json={"signature": b64(party.ed25519.sign(message))}
+    )
+    return str(reply.json()["type"])
+
+
+def new_pairs() -> tuple[X25519PrivateKey, Ed25519PrivateKey]:
+    return X25519PrivateKey.generate(), Ed25519PrivateKey.generate()

@@ -62,19 +62,21 @@ def test_rate_intervals_cover_the_population_rate() -> None:
     assert 0.93 <= covered / (RELEASES * CELLS) <= 0.97
 
 
-def test_absolute_lift_intervals_cover_the_population_lift() -> None:
+def test_lift_intervals_cover_the_population_lift() -> None:
+    """Absolute and relative lift; a relative lift withheld (noisy holdout rate <= 0)
+    counts as a miss."""
     rng = np.random.default_rng(3)
     exposed_rate = rng.uniform(0.05, 0.3, CELLS)
     holdout_rate = exposed_rate * rng.uniform(0.5, 1.0, CELLS)
     users = rng.integers(500, 3_000, (2, CELLS))
-    covered = 0
+    covered = relative_covered = 0
     for _ in range(RELEASES):
         conv_e = rng.binomial(users[0], exposed_rate)
         conv_h = rng.binomial(users[1], holdout_rate)
         n = release_vector("arm_users", [*users[0], *users[1]], 3, Fraction(1, 4))
         c = release_vector("arm_converted", [*conv_e, *conv_h], 3, Fraction(1, 4))
         for i in range(CELLS):
-            absolute, _ = lift_estimates(
+            absolute, relative = lift_estimates(
                 (
                     NoisyCount.of(c.values[i], c.calibration),
                     NoisyCount.of(n.values[i], n.calibration),
@@ -86,4 +88,7 @@ def test_absolute_lift_intervals_cover_the_population_lift() -> None:
             )
             assert absolute is not None
             covered += absolute.low <= exposed_rate[i] - holdout_rate[i] <= absolute.high
+            truth = exposed_rate[i] / holdout_rate[i] - 1
+            relative_covered += relative is not None and relative.low <= truth <= relative.high
     assert 0.93 <= covered / (RELEASES * CELLS) <= 0.97
+    assert 0.93 <= relative_covered / (RELEASES * CELLS) <= 0.97

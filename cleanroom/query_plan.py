@@ -69,12 +69,14 @@ class Plan:
     effective_hash: str
     state: BudgetState
     decision: Decision
+    remainder: bool = False
 
     @property
     def canonical(self) -> dict[str, Any]:
         """The request as stored and audited (resolved epsilon, join, datasets)."""
         data = query_to_canonical(self.request)
         data.update(epsilon=fraction_text(self.decision.epsilon), join=self.join_family)
+        data["remainder"] = self.remainder
         data["datasets"] = [d.public() for d in self.datasets]
         return data
 
@@ -90,7 +92,7 @@ class Plan:
 
     def release_inputs(self) -> tuple[TemplateRequest, ReleasePolicy]:
         """What :func:`cleanroom.release.release` takes (the decision must be allowed)."""
-        return release_inputs(self.decision, self.effective, self.join_family)
+        return release_inputs(self.decision, self.effective, self.join_family, self.remainder)
 
 
 def join_family(join: str) -> str:
@@ -180,4 +182,5 @@ def plan_query(
         effective_policy_hash(effective),
         state,
         decision,
+        body.remainder,
     )

@@ -71,6 +71,9 @@ class QueryCreate(BaseModel):
     receiver: Name | None = Field(
         default=None, description="Party the result is for (default: the caller's party)"
     )
+    remainder: bool = Field(
+        default=False, description="Fold suppressed groups into one (thresholded) row"
+    )
 
 
 def _number(value: Any) -> dict[str, Any]:

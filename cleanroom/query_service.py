@@ -1,8 +1,10 @@
 """The one release path every query takes on the server.
 
     authorize -> plan (datasets, effective policy = base + every reading party's rules,
-    evaluate against the current period's budget) -> denied? audit ``query.denied``, 403/409
-    -> stored result for the identical request? audit ``query.repeat``, return it, free
+    evaluate against the current period's budget) -> denied other than by the budget?
+    audit ``query.denied``, 403 -> stored result for the identical request? audit
+    ``query.repeat``, return it, free (even with the budget spent) -> denied by the
+    budget? audit ``query.denied``, 409
     -> release() (engine + OpenDP + thresholds + intervals; charges nothing, holds no lock)
     -> ONE transaction: charge the ledger (atomic, exact), store the result with the dataset
        versions it read, audit ``query.granted`` -> commit -> respond.
@@ -216,11 +218,14 @@ def submit_query(
     requester = requester_of(principal, body.receiver)
     actor, at = principal.actor, ctx.now()
     plan = plan_query(session, collaboration_id, body, requester, at)
-    if not plan.decision.allowed:
-        _deny(session, actor, collaboration_id, plan, plan.decision)
+    decision = plan.decision
+    if any(denial.code != "budget_exhausted" for denial in decision.denials):
+        _deny(session, actor, collaboration_id, plan, decision)
     existing = _find(session, collaboration_id, plan.key)
-    if existing is not None:
+    if existing is not None:  # free, so an exhausted budget does not stand in the way
         return _repeat(session, actor, collaboration_id, plan, existing)
+    if not decision.allowed:
+        _deny(session, actor, collaboration_id, plan, decision)
     session.rollback()  # end the read transaction: nothing held while the engine runs
     template, policy = plan.release_inputs()
     result = release(plan.sources(ctx.settings.data_dir), template, policy, ctx.engine_settings())

@@ -36,6 +36,9 @@ Epsilon = Annotated[
 Receiver = Annotated[
     str | None, typer.Option("--receiver", help="Party the result is for (analysts).")
 ]
+Remainder = Annotated[
+    bool, typer.Option("--remainder", help="Fold suppressed groups into one remainder row.")
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the server's JSON reply.")]
 
 
@@ -130,12 +133,13 @@ def conversions(
     join: Join = "email",
     epsilon: Epsilon = None,
     receiver: Receiver = None,
+    remainder: Remainder = False,
     as_json: AsJson = False,
 ) -> None:
     """Per campaign: exposed, converted, conversion rate, revenue (and ROAS with --spend)."""
     _run(home, "conversions", as_json, exposures=exposures, purchases=purchases,
          window=window, spend=spend, by=by, attribution=attribution, join=join,
-         epsilon=epsilon, receiver=receiver)  # fmt: skip
+         epsilon=epsilon, receiver=receiver, remainder=remainder)  # fmt: skip
 
 
 def lift(

@@ -48,6 +48,7 @@ def query(
     attribution: str = "last_touch",
     epsilon: str | None = None,
     receiver: str | None = None,
+    remainder: bool = False,
 ) -> Json:
     """Run one query (or get the stored identical one, free); returns the server's reply."""
     if template not in TEMPLATES:
@@ -58,6 +59,7 @@ def query(
         "purchases": purchases,
         "join": join,
         "attribution": attribution,
+        "remainder": remainder,
     }
     optional = {"spend": spend, "window": window, "by": by, "epsilon": epsilon}
     optional["receiver"] = receiver

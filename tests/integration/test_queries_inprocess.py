@@ -77,6 +77,8 @@ def test_budget_exhausts_in_plain_words_and_refreshes_at_the_period_boundary(
     assert problem["type"] == "urn:cleanroom:problem:budget-exhausted"
     assert problem["detail"].startswith("this query needs epsilon 0.5, 0 is left until 2026-12-01")
     assert [d["code"] for d in problem["denials"]] == ["budget_exhausted"]
+    repeat = query(w, "retailer", conversions("8d"))
+    assert (repeat.status_code, repeat.json()["id"]) == (200, second.json()["id"])
     app.state.now.at = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
     fourth = query(w, "brand", conversions("9d"))
     assert fourth.status_code == 201, fourth.text
@@ -188,3 +190,18 @@ def test_a_new_dataset_version_is_a_new_query(app: FastAPI) -> None:
     assert second.status_code == 201 and second.json()["id"] != first.json()["id"]
     assert [d["version"] for d in second.json()["datasets"]] == [2, 1]
     assert budget_spent(w) == "1/1"
+
+
+def test_small_groups_are_suppressed_or_folded_into_a_remainder(app: FastAPI) -> None:
+    w = world(app, k=30, budget="5")
+    with exact_mode():
+        plain = query(w, "brand", conversions("7d", by="channel"))
+        folded = query(w, "brand", conversions("7d", by="channel", remainder=True))
+    assert (plain.status_code, folded.status_code) == (201, 201), folded.text
+    assert plain.json()["rows_suppressed"] == 6  # 3 campaigns x 2 channels, 25 users each
+    assert all(row["suppressed"] for row in plain.json()["result"]["rows"])
+    assert all(v is None for row in plain.json()["result"]["rows"] for v in row["values"].values())
+    last = folded.json()["result"]["rows"][-1]
+    assert last["remainder"] is True and last["suppressed"] is False
+    assert last["values"]["exposed_users"][0] == 150
+    assert folded.json()["request"]["remainder"] is True

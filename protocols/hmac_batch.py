@@ -48,7 +48,8 @@ def _keyed_states(key: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
 def _as_bytes(values: Messages | pa.BinaryArray) -> list[bytes]:
     if isinstance(values, pa.Array):
         # A string -> binary cast reuses the buffers; to_pylist then makes bytes directly.
-        return values.cast(pa.binary()).to_pylist()  # type: ignore[no-any-return]
+        binary = pa.large_binary() if pa.types.is_large_string(values.type) else pa.binary()
+        return values.cast(binary).to_pylist()  # type: ignore[no-any-return]
     return [value.encode() for value in values]
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,9 +54,10 @@ def run_tokenize(job: TokenizeJob, progress: ProgressSink) -> TokenizeSummary:
     try:
         with pq.ParquetWriter(temp, schema, compression="zstd") as writer:
             batches = job.source.batches(job.mapping.input_columns, job.batch_size)
-            for batch in prefetch(batches):
-                writer.write_batch(tokenize_batch(job, batch, schema, summary))
-                progress.update(job.source.bytes_read, summary.rows_read)
+            with closing(prefetch(batches)) as ahead:
+                for batch in ahead:
+                    writer.write_batch(tokenize_batch(job, batch, schema, summary))
+                    progress.update(job.source.bytes_read, summary.rows_read)
         os.replace(temp, job.out)
     except BaseException:
         temp.unlink(missing_ok=True)

@@ -3,17 +3,21 @@
 Arrow's CSV and Parquet readers release the GIL while they parse, so reading the next
 batch overlaps with tokenizing the current one. At most ``depth`` batches wait in the
 queue, which keeps memory bounded. An exception in the reader is re-raised in the
-consumer; closing the consumer early stops the reader.
+consumer; closing the consumer early stops the reader. Close the consumer explicitly
+(``contextlib.closing``) rather than leaving it to the garbage collector.
 """
 
 from __future__ import annotations
 
 import queue
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+#: How long closing waits for the reader to notice (it checks every 0.1 s).
+JOIN_SECONDS = 10.0
 
 
 class _Done:
@@ -54,7 +58,7 @@ class _Reader(Generic[T]):
         return False
 
 
-def prefetch(source: Iterator[T], depth: int = 2) -> Iterator[T]:
+def prefetch(source: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
     """Yield the items of ``source``, produced by a background thread ``depth`` ahead."""
     reader = _Reader(source, depth)
     thread = threading.Thread(target=reader.run, name="party-agent-reader", daemon=True)
@@ -69,4 +73,5 @@ def prefetch(source: Iterator[T], depth: int = 2) -> Iterator[T]:
             yield item
     finally:
         reader.stopped.set()
-        thread.join()
+        if not sys.is_finalizing():  # at interpreter exit the thread can never finish
+            thread.join(timeout=JOIN_SECONDS)

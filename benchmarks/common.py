@@ -9,6 +9,7 @@ target it is judged against. Generated inputs live under ``benchmarks/data/``
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import os
 import platform
 import time
@@ -65,9 +66,15 @@ class Result:
 
 @dataclass(frozen=True)
 class Timing:
-    """Wall-clock seconds of each repetition; ``best`` is what rates are computed from."""
+    """Wall-clock seconds of each repetition; ``best`` is what rates are computed from.
+
+    ``cpu`` holds the CPU seconds of each repetition, this process plus its live
+    multiprocessing children (worker pools): unlike wall-clock time, it barely changes
+    when other work shares the machine.
+    """
 
     seconds: tuple[float, ...]
+    cpu: tuple[float, ...] = ()
 
     @property
     def best(self) -> float:
@@ -78,7 +85,23 @@ class Timing:
 
     def describe(self) -> str:
         shown = ", ".join(f"{s:.3f}" for s in self.seconds)
-        return f"best of {len(self.seconds)} runs ({shown} s)"
+        text = f"best of {len(self.seconds)} runs ({shown} s)"
+        if self.cpu:
+            text += f"; CPU {min(self.cpu):.3f} s"
+        return text
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its live multiprocessing children, in seconds."""
+    total = time.process_time()
+    ticks = os.sysconf("SC_CLK_TCK")
+    for child in multiprocessing.active_children():
+        try:
+            fields = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
 
 
 def best_of(
@@ -90,21 +113,23 @@ def best_of(
     collection triggered by an earlier step does not land in a later measurement.
     """
     seconds: list[float] = []
+    cpu: list[float] = []
     spent = 0.0
     for _ in range(repeat):
         gc.collect()
         gc.disable()
         try:
-            start = time.perf_counter()
+            cpu_start, start = cpu_seconds(), time.perf_counter()
             function()
             elapsed = time.perf_counter() - start
+            cpu.append(cpu_seconds() - cpu_start)
         finally:
             gc.enable()
         seconds.append(elapsed)
         spent += elapsed
         if spent > budget_seconds:
             break
-    return Timing(tuple(seconds))
+    return Timing(tuple(seconds), tuple(cpu))
 
 
 def cpu_model() -> str:

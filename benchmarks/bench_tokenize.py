@@ -113,7 +113,7 @@ def email_results(quick: bool) -> list[Result]:
             base.rate(rows),
             EMAIL_TARGET,
             RATIO_TARGET,
-            f"{note}; {par.describe()}",
+            f"{note}; {par.describe()}; baseline {base.describe()}",
         ),
         Result(
             "email tokenize, Parquet read + tokenize, parallel",
@@ -123,7 +123,7 @@ def email_results(quick: bool) -> list[Result]:
             base_pq.rate(rows),
             EMAIL_TARGET,
             RATIO_TARGET,
-            par_pq.describe(),
+            f"{par_pq.describe()}; baseline {base_pq.describe()}",
         ),
         Result(
             "email tokenize, Arrow column in memory, serial (parallel=False)",

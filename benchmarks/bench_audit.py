@@ -13,11 +13,11 @@ import json
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from benchmarks.common import Result, best_of
-from cleanroom.auditlog import GENESIS_HASH, AuditEntry, seal_entry, seal_head, verify_lines
+from cleanroom.auditlog import GENESIS_HASH, AuditRecord, seal_entry, seal_head, verify_lines
 
 
-def _entry(seq: int) -> AuditEntry:
-    return AuditEntry(
+def _entry(seq: int) -> AuditRecord:
+    return AuditRecord(
         seq=seq,
         time="2026-11-23T12:00:00Z",
         actor="analyst@brand",

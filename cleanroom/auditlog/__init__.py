@@ -6,7 +6,7 @@ and calls :func:`seal_entry` inside the transaction of the action it records.
 
 from cleanroom.auditlog.chain import (
     GENESIS_HASH,
-    AuditEntry,
+    AuditRecord,
     canonical_bytes,
     entry_hash,
     seal_entry,
@@ -16,7 +16,7 @@ from cleanroom.auditlog.verify import VerifyReport, verify_lines
 
 __all__ = [
     "GENESIS_HASH",
-    "AuditEntry",
+    "AuditRecord",
     "VerifyReport",
     "canonical_bytes",
     "entry_hash",

@@ -34,7 +34,7 @@ HEAD_CONTEXT = b"cleanroom audit head v1|"
 
 
 @dataclass(frozen=True)
-class AuditEntry:
+class AuditRecord:
     """One audit record. ``details`` holds digests and counts, never raw values."""
 
     seq: int
@@ -62,20 +62,20 @@ class AuditEntry:
         return json.dumps({"type": "entry", **self.as_dict()}, sort_keys=True, ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, record: dict[str, Any]) -> AuditEntry:
+    def from_json(cls, record: dict[str, Any]) -> AuditRecord:
         fields = {k: v for k, v in record.items() if k != "type"}
         return cls(**fields)
 
 
-_FIELD_NAMES = tuple(f.name for f in fields(AuditEntry))
+_FIELD_NAMES = tuple(f.name for f in fields(AuditRecord))
 
 
-def canonical_bytes(entry: AuditEntry) -> bytes:
+def canonical_bytes(entry: AuditRecord) -> bytes:
     body = {k: v for k, v in entry.as_dict().items() if k not in ("entry_hash", "signature")}
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def entry_hash(entry: AuditEntry) -> str:
+def entry_hash(entry: AuditRecord) -> str:
     return hashlib.sha256(canonical_bytes(entry)).hexdigest()
 
 
@@ -83,7 +83,7 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def seal_entry(entry: AuditEntry, prev_hash: str, key: Ed25519PrivateKey) -> AuditEntry:
+def seal_entry(entry: AuditRecord, prev_hash: str, key: Ed25519PrivateKey) -> AuditRecord:
     """Chain ``entry`` after ``prev_hash`` and sign it with the server key."""
     chained = replace(entry, prev_hash=prev_hash, entry_hash="", signature="")
     digest = entry_hash(chained)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
 
-from cleanroom.auditlog.chain import AuditEntry
+from cleanroom.auditlog.chain import AuditRecord
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem;color:#1d2430;max-width:1100px}
@@ -41,7 +41,7 @@ class PolicyVersion:
 class ReportInput:
     collaboration: str
     generated_at: str
-    entries: list[AuditEntry]
+    entries: list[AuditRecord]
     policies: list[PolicyVersion]
     budget_per_period: Fraction | None = None
     period_start: Callable[[datetime], datetime] | None = None  # budget refresh boundaries
@@ -109,7 +109,7 @@ def _policy_history(policies: list[PolicyVersion]) -> str:
     )
 
 
-def _query_table(entries: list[AuditEntry]) -> str:
+def _query_table(entries: list[AuditRecord]) -> str:
     rows = []
     for entry in entries:
         if not entry.action.startswith("query."):
@@ -133,7 +133,7 @@ def _query_table(entries: list[AuditEntry]) -> str:
     return f"<h2>Query log</h2><table id='queries'>{header}{body}</table>"
 
 
-def _activity_table(entries: list[AuditEntry]) -> str:
+def _activity_table(entries: list[AuditRecord]) -> str:
     rows = "".join(
         f"<tr><td>{e.seq}</td><td>{_e(e.time)}</td><td>{_e(e.actor)}</td>"
         f"<td>{_e(e.action)}</td><td>{_e(e.outcome)}</td></tr>"
@@ -147,7 +147,7 @@ def _activity_table(entries: list[AuditEntry]) -> str:
 
 
 def budget_chart(
-    entries: list[AuditEntry],
+    entries: list[AuditRecord],
     budget: Fraction | None,
     period_start: Callable[[datetime], datetime] | None = None,
 ) -> str:

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cleanroom.auditlog.chain import (
     ENTRY_CONTEXT,
     GENESIS_HASH,
-    AuditEntry,
+    AuditRecord,
     entry_hash,
     head_message,
 )
@@ -60,7 +60,7 @@ def _signatures_ok_raw(key_raw: bytes, entries: Sequence[tuple[str, str]]) -> li
     return [_signature_ok(key, sig, ENTRY_CONTEXT + digest.encode()) for digest, sig in entries]
 
 
-def entry_signatures_ok(key: Ed25519PublicKey, entries: Sequence[AuditEntry]) -> list[bool]:
+def entry_signatures_ok(key: Ed25519PublicKey, entries: Sequence[AuditRecord]) -> list[bool]:
     """Whether each entry's signature verifies, checked on every core for long logs."""
     raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     pairs = [(entry.entry_hash, entry.signature) for entry in entries]
@@ -74,7 +74,7 @@ class _Bad(Exception):
         self.problem, self.seq, self.line = problem, seq, line
 
 
-def _check_entry(entry: AuditEntry, signed: bool, expected_seq: int, prev: str) -> None:
+def _check_entry(entry: AuditRecord, signed: bool, expected_seq: int, prev: str) -> None:
     seq = entry.seq
     if not signed:
         raise _Bad("signature does not verify with this public key (forged or re-signed)", seq)
@@ -104,9 +104,9 @@ def _check_head(record: dict[str, Any], last_seq: int, last: str, key: Ed25519Pu
         )
 
 
-def _parse(lines: Iterable[str]) -> tuple[list[tuple[int, AuditEntry]], tuple[int, Any] | None]:
+def _parse(lines: Iterable[str]) -> tuple[list[tuple[int, AuditRecord]], tuple[int, Any] | None]:
     """Entries with their line numbers, and the head record (if any) with its line."""
-    entries: list[tuple[int, AuditEntry]] = []
+    entries: list[tuple[int, AuditRecord]] = []
     for line_no, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -117,7 +117,7 @@ def _parse(lines: Iterable[str]) -> tuple[list[tuple[int, AuditEntry]], tuple[in
         if record.get("type") == "head":
             return entries, (line_no, record)
         try:
-            entries.append((line_no, AuditEntry.from_json(record)))
+            entries.append((line_no, AuditRecord.from_json(record)))
         except TypeError:
             raise _Bad("not an audit entry (unknown or missing fields)", line=line_no) from None
     return entries, None

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cleanroom.auditlog import GENESIS_HASH, AuditEntry, seal_entry
+from cleanroom.auditlog import GENESIS_HASH, AuditRecord, seal_entry
 from cleanroom.auditlog.report import PolicyVersion, ReportInput, render_report
 from tests.unit.cleanroom.auditlog.test_verify import KEY
 
@@ -48,7 +48,7 @@ class _Page(HTMLParser):
             self.tables[self._table][-1].append(data.strip())
 
 
-def _entries() -> list[AuditEntry]:
+def _entries() -> list[AuditRecord]:
     raw = [
         ("collaboration.created", "admin", "ok", None, None),
         ("query.granted", "analyst@brand", "ok", "1/2", {"template": "overlap"}),
@@ -57,7 +57,7 @@ def _entries() -> list[AuditEntry]:
     ]
     out, prev = [], GENESIS_HASH
     for seq, (action, actor, outcome, eps, details) in enumerate(raw, start=1):
-        entry = AuditEntry(
+        entry = AuditRecord(
             seq=seq,
             time=f"2026-11-0{seq}T10:00:00Z",
             actor=actor,

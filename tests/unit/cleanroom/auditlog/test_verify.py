@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from cleanroom.auditlog import GENESIS_HASH, AuditEntry, seal_entry, seal_head, verify_lines
+from cleanroom.auditlog import GENESIS_HASH, AuditRecord, seal_entry, seal_head, verify_lines
 
 KEY = Ed25519PrivateKey.generate()
 OTHER = Ed25519PrivateKey.generate()
@@ -17,7 +17,7 @@ OTHER = Ed25519PrivateKey.generate()
 def _export(n: int = 6, key: Ed25519PrivateKey = KEY) -> list[str]:
     lines, prev = [], GENESIS_HASH
     for seq in range(1, n + 1):
-        entry = AuditEntry(
+        entry = AuditRecord(
             seq=seq,
             time=f"2026-11-23T12:00:{seq:02d}Z",
             actor="analyst@brand",
@@ -40,9 +40,9 @@ def _edit(lines: list[str]) -> list[str]:
 
 
 def _edit_and_rehash(lines: list[str]) -> list[str]:
-    entry = AuditEntry.from_json(json.loads(lines[2]))
+    entry = AuditRecord.from_json(json.loads(lines[2]))
     forged = seal_entry(
-        AuditEntry(**{**entry.__dict__, "actor": "someone-else"}), entry.prev_hash, OTHER
+        AuditRecord(**{**entry.__dict__, "actor": "someone-else"}), entry.prev_hash, OTHER
     )
     return [*lines[:2], forged.to_json(), *lines[3:]]
 

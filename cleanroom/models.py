@@ -77,6 +77,8 @@ class WrappedMatchKey(Base):
     recipient_id: Mapped[str] = mapped_column(ForeignKey("members.id"))
     created_by: Mapped[str] = mapped_column(ForeignKey("members.id"))
     wrapped: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(String(40))
+    signature: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

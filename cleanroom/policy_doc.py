@@ -11,6 +11,7 @@ import policies
 from cleanroom.errors import InvalidPolicy
 
 APPROVAL_PREFIX = b"cleanroom policy approval v1|"
+MATCH_KEY_PREFIX = b"cleanroom match-key v1|"
 DEFAULT_PRESET = "strict"
 
 
@@ -35,3 +36,8 @@ def policy_hash(text: str) -> str:
 def approval_message(collaboration_id: str, policy_hash_hex: str) -> bytes:
     """The exact bytes a party signs with Ed25519 to approve a policy version."""
     return APPROVAL_PREFIX + f"{collaboration_id}|{policy_hash_hex}".encode()
+
+
+def match_key_message(collaboration_id: str, fingerprint: str) -> bytes:
+    """The exact bytes the creator of a match key signs (Ed25519) when posting it."""
+    return MATCH_KEY_PREFIX + f"{collaboration_id}|{fingerprint}".encode()

@@ -13,18 +13,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from cryptography.exceptions import InvalidSignature as CryptoInvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import policies
-from cleanroom.errors import InvalidSignature, KeyNotAccepted, KeysNotRegistered, NotFound
+from cleanroom.errors import KeyNotAccepted, NotFound
 from cleanroom.models import Member, PolicyApproval, PolicyVersion
 from cleanroom.policy_doc import approval_message, parse_policy, policy_hash
+from cleanroom.signatures import verify_member_signature
 from protocols import DatasetKind, decode_ed25519_public_key, public_key_fingerprint
-from protocols.keys import b64url_decode
 
 
 def propose_policy(session: Session, collaboration_id: str, text: str, actor: str) -> PolicyVersion:
@@ -98,18 +97,10 @@ def check_pinned(policy: policies.Policy, party: str, key: KeyLike) -> None:
 
 
 def verify_approval(member: Member, version: PolicyVersion, signature_text: str) -> None:
-    if not member.ed25519_public:
-        raise KeysNotRegistered("register your Ed25519 public key before approving a policy")
-    key = decode_ed25519_public_key(member.ed25519_public)
+    message = approval_message(version.collaboration_id, version.policy_hash)
+    verify_member_signature(member, message, signature_text, "a policy approval")
+    key = decode_ed25519_public_key(member.ed25519_public or "")
     check_pinned(parse_policy(version.text), member.party, key)
-    try:
-        signature = b64url_decode(signature_text)
-        key.verify(signature, approval_message(version.collaboration_id, version.policy_hash))
-    except (ValueError, CryptoInvalidSignature):
-        raise InvalidSignature(
-            "signature does not verify against your registered Ed25519 key for this "
-            "collaboration and policy hash"
-        ) from None
 
 
 def approve(

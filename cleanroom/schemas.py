@@ -66,9 +66,18 @@ class KeysRegister(Model):
     ed25519_public: PublicKeyText
 
 
+Signature = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{86}(==)?$")]
+
+
 class MatchKeyWraps(Model):
     wrapped: dict[str, Annotated[str, StringConstraints(max_length=400)]] = Field(
         description="member id -> protocols.wrap_match_key text", min_length=1
+    )
+    fingerprint: Annotated[str, StringConstraints(pattern=r"^([0-9a-f]{4} ){7}[0-9a-f]{4}$")] = (
+        Field(description="MatchKey.fingerprint of the wrapped key")
+    )
+    signature: Signature = Field(
+        description="creator's Ed25519 signature over the match-key message (see docs)"
     )
 
 
@@ -78,6 +87,8 @@ class MatchKeyPublic(Model):
     recipient_id: str
     created_by: str
     wrapped: str
+    fingerprint: str
+    signature: str
     created_at: datetime
 
 
@@ -91,7 +102,7 @@ class PolicyCreate(Model):
 
 
 class ApprovalCreate(Model):
-    signature: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{86}(==)?$")]
+    signature: Signature
 
 
 class ApprovalPublic(Model):

@@ -152,9 +152,12 @@ class CleanRoomClient:
         result: Json = self.request("PUT", path, json=body)
         return result
 
-    def post_match_key(self, collaboration: str, wrapped: dict[str, str]) -> Json:
+    def post_match_key(
+        self, collaboration: str, wrapped: dict[str, str], fingerprint: str, signature: str
+    ) -> Json:
         path = f"/v1/collaborations/{collaboration}/match-keys"
-        result: Json = self.request("POST", path, json={"wrapped": wrapped})
+        body = {"wrapped": wrapped, "fingerprint": fingerprint, "signature": signature}
+        result: Json = self.request("POST", path, json=body)
         return result
 
     def my_match_key(self, collaboration: str) -> Json:

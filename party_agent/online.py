@@ -12,29 +12,26 @@ Policy approval signs, with the party's Ed25519 key, exactly::
 from __future__ import annotations
 
 import base64
-import json
-import time
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
 from party_agent.cli_support import HomeOption, reports_errors
 from party_agent.client import (
     CleanRoomClient,
     Json,
     ServerError,
-    ServerUnreachable,
-    UploadProgress,
 )
 from party_agent.errors import AgentError, ConfigError
-from party_agent.home import PartyHome, write_private
-from party_agent.trust import accepted_recipients, verified_policy
+from party_agent.home import PartyHome
+from party_agent.trust import (
+    accepted_recipients,
+    match_key_message,
+    verified_creator,
+    verified_policy,
+)
 from policies import InvalidPolicy, describe_lines, policy_from_yaml
 from protocols import (
-    DatasetKind,
     KeyUnwrapError,
     MatchKey,
     ProtocolError,
@@ -45,11 +42,14 @@ from protocols import (
 )
 
 APPROVAL_PREFIX = b"cleanroom policy approval v1|"
-UPLOAD_RETRIES = 3
 
 
 def approval_message(collaboration_id: str, policy_hash: str) -> bytes:
     return APPROVAL_PREFIX + f"{collaboration_id}|{policy_hash}".encode()
+
+
+def b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 def connect(home: PartyHome) -> tuple[CleanRoomClient, str]:
@@ -112,7 +112,9 @@ def keys_create(
             )
             for m in recipients
         }
-        posted = client.post_match_key(collaboration, wrapped)
+        message = match_key_message(collaboration, key.fingerprint)
+        signed = b64url(party.ed25519_private_key().sign(message))
+        posted = client.post_match_key(collaboration, wrapped, key.fingerprint, signed)
     party.store_match_key(collaboration, key)
     typer.echo(f"match key generation {posted['generation']}, fingerprint {key.fingerprint}")
     for member in recipients:
@@ -142,14 +144,18 @@ def keys_fetch(
     client, collaboration = connect(party)
     with client:
         mine = client.my_match_key(collaboration)
+        members = client.members(collaboration)
+        policy = verified_policy(_governing_policy(client, collaboration))
     try:
         key = unwrap_match_key(mine["wrapped"], party.x25519_private_key(), collaboration)
     except (KeyUnwrapError, ProtocolError) as error:
         raise AgentError(f"cannot open the wrapped match key: {error}") from None
+    creator = verified_creator(policy, members, mine, key, collaboration)
     if party.has_match_key(collaboration) and party.match_key(collaboration) != key and not force:
         raise ConfigError("the home holds a different match key; pass --force to replace it")
     party.store_match_key(collaboration, key)
     typer.echo(f"match key generation {mine['generation']}, fingerprint {key.fingerprint}")
+    typer.echo(f"  created by {creator['party']}, ed25519 {creator['ed25519_fingerprint']}")
 
 
 def describe_policy(text: str) -> list[str]:
@@ -200,9 +206,8 @@ def policy_approve(
         if not yes and not typer.confirm(f"approve policy {policy['policy_hash']}?"):
             raise AgentError("not approved")
         message = approval_message(collaboration, policy["policy_hash"])
-        signature = party.ed25519_private_key().sign(message)
-        text = base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
-        result = client.approve_policy(collaboration, policy["policy_hash"], text)
+        signature = b64url(party.ed25519_private_key().sign(message))
+        result = client.approve_policy(collaboration, policy["policy_hash"], signature)
     state = (
         "effective"
         if result["effective"]
@@ -211,94 +216,11 @@ def policy_approve(
     typer.echo(f"approved {result['policy_hash']}: {state}")
 
 
-def state_path(home: PartyHome, collaboration: str, dataset: str) -> Path:
-    return home.path / "uploads" / f"{collaboration}.{dataset}.json"
-
-
-def _saved_upload(path: Path, file: Path) -> str | None:
-    try:
-        saved = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    upload_id = saved.get("upload_id") if saved.get("file") == str(file.resolve()) else None
-    return upload_id if isinstance(upload_id, str) else None
-
-
-def upload(
-    home: HomeOption,
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Tokenized Parquet.")],
-    dataset: Annotated[str, typer.Option("--dataset", help="Dataset name on the server.")],
-    kind: Annotated[DatasetKind, typer.Option("--kind", help="Dataset kind.")],
-    chunk_mib: Annotated[int, typer.Option("--chunk-mib", min=1, help="Chunk size.")] = 16,
-) -> None:
-    """Upload a tokenized file in verified chunks; rerun to resume after an interruption."""
-    party = PartyHome.open(home)
-    client, collaboration = connect(party)
-    saved = state_path(party, collaboration, dataset)
-
-    def remember(session: Json) -> None:
-        if session["received"]:
-            typer.echo(f"resuming upload {session['id']} at byte {session['received']}", err=True)
-        record = {"upload_id": session["id"], "file": str(file.resolve())}
-        write_private(saved, json.dumps(record).encode())
-
-    with client, UploadBar(file.stat().st_size) as show:
-        for attempt in range(1, UPLOAD_RETRIES + 1):
-            try:
-                version = client.upload_file(
-                    collaboration,
-                    file,
-                    dataset,
-                    kind.value,
-                    resume_id=_saved_upload(saved, file),
-                    chunk_size=chunk_mib * 1024 * 1024,
-                    on_session=remember,
-                    on_progress=show,
-                )
-                break
-            except ServerUnreachable:
-                if attempt == UPLOAD_RETRIES:
-                    raise
-                time.sleep(attempt)
-    saved.unlink(missing_ok=True)
-    typer.echo(
-        f"published {version['dataset']} v{version['version']}: {version['rows']} rows, "
-        f"sha256 {version['sha256']}"
-    )
-
-
-class UploadBar:
-    """A rich transfer bar on stderr (terminals only), driven by :class:`UploadProgress`."""
-
-    def __init__(self, total: int) -> None:
-        console = Console(stderr=True)
-        self._enabled = console.is_terminal
-        self._progress = Progress(
-            TextColumn("uploading"),
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            console=console,
-            transient=True,
-        )
-        self._task = self._progress.add_task("upload", total=max(total, 1))
-
-    def __enter__(self) -> UploadBar:
-        if self._enabled:
-            self._progress.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        if self._enabled:
-            self._progress.stop()
-
-    def __call__(self, progress: UploadProgress) -> None:
-        self._progress.update(self._task, completed=progress.sent)
-
-
 def register(app: typer.Typer) -> None:
     """Add the server-facing commands to the agent's Typer app."""
     app.command("join")(reports_errors(join))
+    from party_agent.upload_command import upload
+
     app.command("upload")(reports_errors(upload))
     keys_app = typer.Typer(help="Create, wrap and fetch the collaboration's match key.")
     keys_app.command("create")(reports_errors(keys_create))

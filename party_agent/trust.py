@@ -4,14 +4,34 @@ server must not be able to make a party sign or wrap to something it did not see
 - A policy's hash is recomputed from its text before it is shown as verified or signed.
 - The match key is wrapped only to keys the policy accepts for their party (pinned
   fingerprints), with fingerprints computed here from the raw public keys.
+- A fetched match key must carry its creator's Ed25519 signature over
+  ``b"cleanroom match-key v1|" + collaboration_id + b"|" + fingerprint``, by a
+  party_admin key the policy accepts: the server, which knows every public key, cannot
+  slip in a key of its own.
 """
 
 from __future__ import annotations
 
+import base64
+
+from cryptography.exceptions import InvalidSignature
+
 from party_agent.client import Json
 from party_agent.errors import AgentError
 from policies import InvalidPolicy, Policy, key_accepted, policy_from_yaml, policy_hash
-from protocols import ProtocolError, decode_x25519_public_key, public_key_fingerprint
+from protocols import (
+    MatchKey,
+    ProtocolError,
+    decode_ed25519_public_key,
+    decode_x25519_public_key,
+    public_key_fingerprint,
+)
+
+MATCH_KEY_PREFIX = b"cleanroom match-key v1|"
+
+
+def match_key_message(collaboration_id: str, fingerprint: str) -> bytes:
+    return MATCH_KEY_PREFIX + f"{collaboration_id}|{fingerprint}".encode()
 
 
 class UntrustedReply(AgentError):
@@ -50,3 +70,29 @@ def accepted_recipients(policy: Policy, members: list[Json]) -> tuple[list[Json]
         else:
             refused.append(f"{member['party']} (key {fingerprint} is not pinned in the policy)")
     return accepted, refused
+
+
+def verified_creator(
+    policy: Policy, members: list[Json], reply: Json, key: MatchKey, collaboration_id: str
+) -> Json:
+    """The party_admin who created ``key``, after checking its signature and pinning."""
+    if key.fingerprint != reply["fingerprint"]:
+        raise UntrustedReply("the unwrapped key does not have the fingerprint the server names")
+    creator = next((m for m in members if m["id"] == reply["created_by"]), None)
+    if creator is None or creator["role"] != "party_admin" or not creator["ed25519_public"]:
+        raise UntrustedReply("the match key was not created by a party_admin with a signing key")
+    public = decode_ed25519_public_key(creator["ed25519_public"])
+    signature = reply["signature"]
+    try:
+        raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+        public.verify(raw, match_key_message(collaboration_id, key.fingerprint))
+    except (ValueError, InvalidSignature):
+        raise UntrustedReply(
+            f"the match key's signature does not verify with {creator['party']}'s key"
+        ) from None
+    fingerprint = public_key_fingerprint(public)
+    if not key_accepted(policy, creator["party"], fingerprint):
+        raise UntrustedReply(
+            f"{creator['party']}'s signing key {fingerprint} is not pinned in the policy"
+        )
+    return {**creator, "ed25519_fingerprint": fingerprint}

@@ -1,6 +1,12 @@
 """Match-key exchange: one party posts the key wrapped to each member; each fetches its own.
 
 The server stores and relays ``cr-wrap-v1:`` ciphertext only; it never sees the key.
+The creator signs, with its Ed25519 key, exactly::
+
+    b"cleanroom match-key v1|" + collaboration_id + b"|" + MatchKey.fingerprint
+
+so a recipient can tell the key comes from a party it trusts and not from the server
+(which knows every member's public key and could otherwise wrap a key of its own).
 """
 
 from __future__ import annotations
@@ -13,7 +19,9 @@ from cleanroom.auth import Role
 from cleanroom.deps import ScopeDep, SessionDep
 from cleanroom.errors import Conflict, KeysNotRegistered, NotFound, RequestInvalid
 from cleanroom.models import Member, WrappedMatchKey
+from cleanroom.policy_doc import match_key_message
 from cleanroom.schemas import MatchKeyPosted, MatchKeyPublic, MatchKeyWraps
+from cleanroom.signatures import verify_member_signature
 from protocols.keys import WRAP_PREFIX
 
 router = APIRouter(prefix="/v1/collaborations/{collaboration_id}/match-keys", tags=["keys"])
@@ -37,6 +45,11 @@ def post_match_key(body: MatchKeyWraps, scope: ScopeDep, session: SessionDep) ->
     if scope.principal.member_id is None:
         raise Conflict("only members post match keys")
     _check_recipients(session, scope.id, body)
+    creator = session.get(Member, scope.principal.member_id)
+    if creator is None:
+        raise Conflict("only members post match keys")
+    message = match_key_message(scope.id, body.fingerprint)
+    verify_member_signature(creator, message, body.signature, "a match key")
     last = session.scalar(
         select(func.max(WrappedMatchKey.generation)).where(
             WrappedMatchKey.collaboration_id == scope.id
@@ -49,8 +62,10 @@ def post_match_key(body: MatchKeyWraps, scope: ScopeDep, session: SessionDep) ->
                 collaboration_id=scope.id,
                 generation=generation,
                 recipient_id=member_id,
-                created_by=scope.principal.member_id,
+                created_by=creator.id,
                 wrapped=text,
+                fingerprint=body.fingerprint,
+                signature=body.signature,
             )
         )
     recipients = sorted(body.wrapped)
@@ -59,7 +74,11 @@ def post_match_key(body: MatchKeyWraps, scope: ScopeDep, session: SessionDep) ->
         actor=scope.principal.actor,
         action="match_key.wrap",
         collaboration_id=scope.id,
-        details={"generation": generation, "recipients": recipients},
+        details={
+            "generation": generation,
+            "recipients": recipients,
+            "fingerprint": body.fingerprint,
+        },
     )
     session.commit()
     return MatchKeyPosted(generation=generation, recipients=recipients)

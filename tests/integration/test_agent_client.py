@@ -11,9 +11,11 @@ import pytest
 from cleanroom.app import create_app
 from cleanroom.bootstrap import bootstrap_admin, open_storage
 from cleanroom.policy_doc import approval_message as server_message
+from cleanroom.policy_doc import match_key_message as server_key_message
 from cleanroom.settings import Settings
 from party_agent.client import ASGIBridge, CleanRoomClient, ServerError, ServerUnreachable
 from party_agent.online import approval_message as agent_message
+from party_agent.trust import match_key_message as agent_key_message
 from tests.integration.datasets import exposures_table
 from tests.integration.server import ServerProcess, free_port
 from tests.integration.world import Collab
@@ -38,8 +40,10 @@ class DropsAfter(httpx.BaseTransport):
         self.inner.close()
 
 
-def test_agent_and_server_sign_the_same_approval_message() -> None:
+def test_agent_and_server_sign_the_same_messages() -> None:
     assert agent_message("col_1", "ab" * 32) == server_message("col_1", "ab" * 32)
+    fingerprint = "0123 " * 7 + "4567"
+    assert agent_key_message("col_1", fingerprint) == server_key_message("col_1", fingerprint)
 
 
 def test_in_process_transport(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from party_agent.cli import app
 from party_agent.client import CleanRoomClient
 from party_agent.home import PartyHome
-from party_agent.online import state_path
+from party_agent.upload_command import state_path
 from tests.integration.datasets import exposures_table
 from tests.integration.server import ServerProcess
 from tests.integration.world import Collab, make_collaboration

@@ -13,6 +13,7 @@ from tests.integration.world import Collab, api
 SHA = "0" * 64
 UPLOAD = {"dataset": "x", "kind": "exposures", "size": 10, "sha256": SHA}
 KEYS = {"x25519_public": "A" * 43, "ed25519_public": "A" * 43}
+SIGNED = {"fingerprint": "0000 " * 7 + "0000", "signature": "A" * 86}
 
 #: Every route under a collaboration: (method, path, json body). Placeholders in braces are
 #: filled from collaboration A. A new route must be added here (see the coverage test).
@@ -22,7 +23,7 @@ ROUTES: list[tuple[str, str, Any]] = [
     ("POST", "/v1/collaborations/{c}/members", {"party": "intruder", "role": "analyst"}),
     ("POST", "/v1/collaborations/{c}/members/{m}/tokens", None),
     ("PUT", "/v1/collaborations/{c}/members/me/keys", KEYS),
-    ("POST", "/v1/collaborations/{c}/match-keys", {"wrapped": {"{m}": "cr-wrap-v1:AA"}}),
+    ("POST", "/v1/collaborations/{c}/match-keys", {"wrapped": {"{m}": "cr-wrap-v1:A"}} | SIGNED),
     ("GET", "/v1/collaborations/{c}/match-keys/mine", None),
     ("GET", "/v1/collaborations/{c}/policies", None),
     ("POST", "/v1/collaborations/{c}/policies", {"text": "a: 1"}),
@@ -135,8 +136,8 @@ FORBIDDEN = [
     ("analyst", "POST", "/v1/collaborations/{c}/policies", {"text": "a: 1"}),
     ("audit", "POST", "/v1/collaborations/{c}/policies", {"text": "a: 1"}),
     ("analyst", "POST", "/v1/collaborations/{c}/policies/{p}/approvals", {"signature": "A" * 86}),
-    ("audit", "POST", "/v1/collaborations/{c}/match-keys", {"wrapped": {"x": "cr-wrap-v1:A"}}),
-    ("analyst", "POST", "/v1/collaborations/{c}/match-keys", {"wrapped": {"x": "cr-wrap-v1:A"}}),
+    ("audit", "POST", "/v1/collaborations/{c}/match-keys", {"wrapped": {"x": "A"}} | SIGNED),
+    ("analyst", "POST", "/v1/collaborations/{c}/match-keys", {"wrapped": {"x": "A"}} | SIGNED),
 ]
 
 

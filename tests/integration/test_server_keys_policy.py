@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 import policies
-from cleanroom.policy_doc import approval_message
+from cleanroom.policy_doc import approval_message, match_key_message
 from policies import preset_yaml
 from protocols import MatchKey, decode_x25519_public_key, unwrap_match_key, wrap_match_key
 from tests.integration.server import ServerProcess
@@ -40,10 +40,14 @@ def test_match_key_is_relayed_as_ciphertext_only(
     keys = {m["id"]: decode_x25519_public_key(m["x25519_public"]) for m in members}
     key = MatchKey.generate()
     wrapped = {mid: wrap_match_key(key, pub, collab.id) for mid, pub in keys.items()}
+    message = match_key_message(collab.id, key.fingerprint)
+    body = {"wrapped": wrapped, "fingerprint": key.fingerprint}
     with api(server.url, brand.token) as client:
-        posted = client.post(
-            f"/v1/collaborations/{collab.id}/match-keys", json={"wrapped": wrapped}
-        )
+        url = f"/v1/collaborations/{collab.id}/match-keys"
+        forged = client.post(url, json=body | {"signature": b64(shop.ed25519.sign(message))})
+        assert forged.json()["type"] == "urn:cleanroom:problem:invalid-signature"
+        signed = body | {"signature": b64(brand.ed25519.sign(message))}
+        posted = client.post(url, json=signed)
     assert posted.status_code == 201 and posted.json()["generation"] == 1
     with api(server.url, shop.token) as client:
         mine = client.get(f"/v1/collaborations/{collab.id}/match-keys/mine").json()

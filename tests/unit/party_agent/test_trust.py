@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
@@ -36,3 +38,31 @@ def test_keys_the_policy_does_not_pin_get_no_wrapped_key() -> None:
     assert refused == [
         f"brand (key {public_key_fingerprint(other.public_key())} is not pinned in the policy)"
     ]
+
+
+def test_a_match_key_not_signed_by_its_creator_is_refused() -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from party_agent.trust import match_key_message, verified_creator
+    from protocols import MatchKey
+
+    signer, server_key = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    creator = {
+        "id": "mem_brand",
+        "party": "brand",
+        "role": "party_admin",
+        "ed25519_public": encode_public_key(signer.public_key()),
+    }
+    key = MatchKey.generate()
+
+    def reply(by: Ed25519PrivateKey) -> dict[str, object]:
+        raw = by.sign(match_key_message("col_1", key.fingerprint))
+        text = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+        return {"created_by": "mem_brand", "fingerprint": key.fingerprint, "signature": text}
+
+    policy = preset("standard")
+    assert verified_creator(policy, [creator], reply(signer), key, "col_1")["party"] == "brand"
+    with pytest.raises(UntrustedReply, match="does not verify with brand's key"):
+        verified_creator(policy, [creator], reply(server_key), key, "col_1")
+    with pytest.raises(UntrustedReply, match="fingerprint the server names"):
+        verified_creator(policy, [creator], reply(signer), MatchKey.generate(), "col_1")

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -82,8 +82,13 @@ def _find(session: Session, collaboration_id: str, key: str) -> StoredResult | N
     )
 
 
-def _deny(
-    session: Session, actor: str, collaboration_id: str, plan: Plan, decision: policies.Decision
+def _deny_with(
+    session: Session,
+    actor: str,
+    collaboration_id: str,
+    plan: Plan,
+    reasons: list[str],
+    codes: list[str],
 ) -> None:
     session.rollback()
     audit_query(
@@ -93,10 +98,17 @@ def _deny(
         collaboration_id,
         plan,
         outcome="denied",
-        reasons=list(decision.reasons),
-        codes=[d.code for d in decision.denials],
+        reasons=reasons,
+        codes=codes,
     )
     session.commit()
+
+
+def _deny(
+    session: Session, actor: str, collaboration_id: str, plan: Plan, decision: policies.Decision
+) -> NoReturn:
+    codes = [denial.code for denial in decision.denials]
+    _deny_with(session, actor, collaboration_id, plan, list(decision.reasons), codes)
     raise denial_error(decision)
 
 
@@ -148,7 +160,7 @@ def _commit_release(
         )
     except policies.BudgetExceeded as error:
         session.rollback()
-        return _late_denial(session, actor, collaboration_id, plan, str(error))
+        _late_denial(session, actor, collaboration_id, plan, at, str(error))
     stored = _store(plan, collaboration_id, actor, result)
     try:
         session.add(stored)
@@ -186,21 +198,17 @@ def _lost_race(session: Session, actor: str, collaboration_id: str, plan: Plan) 
 
 
 def _late_denial(
-    session: Session, actor: str, collaboration_id: str, plan: Plan, message: str
-) -> Outcome:
-    audit_query(
-        session,
-        actor,
-        "query.denied",
-        collaboration_id,
-        plan,
-        outcome="denied",
-        reasons=[message],
-        codes=["budget_exhausted"],
-    )
-    session.commit()
-    denial = {"code": "budget_exhausted", "field": "budget.epsilon", "message": message}
-    raise BudgetExhausted(message, reasons=[message], denials=[denial])
+    session: Session, actor: str, collaboration_id: str, plan: Plan, at: datetime, message: str
+) -> NoReturn:
+    """The budget was spent by a concurrent query after evaluation: explain it fully."""
+    budget = plan.effective.budget
+    state = ledger.period_state(session, collaboration_id, budget.period, at)
+    decision = policies.evaluate(plan.request, plan.effective, state)
+    if decision.allowed:  # cannot happen: the charge just refused; keep the ledger's words
+        denial = {"code": "budget_exhausted", "field": "budget.epsilon", "message": message}
+        _deny_with(session, actor, collaboration_id, plan, [message], ["budget_exhausted"])
+        raise BudgetExhausted(message, reasons=[message], denials=[denial])
+    _deny(session, actor, collaboration_id, plan, decision)
 
 
 def submit_query(

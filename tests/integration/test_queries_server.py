@@ -66,7 +66,13 @@ def check_never_overspends(w: QueryWorld) -> None:
     assert (budget["spent"]["exact"], budget["remaining"]["exact"]) == ("1/1", "0/1")
     refused = [reply.json() for reply in replies if reply.status_code == 409]
     assert all(p["type"] == "urn:cleanroom:problem:budget-exhausted" for p in refused)
-    assert all("is left until" in p["detail"] for p in refused)
+    assert all(
+        p["detail"].startswith("this query needs epsilon 0.1, 0 is left until ")
+        and p["detail"].endswith(
+            "(budget of 1 per calendar month set by the collaboration policy `test` v1)"
+        )
+        for p in refused
+    ), {p["detail"] for p in refused}
 
 
 def check_identical_queries_charge_once(w: QueryWorld) -> None:

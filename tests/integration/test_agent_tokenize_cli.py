@@ -227,3 +227,18 @@ def test_an_input_with_only_a_header_gives_an_empty_file(party: Party, tmp_path:
     assert code == 0
     assert json.loads(stdout)["rows_read"] == 0
     assert pq.read_table(tmp_path / "out.parquet").num_rows == 0
+
+
+def test_format_and_delimiter_flags(party: Party, tmp_path: Path) -> None:
+    records = write_csv(tmp_path / "in.dat", ROWS, delimiter="\t")
+    args = ("-q", "--format", "csv", "--delimiter", "tab")
+    assert tokenize(party, tmp_path / "in.dat", tmp_path / "out.parquet", *args)[0] == 0
+    assert read_out(tmp_path / "out.parquet") == expected_rows(party, records)
+    code, _, stderr = tokenize(party, tmp_path / "in.dat", tmp_path / "o.parquet", "-q")
+    assert (code, stderr) == (
+        2,
+        "error: cannot tell the format of in.dat from its name; use --format\n",
+    )
+    code, _, stderr = tokenize(party, tmp_path / "in.dat", tmp_path / "o.parquet",
+                               "--format", "csv", "--delimiter", "ab")  # fmt: skip
+    assert code == 2 and stderr.startswith("error: --delimiter is one character")

@@ -104,9 +104,17 @@ _pool = _Pool()
 atexit.register(_pool.close)
 
 
+#: Extra fraction of the rows kept by the calling process: a worker's share also waits
+#: for its data to arrive and for its result to be pickled and sent back.
+CALLER_EXTRA = 0.02
+
+
 def _shares(values: pa.Array, parts: int) -> list[pa.Array]:
-    step = -(-len(values) // parts)
-    return [values.slice(i, step) for i in range(0, len(values), step)]
+    """``parts`` consecutive slices; the first (the caller's) a little larger."""
+    first = min(len(values), int(len(values) * (1 / parts + CALLER_EXTRA)))
+    step = max(1, -(-(len(values) - first) // (parts - 1)))
+    rest = [values.slice(i, step) for i in range(first, len(values), step)]
+    return [values.slice(0, first), *rest]
 
 
 def map_shares(

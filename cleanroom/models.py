@@ -160,10 +160,13 @@ class DatasetVersion(Base):
 class AuditEntry(Base):
     """Append-only log row, written in the same transaction as the action it records.
 
-    ``prev_hash``/``entry_hash``/``signature`` are filled by the hash chain of issue 6.
+    Each row is one sealed record of its collaboration's hash chain (``chain`` is the
+    collaboration id, ``""`` for server-wide actions): ``record_json`` is exactly what
+    was signed, and exports emit it verbatim; the other columns are for querying.
     """
 
     __tablename__ = "audit_entries"
+    __table_args__ = (UniqueConstraint("chain", "chain_seq"),)
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     time: Mapped[datetime] = mapped_column(default=utcnow)
@@ -172,6 +175,20 @@ class AuditEntry(Base):
     collaboration_id: Mapped[str | None] = mapped_column(String(40), index=True)
     details: Mapped[dict[str, object]] = mapped_column(JSON)
     details_digest: Mapped[str] = mapped_column(String(64))
-    prev_hash: Mapped[str | None] = mapped_column(String(64), default=None)
-    entry_hash: Mapped[str | None] = mapped_column(String(64), default=None)
-    signature: Mapped[str | None] = mapped_column(String(100), default=None)
+    chain: Mapped[str] = mapped_column(String(40), index=True)
+    chain_seq: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(20))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(100))
+    record_json: Mapped[str] = mapped_column(Text)
+
+
+class AuditHead(Base):
+    """The newest entry of each audit chain; its row lock serializes appends."""
+
+    __tablename__ = "audit_heads"
+
+    chain: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))

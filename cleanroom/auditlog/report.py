@@ -35,6 +35,7 @@ class PolicyVersion:
     description: list[str]
     approvals: list[tuple[str, str]] = field(default_factory=list)  # (party, time)
     changes: list[str] = field(default_factory=list)  # plain-words diff to the previous
+    effective: bool = True  # every party_admin has signed it
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class ReportInput:
     generated_at: str
     entries: list[AuditRecord]
     policies: list[PolicyVersion]
+    current: PolicyVersion | None = None  # the policy in force (default: the newest)
     budget_per_period: Fraction | None = None
     period_start: Callable[[datetime], datetime] | None = None  # budget refresh boundaries
     verified: str | None = None  # summary line of the chain verification
@@ -61,7 +63,7 @@ def _fraction_text(value: str | None) -> str:
 
 def render_report(data: ReportInput) -> str:
     """The whole page as a string."""
-    current = data.policies[-1] if data.policies else None
+    current = data.current or (data.policies[-1] if data.policies else None)
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>Compliance report: {_e(data.collaboration)}</title>",
@@ -109,21 +111,33 @@ def _policy_history(policies: list[PolicyVersion]) -> str:
     )
 
 
+def _query_facts(entry: AuditRecord) -> tuple[str, str, str]:
+    """Template, parameters and denial reasons of a query entry, in words."""
+    details = entry.details or {}
+    request = details.get("request") or {}
+    template = str(request.get("template") or details.get("template") or "")
+    shown = {k: v for k, v in request.items() if k not in ("template", "requester") and v}
+    params = ", ".join(
+        f"{k}={v}" for k, v in sorted({**shown, **details.get("parameters", {})}.items())
+    )
+    reasons = details.get("reasons") or ([details["reason"]] if details.get("reason") else [])
+    return template, params, "; ".join(str(r) for r in reasons)
+
+
 def _query_table(entries: list[AuditRecord]) -> str:
     rows = []
     for entry in entries:
         if not entry.action.startswith("query."):
             continue
-        details = entry.details or {}
-        css = "denied" if entry.outcome != "ok" else "ok"
-        params = ", ".join(f"{k}={v}" for k, v in sorted(details.get("parameters", {}).items()))
+        template, params, reasons = _query_facts(entry)
+        css = "denied" if entry.outcome == "denied" else "ok"
         rows.append(
             f"<tr><td>{entry.seq}</td><td>{_e(entry.time)}</td><td>{_e(entry.actor)}</td>"
-            f"<td>{_e(details.get('template'))}</td><td>{_e(params)}</td>"
+            f"<td>{_e(template)}</td><td>{_e(params)}</td>"
             f"<td>{_e(_fraction_text(entry.epsilon_charged))}</td>"
             f"<td>{_e(entry.rows_suppressed)}</td>"
             f"<td class='{css}'>{_e(entry.outcome)}</td>"
-            f"<td>{_e(details.get('reason'))}</td></tr>"
+            f"<td>{_e(reasons)}</td></tr>"
         )
     header = (
         "<tr><th>seq</th><th>time</th><th>who</th><th>template</th><th>parameters</th>"
@@ -156,7 +170,7 @@ def budget_chart(
     charges = [
         (datetime.fromisoformat(e.time.replace("Z", "+00:00")), Fraction(e.epsilon_charged))
         for e in entries
-        if e.epsilon_charged is not None and e.outcome == "ok"
+        if e.epsilon_charged is not None and e.outcome != "denied"
     ]
     if not charges:
         return "<p id='budget-chart'>No privacy budget has been spent yet.</p>"

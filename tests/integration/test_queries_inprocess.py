@@ -112,7 +112,7 @@ def test_denial_is_audited_with_every_reason(app: FastAPI) -> None:
         entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "query.denied")).one()
     assert entry.collaboration_id == w.id
     assert entry.details["reasons"] == body["reasons"]
-    assert entry.details["outcome"] == "denied"
+    assert entry.outcome == "denied"
 
 
 def test_exact_mode_result_equals_a_direct_release(app: FastAPI) -> None:

@@ -28,7 +28,7 @@ DAY = 86_400
 class DemoSpec:
     """Sizes and effect sizes of the synthetic world."""
 
-    people: int = 20_000
+    people: int = 300_000
     campaigns: int = 20
     brand_reach: float = 0.6  # share of people the brand reaches
     retailer_reach: float = 0.5  # share of people who shop at the retailer
@@ -36,6 +36,7 @@ class DemoSpec:
     base_conversion: float = 0.25  # weekly purchase rate of a shopper without exposure
     exposed_uplift: float = 0.12  # chance an exposure adds a purchase within 7 days
     days: int = 28
+    invalid_share: float = 0.005  # share of emails and of phones written unreadably
     seed: int = 7
 
 
@@ -61,18 +62,18 @@ def _phones(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.array([f"{a}{e:03d}{x:04d}" for a, e, x in zip(area, exchange, line, strict=True)])
 
 
-def _messy_email(rng: np.random.Generator, emails: pd.Series) -> pd.Series:
-    """Random case, surrounding spaces, ~2% broken values."""
+def _messy_email(rng: np.random.Generator, emails: pd.Series, invalid: float) -> pd.Series:
+    """Random case, surrounding spaces, a share ``invalid`` of broken values."""
     upper = rng.random(len(emails)) < 0.3
     padded = rng.random(len(emails)) < 0.2
-    broken = rng.random(len(emails)) < 0.02
+    broken = rng.random(len(emails)) < invalid
     out = emails.where(~upper, emails.str.upper())
     out = out.where(~padded, "  " + out + " ")
     return out.where(~broken, out.str.replace("@", " at ", regex=False))
 
 
-def _messy_phone(rng: np.random.Generator, digits: pd.Series) -> pd.Series:
-    """The same US numbers written four ways, ~2% too short to be valid."""
+def _messy_phone(rng: np.random.Generator, digits: pd.Series, invalid: float) -> pd.Series:
+    """The same US numbers written four ways, a share ``invalid`` too short to be valid."""
     style = rng.integers(0, 4, len(digits))
     formats = [
         "(" + digits.str[:3] + ") " + digits.str[3:6] + "-" + digits.str[6:],
@@ -83,7 +84,7 @@ def _messy_phone(rng: np.random.Generator, digits: pd.Series) -> pd.Series:
     out = formats[0]
     for k in range(1, 4):
         out = out.where(style != k, formats[k])
-    broken = rng.random(len(digits)) < 0.02
+    broken = rng.random(len(digits)) < invalid
     return out.where(~broken, digits.str[:5])
 
 
@@ -112,8 +113,8 @@ def generate(spec: DemoSpec, brand_dir: Path, retailer_dir: Path, truth_dir: Pat
         truth_exposures=truth_dir / "exposures_truth.parquet",
         truth_purchases=truth_dir / "purchases_truth.parquet",
     )
-    _write_brand(rng, exposures, files.exposures)
-    _write_retailer(rng, purchases, files.purchases)
+    _write_brand(rng, exposures, files.exposures, spec.invalid_share)
+    _write_retailer(rng, purchases, files.purchases, spec.invalid_share)
     spend.to_csv(files.spend, index=False)
     exposures[["person", "campaign_id", "channel", "exposure_time", "holdout"]].to_parquet(
         files.truth_exposures
@@ -155,15 +156,17 @@ def _iso(epoch: pd.Series) -> pd.Series:
     return pd.to_datetime(epoch, unit="s", utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _write_brand(rng: np.random.Generator, exposures: pd.DataFrame, path: Path) -> None:
+def _write_brand(
+    rng: np.random.Generator, exposures: pd.DataFrame, path: Path, invalid: float
+) -> None:
     """Brand file: raw email, or only its SHA-256 (15% of people), and a phone."""
     hashed_only = rng.random(len(exposures)) < 0.15
     email_sha = exposures["email"].map(lambda e: hashlib.sha256(e.encode()).hexdigest())
     out = pd.DataFrame(
         {
-            "email": _messy_email(rng, exposures["email"]).where(~hashed_only, ""),
+            "email": _messy_email(rng, exposures["email"], invalid).where(~hashed_only, ""),
             "email_sha256": email_sha.where(hashed_only, ""),
-            "phone": _messy_phone(rng, exposures["phone"]),
+            "phone": _messy_phone(rng, exposures["phone"], invalid),
             "campaign": exposures["campaign_id"],
             "channel": exposures["channel"],
             "seen_at": _iso(exposures["exposure_time"]),
@@ -173,11 +176,13 @@ def _write_brand(rng: np.random.Generator, exposures: pd.DataFrame, path: Path) 
     out.to_csv(path, index=False)
 
 
-def _write_retailer(rng: np.random.Generator, purchases: pd.DataFrame, path: Path) -> None:
+def _write_retailer(
+    rng: np.random.Generator, purchases: pd.DataFrame, path: Path, invalid: float
+) -> None:
     out = pd.DataFrame(
         {
-            "customer_email": _messy_email(rng, purchases["email"]),
-            "mobile": _messy_phone(rng, purchases["phone"]),
+            "customer_email": _messy_email(rng, purchases["email"], invalid),
+            "mobile": _messy_phone(rng, purchases["phone"], invalid),
             "order_ts": _iso(purchases["purchase_time"]),
             "order_total": purchases["amount"],
             "category": purchases["category"],

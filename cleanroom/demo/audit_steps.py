@@ -1,0 +1,95 @@
+"""The auditor's part: export the collaboration's audit log, verify it offline with only
+the server's public key, and write the compliance report, each with ``cleanroom audit``.
+
+These commands read the server's data dir directly, so they run after the server has
+stopped. If this build's ``cleanroom`` has no ``audit`` command yet, the steps are
+reported as not available instead of failing the demo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import click
+import typer
+
+from cleanroom.demo.errors import DemoError
+from cleanroom.demo.runner import Command, Runner
+from cleanroom.demo.workdir import Layout
+
+NEEDED = ("export", "verify", "report")
+
+
+@dataclass(frozen=True)
+class AuditOutcome:
+    available: bool
+    verified: bool | None
+    summary: str
+    log: str | None = None
+    public_key: str | None = None
+    compliance_report: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "available": self.available,
+            "verified": self.verified,
+            "summary": self.summary,
+            "log": self.log,
+            "public_key": self.public_key,
+            "compliance_report": self.compliance_report,
+        }
+
+
+def missing_commands() -> list[str]:
+    """The ``cleanroom audit`` subcommands this build lacks."""
+    from cleanroom.cli import app
+
+    root = typer.main.get_command(app)
+    group = root.commands.get("audit") if isinstance(root, click.Group) else None
+    if not isinstance(group, click.Group):
+        return list(NEEDED)
+    return [name for name in NEEDED if name not in group.commands]
+
+
+def run_audit(runner: Runner, layout: Layout, collaboration: str) -> AuditOutcome:
+    missing = missing_commands()
+    if missing:
+        names = ", ".join(f"cleanroom audit {name}" for name in missing)
+        return AuditOutcome(False, None, f"not run: this build has no {names} yet")
+    log = layout.reports / "audit-log.jsonl"
+    public_key = layout.server / "keys" / "server-ed25519.pub.pem"
+    report = layout.reports / "compliance.html"
+    data = ("--data-dir", str(layout.server), "--collaboration", collaboration)
+    runner.run(
+        Command(
+            "auditor",
+            "export the audit log",
+            "cleanroom",
+            ("audit", "export", *data, "--out", str(log)),
+        )
+    )
+    if not public_key.is_file():
+        raise DemoError(f"the server's public key is not at {layout.relative(public_key)}")
+    verify = Command(
+        "auditor",
+        "verify the audit log",
+        "cleanroom",
+        ("audit", "verify", str(log), "--public-key", str(public_key)),
+    )
+    write = Command(
+        "auditor",
+        "write the compliance report",
+        "cleanroom",
+        ("audit", "report", *data, "--out", str(report)),
+    )
+    checked, _ = runner.run_all([verify, write])
+    summary = checked.stdout.strip().splitlines()[-1] if checked.stdout.strip() else ""
+    return AuditOutcome(
+        True,
+        summary.startswith("OK"),
+        summary,
+        log=str(log),
+        public_key=str(public_key),
+        compliance_report=str(report),
+    )

@@ -1,0 +1,131 @@
+"""The closed loop, in order: admin and parties set up, keys, approvals, tokens, uploads,
+questions. Independent steps of the two parties run side by side, as two companies would.
+
+Every step is a separate ``cleanroom`` or ``party-agent`` process (:mod:`steps`); the
+server is a real ``cleanroom serve`` child that is stopped when :func:`run_loop` returns
+or fails.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cleanroom.demo import steps
+from cleanroom.demo.policy_file import write_demo_policy
+from cleanroom.demo.runner import Runner
+from cleanroom.demo.server_process import ServerProcess
+from cleanroom.demo.steps import BRAND, DATASETS, RETAILER, PartyFiles
+from cleanroom.demo.workdir import Layout
+
+TEMPLATES = ("overlap", "conversions", "lift")
+ASKED_BY = {"overlap": BRAND, "conversions": BRAND, "lift": RETAILER}
+
+
+@dataclass
+class LoopOutcome:
+    """What the loop produced: ids, the parties' summaries and the query replies."""
+
+    server_url: str = ""
+    collaboration: str = ""
+    tokenized: dict[str, dict[str, Any]] = field(default_factory=dict)
+    replies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def party_files(layout: Layout) -> dict[str, PartyFiles]:
+    return {
+        BRAND: PartyFiles(
+            BRAND,
+            layout.home(BRAND),
+            layout.brand / "exposures.csv",
+            layout.brand / "exposures.mapping.yaml",
+            layout.brand / "exposures.parquet",
+            "exposures",
+        ),
+        RETAILER: PartyFiles(
+            RETAILER,
+            layout.home(RETAILER),
+            layout.retailer / "purchases.csv",
+            layout.retailer / "purchases.mapping.yaml",
+            layout.retailer / "purchases.parquet",
+            "purchases",
+        ),
+    }
+
+
+class _Clock:
+    def __init__(self, timings: dict[str, float], announce: Callable[[str], None]) -> None:
+        self.timings = timings
+        self.announce = announce
+        self._name = ""
+        self._started = 0.0
+
+    def phase(self, name: str) -> None:
+        self.stop()
+        self.announce(name)
+        self._name, self._started = name, time.perf_counter()
+
+    def stop(self) -> None:
+        if self._name:
+            self.timings[self._name] = round(time.perf_counter() - self._started, 2)
+            self._name = ""
+
+
+def run_loop(
+    layout: Layout, runner: Runner, announce: Callable[[str], None], spend_file: str
+) -> LoopOutcome:
+    """Run every step against a fresh server; the server is stopped on return or error."""
+    outcome = LoopOutcome()
+    clock = _Clock(outcome.timings, announce)
+    files = party_files(layout)
+    brand, retailer = files[BRAND], files[RETAILER]
+    clock.phase("set up: admin token, policy file, party keys")
+    admin = runner.run_all(
+        [
+            steps.admin_init(layout),
+            steps.policy_preset(layout),
+            steps.party_init(brand),
+            steps.party_init(retailer),
+        ]
+    )[0]
+    secret = steps.admin_secret(admin)
+    write_demo_policy(layout.admin / "standard.yaml", layout.admin / "policy.yaml")
+    clock.phase("start the server")
+    with ServerProcess(layout.server, layout.logs / "server.log") as server:
+        outcome.server_url = server.url
+        clock.phase("create the collaboration; the parties join")
+        collab = steps.create_collaboration(runner, layout, server.url, secret)
+        outcome.collaboration = collab
+        tokens = steps.add_members(runner, server.url, secret, collab)
+        runner.run_all(
+            [
+                steps.join(brand, server.url, tokens[BRAND]),
+                steps.join(retailer, server.url, tokens[RETAILER]),
+            ]
+        )
+        clock.phase("match key and policy approvals")
+        runner.run_all([steps.keys_create(brand), steps.approve(retailer)])
+        clock.phase("tokenize and upload")
+        ran = runner.run_all(
+            [steps.keys_fetch(retailer), steps.approve(brand), steps.tokenize(brand)]
+        )
+        outcome.tokenized[BRAND] = steps.json_reply(ran[2])
+        spend = layout.brand / spend_file
+        ran = runner.run_all(
+            [
+                steps.tokenize(retailer),
+                steps.upload(brand, brand.tokens, DATASETS["exposures"], "exposures"),
+                steps.upload(brand, spend, DATASETS["spend"], "spend"),
+            ]
+        )
+        outcome.tokenized[RETAILER] = steps.json_reply(ran[0])
+        runner.run(steps.upload(retailer, retailer.tokens, DATASETS["purchases"], "purchases"))
+        clock.phase("ask the questions")
+        ran = runner.run_all([steps.query(files[ASKED_BY[t]], t) for t in TEMPLATES])
+        outcome.replies = {t: steps.json_reply(r) for t, r in zip(TEMPLATES, ran, strict=True)}
+        clock.phase("stop the server")
+    clock.stop()
+    return outcome

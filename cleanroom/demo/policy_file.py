@@ -1,0 +1,40 @@
+"""The demo's collaboration policy: the ``standard`` preset with its contribution bounds
+tightened to fit the synthetic data.
+
+The preset's bounds (20 campaigns and 50 purchases of up to 500 per person) suit a
+year of real traffic; on the demo's few weeks they would only widen every interval,
+since noise grows with the bounds. Every change is stricter, so the adapted policy
+allows less than the preset (``cleanroom policy diff admin/standard.yaml
+admin/policy.yaml`` says so, field by field).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from cleanroom.demo.errors import DemoError
+
+NAME = "standard-demo"
+TIGHTER = {"max_campaigns_per_user": 5, "max_purchases_per_user": 3, "amount_cap": 250}
+
+
+def adapt_standard(preset: str) -> str:
+    """The preset's YAML with the demo's name and bounds; comments and order kept."""
+    text = _replace(preset, "name", NAME)
+    for field, value in TIGHTER.items():
+        text = _replace(text, field, str(value))
+    header = "# The standard preset, contribution bounds tightened for the demo's data.\n"
+    return header + text
+
+
+def _replace(text: str, field: str, value: str) -> str:
+    pattern = re.compile(rf"^(\s*{field}:)\s*\S+\s*$", re.MULTILINE)
+    if len(pattern.findall(text)) != 1:
+        raise DemoError(f"the standard preset has no single '{field}' line to adapt")
+    return pattern.sub(rf"\g<1> {value}", text)
+
+
+def write_demo_policy(preset_file: Path, out: Path) -> Path:
+    out.write_text(adapt_standard(preset_file.read_text(encoding="utf-8")), encoding="utf-8")
+    return out

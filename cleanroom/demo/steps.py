@@ -1,0 +1,185 @@
+"""The demo's commands, step by step, exactly as an operator and two parties would type them.
+
+Every function here builds :class:`Command` values and runs them through the
+:class:`Runner` (separate processes); nothing here touches the server or a party's
+files in-process. The party names are those of the ``standard`` preset's receivers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cleanroom.demo.errors import DemoError
+from cleanroom.demo.runner import Command, Ran, Runner
+from cleanroom.demo.workdir import Layout
+
+BRAND, RETAILER = "brand", "retailer"
+PARTIES = (BRAND, RETAILER)
+COLLABORATION_NAME = "demo-summer-campaigns"
+DATASETS = {"exposures": "exposures", "purchases": "purchases", "spend": "spend"}
+WINDOW = "7d"
+ADMIN_TOKEN_ENV = "CLEANROOM_ADMIN_TOKEN"
+
+_ADMIN_LINE = re.compile(r"admin token \((tok_\w+)\), shown once: (\S+)")
+_MEMBER_LINE = re.compile(r"member (\S+) token \((tok_\w+)\): (\S+)")
+
+
+@dataclass(frozen=True)
+class PartyFiles:
+    """One party's files in its own folder."""
+
+    party: str
+    home: Path
+    raw: Path
+    mapping: Path
+    tokens: Path
+    kind: str
+
+
+def _token_env(secret: str) -> dict[str, str]:
+    return {ADMIN_TOKEN_ENV: secret}
+
+
+def admin_init(layout: Layout) -> Command:
+    return Command(
+        "admin",
+        "create the first admin token",
+        "cleanroom",
+        ("admin", "init", "--data-dir", str(layout.server)),
+    )
+
+
+def admin_secret(ran: Ran) -> str:
+    match = _ADMIN_LINE.search(ran.stdout)
+    if match is None:
+        raise DemoError("cleanroom admin init printed no admin token")
+    return match.group(2)
+
+
+def policy_preset(layout: Layout) -> Command:
+    return Command(
+        "admin",
+        "write the standard policy",
+        "cleanroom",
+        ("policy", "preset", "standard"),
+        stdout_to=layout.admin / "standard.yaml",
+    )
+
+
+def party_init(files: PartyFiles) -> Command:
+    return Command(
+        files.party,
+        "create the party's keys",
+        "party-agent",
+        ("init", "--home", str(files.home), "--party", files.party),
+    )
+
+
+def create_collaboration(runner: Runner, layout: Layout, url: str, secret: str) -> str:
+    args: tuple[str, ...] = ("admin", "create-collaboration", "--name", COLLABORATION_NAME)
+    args += ("--policy", str(layout.admin / "policy.yaml"), "--server", url)
+    ran = runner.run(
+        Command("admin", "create the collaboration", "cleanroom", args, env=_token_env(secret))
+    )
+    return ran.stdout.strip().splitlines()[-1]
+
+
+def add_members(runner: Runner, url: str, secret: str, collaboration: str) -> dict[str, str]:
+    """Add both parties as ``party_admin``; their API tokens, by party."""
+    commands = [
+        Command(
+            "admin",
+            f"add member {party}",
+            "cleanroom",
+            (
+                "admin",
+                "add-member",
+                "--collaboration",
+                collaboration,
+                "--party",
+                party,
+                "--role",
+                "party_admin",
+                "--server",
+                url,
+            ),
+            env=_token_env(secret),
+        )
+        for party in PARTIES
+    ]
+    tokens = {}
+    for party, ran in zip(PARTIES, runner.run_all(commands), strict=True):
+        match = _MEMBER_LINE.search(ran.stdout)
+        if match is None:
+            raise DemoError(f"cleanroom admin add-member printed no token for {party}")
+        tokens[party] = match.group(3)
+    return tokens
+
+
+def join(files: PartyFiles, url: str, token: str) -> Command:
+    args = ("join", "--home", str(files.home), "--server", url, "--token", token)
+    secret = {token: f"${files.party.upper()}_TOKEN"}
+    return Command(files.party, "join the collaboration", "party-agent", args, secrets=secret)
+
+
+def keys_create(files: PartyFiles) -> Command:
+    return Command(
+        files.party,
+        "create and wrap the match key",
+        "party-agent",
+        ("keys", "create", "--home", str(files.home)),
+    )
+
+
+def keys_fetch(files: PartyFiles) -> Command:
+    return Command(
+        files.party,
+        "fetch the match key",
+        "party-agent",
+        ("keys", "fetch", "--home", str(files.home)),
+    )
+
+
+def approve(files: PartyFiles) -> Command:
+    return Command(
+        files.party,
+        "sign the policy",
+        "party-agent",
+        ("policy", "approve", "--home", str(files.home), "--yes"),
+    )
+
+
+def tokenize(files: PartyFiles) -> Command:
+    args: tuple[str, ...] = ("tokenize", "--home", str(files.home), "--mapping", str(files.mapping))
+    args += ("--in", str(files.raw), "--out", str(files.tokens), "--json")
+    return Command(files.party, f"tokenize {files.raw.name}", "party-agent", args)
+
+
+def upload(files: PartyFiles, file: Path, dataset: str, kind: str) -> Command:
+    args = ("upload", "--home", str(files.home), "--dataset", dataset, "--kind", kind, str(file))
+    return Command(files.party, f"upload {dataset}", "party-agent", args)
+
+
+def query(files: PartyFiles, template: str) -> Command:
+    args = ["query", template, "--home", str(files.home)]
+    args += ["--exposures", DATASETS["exposures"], "--purchases", DATASETS["purchases"]]
+    if template != "overlap":
+        args += ["--window", WINDOW]
+    if template == "conversions":
+        args += ["--attribution", "last_touch", "--spend", DATASETS["spend"]]
+    return Command(files.party, f"query {template}", "party-agent", (*args, "--json"))
+
+
+def json_reply(ran: Ran) -> dict[str, Any]:
+    """The one JSON document a ``--json`` command printed."""
+    try:
+        reply = json.loads(ran.stdout)
+    except ValueError:
+        raise DemoError(f"{ran.command.label}: the output is not JSON") from None
+    if not isinstance(reply, dict):
+        raise DemoError(f"{ran.command.label}: expected a JSON object")
+    return reply

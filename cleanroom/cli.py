@@ -9,11 +9,15 @@ import typer
 from pydantic import ValidationError
 
 from cleanroom import admin_cli
+from cleanroom.audit_cli import audit_app
+from cleanroom.demo.command import demo
 from cleanroom.policy_cli import policy_app
 
 app = typer.Typer(help="Clean-room server and administration.", no_args_is_help=True)
 app.add_typer(admin_cli.app, name="admin")
 app.add_typer(policy_app, name="policy")
+app.add_typer(audit_app, name="audit")
+app.command()(demo)
 
 
 @app.command()

@@ -7,10 +7,9 @@ stored result, epsilon 0), ``query.denied`` (every reason in plain words and its
 party rules) and the request digest (SHA-256 of the canonical request, datasets
 versions included). No token, raw value or result number goes in.
 
-TODO(issue 6): when :func:`cleanroom.audit.record` gains the hash-chain fields
-(``epsilon_charged``, ``budget_left``, ``rows_suppressed``, ``result_digest``,
-``request_digest``, ``policy_hash``, ``outcome``), pass them as keyword arguments here
-instead of inside ``details``; the call sites do not change.
+``cleanroom.audit.record`` lifts the DESIGN section 7 fields (``outcome``,
+``policy_hash``, ``request_digest``, ``epsilon_charged``, ``budget_left``,
+``rows_suppressed``, ``result_digest``) out of ``details`` into the sealed record.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ from cleanroom.errors import Forbidden, InternalError
 from cleanroom.models_query import StoredResult
 from cleanroom.query_audit import audit_query
 from cleanroom.query_plan import Plan, plan_query
-from cleanroom.query_schemas import BudgetExhausted, QueryCreate, budget_public, denial_error
+from cleanroom.query_schemas import QueryCreate, budget_public, denial_error
 from cleanroom.release import EngineSettings, Result, release
 from cleanroom.settings import Settings
 from policies import BudgetState, fraction_text
@@ -69,11 +69,6 @@ def requester_of(principal: Principal, receiver: str | None) -> str:
     return receiver
 
 
-def _budget(collaboration_id: str, plan: Plan, state: BudgetState) -> dict[str, Any]:
-    budget = plan.effective.budget
-    return budget_public(collaboration_id, budget.epsilon, budget.period, state)
-
-
 def _find(session: Session, collaboration_id: str, key: str) -> StoredResult | None:
     return session.scalar(
         select(StoredResult).where(
@@ -82,133 +77,107 @@ def _find(session: Session, collaboration_id: str, key: str) -> StoredResult | N
     )
 
 
-def _deny_with(
-    session: Session,
-    actor: str,
-    collaboration_id: str,
-    plan: Plan,
-    reasons: list[str],
-    codes: list[str],
-) -> None:
-    session.rollback()
-    audit_query(
-        session,
-        actor,
-        "query.denied",
-        collaboration_id,
-        plan,
-        outcome="denied",
-        reasons=reasons,
-        codes=codes,
-    )
-    session.commit()
+@dataclass(frozen=True)
+class _Run:
+    """One query on its way through the path: who asks, where, when, and its plan."""
 
+    session: Session
+    actor: str
+    collaboration_id: str
+    plan: Plan
+    at: datetime
 
-def _deny(
-    session: Session, actor: str, collaboration_id: str, plan: Plan, decision: policies.Decision
-) -> NoReturn:
-    codes = [denial.code for denial in decision.denials]
-    _deny_with(session, actor, collaboration_id, plan, list(decision.reasons), codes)
-    raise denial_error(decision)
+    def audit(self, action: str, **fields: Any) -> None:
+        audit_query(self.session, self.actor, action, self.collaboration_id, self.plan, **fields)
 
+    def budget(self, state: BudgetState) -> dict[str, Any]:
+        budget = self.plan.effective.budget
+        return budget_public(self.collaboration_id, budget.epsilon, budget.period, state)
 
-def _repeat(
-    session: Session, actor: str, collaboration_id: str, plan: Plan, stored: StoredResult
-) -> Outcome:
-    audit_query(
-        session,
-        actor,
-        "query.repeat",
-        collaboration_id,
-        plan,
-        outcome="repeat",
-        result_id=stored.id,
-        result_digest=stored.digest,
-        epsilon_charged="0/1",
-    )
-    session.commit()
-    budget = _budget(collaboration_id, plan, plan.state)
-    return Outcome(stored, True, Fraction(0), budget)
+    def deny(self, decision: policies.Decision) -> NoReturn:
+        self.session.rollback()
+        codes = [denial.code for denial in decision.denials]
+        self.audit("query.denied", outcome="denied", reasons=list(decision.reasons), codes=codes)
+        self.session.commit()
+        raise denial_error(decision)
 
+    def deny_late(self) -> NoReturn:
+        """A concurrent query spent the budget after evaluation: explain it like any denial."""
+        self.session.rollback()
+        budget = self.plan.effective.budget
+        state = ledger.period_state(self.session, self.collaboration_id, budget.period, self.at)
+        decision = policies.evaluate(self.plan.request, self.plan.effective, state)
+        if decision.allowed:
+            raise InternalError("the ledger refused a charge that the policy allows (a bug)")
+        self.deny(decision)
 
-def _store(plan: Plan, collaboration_id: str, actor: str, result: Result) -> StoredResult:
-    return StoredResult(
-        id=new_id("res"),
-        collaboration_id=collaboration_id,
-        request_key=plan.key,
-        template=result.template,
-        request=plan.canonical,
-        datasets=[d.public() for d in plan.datasets],
-        policy_hash=plan.policy_hash,
-        effective_policy_hash=plan.effective_hash,
-        receivers=sorted(plan.effective.receivers),
-        requested_by=actor,
-        epsilon=fraction_text(result.epsilon_spent),
-        rows_suppressed=result.rows_suppressed,
-        digest=result.digest,
-        body=result.to_dict(),
-    )
-
-
-def _commit_release(
-    session: Session, actor: str, collaboration_id: str, plan: Plan, result: Result, at: datetime
-) -> Outcome:
-    budget = plan.effective.budget
-    try:
-        after = ledger.charge(
-            session, collaboration_id, budget.epsilon, budget.period, at, result.epsilon_spent
+    def repeat(self, stored: StoredResult) -> Outcome:
+        self.audit(
+            "query.repeat",
+            outcome="repeat",
+            result_id=stored.id,
+            result_digest=stored.digest,
+            epsilon_charged="0/1",
         )
-    except policies.BudgetExceeded as error:
-        session.rollback()
-        _late_denial(session, actor, collaboration_id, plan, at, str(error))
-    stored = _store(plan, collaboration_id, actor, result)
-    try:
-        session.add(stored)
-        session.flush()  # a concurrent identical query that stored first wins: see below
-    except IntegrityError:
-        return _lost_race(session, actor, collaboration_id, plan)
-    left = policies.remaining(budget.epsilon, after)
-    audit_query(
-        session,
-        actor,
-        "query.granted",
-        collaboration_id,
-        plan,
-        outcome="granted",
-        result_id=stored.id,
-        result_digest=result.digest,
-        epsilon_charged=fraction_text(result.epsilon_spent),
-        budget_left=fraction_text(left),
-        rows_suppressed=result.rows_suppressed,
-    )
-    try:
-        session.commit()
-    except IntegrityError:
-        return _lost_race(session, actor, collaboration_id, plan)
-    return Outcome(stored, False, result.epsilon_spent, _budget(collaboration_id, plan, after))
+        self.session.commit()
+        return Outcome(stored, True, Fraction(0), self.budget(self.plan.state))
 
+    def lost_race(self) -> Outcome:
+        """An identical query committed its result first: undo this charge, serve that one."""
+        self.session.rollback()
+        existing = _find(self.session, self.collaboration_id, self.plan.key)
+        if existing is None:
+            raise InternalError("a stored result vanished after a uniqueness conflict (a bug)")
+        return self.repeat(existing)
 
-def _lost_race(session: Session, actor: str, collaboration_id: str, plan: Plan) -> Outcome:
-    """An identical query committed its result first: undo this charge, serve that one."""
-    session.rollback()
-    existing = _find(session, collaboration_id, plan.key)
-    if existing is None:
-        raise InternalError("a stored result vanished after a uniqueness conflict (a bug)")
-    return _repeat(session, actor, collaboration_id, plan, existing)
+    def store(self, result: Result) -> StoredResult:
+        plan = self.plan
+        return StoredResult(
+            id=new_id("res"),
+            collaboration_id=self.collaboration_id,
+            request_key=plan.key,
+            template=result.template,
+            request=plan.canonical,
+            datasets=[d.public() for d in plan.datasets],
+            policy_hash=plan.policy_hash,
+            effective_policy_hash=plan.effective_hash,
+            receivers=sorted(plan.effective.receivers),
+            requested_by=self.actor,
+            epsilon=fraction_text(result.epsilon_spent),
+            rows_suppressed=result.rows_suppressed,
+            digest=result.digest,
+            body=result.to_dict(),
+        )
 
-
-def _late_denial(
-    session: Session, actor: str, collaboration_id: str, plan: Plan, at: datetime, message: str
-) -> NoReturn:
-    """The budget was spent by a concurrent query after evaluation: explain it fully."""
-    budget = plan.effective.budget
-    state = ledger.period_state(session, collaboration_id, budget.period, at)
-    decision = policies.evaluate(plan.request, plan.effective, state)
-    if decision.allowed:  # cannot happen: the charge just refused; keep the ledger's words
-        denial = {"code": "budget_exhausted", "field": "budget.epsilon", "message": message}
-        _deny_with(session, actor, collaboration_id, plan, [message], ["budget_exhausted"])
-        raise BudgetExhausted(message, reasons=[message], denials=[denial])
-    _deny(session, actor, collaboration_id, plan, decision)
+    def commit_release(self, result: Result) -> Outcome:
+        """ONE transaction: charge, store, audit, commit."""
+        session, budget, epsilon = self.session, self.plan.effective.budget, result.epsilon_spent
+        try:
+            after = ledger.charge(
+                session, self.collaboration_id, budget.epsilon, budget.period, self.at, epsilon
+            )
+        except policies.BudgetExceeded:
+            self.deny_late()
+        stored = self.store(result)
+        try:
+            session.add(stored)
+            session.flush()  # a concurrent identical query that stored first wins
+        except IntegrityError:
+            return self.lost_race()
+        self.audit(
+            "query.granted",
+            outcome="granted",
+            result_id=stored.id,
+            result_digest=result.digest,
+            epsilon_charged=fraction_text(epsilon),
+            budget_left=fraction_text(policies.remaining(budget.epsilon, after)),
+            rows_suppressed=result.rows_suppressed,
+        )
+        try:
+            session.commit()
+        except IntegrityError:
+            return self.lost_race()
+        return Outcome(stored, False, epsilon, self.budget(after))
 
 
 def submit_query(
@@ -224,17 +193,17 @@ def submit_query(
     (so no connection or lock is held while DuckDB runs) and a new one does the charge.
     """
     requester = requester_of(principal, body.receiver)
-    actor, at = principal.actor, ctx.now()
+    at = ctx.now()
     plan = plan_query(session, collaboration_id, body, requester, at)
-    decision = plan.decision
-    if any(denial.code != "budget_exhausted" for denial in decision.denials):
-        _deny(session, actor, collaboration_id, plan, decision)
+    run = _Run(session, principal.actor, collaboration_id, plan, at)
+    if any(denial.code != "budget_exhausted" for denial in plan.decision.denials):
+        run.deny(plan.decision)
     existing = _find(session, collaboration_id, plan.key)
     if existing is not None:  # free, so an exhausted budget does not stand in the way
-        return _repeat(session, actor, collaboration_id, plan, existing)
-    if not decision.allowed:
-        _deny(session, actor, collaboration_id, plan, decision)
+        return run.repeat(existing)
+    if not plan.decision.allowed:
+        run.deny(plan.decision)
     session.rollback()  # end the read transaction: nothing held while the engine runs
     template, policy = plan.release_inputs()
     result = release(plan.sources(ctx.settings.data_dir), template, policy, ctx.engine_settings())
-    return _commit_release(session, actor, collaboration_id, plan, result, at)
+    return run.commit_release(result)

@@ -6,6 +6,7 @@ through ``ASGIBridge``; the real-server tests are in ``test_queries_server.py``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from fractions import Fraction
@@ -205,3 +206,19 @@ def test_small_groups_are_suppressed_or_folded_into_a_remainder(app: FastAPI) ->
     assert last["remainder"] is True and last["suppressed"] is False
     assert last["values"]["exposed_users"][0] == 150
     assert folded.json()["request"]["remainder"] is True
+
+
+def test_granted_query_is_sealed_with_its_charge_and_digests(app: FastAPI) -> None:
+    w = world(app, budget="2")
+    reply = query(w, "brand", conversions("7d")).json()
+    with app.state.sessionmaker() as session:
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "query.granted")
+        ).one()
+    sealed = json.loads(entry.record_json)
+    assert sealed["epsilon_charged"] == "1/2" and sealed["budget_left"] == "3/2"
+    assert sealed["result_digest"] == reply["digest"] == reply["result"]["digest"]
+    assert sealed["policy_hash"] == reply["policy_hash"]
+    assert sealed["rows_suppressed"] == reply["rows_suppressed"]
+    assert len(sealed["request_digest"]) == 64 and entry.outcome == "granted"
+    assert sealed["details"]["result_id"] == reply["id"]

@@ -14,6 +14,8 @@ most; see benchmarks/README.md for what was tried.
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from typing import TypeAlias
@@ -32,6 +34,8 @@ DIGEST_BYTES = 32
 _BLOCK = 64
 #: Batches smaller than this are hashed in the calling process only.
 PARALLEL_THRESHOLD = 100_000
+#: Arrow batches at least this long get their SHA-256 hex pre-hash from DuckDB.
+DUCKDB_PREHASH_MIN = 1_000
 
 Messages: TypeAlias = Sequence[str] | pa.StringArray
 
@@ -53,13 +57,42 @@ def _as_bytes(values: Messages | pa.BinaryArray) -> list[bytes]:
     return [value.encode() for value in values]
 
 
+_duckdb_local = threading.local()
+
+
+def _sha256_hex(values: pa.StringArray) -> list[bytes]:
+    """Lowercase hex SHA-256 of each UTF-8 value, by DuckDB's ``sha256`` on one thread.
+
+    About 0.2 us a value against 0.35 us for ``hashlib.sha256(v).hexdigest().encode()``
+    (the Python call overhead, not the hashing, dominates there). One connection per
+    thread and process; one thread each, as the processes already share the cores.
+    """
+    import duckdb  # a project dependency; imported late to keep `import protocols` light
+
+    if getattr(_duckdb_local, "pid", None) != os.getpid():
+        _duckdb_local.connection = duckdb.connect(config={"threads": 1})
+        _duckdb_local.pid = os.getpid()
+    connection = _duckdb_local.connection
+    connection.register("protocols_values", pa.table({"v": values}))
+    try:
+        relation = connection.sql("select sha256(v) from protocols_values")
+        to_arrow = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
+        hexes = to_arrow().column(0).combine_chunks()
+    finally:
+        connection.unregister("protocols_values")
+    return hexes.cast(pa.binary()).to_pylist()  # type: ignore[no-any-return]
+
+
 def hmac_many(key: bytes, values: Messages | pa.BinaryArray, prehash: bool) -> bytes:
     """Concatenated ``HMAC-SHA256(key, m)`` for each value, in order.
 
     ``m`` is the UTF-8 value, or, when ``prehash`` is true, the lowercase hex SHA-256
     of the UTF-8 value (the email/phone rule of protocol v1). Values must not be null.
     """
-    messages = _as_bytes(values)
+    if prehash and isinstance(values, pa.Array) and len(values) >= DUCKDB_PREHASH_MIN:
+        messages, prehash = _sha256_hex(as_strings(values)), False
+    else:
+        messages = _as_bytes(values)
     inner, outer = _keyed_states(key)
     new_inner, new_outer, sha256 = inner.copy, outer.copy, hashlib.sha256
     digests: list[bytes] = []

@@ -30,7 +30,7 @@ R = TypeVar("R")
 #: A module-level function (workers import it by name) of a share and fixed arguments.
 ShareFunction = Callable[..., R]
 
-_PRELOAD = ["protocols.workers", "protocols.hmac_batch"]
+_PRELOAD = ["protocols.workers", "protocols.hmac_batch", "duckdb"]
 
 
 def cores() -> int:

@@ -113,3 +113,62 @@ def result_public(stored: StoredResult) -> dict[str, Any]:
         "created_at": stored.created_at.isoformat(),
         "result": stored.body,
     }
+
+
+class ExactNumber(BaseModel):
+    exact: str = Field(description='Exact value as "p/q"')
+    value: float = Field(description="The same, rounded to a float for display")
+
+
+class BudgetPublic(BaseModel):
+    collaboration_id: str
+    period: str = Field(description="daily, weekly, monthly or a fixed length such as 30d")
+    period_start: str = Field(description="ISO time, inclusive")
+    period_end: str = Field(description="ISO time, exclusive: the budget refreshes then")
+    limit: ExactNumber
+    spent: ExactNumber
+    remaining: ExactNumber
+
+
+class DatasetUsed(BaseModel):
+    name: str
+    kind: str
+    version: int
+
+
+class ResultSummary(BaseModel):
+    id: str
+    template: str
+    request: dict[str, Any] = Field(description="The canonical request (resolved epsilon)")
+    epsilon: str
+    digest: str
+    created_at: str
+    requested_by: str
+
+
+class ResultPublic(ResultSummary):
+    collaboration_id: str
+    datasets: list[DatasetUsed] = Field(description="The dataset versions the result read")
+    policy_hash: str = Field(description="The collaboration policy version in effect")
+    effective_policy_hash: str = Field(description="That policy plus the parties' rules")
+    receivers: list[str] = Field(description="Parties whose party_admins may read it")
+    rows_suppressed: int
+    result: dict[str, Any] = Field(
+        description="key_columns, value_columns, rows of {key, values: {name: [value, "
+        "low, high] | null}, suppressed, remainder}, epsilon_spent, k, mechanisms, digest"
+    )
+
+
+class QueryReply(ResultPublic):
+    reused: bool = Field(description="True: an identical query's stored result, free")
+    epsilon_charged: str = Field(description='"0/1" for a reused result')
+    budget: BudgetPublic = Field(description="The budget after this query")
+
+
+class RulesPublic(BaseModel):
+    party: str
+    version: int
+    rules_hash: str
+    text: str
+    created_by: str
+    created_at: str

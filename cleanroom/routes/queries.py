@@ -31,8 +31,13 @@ from cleanroom.policy_doc import parse_policy
 from cleanroom.policy_store import effective_policy as signed_policy
 from cleanroom.query_audit import audit_read
 from cleanroom.query_schemas import (
+    BudgetPublic,
     NoEffectivePolicy,
     QueryCreate,
+    QueryReply,
+    ResultPublic,
+    ResultSummary,
+    RulesPublic,
     UnknownResult,
     budget_public,
     result_public,
@@ -52,7 +57,7 @@ def _context(request: Request) -> QueryContext:
     return QueryContext(state.settings, lambda: _now(request))
 
 
-@router.post("/queries", status_code=status.HTTP_201_CREATED)
+@router.post("/queries", status_code=status.HTTP_201_CREATED, response_model=QueryReply)
 def run_query(
     body: QueryCreate, scope: ScopeDep, session: SessionDep, request: Request, response: Response
 ) -> dict[str, Any]:
@@ -74,7 +79,7 @@ def may_read(principal: Principal, stored: StoredResult) -> bool:
     return principal.role is Role.PARTY_ADMIN and principal.party in stored.receivers
 
 
-@router.get("/results")
+@router.get("/results", response_model=list[ResultSummary])
 def list_results(scope: ScopeDep, session: SessionDep) -> list[dict[str, Any]]:
     """Results the caller may read, newest first, without their numbers."""
     scope.principal.require(Role.ANALYST, Role.PARTY_ADMIN)
@@ -88,7 +93,7 @@ def list_results(scope: ScopeDep, session: SessionDep) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/results/{result_id}")
+@router.get("/results/{result_id}", response_model=ResultPublic)
 def get_result(result_id: str, scope: ScopeDep, session: SessionDep) -> dict[str, Any]:
     """One stored result, for its receivers and the collaboration's analysts (audited)."""
     stored = session.get(StoredResult, result_id)
@@ -104,7 +109,7 @@ def get_result(result_id: str, scope: ScopeDep, session: SessionDep) -> dict[str
     return result_public(stored)
 
 
-@router.get("/budget")
+@router.get("/budget", response_model=BudgetPublic)
 def get_budget(scope: ScopeDep, session: SessionDep, request: Request) -> dict[str, Any]:
     """Epsilon spent and left in the current period of the collaboration policy."""
     scope.principal.require(Role.AUDITOR, Role.ANALYST, Role.PARTY_ADMIN)
@@ -132,7 +137,7 @@ def _rules_public(row: PartyRulesRow) -> dict[str, Any]:
     }
 
 
-@router.put("/rules", status_code=status.HTTP_201_CREATED)
+@router.put("/rules", status_code=status.HTTP_201_CREATED, response_model=RulesPublic)
 def put_rules(body: RulesCreate, scope: ScopeDep, session: SessionDep) -> dict[str, Any]:
     """Attach rules to the caller's own datasets; they can only make queries stricter."""
     scope.principal.require(Role.PARTY_ADMIN)
@@ -174,7 +179,7 @@ def _newest_rules(session: SessionDep, collaboration_id: str, party: str) -> Par
     )
 
 
-@router.get("/rules")
+@router.get("/rules", response_model=list[RulesPublic])
 def list_rules(scope: ScopeDep, session: SessionDep) -> list[dict[str, Any]]:
     """The newest rules of each party (what queries reading its datasets run under)."""
     query = select(PartyRulesRow.party).where(PartyRulesRow.collaboration_id == scope.id)

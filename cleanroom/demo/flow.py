@@ -29,6 +29,7 @@ class LoopOutcome:
     """What the loop produced: ids, the parties' summaries and the query replies."""
 
     server_url: str = ""
+    server_stopped: bool = False
     collaboration: str = ""
     tokenized: dict[str, dict[str, Any]] = field(default_factory=dict)
     replies: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -127,5 +128,6 @@ def run_loop(
         ran = runner.run_all([steps.query(files[ASKED_BY[t]], t) for t in TEMPLATES])
         outcome.replies = {t: steps.json_reply(r) for t, r in zip(TEMPLATES, ran, strict=True)}
         clock.phase("stop the server")
+    outcome.server_stopped = not server.running
     clock.stop()
     return outcome

@@ -79,6 +79,7 @@ def _lift_charts(lift: Released, pooled: Mapping[str, Number]) -> str:
             "<p class='muted'>Share of each campaign's people who bought within 7 days of an "
             "exposure; the holdout arm was kept from seeing the ad.</p>",
             interval_chart("Conversion rate, exposed vs holdout", labels, rates, formats.rate),
+            "<h3>Absolute lift: exposed rate minus holdout rate</h3>",
             interval_chart(
                 "Absolute lift (percentage points)",
                 labels,

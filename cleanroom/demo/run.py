@@ -29,7 +29,7 @@ from cleanroom.demo.pooling import pooled_lift
 from cleanroom.demo.released import Number, Released, attach_truth
 from cleanroom.demo.results_report import ReportContext, write_results_report
 from cleanroom.demo.runner import Ran, Runner
-from cleanroom.demo.steps import WINDOW
+from cleanroom.demo.steps import COLLABORATION_NAME, WINDOW
 from cleanroom.demo.workdir import Layout, prepare
 
 WINDOW_SECONDS = 7 * 86_400
@@ -109,7 +109,8 @@ def run_demo(options: DemoOptions, console: Console) -> DemoRun:
     tick = time.perf_counter()
     results = compare(loop.replies, files)
     pooled = pooled_lift(results["lift"].rows)
-    context = ReportContext(loop.collaboration, POLICY_NAME, _now(), NOTE, POOLING_NOTE)
+    collaboration = f"{COLLABORATION_NAME} ({loop.collaboration})"
+    context = ReportContext(collaboration, POLICY_NAME, _now(), NOTE, POOLING_NOTE)
     html_path = write_results_report(layout.reports / "results.html", results, pooled, context)
     timings["truth and results report"] = round(time.perf_counter() - tick, 2)
     timings["total"] = round(time.perf_counter() - started, 2)
@@ -167,7 +168,7 @@ def _document(
             for name in ("brand", "retailer", "server", "admin", "truth", "reports", "logs")
         },
         "world": {"people": spec.people, "seed": spec.seed, "campaigns": spec.campaigns},
-        "server": {"url": loop.server_url, "stopped": True},
+        "server": {"url": loop.server_url, "stopped": loop.server_stopped},
         "collaboration": loop.collaboration,
         "policy": POLICY_NAME,
         "window": WINDOW,

@@ -72,7 +72,8 @@ def print_results(
 ) -> None:
     for name, released in results.items():
         extra = pooled if name == "lift" else None
-        console.print(result_table(released, SHOWN.get(name, released.value_columns), extra))
+        shown = [c for c in SHOWN.get(name, released.value_columns) if c in released.value_columns]
+        console.print(result_table(released, shown, extra))
         console.print()
     for line in notes:
         console.print(line, style="dim")

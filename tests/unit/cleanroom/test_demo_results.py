@@ -1,0 +1,155 @@
+"""Released numbers paired with the truth, pooled across campaigns, and rendered: tables,
+inline SVG charts and the self-contained results page (escaped, no scripts)."""
+
+from __future__ import annotations
+
+import math
+from io import StringIO
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from cleanroom.demo.charts import Series, interval_chart
+from cleanroom.demo.pooling import pooled, pooled_lift
+from cleanroom.demo.released import Number, Released, attach_truth
+from cleanroom.demo.results_report import ReportContext, render_results
+from cleanroom.demo.tables import print_results
+
+
+def reply(template: str, keys: list[str], columns: list[str], rows: list[Any]) -> dict[str, Any]:
+    return {
+        "id": f"res_{template}",
+        "template": template,
+        "requested_by": "brand:mem_1",
+        "epsilon": "1/2",
+        "digest": "ab" * 32,
+        "result": {
+            "key_columns": keys,
+            "value_columns": columns,
+            "k": 50,
+            "rows_suppressed": sum(1 for row in rows if row["suppressed"]),
+            "rows": rows,
+        },
+    }
+
+
+def row(key: list[str], values: dict[str, Any] | None) -> dict[str, Any]:
+    return {"key": key, "values": values or {}, "suppressed": values is None, "remainder": False}
+
+
+LIFT_COLUMNS = ["exposed_rate", "holdout_rate", "absolute_lift"]
+
+
+def lift_reply() -> dict[str, Any]:
+    return reply(
+        "lift",
+        ["campaign"],
+        LIFT_COLUMNS,
+        [
+            row(
+                ["<cmp-a>"],
+                {
+                    "exposed_rate": [0.12, 0.11, 0.13],
+                    "holdout_rate": [0.1, 0.06, 0.14],
+                    "absolute_lift": [0.02, -0.02, 0.06],
+                },
+            ),
+            row(
+                ["cmp-b"],
+                {
+                    "exposed_rate": [0.1, 0.09, 0.11],
+                    "holdout_rate": [0.08, 0.06, 0.1],
+                    "absolute_lift": [0.02, 0.0, 0.04],
+                },
+            ),
+            row(["cmp-c"], None),
+        ],
+    )
+
+
+def results() -> dict[str, Released]:
+    truth = {
+        ("<cmp-a>",): {"exposed_rate": 0.125, "holdout_rate": 0.1, "absolute_lift": 0.025},
+        ("cmp-b",): {"exposed_rate": 0.1, "holdout_rate": 0.07, "absolute_lift": 0.03},
+        ("cmp-c",): {"exposed_rate": 0.1, "holdout_rate": 0.1, "absolute_lift": 0.0},
+    }
+    conversions = reply(
+        "conversions",
+        ["campaign"],
+        ["converted_users", "roas"],
+        [
+            row(["<cmp-a>"], {"converted_users": [120.0, 100.0, 140.0], "roas": [2.0, 1.5, 2.5]}),
+            row(["cmp-b"], None),
+        ],
+    )
+    overlap = reply("overlap", ["population"], ["users"], [row(["matched"], {"users": [9, 8, 10]})])
+    return {
+        "overlap": attach_truth(overlap, {("matched",): {"users": 9.5}}),
+        "conversions": attach_truth(conversions, {("<cmp-a>",): {"converted_users": 130.0}}),
+        "lift": attach_truth(lift_reply(), truth),
+    }
+
+
+def test_truth_is_attached_by_key_and_suppressed_rows_keep_no_number() -> None:
+    lift = results()["lift"]
+    first, _, third = lift.rows
+    assert first.numbers["absolute_lift"] == Number(0.02, -0.02, 0.06, 0.025)
+    assert first.numbers["absolute_lift"].covered is True
+    assert third.suppressed and third.numbers["exposed_rate"] == Number(None, None, None, 0.1)
+    assert lift.requested_by == "brand" and lift.rows_suppressed == 1
+    assert lift.to_json()["rows"][2]["values"]["exposed_rate"]["value"] is None
+
+
+def test_pooling_weights_by_inverse_variance_and_skips_suppressed_rows() -> None:
+    lift = results()["lift"]
+    number = pooled(lift.rows, "absolute_lift")
+    assert number is not None and number.value is not None and number.low is not None
+    # half-widths 0.04 and 0.02: weights 1 : 4
+    assert number.value == pytest.approx((0.02 * 1 + 0.02 * 4) / 5)
+    assert number.truth == pytest.approx((0.025 * 1 + 0.03 * 4) / 5)
+    half = 1.959964 * math.sqrt(1 / (1 / (0.04 / 1.959964) ** 2 + 1 / (0.02 / 1.959964) ** 2))
+    assert number.value - number.low == pytest.approx(half)
+    assert set(pooled_lift(lift.rows)) == set(LIFT_COLUMNS)
+    assert pooled(lift.rows[2:], "absolute_lift") is None
+
+
+def test_chart_marks_suppressed_groups_and_escapes_labels() -> None:
+    svg = interval_chart(
+        "t<1>", ["<x>", "y"], [Series("s&p", "#000", [Number(1, 0, 2, 1.5), None])], str
+    )
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert "&lt;x&gt;" in svg and "<x>" not in svg and "s&amp;p" in svg
+    assert "suppressed" in svg and "<script" not in svg
+
+
+def test_results_page_is_self_contained_and_escaped() -> None:
+    released = results()
+    context = ReportContext("demo <c>", "standard-demo", "now", "note & more", "pooled")
+    page = render_results(released, pooled_lift(released["lift"].rows), context)
+    assert page.startswith("<!DOCTYPE html>") and page.endswith("</html>")
+    assert "<script" not in page and "http://" not in page.replace("http://www.w3.org", "")
+    assert "&lt;cmp-a&gt;" in page and "<cmp-a>" not in page and "note &amp; more" in page
+    assert page.count("<svg") == 4 and page.count("<table>") == 3
+    assert "suppressed" in page and "all campaigns (pooled)" in page
+
+
+def test_console_tables_show_interval_truth_and_suppressed_marker() -> None:
+    out = StringIO()
+    released = results()
+    console = Console(file=out, width=160)
+    reports = {"results report": "r.html", "compliance report": None}
+    print_results(
+        released,
+        pooled_lift(released["lift"].rows),
+        "OK: 3 entries",
+        reports,
+        ["the note"],
+        console,
+    )
+    text = out.getvalue()
+    assert "120 [100, 140]" in text and "130" in text
+    assert "2.00x [1.50x, 2.50x]" in text
+    assert "suppressed" in text and "all (pooled)" in text
+    assert "Audit log: OK: 3 entries" in text and "results report: r.html" in text
+    assert "compliance report" not in text

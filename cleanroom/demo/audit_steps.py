@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import click
 import typer
 
 from cleanroom.demo.errors import DemoError
@@ -45,11 +44,11 @@ def missing_commands() -> list[str]:
     """The ``cleanroom audit`` subcommands this build lacks."""
     from cleanroom.cli import app
 
-    root = typer.main.get_command(app)
-    group = root.commands.get("audit") if isinstance(root, click.Group) else None
-    if not isinstance(group, click.Group):
-        return list(NEEDED)
-    return [name for name in NEEDED if name not in group.commands]
+    # Typer's groups are not always click.Group subclasses: look for their commands.
+    root: Any = typer.main.get_command(app)
+    group = getattr(root, "commands", {}).get("audit")
+    commands = getattr(group, "commands", {})
+    return [name for name in NEEDED if name not in commands]
 
 
 def run_audit(runner: Runner, layout: Layout, collaboration: str) -> AuditOutcome:

@@ -59,8 +59,10 @@ def demo(
     except KeyboardInterrupt:
         typer.echo("error: interrupted (the server was stopped)", err=True)
         raise typer.Exit(130) from None
+    total = run.document["timings"]["total"]
+    console.print(f"[bold]done[/bold] in {total:.1f} s; the server is stopped", highlight=False)
     if as_json:
         typer.echo(json.dumps(run.document, indent=2))
     else:
-        notes = [NOTE, POOLING_NOTE]
+        notes = [NOTE, POOLING_NOTE] if run.pooled else [NOTE]
         print_results(run.results, run.pooled, run.audit.summary, run.reports, notes, _stdout())

@@ -4,7 +4,8 @@ The lift template answers per campaign, and each campaign's holdout arm is small
 each campaign's interval is wide. Their inverse-variance weighted mean is a much
 tighter estimate of the typical campaign's lift. It is computed from released numbers
 only, so it costs no privacy budget. Its interval treats the campaigns' errors as
-independent and normal (each standard error read off its 95% interval), an
+independent and normal (each standard error read off the wider side of its 95%
+interval), an
 approximation: a person exposed to two campaigns adds to both. The true value is the
 same weighted mean of the true per-campaign values, so the two are comparable.
 """
@@ -28,7 +29,9 @@ def pooled(rows: Sequence[Row], column: str) -> Number | None:
             continue
         if number.low is None or number.high is None or number.high <= number.low:
             continue
-        standard_error = (number.high - number.low) / (2 * Z95)
+        # The wider side: an interval clamped at 0 (a rate) must not earn extra weight.
+        half = max(number.value - number.low, number.high - number.value)
+        standard_error = half / Z95
         weighted.append((1 / standard_error**2, number.value, number.truth))
     if not weighted:
         return None

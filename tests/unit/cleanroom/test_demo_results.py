@@ -12,7 +12,7 @@ from rich.console import Console
 
 from cleanroom.demo.charts import Series, interval_chart
 from cleanroom.demo.pooling import pooled, pooled_lift
-from cleanroom.demo.released import Number, Released, attach_truth
+from cleanroom.demo.released import Number, Released, Row, attach_truth
 from cleanroom.demo.results_report import ReportContext, render_results
 from cleanroom.demo.tables import print_results
 
@@ -153,3 +153,13 @@ def test_console_tables_show_interval_truth_and_suppressed_marker() -> None:
     assert "suppressed" in text and "all (pooled)" in text
     assert "Audit log: OK: 3 entries" in text and "results report: r.html" in text
     assert "compliance report" not in text
+
+
+def test_a_clamped_interval_is_weighted_by_its_wider_side() -> None:
+    rows = [
+        Row(("a",), False, False, {"rate": Number(0.01, 0.0, 0.04, None)}),  # clamped at 0
+        Row(("b",), False, False, {"rate": Number(0.05, 0.02, 0.08, None)}),
+    ]
+    number = pooled(rows, "rate")
+    assert number is not None and number.value == pytest.approx(0.03)
+    assert number.truth is None

@@ -38,7 +38,9 @@ def demo(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic world.")] = 7,
     rows: Annotated[
         int | None,
-        typer.Option("--rows", min=100, help="About this many exposure rows [36,000]."),
+        typer.Option(
+            "--rows", min=100, help="About this many exposure rows [default: about 540,000]."
+        ),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON document (progress on stderr).")

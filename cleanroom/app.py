@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from cleanroom.bootstrap import Storage, open_storage
 from cleanroom.problems import document_problems, install_handlers
 from cleanroom.routes import (
+    audit,
     collaborations,
     datasets,
     health,
@@ -22,7 +23,7 @@ from cleanroom.routes import (
 from cleanroom.settings import Settings
 from cleanroom.upload_store import UploadLocks
 
-ROUTERS = (health, collaborations, members, match_keys, policies, uploads, datasets, queries)
+ROUTERS = (health, collaborations, members, match_keys, policies, uploads, datasets, audit, queries)
 
 
 def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:

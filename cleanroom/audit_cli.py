@@ -1,18 +1,42 @@
-"""``cleanroom audit ...``: offline verification of an exported audit log."""
+"""``cleanroom audit export|verify|report``: the compliance team's commands.
+
+``export`` and ``report`` read a server's data dir directly (``--data-dir``, the
+operator's view) or, for ``export``, the HTTP API with an auditor token (``--server``
+and ``--token``). ``verify`` needs nothing but the export and the server's public key.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from cleanroom import audit
+from cleanroom.audit_export import export_lines, report_input
 from cleanroom.auditlog import verify_lines
+from cleanroom.auditlog.report import render_report
+from cleanroom.bootstrap import Storage, open_storage
+from cleanroom.errors import CleanRoomError
+from cleanroom.settings import Settings
 from protocols import InvalidKey, decode_ed25519_public_key
 
 audit_app = typer.Typer(help="Export, verify and report on the audit log.", no_args_is_help=True)
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="The server's data dir (operator access).")
+]
+DatabaseUrl = Annotated[
+    str | None, typer.Option("--database-url", help="PostgreSQL URL if not SQLite.")
+]
+Collaboration = Annotated[str, typer.Option("--collaboration", help="Collaboration id.")]
+
+
+class UsageProblem(Exception):
+    """A wrong combination of options or a missing file: exit 2."""
 
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
@@ -24,6 +48,59 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
             raise InvalidKey(f"{path} does not hold an Ed25519 public key")
         return key
     return decode_ed25519_public_key(data.decode(errors="replace").strip())
+
+
+def _open_data_dir(data_dir: Path, database_url: str | None) -> Storage:
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+    if not data_dir.is_dir() or (database_url is None and not settings.db_path.exists()):
+        raise UsageProblem(f"{data_dir} is not a clean-room data dir (no cleanroom.db)")
+    return open_storage(settings)
+
+
+def _local_export(storage: Storage, collaboration: str) -> list[str]:
+    with storage.sessionmaker() as session:
+        audit.record(
+            session, actor="operator", action="audit.exported", collaboration_id=collaboration
+        )
+        session.commit()
+        return list(export_lines(session, collaboration, storage.signing_key))
+
+
+def _remote_export(server: str, token: str, collaboration: str) -> list[str]:
+    url = f"{server.rstrip('/')}/v1/collaborations/{collaboration}/audit"
+    reply = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=120)
+    if reply.status_code != 200:
+        detail = reply.json().get("detail", reply.reason_phrase) if reply.content else ""
+        raise UsageProblem(f"server refused the export: {detail} ({reply.status_code})")
+    return [line for line in reply.text.splitlines() if line.strip()]
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(2)
+
+
+@audit_app.command("export")
+def export(
+    collaboration: Collaboration,
+    out: Annotated[Path, typer.Option("--out", help="Where to write the JSON Lines export.")],
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    server: Annotated[str | None, typer.Option("--server", help="Server URL (API).")] = None,
+    token: Annotated[str | None, typer.Option("--token", help="Auditor API token.")] = None,
+) -> None:
+    """Write every entry of a collaboration's chain and a signed head record."""
+    try:
+        if (data_dir is None) == (server is None) or (server is not None and not token):
+            raise UsageProblem("give either --data-dir, or --server with --token")
+        if data_dir is not None:
+            lines = _local_export(_open_data_dir(data_dir, database_url), collaboration)
+        else:
+            lines = _remote_export(str(server), str(token), collaboration)
+        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    except (UsageProblem, OSError, CleanRoomError, httpx.HTTPError) as exc:
+        raise _fail(exc) from None
+    typer.echo(f"wrote {len(lines) - 1} entries and a signed head to {out}")
 
 
 @audit_app.command("verify")
@@ -42,8 +119,32 @@ def verify(
         with log.open(encoding="utf-8") as lines:
             report = verify_lines(lines, key)
     except (OSError, InvalidKey, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise _fail(exc) from None
     typer.echo(report.summary())
     if not report.ok:
         raise typer.Exit(1)
+
+
+@audit_app.command("report")
+def report(
+    collaboration: Collaboration,
+    out: Annotated[Path, typer.Option("--out", help="Where to write the HTML report.")],
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Render the compliance report: policy, approvals, history, query log, budget chart.
+
+    The log is exported and verified first; the verification line is on the page.
+    """
+    try:
+        if data_dir is None:
+            raise UsageProblem("give --data-dir (the server's data dir)")
+        storage = _open_data_dir(data_dir, database_url)
+        lines = _local_export(storage, collaboration)
+        verified = verify_lines(lines, storage.signing_key.public_key()).summary()
+        with storage.sessionmaker() as session:
+            page = render_report(report_input(session, collaboration, lines, verified))
+        out.write_text(page, encoding="utf-8")
+    except (UsageProblem, OSError, CleanRoomError) as exc:
+        raise _fail(exc) from None
+    typer.echo(f"wrote the compliance report to {out} ({verified})")

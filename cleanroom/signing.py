@@ -11,8 +11,28 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cleanroom.errors import InternalError
 
 
+def public_key_path(path: Path) -> Path:
+    """Where the public half of the key at ``path`` is published (``*.pub.pem``)."""
+    return path.with_name(path.name.removesuffix(".pem") + ".pub.pem")
+
+
+def _publish_public_key(path: Path, key: Ed25519PrivateKey) -> None:
+    public = public_key_path(path)
+    if not public.exists():
+        public.write_text(public_key_pem(key), encoding="utf-8")
+
+
 def load_or_create_signing_key(path: Path) -> Ed25519PrivateKey:
-    """Load the PKCS8 PEM key at ``path``, creating it (mode 0600) if absent."""
+    """Load the PKCS8 PEM key at ``path``, creating it (mode 0600) if absent.
+
+    The public key is written next to it (``server-ed25519.pub.pem``) for auditors.
+    """
+    key = _load_or_create(path)
+    _publish_public_key(path, key)
+    return key
+
+
+def _load_or_create(path: Path) -> Ed25519PrivateKey:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         key = Ed25519PrivateKey.generate()

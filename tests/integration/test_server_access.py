@@ -44,6 +44,7 @@ ROUTES: list[tuple[str, str, Any]] = [
     ("GET", "/v1/collaborations/{c}/budget", None),
     ("PUT", "/v1/collaborations/{c}/rules", None),
     ("GET", "/v1/collaborations/{c}/rules", None),
+    ("GET", "/v1/collaborations/{c}/audit", None),
 ]
 
 

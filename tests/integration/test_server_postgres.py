@@ -94,3 +94,38 @@ def test_postgres_upload_rejection_and_isolation(
         "SELECT action FROM audit_entries WHERE collaboration_id = :c", c=collab.id
     )
     assert ("dataset.reject",) in rows
+
+
+def test_concurrent_audit_appends_never_fork_the_chain_on_postgres(
+    tmp_path: Path, new_database: Callable[[], str]
+) -> None:
+    import threading
+
+    from cleanroom import audit
+    from cleanroom.audit_export import export_lines
+    from cleanroom.auditlog import verify_lines
+    from cleanroom.bootstrap import open_storage
+    from cleanroom.settings import Settings
+
+    storage = open_storage(Settings(data_dir=tmp_path / "pg", database_url=new_database()))
+    try:
+
+        def append() -> None:
+            for i in range(20):
+                with storage.sessionmaker() as session:
+                    audit.record(
+                        session, actor=f"t{i}", action="test.append", collaboration_id="c1"
+                    )
+                    session.commit()
+
+        threads = [threading.Thread(target=append) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with storage.sessionmaker() as session:
+            lines = list(export_lines(session, "c1", storage.signing_key))
+        report = verify_lines(lines, storage.signing_key.public_key())
+        assert report.ok and report.entries == 120, report.summary()
+    finally:
+        storage.engine.dispose()

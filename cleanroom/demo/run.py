@@ -40,7 +40,7 @@ NOTE = (
     "values (a person whose only email was unreadable cannot be matched)."
 )
 POOLING_NOTE = (
-    "The pooled row is the inverse-variance weighted mean of the released per-campaign "
+    "The pooled row is the mean of the released per-campaign "
     "numbers: post-processing, so it costs no privacy budget. Its interval treats the "
     "campaigns as independent (approximate: a person seen in two campaigns counts in both)."
 )

@@ -101,15 +101,14 @@ def test_truth_is_attached_by_key_and_suppressed_rows_keep_no_number() -> None:
     assert lift.to_json()["rows"][2]["values"]["exposed_rate"]["value"] is None
 
 
-def test_pooling_weights_by_inverse_variance_and_skips_suppressed_rows() -> None:
+def test_pooling_is_the_plain_mean_and_skips_suppressed_rows() -> None:
     lift = results()["lift"]
     number = pooled(lift.rows, "absolute_lift")
     assert number is not None and number.value is not None and number.low is not None
-    # half-widths 0.04 and 0.02: weights 1 : 4
-    assert number.value == pytest.approx((0.02 * 1 + 0.02 * 4) / 5)
-    assert number.truth == pytest.approx((0.025 * 1 + 0.03 * 4) / 5)
-    half = 1.959964 * math.sqrt(1 / (1 / (0.04 / 1.959964) ** 2 + 1 / (0.02 / 1.959964) ** 2))
-    assert number.value - number.low == pytest.approx(half)
+    assert number.value == pytest.approx((0.02 + 0.02) / 2)
+    assert number.truth == pytest.approx((0.025 + 0.03) / 2)  # the same campaigns' truth
+    # standard errors 0.04 / z and 0.02 / z: the mean's is their root sum of squares / 2
+    assert number.value - number.low == pytest.approx(math.sqrt(0.04**2 + 0.02**2) / 2)
     assert set(pooled_lift(lift.rows)) == set(LIFT_COLUMNS)
     assert pooled(lift.rows[2:], "absolute_lift") is None
 
@@ -155,11 +154,12 @@ def test_console_tables_show_interval_truth_and_suppressed_marker() -> None:
     assert "compliance report" not in text
 
 
-def test_a_clamped_interval_is_weighted_by_its_wider_side() -> None:
+def test_a_clamped_interval_counts_with_its_wider_side() -> None:
     rows = [
         Row(("a",), False, False, {"rate": Number(0.01, 0.0, 0.04, None)}),  # clamped at 0
         Row(("b",), False, False, {"rate": Number(0.05, 0.02, 0.08, None)}),
     ]
     number = pooled(rows, "rate")
     assert number is not None and number.value == pytest.approx(0.03)
+    assert number.high is not None and number.high - 0.03 == pytest.approx(0.03 * math.sqrt(2) / 2)
     assert number.truth is None

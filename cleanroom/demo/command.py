@@ -39,7 +39,7 @@ def demo(
     rows: Annotated[
         int | None,
         typer.Option(
-            "--rows", min=100, help="About this many exposure rows [default: about 540,000]."
+            "--rows", min=100, help="About this many exposure rows [default: about 720,000]."
         ),
     ] = None,
     as_json: Annotated[

@@ -16,7 +16,7 @@ from pathlib import Path
 from cleanroom.demo.errors import DemoError
 
 NAME = "standard-demo"
-TIGHTER = {"max_campaigns_per_user": 5, "max_purchases_per_user": 3, "amount_cap": 250}
+TIGHTER = {"max_campaigns_per_user": 5, "max_purchases_per_user": 4, "amount_cap": 250}
 
 
 def adapt_standard(preset: str) -> str:

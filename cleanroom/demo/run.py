@@ -34,15 +34,16 @@ from cleanroom.demo.workdir import Layout, prepare
 
 WINDOW_SECONDS = 7 * 86_400
 NOTE = (
-    "True values count people in the synthetic world. Released numbers differ by the "
-    "differential-privacy noise, by the policy's contribution bounds (amounts capped, "
-    "purchases and campaigns per person limited), and by identifiers lost to invalid "
-    "values (a person whose only email was unreadable cannot be matched)."
+    "True values count people in the synthetic world. Released numbers differ from them "
+    "by the differential-privacy noise (which the 95% interval covers, with sampling for "
+    "rates), and also by two things no interval covers: the policy's contribution bounds "
+    "(amounts capped, purchases and campaigns per person limited) and identifiers lost to "
+    "invalid values (a person whose only email was unreadable cannot be matched)."
 )
 POOLING_NOTE = (
-    "The pooled row is the mean of the released per-campaign "
-    "numbers: post-processing, so it costs no privacy budget. Its interval treats the "
-    "campaigns as independent (approximate: a person seen in two campaigns counts in both)."
+    "The pooled row is the mean of the released per-campaign numbers: post-processing, "
+    "so it costs no privacy budget. Its interval treats the campaigns as independent "
+    "(approximate: a person seen in two campaigns counts in both)."
 )
 
 

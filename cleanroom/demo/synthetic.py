@@ -28,7 +28,7 @@ DAY = 86_400
 class DemoSpec:
     """Sizes and effect sizes of the synthetic world."""
 
-    people: int = 300_000
+    people: int = 400_000
     campaigns: int = 20
     brand_reach: float = 0.6  # share of people the brand reaches
     retailer_reach: float = 0.5  # share of people who shop at the retailer

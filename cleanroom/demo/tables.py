@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -80,4 +81,12 @@ def print_results(
     console.print(f"\n[bold]Audit log:[/bold] {audit_summary}", highlight=False)
     for label, path in reports.items():
         if path:
-            console.print(f"[bold]{label}:[/bold] {path}", highlight=False)
+            console.print(f"[bold]{label}:[/bold] {_shown(path)}", highlight=False)
+
+
+def _shown(path: str) -> str:
+    """``path`` relative to the current directory when it lies below it."""
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return path

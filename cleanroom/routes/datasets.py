@@ -6,11 +6,14 @@ from fastapi import APIRouter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cleanroom.auth import Role
 from cleanroom.deps import ScopeDep, SessionDep
 from cleanroom.errors import NotFound
 from cleanroom.models import Dataset, DatasetVersion
 from cleanroom.schemas import DatasetPublic, DatasetVersionPublic
 
+#: Auditors read policies, approvals, the audit log and the budget, not the datasets.
+DATA_ROLES = (Role.ADMIN, Role.PARTY_ADMIN, Role.ANALYST)
 router = APIRouter(prefix="/v1/collaborations/{collaboration_id}/datasets", tags=["datasets"])
 
 
@@ -43,6 +46,7 @@ def _dataset_public(session: Session, dataset: Dataset) -> DatasetPublic:
 @router.get("")
 def list_datasets(scope: ScopeDep, session: SessionDep) -> list[DatasetPublic]:
     """Published datasets with their latest version (failed uploads never appear)."""
+    scope.principal.require(*DATA_ROLES)
     query = select(Dataset).where(Dataset.collaboration_id == scope.id).order_by(Dataset.name)
     return [_dataset_public(session, d) for d in session.scalars(query)]
 
@@ -50,6 +54,7 @@ def list_datasets(scope: ScopeDep, session: SessionDep) -> list[DatasetPublic]:
 @router.get("/{name}")
 def get_dataset(name: str, scope: ScopeDep, session: SessionDep) -> DatasetPublic:
     """One dataset and the numbers of all its versions."""
+    scope.principal.require(*DATA_ROLES)
     dataset = session.scalar(
         select(Dataset).where(Dataset.collaboration_id == scope.id, Dataset.name == name)
     )

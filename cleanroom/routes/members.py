@@ -133,6 +133,7 @@ def register_keys(body: KeysRegister, scope: ScopeDep, session: SessionDep) -> M
     principal = scope.principal
     if principal.member_id is None:
         raise Conflict("only members register keys; server admins have none")
+    principal.require(Role.PARTY_ADMIN, Role.ANALYST)
     member = get_member(session, scope.id, principal.member_id)
     try:
         x_key = decode_x25519_public_key(body.x25519_public)

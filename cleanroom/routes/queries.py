@@ -96,6 +96,7 @@ def list_results(scope: ScopeDep, session: SessionDep) -> list[dict[str, Any]]:
 @router.get("/results/{result_id}", response_model=ResultPublic)
 def get_result(result_id: str, scope: ScopeDep, session: SessionDep) -> dict[str, Any]:
     """One stored result, for its receivers and the collaboration's analysts (audited)."""
+    scope.principal.require(Role.ANALYST, Role.PARTY_ADMIN)
     stored = session.get(StoredResult, result_id)
     if stored is None or stored.collaboration_id != scope.id:
         raise UnknownResult(f"no result {result_id!r} in this collaboration")

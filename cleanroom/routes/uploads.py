@@ -118,6 +118,7 @@ def get_upload_status(
     upload_id: str, scope: ScopeDep, session: SessionDep, settings: SettingsDep
 ) -> UploadPublic:
     """The resume point: ``received`` bytes are stored; send the next chunk from there."""
+    scope.principal.require(Role.PARTY_ADMIN)
     return upload_public(get_upload(session, scope, upload_id), settings)
 
 

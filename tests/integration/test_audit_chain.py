@@ -175,3 +175,34 @@ def test_cli_export_refuses_a_directory_that_is_not_a_data_dir(tmp_path: Path) -
         result.output.strip() == f"error: {tmp_path} is not a clean-room data dir (no cleanroom.db)"
     )
     assert not (tmp_path / "keys").exists()
+
+
+AUDITOR_MAY = {
+    ("GET", "/v1/collaborations/{c}"),
+    ("GET", "/v1/collaborations/{c}/members"),
+    ("GET", "/v1/collaborations/{c}/policies"),
+    ("GET", "/v1/collaborations/{c}/policies/current"),
+    ("GET", "/v1/collaborations/{c}/policies/latest"),
+    ("GET", "/v1/collaborations/{c}/policies/{p}"),
+    ("GET", "/v1/collaborations/{c}/rules"),
+    ("GET", "/v1/collaborations/{c}/budget"),
+    ("GET", "/v1/collaborations/{c}/audit"),
+}
+
+
+def test_auditors_read_policies_approvals_budget_and_log_and_nothing_else(app: FastAPI) -> None:
+    from tests.integration.test_server_access import ROUTES, fill
+
+    w = make_world(in_process(app), app.state.admin_token)
+    with w.client("brand") as client:
+        policy = client.get(f"/v1/collaborations/{w.id}/policies").json()[0]["policy_hash"]
+    with w.client("aud") as client:
+        for method, path, body in ROUTES:
+            reply = client.request(method, fill(path, w.collab, policy), json=body)
+            if (method, path) in AUDITOR_MAY:
+                assert reply.status_code == 200, (method, path, reply.text)
+            else:
+                # refused by role (403), by a body it could not have made valid (422), or
+                # nothing there for it: no match key is ever wrapped to an auditor
+                refused = {403, 422} | ({404} if path.endswith("/mine") else set())
+                assert reply.status_code in refused, (method, path, reply.status_code)

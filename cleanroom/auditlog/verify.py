@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import base64
-import functools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -20,7 +20,7 @@ from cleanroom.auditlog.chain import (
     entry_hash,
     head_message,
 )
-from protocols.parallel import map_shares
+from protocols.workers import map_shares
 
 #: Logs with fewer entries than this verify their signatures in one process.
 PARALLEL_MINIMUM = 4_000
@@ -55,17 +55,28 @@ def _signature_ok(key: Ed25519PublicKey, signature: str, message: bytes) -> bool
     return True
 
 
-def _signatures_ok_raw(key_raw: bytes, entries: Sequence[tuple[str, str]]) -> list[bool]:
+def _signatures_ok_raw(pairs: pa.StructArray, key_raw: bytes) -> list[bool]:
+    """Worker side: check (entry_hash, signature) pairs against the raw public key."""
     key = Ed25519PublicKey.from_public_bytes(key_raw)
-    return [_signature_ok(key, sig, ENTRY_CONTEXT + digest.encode()) for digest, sig in entries]
+    hashes, signatures = pairs.field("hash").to_pylist(), pairs.field("sig").to_pylist()
+    return [
+        _signature_ok(key, sig, ENTRY_CONTEXT + digest.encode())
+        for digest, sig in zip(hashes, signatures, strict=True)
+    ]
 
 
 def entry_signatures_ok(key: Ed25519PublicKey, entries: Sequence[AuditRecord]) -> list[bool]:
     """Whether each entry's signature verifies, checked on every core for long logs."""
     raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    pairs = [(entry.entry_hash, entry.signature) for entry in entries]
-    check = functools.partial(_signatures_ok_raw, raw)
-    return [ok for share in map_shares(check, pairs, PARALLEL_MINIMUM) for ok in share]
+    pairs = pa.StructArray.from_arrays(
+        [
+            pa.array([entry.entry_hash for entry in entries], pa.string()),
+            pa.array([entry.signature for entry in entries], pa.string()),
+        ],
+        names=["hash", "sig"],
+    )
+    shares = map_shares(_signatures_ok_raw, pairs, (raw,), PARALLEL_MINIMUM)
+    return [ok for share in shares for ok in share]
 
 
 class _Bad(Exception):

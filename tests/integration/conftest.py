@@ -1,13 +1,19 @@
-"""Fixtures: one real ``cleanroom serve`` per test session, plus a two-collaboration world."""
+"""Fixtures: one real ``cleanroom serve`` per test session, a two-collaboration world,
+and an in-process app with an injected clock (``app``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from cleanroom.app import create_app
+from cleanroom.bootstrap import bootstrap_admin, open_storage
+from cleanroom.settings import Settings
 from tests.integration.server import ServerProcess
 from tests.integration.world import ROLES, Collab, api, make_collaboration
 
@@ -42,3 +48,27 @@ def collab_b(admin: httpx.Client) -> Collab:
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
+
+
+class Clock:
+    """A settable clock for ``app.state.now`` (tests only; never reachable from config)."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[FastAPI]:
+    """The app in this process on a fresh SQLite data dir, with a bootstrap admin token."""
+    settings = Settings(data_dir=tmp_path / "data")
+    storage = open_storage(settings)
+    issued = bootstrap_admin(storage)
+    assert issued is not None
+    app = create_app(settings, storage)
+    app.state.admin_token = issued[1]
+    app.state.now = Clock(datetime(2026, 11, 30, 23, 0, tzinfo=UTC))
+    yield app
+    storage.engine.dispose()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,32 +16,14 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from cleanroom import audit
-from cleanroom.app import create_app
 from cleanroom.auditlog import verify_lines
-from cleanroom.bootstrap import bootstrap_admin, open_storage
 from cleanroom.cli import app as cleanroom_cli
 from cleanroom.models import AuditEntry, AuditHead, Collaboration
-from cleanroom.settings import Settings
 from cleanroom.signing import public_key_path
 from tests.integration.query_world import KEY, QueryWorld, conversions, in_process, make_world
-from tests.integration.test_queries_inprocess import Clock, query
+from tests.integration.test_queries_inprocess import query
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[FastAPI]:
-    from datetime import UTC, datetime
-
-    settings = Settings(data_dir=tmp_path / "data")
-    storage = open_storage(settings)
-    issued = bootstrap_admin(storage)
-    assert issued is not None
-    app = create_app(settings, storage)
-    app.state.admin_token = issued[1]
-    app.state.now = Clock(datetime(2026, 11, 30, 23, 0, tzinfo=UTC))
-    yield app
-    storage.engine.dispose()
 
 
 def _world_with_queries(app: FastAPI) -> QueryWorld:

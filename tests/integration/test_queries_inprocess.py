@@ -7,22 +7,16 @@ through ``ASGIBridge``; the real-server tests are in ``test_queries_server.py``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from cleanroom.app import create_app
-from cleanroom.bootstrap import bootstrap_admin, open_storage
 from cleanroom.models import AuditEntry
 from cleanroom.release import ConversionsRequest, ReleasePolicy, Sources, release
 from cleanroom.release._testing import exact_mode
-from cleanroom.settings import Settings
 from tests.integration.datasets import parquet_bytes
 from tests.integration.query_world import (
     QueryWorld,
@@ -32,27 +26,6 @@ from tests.integration.query_world import (
     make_world,
 )
 from tests.integration.uploading import upload
-
-
-class Clock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[FastAPI]:
-    settings = Settings(data_dir=tmp_path / "data")
-    storage = open_storage(settings)
-    issued = bootstrap_admin(storage)
-    assert issued is not None
-    app = create_app(settings, storage)
-    app.state.admin_token = issued[1]
-    app.state.now = Clock(datetime(2026, 11, 30, 23, 0, tzinfo=UTC))
-    yield app
-    storage.engine.dispose()
 
 
 def world(app: FastAPI, **policy: Any) -> QueryWorld:

@@ -7,7 +7,6 @@ whose role is ``party_admin``, ``analyst`` or ``auditor``.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from cleanroom.errors import Forbidden, TokenRevoked, Unauthenticated, UnknownCollaboration
 from cleanroom.models import ApiToken, Member
+from protocols import b64url_encode
 
 TOKEN_PREFIX = "crt_"
 
@@ -38,7 +38,7 @@ def new_id(prefix: str) -> str:
 
 
 def new_token() -> str:
-    raw = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
+    raw = b64url_encode(secrets.token_bytes(32))
     return TOKEN_PREFIX + raw
 
 

@@ -7,7 +7,7 @@ from cryptography.exceptions import InvalidSignature as CryptoInvalidSignature
 from cleanroom.errors import InvalidSignature, KeysNotRegistered
 from cleanroom.models import Member
 from protocols import decode_ed25519_public_key
-from protocols.keys import b64url_decode
+from protocols.encoding import b64url_decode
 
 
 def verify_member_signature(member: Member, message: bytes, signature_text: str, what: str) -> None:

@@ -11,7 +11,6 @@ Policy approval signs, with the party's Ed25519 key, exactly::
 
 from __future__ import annotations
 
-import base64
 from typing import Annotated
 
 import typer
@@ -35,6 +34,7 @@ from protocols import (
     KeyUnwrapError,
     MatchKey,
     ProtocolError,
+    b64url_encode,
     decode_x25519_public_key,
     encode_public_key,
     unwrap_match_key,
@@ -46,10 +46,6 @@ APPROVAL_PREFIX = b"cleanroom policy approval v1|"
 
 def approval_message(collaboration_id: str, policy_hash: str) -> bytes:
     return APPROVAL_PREFIX + f"{collaboration_id}|{policy_hash}".encode()
-
-
-def b64url(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 def connect(home: PartyHome) -> tuple[CleanRoomClient, str]:
@@ -113,7 +109,7 @@ def keys_create(
             for m in recipients
         }
         message = match_key_message(collaboration, key.fingerprint)
-        signed = b64url(party.ed25519_private_key().sign(message))
+        signed = b64url_encode(party.ed25519_private_key().sign(message))
         posted = client.post_match_key(collaboration, wrapped, key.fingerprint, signed)
     party.store_match_key(collaboration, key)
     typer.echo(f"match key generation {posted['generation']}, fingerprint {key.fingerprint}")
@@ -206,7 +202,7 @@ def policy_approve(
         if not yes and not typer.confirm(f"approve policy {policy['policy_hash']}?"):
             raise AgentError("not approved")
         message = approval_message(collaboration, policy["policy_hash"])
-        signature = b64url(party.ed25519_private_key().sign(message))
+        signature = b64url_encode(party.ed25519_private_key().sign(message))
         result = client.approve_policy(collaboration, policy["policy_hash"], signature)
     state = (
         "effective"

@@ -12,8 +12,6 @@ server must not be able to make a party sign or wrap to something it did not see
 
 from __future__ import annotations
 
-import base64
-
 from cryptography.exceptions import InvalidSignature
 
 from party_agent.client import Json
@@ -22,6 +20,7 @@ from policies import InvalidPolicy, Policy, key_accepted, policy_from_yaml, poli
 from protocols import (
     MatchKey,
     ProtocolError,
+    b64url_decode,
     decode_ed25519_public_key,
     decode_x25519_public_key,
     public_key_fingerprint,
@@ -84,7 +83,7 @@ def verified_creator(
     public = decode_ed25519_public_key(creator["ed25519_public"])
     signature = reply["signature"]
     try:
-        raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+        raw = b64url_decode(signature)
         public.verify(raw, match_key_message(collaboration_id, key.fingerprint))
     except (ValueError, InvalidSignature):
         raise UntrustedReply(

@@ -5,6 +5,7 @@ implementation. ``tests/unit/protocols/test_public_api.py`` keeps ``__all__`` ho
 """
 
 from protocols.datasets import SCHEMAS, DatasetKind, KindSchema
+from protocols.encoding import b64url_decode, b64url_encode
 from protocols.errors import (
     InvalidKey,
     KeyUnwrapError,
@@ -56,6 +57,8 @@ __all__ = [
     "Tokenizer",
     "UnknownIdentifierType",
     "UnsupportedVersion",
+    "b64url_decode",
+    "b64url_encode",
     "check_token_field",
     "decode_ed25519_public_key",
     "decode_x25519_public_key",

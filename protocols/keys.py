@@ -9,7 +9,6 @@ down in ``docs/reference/protocol.md``.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import secrets
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from cryptography.hazmat.primitives import hpke, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
+from protocols.encoding import b64url_decode, b64url_encode
 from protocols.errors import InvalidKey, KeyUnwrapError, UnsupportedVersion
 
 MATCH_KEY_BYTES = 32
@@ -81,12 +81,7 @@ def public_key_fingerprint(public_key: X25519PublicKey | Ed25519PublicKey) -> st
 def encode_public_key(public_key: X25519PublicKey | Ed25519PublicKey) -> str:
     """Raw public key bytes as base64url without padding (the wire form)."""
     raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def b64url_decode(text: str) -> bytes:
-    """Strict base64url (padding optional); raises ``ValueError`` on any other character."""
-    return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
+    return b64url_encode(raw)
 
 
 def _decode_raw_key(text: str) -> bytes:
@@ -116,7 +111,7 @@ def wrap_match_key(key: MatchKey, recipient: X25519PublicKey, collaboration_id: 
     """Encrypt ``key`` to ``recipient`` for ``collaboration_id``; returns printable text."""
     sealed = _SUITE.encrypt(key.secret, recipient, _wrap_info(collaboration_id, recipient))
     blob = _WRAP_VERSION + sealed
-    return WRAP_PREFIX + base64.urlsafe_b64encode(blob).rstrip(b"=").decode()
+    return WRAP_PREFIX + b64url_encode(blob)
 
 
 def unwrap_match_key(

@@ -19,13 +19,14 @@ this for independent verifiers.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from protocols.encoding import b64url_encode
 
 FORMAT = "cleanroom-audit/v1"
 GENESIS_HASH = "0" * 64
@@ -79,15 +80,11 @@ def entry_hash(entry: AuditRecord) -> str:
     return hashlib.sha256(canonical_bytes(entry)).hexdigest()
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 def seal_entry(entry: AuditRecord, prev_hash: str, key: Ed25519PrivateKey) -> AuditRecord:
     """Chain ``entry`` after ``prev_hash`` and sign it with the server key."""
     chained = replace(entry, prev_hash=prev_hash, entry_hash="", signature="")
     digest = entry_hash(chained)
-    signature = _b64(key.sign(ENTRY_CONTEXT + digest.encode()))
+    signature = b64url_encode(key.sign(ENTRY_CONTEXT + digest.encode()))
     return replace(chained, entry_hash=digest, signature=signature)
 
 
@@ -107,6 +104,6 @@ def seal_head(
         "last_seq": last_seq,
         "last_hash": last_hash,
         "exported_at": exported_at,
-        "signature": _b64(key.sign(message)),
+        "signature": b64url_encode(key.sign(message)),
     }
     return json.dumps(record, sort_keys=True, ensure_ascii=False)

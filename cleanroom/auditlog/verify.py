@@ -8,7 +8,6 @@ bad line is reported exactly.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from cleanroom.auditlog.chain import (
     entry_hash,
     head_message,
 )
+from protocols.encoding import b64url_decode
 from protocols.workers import map_shares
 
 #: Logs with fewer lines than this are checked in one process.
@@ -62,13 +62,9 @@ class _Line:
     signed: bool = False
 
 
-def _unb64(text: str) -> bytes:
-    return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
-
-
 def _signature_ok(key: Ed25519PublicKey, signature: str, message: bytes) -> bool:
     try:
-        key.verify(_unb64(signature), message)
+        key.verify(b64url_decode(signature), message)
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True

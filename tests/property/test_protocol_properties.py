@@ -20,7 +20,8 @@ from protocols import (
     unwrap_match_key,
     wrap_match_key,
 )
-from protocols.keys import WRAP_PREFIX, b64url_decode
+from protocols.encoding import b64url_decode
+from protocols.keys import WRAP_PREFIX
 
 KEY = MatchKey(bytes(range(32)))
 

@@ -111,12 +111,19 @@ def _policy_history(policies: list[PolicyVersion]) -> str:
     )
 
 
+def _param(value: object) -> object:
+    """Datasets as ``name vN``; everything else as it is."""
+    if isinstance(value, list) and all(isinstance(v, dict) and "name" in v for v in value):
+        return " + ".join(f"{v['name']} v{v.get('version', '?')}" for v in value)
+    return value
+
+
 def _query_facts(entry: AuditRecord) -> tuple[str, str, str]:
     """Template, parameters and denial reasons of a query entry, in words."""
     details = entry.details or {}
     request = details.get("request") or {}
     template = str(request.get("template") or details.get("template") or "")
-    shown = {k: v for k, v in request.items() if k not in ("template", "requester") and v}
+    shown = {k: _param(v) for k, v in request.items() if k not in ("template", "requester") and v}
     params = ", ".join(
         f"{k}={v}" for k, v in sorted({**shown, **details.get("parameters", {})}.items())
     )
@@ -208,10 +215,11 @@ def budget_chart(
             f"<text x='{width - pad - 140}' y='{y(budget) - 6:.1f}' font-size='12' "
             f"fill='#a1271b'>budget {float(budget):.4g} per period</text>"
         )
+    stamp = "%Y-%m-%d" if span > 2 * 86_400 else "%Y-%m-%d %H:%M:%S"
     lines.append(
-        f"<text x='{pad}' y='{height - 12}' font-size='11'>{_e(charges[0][0].date())}</text>"
-        f"<text x='{width - pad - 70}' y='{height - 12}' font-size='11'>"
-        f"{_e(charges[-1][0].date())}</text></svg>"
+        f"<text x='{pad}' y='{height - 12}' font-size='11'>{_e(start.strftime(stamp))}</text>"
+        f"<text x='{width - pad - 120}' y='{height - 12}' font-size='11'>"
+        f"{_e(end.strftime(stamp))}</text></svg>"
     )
     return "".join(lines)
 

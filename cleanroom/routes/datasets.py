@@ -17,10 +17,11 @@ DATA_ROLES = (Role.ADMIN, Role.PARTY_ADMIN, Role.ANALYST)
 router = APIRouter(prefix="/v1/collaborations/{collaboration_id}/datasets", tags=["datasets"])
 
 
-def _version_public(dataset: Dataset, version: DatasetVersion) -> DatasetVersionPublic:
+def version_public(name: str, kind: str, version: DatasetVersion) -> DatasetVersionPublic:
+    """A published dataset version as the API shows it."""
     return DatasetVersionPublic(
-        dataset=dataset.name,
-        kind=dataset.kind,
+        dataset=name,
+        kind=kind,
         version=version.version,
         size=version.size,
         sha256=version.sha256,
@@ -38,7 +39,7 @@ def _dataset_public(session: Session, dataset: Dataset) -> DatasetPublic:
         name=dataset.name,
         kind=dataset.kind,
         owner_id=dataset.owner_id,
-        latest=_version_public(dataset, versions[-1]),
+        latest=version_public(dataset.name, dataset.kind, versions[-1]),
         versions=[v.version for v in versions],
     )
 

@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, status
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from cleanroom import audit
 from cleanroom.auth import Role, issue_token, new_id
-from cleanroom.deps import PrincipalDep, ScopeDep, SessionDep
+from cleanroom.deps import PrincipalDep, Scope, ScopeDep, SessionDep
 from cleanroom.errors import Conflict, InvalidKeyMaterial, NotFound
 from cleanroom.models import ApiToken, Member
 from cleanroom.policy_doc import parse_policy
@@ -44,24 +45,9 @@ def get_member(session: SessionDep, collaboration_id: str, member_id: str) -> Me
     return member
 
 
-@router.post("/collaborations/{collaboration_id}/members", status_code=status.HTTP_201_CREATED)
-def add_member(body: MemberCreate, scope: ScopeDep, session: SessionDep) -> TokenIssued:
-    """Add a party with a role and issue its first API token (shown once). Admin."""
-    scope.principal.require(Role.ADMIN)
-    member = Member(id=new_id("mem"), collaboration_id=scope.id, party=body.party, role=body.role)
-    session.add(member)
-    try:
-        session.flush()
-    except IntegrityError:
-        raise Conflict(f"party {body.party!r} is already a member") from None
-    token, secret = issue_token(session, Role(body.role), member.id)
-    audit.record(
-        session,
-        actor=scope.principal.actor,
-        action="member.add",
-        collaboration_id=scope.id,
-        details={"member_id": member.id, "party": body.party, "role": body.role},
-    )
+def _issue_token(session: Session, scope: Scope, member: Member) -> TokenIssued:
+    """Issue an API token for ``member``, audit it, commit; the secret is shown once."""
+    token, secret = issue_token(session, Role(member.role), member.id)
     audit.record(
         session,
         actor=scope.principal.actor,
@@ -73,6 +59,26 @@ def add_member(body: MemberCreate, scope: ScopeDep, session: SessionDep) -> Toke
     return TokenIssued(
         token_id=token.id, token=secret, role=token.role, member=member_public(member)
     )
+
+
+@router.post("/collaborations/{collaboration_id}/members", status_code=status.HTTP_201_CREATED)
+def add_member(body: MemberCreate, scope: ScopeDep, session: SessionDep) -> TokenIssued:
+    """Add a party with a role and issue its first API token (shown once). Admin."""
+    scope.principal.require(Role.ADMIN)
+    member = Member(id=new_id("mem"), collaboration_id=scope.id, party=body.party, role=body.role)
+    session.add(member)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(f"party {body.party!r} is already a member") from None
+    audit.record(
+        session,
+        actor=scope.principal.actor,
+        action="member.add",
+        collaboration_id=scope.id,
+        details={"member_id": member.id, "party": body.party, "role": body.role},
+    )
+    return _issue_token(session, scope, member)
 
 
 @router.get("/collaborations/{collaboration_id}/members")
@@ -89,19 +95,7 @@ def list_members(scope: ScopeDep, session: SessionDep) -> list[MemberPublic]:
 def issue_member_token(member_id: str, scope: ScopeDep, session: SessionDep) -> TokenIssued:
     """Issue another token for a member (rotate, then revoke the old one). Admin."""
     scope.principal.require(Role.ADMIN)
-    member = get_member(session, scope.id, member_id)
-    token, secret = issue_token(session, Role(member.role), member.id)
-    audit.record(
-        session,
-        actor=scope.principal.actor,
-        action="token.issue",
-        collaboration_id=scope.id,
-        details={"token_id": token.id, "member_id": member.id},
-    )
-    session.commit()
-    return TokenIssued(
-        token_id=token.id, token=secret, role=token.role, member=member_public(member)
-    )
+    return _issue_token(session, scope, get_member(session, scope.id, member_id))
 
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -31,6 +31,7 @@ from cleanroom.errors import (
 from cleanroom.models import UploadSession
 from cleanroom.policy_store import allowed_dimensions
 from cleanroom.publish import dataset_for_upload, publish
+from cleanroom.routes.datasets import version_public
 from cleanroom.schemas import DatasetVersionPublic, UploadCreate, UploadPublic
 from cleanroom.settings import Settings
 from cleanroom.upload_store import (
@@ -220,17 +221,7 @@ def complete_upload(
         bug = InternalError("the server failed while validating this upload (a bug)")
         _fail(session, settings, upload, actor, bug)
         raise
-    return DatasetVersionPublic(
-        dataset=upload.dataset,
-        kind=upload.kind,
-        version=version.version,
-        size=version.size,
-        sha256=version.sha256,
-        rows=version.rows,
-        columns=version.columns,
-        uploaded_by=version.uploaded_by,
-        created_at=version.created_at,
-    )
+    return version_public(upload.dataset, upload.kind, version)
 
 
 @router.delete("/{upload_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -18,9 +18,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from benchmarks.common import Result, best_of
 from cleanroom import audit
 from cleanroom.auditlog import GENESIS_HASH, AuditRecord, seal_entry, seal_head, verify_lines
-from cleanroom.bootstrap import open_storage
-from cleanroom.models import Collaboration
 from cleanroom.settings import Settings
+from cleanroom.storage.bootstrap import open_storage
+from cleanroom.storage.models import Collaboration
 
 
 def _entry(seq: int) -> AuditRecord:

@@ -14,8 +14,9 @@ from typing import Annotated, Any, NoReturn
 import httpx
 import typer
 
-from cleanroom.bootstrap import bootstrap_admin, create_admin_token, open_storage
+from cleanroom.auth import bootstrap_admin, create_admin_token
 from cleanroom.settings import Settings
+from cleanroom.storage.bootstrap import open_storage
 
 app = typer.Typer(help="Administer a clean-room server.", no_args_is_help=True)
 

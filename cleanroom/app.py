@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from cleanroom.bootstrap import Storage, open_storage
 from cleanroom.problems import document_problems, install_handlers
 from cleanroom.routes import (
     audit,
@@ -21,14 +20,15 @@ from cleanroom.routes import (
     uploads,
 )
 from cleanroom.settings import Settings
-from cleanroom.upload_store import UploadLocks
+from cleanroom.storage.bootstrap import Storage
+from cleanroom.upload_store import UploadLocks, open_for_serving
 
 ROUTERS = (health, collaborations, members, match_keys, policies, uploads, datasets, audit, queries)
 
 
 def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     """Build the app; storage is opened here (and recovered) unless the caller passes one."""
-    opened = storage or open_storage(settings, recover=True)
+    opened = storage or open_for_serving(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from cleanroom.auditlog import GENESIS_HASH, AuditRecord, seal_entry
 from cleanroom.errors import InternalError
-from cleanroom.models import AuditEntry, AuditHead
+from cleanroom.storage.models import AuditEntry, AuditHead
 
 #: Detail keys that are first-class fields of a sealed record (DESIGN.md section 7).
 PROMOTED = (

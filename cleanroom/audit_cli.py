@@ -19,9 +19,9 @@ from cleanroom import audit
 from cleanroom.audit_export import export_lines, report_input
 from cleanroom.auditlog import verify_lines
 from cleanroom.auditlog.report import render_report
-from cleanroom.bootstrap import Storage, open_storage
 from cleanroom.errors import CleanRoomError
 from cleanroom.settings import Settings
+from cleanroom.storage.bootstrap import Storage, open_storage
 from protocols import InvalidKey, decode_ed25519_public_key
 
 audit_app = typer.Typer(help="Export, verify and report on the audit log.", no_args_is_help=True)

@@ -20,8 +20,8 @@ from cleanroom.audit import chain_of, utc_text
 from cleanroom.auditlog import GENESIS_HASH, AuditRecord, seal_head
 from cleanroom.auditlog.report import PolicyVersion as ReportPolicy
 from cleanroom.auditlog.report import ReportInput
-from cleanroom.models import AuditEntry, Member, PolicyApproval, PolicyVersion
 from cleanroom.policy_doc import parse_policy
+from cleanroom.storage.models import AuditEntry, Member, PolicyApproval, PolicyVersion
 
 
 def export_lines(

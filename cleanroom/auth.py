@@ -15,8 +15,10 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cleanroom import audit
 from cleanroom.errors import Forbidden, TokenRevoked, Unauthenticated, UnknownCollaboration
-from cleanroom.models import ApiToken, Member
+from cleanroom.storage.bootstrap import Storage
+from cleanroom.storage.models import ApiToken, Member
 from protocols import b64url_encode
 
 TOKEN_PREFIX = "crt_"
@@ -96,3 +98,30 @@ def authenticate(session: Session, secret: str | None) -> Principal:
     if member is None:
         raise Unauthenticated("API token has no member")
     return Principal(row.id, Role(row.role), member.id, member.collaboration_id, member.party)
+
+
+def has_admin(session: Session) -> bool:
+    query = select(ApiToken.id).where(ApiToken.role == Role.ADMIN, ApiToken.revoked_at.is_(None))
+    return session.scalar(query.limit(1)) is not None
+
+
+def create_admin_token(session: Session) -> tuple[str, str]:
+    """Issue an admin token; returns (token id, secret). The secret is never stored."""
+    row, secret = issue_token(session, Role.ADMIN, None)
+    audit.record(
+        session,
+        actor="server",
+        action="token.issue",
+        collaboration_id=None,
+        details={"token_id": row.id, "role": "admin"},
+    )
+    session.commit()
+    return row.id, secret
+
+
+def bootstrap_admin(storage: Storage) -> tuple[str, str] | None:
+    """Create the first admin token if no usable one exists, else ``None``."""
+    with storage.sessionmaker() as session:
+        if has_admin(session):
+            return None
+        return create_admin_token(session)

@@ -41,15 +41,16 @@ def serve(
     import uvicorn
 
     from cleanroom.app import create_app
-    from cleanroom.bootstrap import bootstrap_admin, open_storage
+    from cleanroom.auth import bootstrap_admin
     from cleanroom.settings import Settings
+    from cleanroom.upload_store import open_for_serving
 
     flags: dict[str, Any] = {"host": host, "port": port, "database_url": database_url}
     try:
         settings = Settings(data_dir=data_dir, **{k: v for k, v in flags.items() if v is not None})
     except ValidationError as error:
         admin_cli.fail(f"invalid settings: {error.errors()[0]['msg']}", 2)
-    storage = open_storage(settings, recover=True)
+    storage = open_for_serving(settings)
     issued = bootstrap_admin(storage)
     if issued is not None:
         typer.echo(f"bootstrap admin token ({issued[0]}), shown once: {issued[1]}", err=True)

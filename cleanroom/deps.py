@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from cleanroom.auth import Principal, authenticate
 from cleanroom.errors import UnknownCollaboration
-from cleanroom.models import Collaboration
 from cleanroom.settings import Settings
+from cleanroom.storage.models import Collaboration
 
 
 def get_session(request: Request) -> Iterator[Session]:

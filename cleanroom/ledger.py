@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 import policies
 from cleanroom.errors import InternalError
-from cleanroom.models_query import BudgetLedgerRow
+from cleanroom.storage.query_tables import BudgetLedgerRow
 from policies import BudgetState, Period, fraction_text
 
 MAX_ATTEMPTS = 20

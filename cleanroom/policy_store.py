@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 import policies
 from cleanroom.errors import KeyNotAccepted, NotFound
-from cleanroom.models import Member, PolicyApproval, PolicyVersion
 from cleanroom.policy_doc import approval_message, parse_policy, policy_hash
 from cleanroom.signatures import verify_member_signature
+from cleanroom.storage.models import Member, PolicyApproval, PolicyVersion
 from protocols import DatasetKind, decode_ed25519_public_key, public_key_fingerprint
 
 

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from cleanroom import audit
 from cleanroom.errors import Conflict
-from cleanroom.models import Dataset, DatasetVersion, UploadSession
 from cleanroom.settings import Settings
+from cleanroom.storage.models import Dataset, DatasetVersion, UploadSession
 from cleanroom.upload_store import temp_path
 from cleanroom.validation import ValidatedFile
 

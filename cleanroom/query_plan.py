@@ -24,12 +24,12 @@ import policies
 from cleanroom import ledger
 from cleanroom.audit import canonical_json
 from cleanroom.errors import Conflict, NotFound, RequestInvalid
-from cleanroom.models import Dataset, DatasetVersion, Member
-from cleanroom.models_query import PartyRulesRow
 from cleanroom.policy_doc import parse_policy
 from cleanroom.policy_store import effective_policy as signed_policy
 from cleanroom.query_schemas import NoEffectivePolicy, QueryCreate
 from cleanroom.release import ReleasePolicy, Sources, TemplateRequest, release_inputs
+from cleanroom.storage.models import Dataset, DatasetVersion, Member
+from cleanroom.storage.query_tables import PartyRulesRow
 from policies import (
     BudgetState,
     Decision,

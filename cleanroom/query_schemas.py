@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from cleanroom.errors import Conflict, Forbidden, NotFound
-from cleanroom.models_query import StoredResult
+from cleanroom.storage.query_tables import StoredResult
 from policies import BudgetState, Decision, Period, fraction_text, remaining
 from protocols import FAMILIES, IdType
 

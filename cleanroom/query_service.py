@@ -30,12 +30,12 @@ import policies
 from cleanroom import ledger
 from cleanroom.auth import Principal, Role, new_id
 from cleanroom.errors import Forbidden, InternalError
-from cleanroom.models_query import StoredResult
 from cleanroom.query_audit import audit_query
 from cleanroom.query_plan import Plan, plan_query
 from cleanroom.query_schemas import QueryCreate, budget_public, denial_error
 from cleanroom.release import EngineSettings, Result, release
 from cleanroom.settings import Settings
+from cleanroom.storage.query_tables import StoredResult
 from policies import BudgetState, fraction_text
 
 

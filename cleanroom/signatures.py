@@ -5,7 +5,7 @@ from __future__ import annotations
 from cryptography.exceptions import InvalidSignature as CryptoInvalidSignature
 
 from cleanroom.errors import InvalidSignature, KeysNotRegistered
-from cleanroom.models import Member
+from cleanroom.storage.models import Member
 from protocols import decode_ed25519_public_key
 from protocols.encoding import b64url_decode
 

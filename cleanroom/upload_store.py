@@ -19,8 +19,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cleanroom.errors import ChunkChecksumMismatch, Conflict, InsufficientStorage, PayloadTooLarge
-from cleanroom.models import DatasetVersion, UploadSession, utcnow
 from cleanroom.settings import Settings
+from cleanroom.storage.bootstrap import Storage, open_storage
+from cleanroom.storage.models import DatasetVersion, UploadSession, utcnow
 
 
 def temp_path(settings: Settings, upload_id: str) -> Path:
@@ -148,3 +149,11 @@ def recover_storage(session: Session, settings: Settings) -> dict[str, int]:
                 path.unlink()
                 removed += 1
     return {"expired_sessions": expired, "removed_files": removed}
+
+
+def open_for_serving(settings: Settings) -> Storage:
+    """Open the data dir and clean up after a crash: the server's start-up."""
+    storage = open_storage(settings)
+    with storage.sessionmaker() as session:
+        recover_storage(session, settings)
+    return storage

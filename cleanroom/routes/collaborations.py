@@ -8,10 +8,10 @@ from sqlalchemy import select
 from cleanroom import audit
 from cleanroom.auth import Role, new_id
 from cleanroom.deps import PrincipalDep, ScopeDep, SessionDep
-from cleanroom.models import Collaboration
 from cleanroom.policy_doc import default_policy_yaml
 from cleanroom.policy_store import propose_policy
 from cleanroom.schemas import CollaborationCreate, CollaborationPublic, Me
+from cleanroom.storage.models import Collaboration
 
 router = APIRouter(prefix="/v1", tags=["collaborations"])
 

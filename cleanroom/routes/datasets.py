@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 from cleanroom.auth import Role
 from cleanroom.deps import ScopeDep, SessionDep
 from cleanroom.errors import NotFound
-from cleanroom.models import Dataset, DatasetVersion
 from cleanroom.schemas import DatasetPublic, DatasetVersionPublic
+from cleanroom.storage.models import Dataset, DatasetVersion
 
 #: Auditors read policies, approvals, the audit log and the budget, not the datasets.
 DATA_ROLES = (Role.ADMIN, Role.PARTY_ADMIN, Role.ANALYST)

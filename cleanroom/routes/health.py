@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 from cleanroom.deps import PrincipalDep
 from cleanroom.schemas import Health, ServerInfo
-from cleanroom.signing import public_key_pem
+from cleanroom.storage.signing_key import public_key_pem
 
 VERSION = "0.1.0"
 router = APIRouter(tags=["server"])

@@ -10,7 +10,6 @@ from cleanroom import audit
 from cleanroom.auth import Role
 from cleanroom.deps import ScopeDep, SessionDep
 from cleanroom.errors import NotFound
-from cleanroom.models import Member, PolicyVersion
 from cleanroom.policy_doc import approval_message
 from cleanroom.policy_store import (
     approvals_of,
@@ -21,6 +20,7 @@ from cleanroom.policy_store import (
     propose_policy,
 )
 from cleanroom.schemas import ApprovalCreate, ApprovalPublic, PolicyCreate, PolicyPublic
+from cleanroom.storage.models import Member, PolicyVersion
 
 router = APIRouter(prefix="/v1/collaborations/{collaboration_id}/policies", tags=["policies"])
 

@@ -26,7 +26,6 @@ from cleanroom import audit, ledger
 from cleanroom.auth import Principal, Role
 from cleanroom.deps import ScopeDep, SessionDep
 from cleanroom.errors import Conflict, Forbidden, InvalidPolicy
-from cleanroom.models_query import PartyRulesRow, StoredResult
 from cleanroom.policy_doc import parse_policy
 from cleanroom.policy_store import effective_policy as signed_policy
 from cleanroom.query_audit import audit_read
@@ -43,6 +42,7 @@ from cleanroom.query_schemas import (
     result_public,
 )
 from cleanroom.query_service import QueryContext, submit_query
+from cleanroom.storage.query_tables import PartyRulesRow, StoredResult
 
 router = APIRouter(prefix="/v1/collaborations/{collaboration_id}", tags=["queries"])
 

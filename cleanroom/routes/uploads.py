@@ -28,12 +28,12 @@ from cleanroom.errors import (
     UploadNotOpen,
     UploadOffsetMismatch,
 )
-from cleanroom.models import UploadSession
 from cleanroom.policy_store import allowed_dimensions
 from cleanroom.publish import dataset_for_upload, publish
 from cleanroom.routes.datasets import version_public
 from cleanroom.schemas import DatasetVersionPublic, UploadCreate, UploadPublic
 from cleanroom.settings import Settings
+from cleanroom.storage.models import UploadSession
 from cleanroom.upload_store import (
     advance,
     check_capacity,

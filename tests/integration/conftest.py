@@ -12,8 +12,9 @@ import pytest
 from fastapi import FastAPI
 
 from cleanroom.app import create_app
-from cleanroom.bootstrap import bootstrap_admin, open_storage
+from cleanroom.auth import bootstrap_admin
 from cleanroom.settings import Settings
+from cleanroom.storage.bootstrap import open_storage
 from tests.integration.server import ServerProcess
 from tests.integration.world import ROLES, Collab, api, make_collaboration
 

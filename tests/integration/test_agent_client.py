@@ -9,10 +9,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from cleanroom.app import create_app
-from cleanroom.bootstrap import bootstrap_admin, open_storage
+from cleanroom.auth import bootstrap_admin
 from cleanroom.policy_doc import approval_message as server_message
 from cleanroom.policy_doc import match_key_message as server_key_message
 from cleanroom.settings import Settings
+from cleanroom.storage.bootstrap import open_storage
 from party_agent.client import ASGIBridge, CleanRoomClient, ServerError, ServerUnreachable
 from party_agent.online import approval_message as agent_message
 from party_agent.trust import match_key_message as agent_key_message

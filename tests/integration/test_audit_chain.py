@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 from cleanroom import audit
 from cleanroom.auditlog import verify_lines
 from cleanroom.cli import app as cleanroom_cli
-from cleanroom.models import AuditEntry, AuditHead, Collaboration
-from cleanroom.signing import public_key_path
+from cleanroom.storage.models import AuditEntry, AuditHead, Collaboration
+from cleanroom.storage.signing_key import public_key_path
 from tests.integration.query_world import KEY, QueryWorld, conversions, in_process, make_world
 from tests.integration.test_queries_inprocess import query
 

@@ -14,9 +14,9 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from cleanroom.models import AuditEntry
 from cleanroom.release import ConversionsRequest, ReleasePolicy, Sources, release
 from cleanroom.release._testing import exact_mode
+from cleanroom.storage.models import AuditEntry
 from tests.integration.datasets import parquet_bytes
 from tests.integration.query_world import (
     QueryWorld,

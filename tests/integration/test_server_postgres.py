@@ -104,8 +104,8 @@ def test_concurrent_audit_appends_never_fork_the_chain_on_postgres(
     from cleanroom import audit
     from cleanroom.audit_export import export_lines
     from cleanroom.auditlog import verify_lines
-    from cleanroom.bootstrap import open_storage
     from cleanroom.settings import Settings
+    from cleanroom.storage.bootstrap import open_storage
 
     storage = open_storage(Settings(data_dir=tmp_path / "pg", database_url=new_database()))
     try:

@@ -15,10 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cleanroom import ledger
-from cleanroom.db import create_schema, make_engine, make_sessionmaker
-from cleanroom.models import Collaboration
-from cleanroom.models_query import BudgetLedgerRow
 from cleanroom.settings import Settings
+from cleanroom.storage.db import create_schema, make_engine, make_sessionmaker
+from cleanroom.storage.models import Collaboration
+from cleanroom.storage.query_tables import BudgetLedgerRow
 from policies import BudgetExceeded, Period
 
 MONTHLY = Period("monthly")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cleanroom.db import normalize_url
 from cleanroom.settings import Settings
+from cleanroom.storage.db import normalize_url
 
 
 def test_env_vars_and_flags(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from cleanroom.bootstrap import open_storage
 from cleanroom.errors import InsufficientStorage
-from cleanroom.models import Collaboration, Member, UploadSession, utcnow
 from cleanroom.settings import Settings
+from cleanroom.storage.bootstrap import open_storage
+from cleanroom.storage.models import Collaboration, Member, UploadSession, utcnow
 from cleanroom.upload_store import (
     check_capacity,
     create_temp_file,

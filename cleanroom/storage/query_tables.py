@@ -1,6 +1,6 @@
 """Tables of the query layer: the privacy-budget ledger and stored results.
 
-Both live on :class:`cleanroom.models.Base` (``cleanroom.db`` imports this module so
+Both live on :class:`cleanroom.storage.models.Base` (``cleanroom.storage.db`` imports this module so
 ``create_all`` creates them). Epsilon is stored as exact ``"p/q"`` text, never a float.
 
 - :class:`BudgetLedgerRow`: one row per (collaboration, refresh period); ``spent`` only
@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cleanroom.models import Base, utcnow
+from cleanroom.storage.models import Base, utcnow
 
 
 class BudgetLedgerRow(Base):

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from cleanroom import models_query  # noqa: F401  # registers the query-layer tables on Base
-from cleanroom.models import Base
 from cleanroom.settings import Settings
+from cleanroom.storage import query_tables as models_query  # noqa: F401  # registers the query-layer tables on Base
+from cleanroom.storage.models import Base
 
 
 def normalize_url(url: str) -> str:

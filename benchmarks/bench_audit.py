@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from benchmarks.common import Result, best_of
 from cleanroom import audit
-from cleanroom.auditlog import GENESIS_HASH, AuditRecord, seal_entry, seal_head, verify_lines
+from cleanroom.audit import GENESIS_HASH, AuditRecord, seal_entry, seal_head, verify_lines
 from cleanroom.settings import Settings
 from cleanroom.storage.bootstrap import open_storage
 from cleanroom.storage.models import Collaboration

@@ -16,9 +16,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from cleanroom import audit
-from cleanroom.audit_export import export_lines, report_input
-from cleanroom.auditlog import verify_lines
-from cleanroom.auditlog.report import render_report
+from cleanroom.audit import verify_lines
+from cleanroom.audit.export import export_lines, report_input
+from cleanroom.audit.report import render_report
 from cleanroom.errors import CleanRoomError
 from cleanroom.settings import Settings
 from cleanroom.storage.bootstrap import Storage, open_storage

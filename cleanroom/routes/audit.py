@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from cleanroom import audit
-from cleanroom.audit_export import export_lines
+from cleanroom.audit.export import export_lines
 from cleanroom.auth import Role
 from cleanroom.deps import ScopeDep, SessionDep
 

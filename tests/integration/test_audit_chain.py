@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from cleanroom import audit
-from cleanroom.auditlog import verify_lines
+from cleanroom.audit import verify_lines
 from cleanroom.cli import app as cleanroom_cli
 from cleanroom.storage.models import AuditEntry, AuditHead, Collaboration
 from cleanroom.storage.signing_key import public_key_path

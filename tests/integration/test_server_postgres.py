@@ -102,8 +102,8 @@ def test_concurrent_audit_appends_never_fork_the_chain_on_postgres(
     import threading
 
     from cleanroom import audit
-    from cleanroom.audit_export import export_lines
-    from cleanroom.auditlog import verify_lines
+    from cleanroom.audit import verify_lines
+    from cleanroom.audit.export import export_lines
     from cleanroom.settings import Settings
     from cleanroom.storage.bootstrap import open_storage
 

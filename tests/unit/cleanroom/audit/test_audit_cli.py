@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from typer.testing import CliRunner
 
 from cleanroom.audit_cli import audit_app
-from tests.unit.cleanroom.auditlog.test_verify import KEY, OTHER, _export
+from tests.unit.cleanroom.audit.test_verify import KEY, OTHER, _export
 
 runner = CliRunner()
 cli = typer.Typer()

@@ -18,7 +18,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from cleanroom.auditlog.chain import (
+from cleanroom.audit.chain import (
     ENTRY_CONTEXT,
     GENESIS_HASH,
     AuditRecord,

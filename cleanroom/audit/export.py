@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import policies
-from cleanroom.audit import chain_of, utc_text
-from cleanroom.auditlog import GENESIS_HASH, AuditRecord, seal_head
-from cleanroom.auditlog.report import PolicyVersion as ReportPolicy
-from cleanroom.auditlog.report import ReportInput
+from cleanroom.audit.append import chain_of, utc_text
+from cleanroom.audit.chain import GENESIS_HASH, AuditRecord, seal_head
+from cleanroom.audit.report import PolicyVersion as ReportPolicy
+from cleanroom.audit.report import ReportInput
 from cleanroom.policy_doc import parse_policy
 from cleanroom.storage.models import AuditEntry, Member, PolicyApproval, PolicyVersion
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from cleanroom.auditlog import GENESIS_HASH, AuditRecord, seal_entry, seal_head, verify_lines
+from cleanroom.audit import GENESIS_HASH, AuditRecord, seal_entry, seal_head, verify_lines
 
 KEY = Ed25519PrivateKey.generate()
 OTHER = Ed25519PrivateKey.generate()
@@ -81,7 +81,7 @@ def test_garbage_line_is_reported() -> None:
 
 
 def test_parallel_signature_check_finds_the_same_entry(monkeypatch: pytest.MonkeyPatch) -> None:
-    from cleanroom.auditlog import verify
+    from cleanroom.audit import verify
 
     monkeypatch.setattr(verify, "PARALLEL_MINIMUM", 2)
     lines = _export(n=12)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from cleanroom.auditlog import GENESIS_HASH, AuditRecord, seal_entry
-from cleanroom.auditlog.report import PolicyVersion, ReportInput, render_report
-from tests.unit.cleanroom.auditlog.test_verify import KEY
+from cleanroom.audit import GENESIS_HASH, AuditRecord, seal_entry
+from cleanroom.audit.report import PolicyVersion, ReportInput, render_report
+from tests.unit.cleanroom.audit.test_verify import KEY
 
 
 class _Page(HTMLParser):

@@ -1,6 +1,6 @@
 """The audit hook: one function every state-changing route calls inside its transaction.
 
-``record`` seals an entry into its collaboration's hash chain (``cleanroom.auditlog``)
+``record`` seals an entry into its collaboration's hash chain (``cleanroom.audit``)
 with the server's signing key (``session.info["signing_key"]``) and adds it to the
 caller's session: it is committed or rolled back together with the action. ``details``
 hold no raw value, token or key material: names, counts, digests and reasons only.
@@ -26,7 +26,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from cleanroom.auditlog import GENESIS_HASH, AuditRecord, seal_entry
+from cleanroom.audit.chain import GENESIS_HASH, AuditRecord, seal_entry
 from cleanroom.errors import InternalError
 from cleanroom.storage.models import AuditEntry, AuditHead
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
 
-from cleanroom.auditlog.chain import AuditRecord
+from cleanroom.audit.chain import AuditRecord
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem;color:#1d2430;max-width:1100px}

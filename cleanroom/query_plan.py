@@ -24,8 +24,8 @@ import policies
 from cleanroom import ledger
 from cleanroom.audit import canonical_json
 from cleanroom.errors import Conflict, NotFound, RequestInvalid
-from cleanroom.policy_doc import parse_policy
-from cleanroom.policy_store import effective_policy as signed_policy
+from cleanroom.policy.document import parse_policy
+from cleanroom.policy.store import effective_policy as signed_policy
 from cleanroom.query_schemas import NoEffectivePolicy, QueryCreate
 from cleanroom.release import ReleasePolicy, Sources, TemplateRequest, release_inputs
 from cleanroom.storage.models import Dataset, DatasetVersion, Member

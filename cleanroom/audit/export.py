@@ -20,7 +20,7 @@ from cleanroom.audit.append import chain_of, utc_text
 from cleanroom.audit.chain import GENESIS_HASH, AuditRecord, seal_head
 from cleanroom.audit.report import PolicyVersion as ReportPolicy
 from cleanroom.audit.report import ReportInput
-from cleanroom.policy_doc import parse_policy
+from cleanroom.policy.document import parse_policy
 from cleanroom.storage.models import AuditEntry, Member, PolicyApproval, PolicyVersion
 
 

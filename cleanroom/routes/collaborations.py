@@ -8,8 +8,8 @@ from sqlalchemy import select
 from cleanroom import audit
 from cleanroom.auth import Role, new_id
 from cleanroom.deps import PrincipalDep, ScopeDep, SessionDep
-from cleanroom.policy_doc import default_policy_yaml
-from cleanroom.policy_store import propose_policy
+from cleanroom.policy.document import default_policy_yaml
+from cleanroom.policy.store import propose_policy
 from cleanroom.schemas import CollaborationCreate, CollaborationPublic, Me
 from cleanroom.storage.models import Collaboration
 

@@ -18,9 +18,9 @@ from cleanroom import audit
 from cleanroom.auth import Role
 from cleanroom.deps import ScopeDep, SessionDep
 from cleanroom.errors import Conflict, KeysNotRegistered, NotFound, RequestInvalid
-from cleanroom.policy_doc import match_key_message
+from cleanroom.policy.document import match_key_message
+from cleanroom.policy.signatures import verify_member_signature
 from cleanroom.schemas import MatchKeyPosted, MatchKeyPublic, MatchKeyWraps
-from cleanroom.signatures import verify_member_signature
 from cleanroom.storage.models import Member, WrappedMatchKey
 from protocols.keys import WRAP_PREFIX
 

@@ -10,8 +10,8 @@ from cleanroom import audit
 from cleanroom.auth import Role
 from cleanroom.deps import ScopeDep, SessionDep
 from cleanroom.errors import NotFound
-from cleanroom.policy_doc import approval_message
-from cleanroom.policy_store import (
+from cleanroom.policy.document import approval_message
+from cleanroom.policy.store import (
     approvals_of,
     approve,
     effective_policy,

@@ -26,8 +26,8 @@ from cleanroom import audit, ledger
 from cleanroom.auth import Principal, Role
 from cleanroom.deps import ScopeDep, SessionDep
 from cleanroom.errors import Conflict, Forbidden, InvalidPolicy
-from cleanroom.policy_doc import parse_policy
-from cleanroom.policy_store import effective_policy as signed_policy
+from cleanroom.policy.document import parse_policy
+from cleanroom.policy.store import effective_policy as signed_policy
 from cleanroom.query_audit import audit_read
 from cleanroom.query_schemas import (
     BudgetPublic,

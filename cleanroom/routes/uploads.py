@@ -28,7 +28,7 @@ from cleanroom.errors import (
     UploadNotOpen,
     UploadOffsetMismatch,
 )
-from cleanroom.policy_store import allowed_dimensions
+from cleanroom.policy.store import allowed_dimensions
 from cleanroom.publish import dataset_for_upload, publish
 from cleanroom.routes.datasets import version_public
 from cleanroom.schemas import DatasetVersionPublic, UploadCreate, UploadPublic

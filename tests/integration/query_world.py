@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pyarrow as pa
 
-from cleanroom.policy_doc import approval_message
+from cleanroom.policy.document import approval_message
 from party_agent.client import ASGIBridge
 from protocols import IdType, MatchKey, Tokenizer, token_field
 from tests.integration.datasets import parquet_bytes

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 import policies
 from cleanroom.errors import KeyNotAccepted, NotFound
-from cleanroom.policy_doc import approval_message, parse_policy, policy_hash
-from cleanroom.signatures import verify_member_signature
+from cleanroom.policy.document import approval_message, parse_policy, policy_hash
+from cleanroom.policy.signatures import verify_member_signature
 from cleanroom.storage.models import Member, PolicyApproval, PolicyVersion
 from protocols import DatasetKind, decode_ed25519_public_key, public_key_fingerprint
 

@@ -21,7 +21,7 @@ from cleanroom.routes import (
 )
 from cleanroom.settings import Settings
 from cleanroom.storage.bootstrap import Storage
-from cleanroom.upload_store import UploadLocks, open_for_serving
+from cleanroom.uploads.sessions import UploadLocks, open_for_serving
 
 ROUTERS = (health, collaborations, members, match_keys, policies, uploads, datasets, audit, queries)
 

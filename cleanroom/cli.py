@@ -43,7 +43,7 @@ def serve(
     from cleanroom.app import create_app
     from cleanroom.auth import bootstrap_admin
     from cleanroom.settings import Settings
-    from cleanroom.upload_store import open_for_serving
+    from cleanroom.uploads.sessions import open_for_serving
 
     flags: dict[str, Any] = {"host": host, "port": port, "database_url": database_url}
     try:

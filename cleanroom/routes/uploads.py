@@ -29,12 +29,12 @@ from cleanroom.errors import (
     UploadOffsetMismatch,
 )
 from cleanroom.policy.store import allowed_dimensions
-from cleanroom.publish import dataset_for_upload, publish
 from cleanroom.routes.datasets import version_public
 from cleanroom.schemas import DatasetVersionPublic, UploadCreate, UploadPublic
 from cleanroom.settings import Settings
 from cleanroom.storage.models import UploadSession
-from cleanroom.upload_store import (
+from cleanroom.uploads.publish import dataset_for_upload, publish
+from cleanroom.uploads.sessions import (
     advance,
     check_capacity,
     create_temp_file,
@@ -43,7 +43,7 @@ from cleanroom.upload_store import (
     temp_path,
     write_chunk,
 )
-from cleanroom.validation import file_sha256, validate_dataset
+from cleanroom.uploads.validation import file_sha256, validate_dataset
 from protocols import DatasetKind
 
 router = APIRouter(prefix="/v1/collaborations/{collaboration_id}/uploads", tags=["uploads"])

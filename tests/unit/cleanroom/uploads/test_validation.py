@@ -6,7 +6,7 @@ import pyarrow as pa
 import pytest
 
 from cleanroom.errors import SchemaMismatch
-from cleanroom.validation import check_schema
+from cleanroom.uploads.validation import check_schema
 from protocols import DatasetKind, token_field
 
 EXPOSURES = [token_field("email"), ("campaign_id", pa.string()), ("exposure_time", pa.int64())]

@@ -12,7 +12,7 @@ from cleanroom.errors import InsufficientStorage
 from cleanroom.settings import Settings
 from cleanroom.storage.bootstrap import open_storage
 from cleanroom.storage.models import Collaboration, Member, UploadSession, utcnow
-from cleanroom.upload_store import (
+from cleanroom.uploads.sessions import (
     check_capacity,
     create_temp_file,
     expire_idle_uploads,

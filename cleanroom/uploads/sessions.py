@@ -3,7 +3,7 @@
 A chunk is streamed straight to the temp file at its offset while its SHA-256 is
 computed; on a checksum mismatch, an oversize body or a client that disconnects, the
 file is truncated back to the offset so the session stays consistent and resumable.
-Nothing here is visible as a dataset until :mod:`cleanroom.publish` renames the file.
+Nothing here is visible as a dataset until :mod:`cleanroom.uploads.publish` renames the file.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Order: insert the version row (flush, so a racing publish of the same version fa
 the unique constraint), fsync and ``os.replace`` the temp file into
 ``DATA_DIR/datasets/<collaboration>/<dataset>/v<N>.parquet``, then commit. If the commit
 fails the renamed file is removed; if the process dies between rename and commit, the
-unreferenced file is deleted by :func:`cleanroom.upload_store.recover_storage` on start.
+unreferenced file is deleted by :func:`cleanroom.uploads.sessions.recover_storage` on start.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from cleanroom import audit
 from cleanroom.errors import Conflict
 from cleanroom.settings import Settings
 from cleanroom.storage.models import Dataset, DatasetVersion, UploadSession
-from cleanroom.upload_store import temp_path
-from cleanroom.validation import ValidatedFile
+from cleanroom.uploads.sessions import temp_path
+from cleanroom.uploads.validation import ValidatedFile
 
 
 def dataset_for_upload(session: Session, upload: UploadSession) -> Dataset | None:

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cleanroom.errors import EmptyDataset, MalformedParquet, PiiDetected, SchemaMismatch
-from cleanroom.tripwire import describe, is_text, scan_column
+from cleanroom.uploads.tripwire import describe, is_text, scan_column
 from protocols import FAMILIES, SCHEMAS, DatasetKind, UnsupportedVersion, check_token_field
 
 BATCH_ROWS = 65_536

@@ -7,7 +7,7 @@ import hashlib
 import pyarrow as pa
 import pytest
 
-from cleanroom.tripwire import describe, scan_column
+from cleanroom.uploads.tripwire import describe, scan_column
 
 TRIPS = [
     ("jane.doe@example.com", "email addresses"),

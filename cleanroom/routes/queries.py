@@ -22,13 +22,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 import policies
-from cleanroom import audit, ledger
+from cleanroom import audit
 from cleanroom.auth import Principal, Role
 from cleanroom.deps import ScopeDep, SessionDep
 from cleanroom.errors import Conflict, Forbidden, InvalidPolicy
 from cleanroom.policy.document import parse_policy
 from cleanroom.policy.store import effective_policy as signed_policy
-from cleanroom.query_audit import audit_read
+from cleanroom.query import ledger
+from cleanroom.query.audit_entries import audit_read
+from cleanroom.query.service import QueryContext, submit_query
 from cleanroom.query_schemas import (
     BudgetPublic,
     NoEffectivePolicy,
@@ -41,7 +43,6 @@ from cleanroom.query_schemas import (
     budget_public,
     result_public,
 )
-from cleanroom.query_service import QueryContext, submit_query
 from cleanroom.storage.query_tables import PartyRulesRow, StoredResult
 
 router = APIRouter(prefix="/v1/collaborations/{collaboration_id}", tags=["queries"])

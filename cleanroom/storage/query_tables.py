@@ -4,7 +4,7 @@ Both live on :class:`cleanroom.storage.models.Base` (``cleanroom.storage.db`` im
 ``create_all`` creates them). Epsilon is stored as exact ``"p/q"`` text, never a float.
 
 - :class:`BudgetLedgerRow`: one row per (collaboration, refresh period); ``spent`` only
-  grows, and only through :func:`cleanroom.ledger.charge`, which locks the row and
+  grows, and only through :func:`cleanroom.query.ledger.charge`, which locks the row and
   checks ``version`` so two concurrent charges can never both pass on a stale read.
 - :class:`StoredResult`: one released result with the dataset versions it read and the
   effective policy it ran under. ``request_key`` (unique per collaboration) names the

@@ -21,11 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import policies
-from cleanroom import ledger
 from cleanroom.audit import canonical_json
 from cleanroom.errors import Conflict, NotFound, RequestInvalid
 from cleanroom.policy.document import parse_policy
 from cleanroom.policy.store import effective_policy as signed_policy
+from cleanroom.query import ledger
 from cleanroom.query_schemas import NoEffectivePolicy, QueryCreate
 from cleanroom.release import ReleasePolicy, Sources, TemplateRequest, release_inputs
 from cleanroom.storage.models import Dataset, DatasetVersion, Member

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from cleanroom import audit
 from cleanroom.audit import canonical_json
-from cleanroom.query_plan import Plan
+from cleanroom.query.plan import Plan
 
 
 def request_digest(plan: Plan) -> str:

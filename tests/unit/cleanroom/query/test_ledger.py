@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from cleanroom import ledger
+from cleanroom.query import ledger
 from cleanroom.settings import Settings
 from cleanroom.storage.db import create_schema, make_engine, make_sessionmaker
 from cleanroom.storage.models import Collaboration

@@ -14,7 +14,7 @@ from typing import Annotated, Any, NoReturn
 import httpx
 import typer
 
-from cleanroom.auth import bootstrap_admin, create_admin_token
+from cleanroom.server.auth import bootstrap_admin, create_admin_token
 from cleanroom.settings import Settings
 from cleanroom.storage.bootstrap import open_storage
 

@@ -17,7 +17,7 @@ END = "<!-- END GENERATED -->"
 
 
 def current_spec() -> dict[str, Any]:
-    from cleanroom.app import create_app
+    from cleanroom.server.app import create_app
     from cleanroom.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:

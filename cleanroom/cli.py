@@ -40,8 +40,8 @@ def serve(
     """Run the server under uvicorn (one process; prints a bootstrap token on first start)."""
     import uvicorn
 
-    from cleanroom.app import create_app
-    from cleanroom.auth import bootstrap_admin
+    from cleanroom.server.app import create_app
+    from cleanroom.server.auth import bootstrap_admin
     from cleanroom.settings import Settings
     from cleanroom.uploads.sessions import open_for_serving
 

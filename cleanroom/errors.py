@@ -1,4 +1,4 @@
-"""Errors of the clean-room server; one handler in :mod:`cleanroom.problems` turns each into
+"""Errors of the clean-room server; one handler in :mod:`cleanroom.server.problems` turns each into
 ``application/problem+json`` with ``type = "urn:cleanroom:problem:" + slug``.
 
 Messages never contain a raw value, a token or key material: they name the column,

@@ -43,5 +43,5 @@ def test_package_imports_only_what_design_allows(package: str) -> None:
 
 def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:
     module = tmp_path / "bad.py"
-    module.write_text("import cleanroom.app\nfrom protocols import IdType\n")
+    module.write_text("import cleanroom.server.app\nfrom protocols import IdType\n")
     assert imported_packages(module) == {"cleanroom", "protocols"}

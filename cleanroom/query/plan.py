@@ -26,8 +26,8 @@ from cleanroom.errors import Conflict, NotFound, RequestInvalid
 from cleanroom.policy.document import parse_policy
 from cleanroom.policy.store import effective_policy as signed_policy
 from cleanroom.query import ledger
-from cleanroom.query_schemas import NoEffectivePolicy, QueryCreate
 from cleanroom.release import ReleasePolicy, Sources, TemplateRequest, release_inputs
+from cleanroom.server.query_schemas import NoEffectivePolicy, QueryCreate
 from cleanroom.storage.models import Dataset, DatasetVersion, Member
 from cleanroom.storage.query_tables import PartyRulesRow
 from policies import (

@@ -27,13 +27,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import policies
-from cleanroom.auth import Principal, Role, new_id
 from cleanroom.errors import Forbidden, InternalError
 from cleanroom.query import ledger
 from cleanroom.query.audit_entries import audit_query
 from cleanroom.query.plan import Plan, plan_query
-from cleanroom.query_schemas import QueryCreate, budget_public, denial_error
 from cleanroom.release import EngineSettings, Result, release
+from cleanroom.server.auth import Principal, Role, new_id
+from cleanroom.server.query_schemas import QueryCreate, budget_public, denial_error
 from cleanroom.settings import Settings
 from cleanroom.storage.query_tables import StoredResult
 from policies import BudgetState, fraction_text

@@ -1,7 +1,7 @@
 """Opening a data dir: directories, database schema and the server's signing key.
 
 Crash recovery of unfinished uploads (:func:`cleanroom.uploads.sessions.recover_storage`) and
-the first admin token (:func:`cleanroom.auth.bootstrap_admin`) are the server's steps on
+the first admin token (:func:`cleanroom.server.auth.bootstrap_admin`) are the server's steps on
 top of this; storage itself knows nothing of uploads or roles.
 """
 

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from cleanroom.app import create_app
-from cleanroom.auth import bootstrap_admin
+from cleanroom.server.app import create_app
+from cleanroom.server.auth import bootstrap_admin
 from cleanroom.settings import Settings
 from cleanroom.storage.bootstrap import open_storage
 from tests.integration.server import ServerProcess

@@ -8,10 +8,10 @@ import httpx
 import pyarrow.parquet as pq
 import pytest
 
-from cleanroom.app import create_app
-from cleanroom.auth import bootstrap_admin
 from cleanroom.policy.document import approval_message as server_message
 from cleanroom.policy.document import match_key_message as server_key_message
+from cleanroom.server.app import create_app
+from cleanroom.server.auth import bootstrap_admin
 from cleanroom.settings import Settings
 from cleanroom.storage.bootstrap import open_storage
 from party_agent.client import ASGIBridge, CleanRoomClient, ServerError, ServerUnreachable

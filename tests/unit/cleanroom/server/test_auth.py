@@ -6,8 +6,8 @@ import hashlib
 
 import pytest
 
-from cleanroom.auth import Principal, Role, hash_token, new_token
 from cleanroom.errors import Forbidden, UnknownCollaboration
+from cleanroom.server.auth import Principal, Role, hash_token, new_token
 
 
 def test_tokens_are_prefixed_random_and_hashed_with_sha256() -> None:

@@ -6,10 +6,10 @@ from fastapi import APIRouter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cleanroom.auth import Role
-from cleanroom.deps import ScopeDep, SessionDep
 from cleanroom.errors import NotFound
-from cleanroom.schemas import DatasetPublic, DatasetVersionPublic
+from cleanroom.server.auth import Role
+from cleanroom.server.deps import ScopeDep, SessionDep
+from cleanroom.server.schemas import DatasetPublic, DatasetVersionPublic
 from cleanroom.storage.models import Dataset, DatasetVersion
 
 #: Auditors read policies, approvals, the audit log and the budget, not the datasets.

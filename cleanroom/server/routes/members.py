@@ -10,12 +10,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cleanroom import audit
-from cleanroom.auth import Role, issue_token, new_id
-from cleanroom.deps import PrincipalDep, Scope, ScopeDep, SessionDep
 from cleanroom.errors import Conflict, InvalidKeyMaterial, NotFound
 from cleanroom.policy.document import parse_policy
 from cleanroom.policy.store import check_pinned, effective_policy
-from cleanroom.schemas import KeysRegister, MemberCreate, MemberPublic, TokenIssued
+from cleanroom.server.auth import Role, issue_token, new_id
+from cleanroom.server.deps import PrincipalDep, Scope, ScopeDep, SessionDep
+from cleanroom.server.schemas import KeysRegister, MemberCreate, MemberPublic, TokenIssued
 from cleanroom.storage.models import ApiToken, Member
 from protocols import (
     ProtocolError,

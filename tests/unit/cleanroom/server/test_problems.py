@@ -7,8 +7,8 @@ from pathlib import Path
 import anyio
 import httpx
 
-from cleanroom.app import create_app
 from cleanroom.errors import PiiDetected
+from cleanroom.server.app import create_app
 from cleanroom.settings import Settings
 
 

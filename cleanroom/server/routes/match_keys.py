@@ -15,12 +15,12 @@ from fastapi import APIRouter, status
 from sqlalchemy import func, select
 
 from cleanroom import audit
-from cleanroom.auth import Role
-from cleanroom.deps import ScopeDep, SessionDep
 from cleanroom.errors import Conflict, KeysNotRegistered, NotFound, RequestInvalid
 from cleanroom.policy.document import match_key_message
 from cleanroom.policy.signatures import verify_member_signature
-from cleanroom.schemas import MatchKeyPosted, MatchKeyPublic, MatchKeyWraps
+from cleanroom.server.auth import Role
+from cleanroom.server.deps import ScopeDep, SessionDep
+from cleanroom.server.schemas import MatchKeyPosted, MatchKeyPublic, MatchKeyWraps
 from cleanroom.storage.models import Member, WrappedMatchKey
 from protocols.keys import WRAP_PREFIX
 

@@ -23,15 +23,15 @@ from sqlalchemy import select
 
 import policies
 from cleanroom import audit
-from cleanroom.auth import Principal, Role
-from cleanroom.deps import ScopeDep, SessionDep
 from cleanroom.errors import Conflict, Forbidden, InvalidPolicy
 from cleanroom.policy.document import parse_policy
 from cleanroom.policy.store import effective_policy as signed_policy
 from cleanroom.query import ledger
 from cleanroom.query.audit_entries import audit_read
 from cleanroom.query.service import QueryContext, submit_query
-from cleanroom.query_schemas import (
+from cleanroom.server.auth import Principal, Role
+from cleanroom.server.deps import ScopeDep, SessionDep
+from cleanroom.server.query_schemas import (
     BudgetPublic,
     NoEffectivePolicy,
     QueryCreate,

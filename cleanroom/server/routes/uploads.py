@@ -16,8 +16,6 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from cleanroom import audit
-from cleanroom.auth import Role, new_id
-from cleanroom.deps import Scope, ScopeDep, SessionDep, SettingsDep
 from cleanroom.errors import (
     ChecksumMismatch,
     Conflict,
@@ -29,8 +27,10 @@ from cleanroom.errors import (
     UploadOffsetMismatch,
 )
 from cleanroom.policy.store import allowed_dimensions
-from cleanroom.routes.datasets import version_public
-from cleanroom.schemas import DatasetVersionPublic, UploadCreate, UploadPublic
+from cleanroom.server.auth import Role, new_id
+from cleanroom.server.deps import Scope, ScopeDep, SessionDep, SettingsDep
+from cleanroom.server.routes.datasets import version_public
+from cleanroom.server.schemas import DatasetVersionPublic, UploadCreate, UploadPublic
 from cleanroom.settings import Settings
 from cleanroom.storage.models import UploadSession
 from cleanroom.uploads.publish import dataset_for_upload, publish

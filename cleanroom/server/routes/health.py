@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from cleanroom.deps import PrincipalDep
-from cleanroom.schemas import Health, ServerInfo
+from cleanroom.server.deps import PrincipalDep
+from cleanroom.server.schemas import Health, ServerInfo
 from cleanroom.storage.signing_key import public_key_pem
 
 VERSION = "0.1.0"

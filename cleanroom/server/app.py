@@ -7,8 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from cleanroom.problems import document_problems, install_handlers
-from cleanroom.routes import (
+from cleanroom.server.problems import document_problems, install_handlers
+from cleanroom.server.routes import (
     audit,
     collaborations,
     datasets,

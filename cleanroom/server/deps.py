@@ -10,8 +10,8 @@ from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from cleanroom.auth import Principal, authenticate
 from cleanroom.errors import UnknownCollaboration
+from cleanroom.server.auth import Principal, authenticate
 from cleanroom.settings import Settings
 from cleanroom.storage.models import Collaboration
 

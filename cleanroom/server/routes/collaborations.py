@@ -6,11 +6,11 @@ from fastapi import APIRouter, status
 from sqlalchemy import select
 
 from cleanroom import audit
-from cleanroom.auth import Role, new_id
-from cleanroom.deps import PrincipalDep, ScopeDep, SessionDep
 from cleanroom.policy.document import default_policy_yaml
 from cleanroom.policy.store import propose_policy
-from cleanroom.schemas import CollaborationCreate, CollaborationPublic, Me
+from cleanroom.server.auth import Role, new_id
+from cleanroom.server.deps import PrincipalDep, ScopeDep, SessionDep
+from cleanroom.server.schemas import CollaborationCreate, CollaborationPublic, Me
 from cleanroom.storage.models import Collaboration
 
 router = APIRouter(prefix="/v1", tags=["collaborations"])

@@ -7,8 +7,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cleanroom import audit
-from cleanroom.auth import Role
-from cleanroom.deps import ScopeDep, SessionDep
 from cleanroom.errors import NotFound
 from cleanroom.policy.document import approval_message
 from cleanroom.policy.store import (
@@ -19,7 +17,9 @@ from cleanroom.policy.store import (
     missing_parties,
     propose_policy,
 )
-from cleanroom.schemas import ApprovalCreate, ApprovalPublic, PolicyCreate, PolicyPublic
+from cleanroom.server.auth import Role
+from cleanroom.server.deps import ScopeDep, SessionDep
+from cleanroom.server.schemas import ApprovalCreate, ApprovalPublic, PolicyCreate, PolicyPublic
 from cleanroom.storage.models import Member, PolicyVersion
 
 router = APIRouter(prefix="/v1/collaborations/{collaboration_id}/policies", tags=["policies"])

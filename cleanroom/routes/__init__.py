@@ -1,1 +1,0 @@
-"""One router per resource; :func:`cleanroom.app.create_app` includes them all."""

@@ -1,5 +1,5 @@
 """``python -m cleanroom`` is the ``cleanroom`` command."""
 
-from cleanroom.cli import main
+from cleanroom.cli.main import main
 
 main()

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "reference" / "cli-commands.md"
-APPS = (("party_agent.cli", "party-agent"), ("cleanroom.cli", "cleanroom"))
+APPS = (("party_agent.cli", "party-agent"), ("cleanroom.cli.main", "cleanroom"))
 HEADER = """# Every command and flag
 
 Generated from the programs themselves by `python tools/make_cli_docs.py`; the

@@ -2,8 +2,7 @@
 the server's public key, and write the compliance report, each with ``cleanroom audit``.
 
 These commands read the server's data dir directly, so they run after the server has
-stopped. If this build's ``cleanroom`` has no ``audit`` command yet, the steps are
-reported as not available instead of failing the demo.
+stopped.
 """
 
 from __future__ import annotations
@@ -11,13 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import typer
-
 from cleanroom.demo.errors import DemoError
 from cleanroom.demo.runner import Command, Runner
 from cleanroom.demo.workdir import Layout
-
-NEEDED = ("export", "verify", "report")
 
 
 @dataclass(frozen=True)
@@ -40,22 +35,7 @@ class AuditOutcome:
         }
 
 
-def missing_commands() -> list[str]:
-    """The ``cleanroom audit`` subcommands this build lacks."""
-    from cleanroom.cli import app
-
-    # Typer's groups are not always click.Group subclasses: look for their commands.
-    root: Any = typer.main.get_command(app)
-    group = getattr(root, "commands", {}).get("audit")
-    commands = getattr(group, "commands", {})
-    return [name for name in NEEDED if name not in commands]
-
-
 def run_audit(runner: Runner, layout: Layout, collaboration: str) -> AuditOutcome:
-    missing = missing_commands()
-    if missing:
-        names = ", ".join(f"cleanroom audit {name}" for name in missing)
-        return AuditOutcome(False, None, f"not run: this build has no {names} yet")
     log = layout.reports / "audit-log.jsonl"
     public_key = layout.server / "keys" / "server-ed25519.pub.pem"
     report = layout.reports / "compliance.html"

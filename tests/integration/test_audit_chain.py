@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from cleanroom import audit
 from cleanroom.audit import verify_lines
-from cleanroom.cli import app as cleanroom_cli
+from cleanroom.cli.main import app as cleanroom_cli
 from cleanroom.storage.models import AuditEntry, AuditHead, Collaboration
 from cleanroom.storage.signing_key import public_key_path
 from tests.integration.query_world import KEY, QueryWorld, conversions, in_process, make_world

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cleanroom.cli import app
+from cleanroom.cli.main import app
 from tests.integration.server import ServerProcess
 from tests.integration.world import api
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from cleanroom.policy_cli import policy_app
+from cleanroom.cli.policy import policy_app
 from policies import policy_hash, preset, preset_yaml
 
 runner = CliRunner()
@@ -121,7 +121,7 @@ def test_preset_prints_yaml_that_checks() -> None:
 
 
 def test_mounted_on_the_cleanroom_command(tmp_path: Path) -> None:
-    from cleanroom.cli import app
+    from cleanroom.cli.main import app
 
     path = write(tmp_path, "p.yaml", preset_yaml("standard"))
     result = runner.invoke(app, ["policy", "check", str(path)])

@@ -1,4 +1,4 @@
-"""The ``cleanroom`` command line."""
+"""``cleanroom serve``: run the server under uvicorn."""
 
 from __future__ import annotations
 
@@ -8,27 +8,9 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
-from cleanroom import admin_cli
-from cleanroom.audit_cli import audit_app
-from cleanroom.demo.command import demo
-from cleanroom.policy_cli import policy_app
-
-app = typer.Typer(help="Clean-room server and administration.", no_args_is_help=True)
-app.add_typer(admin_cli.app, name="admin")
-app.add_typer(policy_app, name="policy")
-app.add_typer(audit_app, name="audit")
-app.command()(demo)
+from cleanroom.cli.admin import fail
 
 
-@app.command()
-def version() -> None:
-    """Print the server's version and protocol version."""
-    from protocols import TOKEN_VERSION
-
-    typer.echo(f"cleanroom 0.1.0 (token protocol {TOKEN_VERSION})")
-
-
-@app.command()
 def serve(
     data_dir: Annotated[Path, typer.Option("--data-dir", envvar="CLEANROOM_DATA_DIR")],
     host: Annotated[str | None, typer.Option(help="Bind address [127.0.0.1]")] = None,
@@ -49,14 +31,10 @@ def serve(
     try:
         settings = Settings(data_dir=data_dir, **{k: v for k, v in flags.items() if v is not None})
     except ValidationError as error:
-        admin_cli.fail(f"invalid settings: {error.errors()[0]['msg']}", 2)
+        fail(f"invalid settings: {error.errors()[0]['msg']}", 2)
     storage = open_for_serving(settings)
     issued = bootstrap_admin(storage)
     if issued is not None:
         typer.echo(f"bootstrap admin token ({issued[0]}), shown once: {issued[1]}", err=True)
     app_ = create_app(settings, storage)
     uvicorn.run(app_, host=settings.host, port=settings.port, log_level=settings.log_level)
-
-
-def main() -> None:
-    app()

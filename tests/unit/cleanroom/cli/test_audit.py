@@ -8,7 +8,7 @@ import typer
 from cryptography.hazmat.primitives import serialization
 from typer.testing import CliRunner
 
-from cleanroom.audit_cli import audit_app
+from cleanroom.cli.audit import audit_app
 from tests.unit.cleanroom.audit.test_verify import KEY, OTHER, _export
 
 runner = CliRunner()

@@ -1,6 +1,6 @@
 """Render the endpoint reference of ``docs/reference/http-api.md`` from the OpenAPI spec.
 
-    python -m cleanroom.api_doc docs/reference/http-api.md   # rewrite the generated part
+    python tools/make_api_doc.py docs/reference/http-api.md   # rewrite the generated part
 
 Only the text between the BEGIN/END markers is replaced; a test keeps it in sync.
 """
@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-BEGIN = "<!-- BEGIN GENERATED: python -m cleanroom.api_doc -->"
+BEGIN = "<!-- BEGIN GENERATED: python tools/make_api_doc.py -->"
 END = "<!-- END GENERATED -->"
 
 

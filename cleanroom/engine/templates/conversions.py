@@ -9,6 +9,11 @@ exposures go to the group that sorts first (campaign, then dimension value).
 
 from __future__ import annotations
 
+from cleanroom.engine.bound import (
+    bounded_cells_sql,
+    bounded_purchases_sql,
+    group_count,
+)
 from cleanroom.engine.duck import Engine, quote_ident
 from cleanroom.engine.model import (
     Attribution,
@@ -16,11 +21,6 @@ from cleanroom.engine.model import (
     ConversionCell,
     ConversionCells,
     token_column,
-)
-from cleanroom.engine.templates.common import (
-    bounded_cells_sql,
-    bounded_purchases_sql,
-    group_count,
 )
 from cleanroom.errors import RequestInvalid
 from protocols import DatasetKind

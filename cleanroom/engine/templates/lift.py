@@ -10,9 +10,9 @@ user-campaign contributes one 0/1 outcome whatever the number of purchases.
 
 from __future__ import annotations
 
+from cleanroom.engine.bound import bounded_cells_sql, group_count
 from cleanroom.engine.duck import Engine, quote_ident
 from cleanroom.engine.model import ContributionBounds, LiftCell, token_column
-from cleanroom.engine.templates.common import bounded_cells_sql, group_count
 
 
 def lift_sql(token: str, rank: bool = True) -> str:

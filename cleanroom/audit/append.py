@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from cleanroom.audit.chain import GENESIS_HASH, AuditRecord, seal_entry
 from cleanroom.errors import InternalError
+from cleanroom.storage.clock import session_now
 from cleanroom.storage.models import AuditEntry, AuditHead
 
 #: Detail keys that are first-class fields of a sealed record (DESIGN.md section 7).
@@ -105,7 +106,7 @@ def record(
     promoted.setdefault("outcome", _outcome_of(action))
     chain = chain_of(collaboration_id)
     seq, prev = _lock_head(session, chain)
-    now = datetime.now(UTC)
+    now = session_now(session)
     sealed = seal_entry(
         AuditRecord(
             seq=seq,

@@ -21,6 +21,7 @@ from cleanroom.audit.chain import GENESIS_HASH, AuditRecord, seal_head
 from cleanroom.audit.report import PolicyVersion as ReportPolicy
 from cleanroom.audit.report import ReportInput
 from cleanroom.policy.document import parse_policy
+from cleanroom.storage.clock import session_now
 from cleanroom.storage.models import AuditEntry, Member, PolicyApproval, PolicyVersion
 
 
@@ -38,7 +39,7 @@ def export_lines(
     for record_json, seq, digest in rows:
         yield record_json
         last_seq, last_hash = seq, digest
-    exported_at = utc_text(now or datetime.now(UTC))
+    exported_at = utc_text(now or session_now(session))
     yield seal_head(chain, last_seq, last_hash, exported_at, key)
 
 
@@ -110,7 +111,7 @@ def report_input(
         budget = parse_policy(version.text).budget
     return ReportInput(
         collaboration=collaboration_id,
-        generated_at=utc_text(datetime.now(UTC)),
+        generated_at=utc_text(session_now(session)),
         entries=records_of(lines),
         policies=history,
         current=current,

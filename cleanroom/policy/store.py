@@ -11,8 +11,6 @@ suspends the effect of older approvals until the new party signs too.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from sqlalchemy import func, select
@@ -22,6 +20,7 @@ import policies
 from cleanroom.errors import KeyNotAccepted, NotFound
 from cleanroom.policy.document import approval_message, parse_policy, policy_hash
 from cleanroom.policy.signatures import verify_member_signature
+from cleanroom.storage.clock import session_now
 from cleanroom.storage.models import Member, PolicyApproval, PolicyVersion
 from protocols import DatasetKind, decode_ed25519_public_key, public_key_fingerprint
 
@@ -125,7 +124,7 @@ def approve(
     session.add(approval)
     session.flush()
     if version.effective_at is None and not missing_parties(session, version):
-        version.effective_at = datetime.now(UTC)
+        version.effective_at = session_now(session)
     return approval
 
 

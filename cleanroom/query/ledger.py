@@ -20,7 +20,7 @@ Nothing else writes ``spent``; a query that fails before this point charges noth
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from fractions import Fraction
 
 from sqlalchemy import ColumnElement, select, update
@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 import policies
 from cleanroom.errors import InternalError
+from cleanroom.storage.clock import session_now
 from cleanroom.storage.query_tables import BudgetLedgerRow
 from policies import BudgetState, Period, fraction_text
 
@@ -72,7 +73,7 @@ def _ensure_row(session: Session, collaboration_id: str, start: datetime, end: d
         period_end=_epoch(end),
         spent=fraction_text(Fraction(0)),
         version=0,
-        updated_at=datetime.now(UTC),
+        updated_at=session_now(session),
     )
     session.execute(
         statement.on_conflict_do_nothing(
@@ -109,7 +110,7 @@ def charge(
             .values(
                 spent=fraction_text(after.spent),
                 version=row.version + 1,
-                updated_at=datetime.now(UTC),
+                updated_at=session_now(session),
             )
             .execution_options(synchronize_session=False)
         )

@@ -47,6 +47,7 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     app.state.engine = opened.engine
     app.state.sessionmaker = opened.sessionmaker
     app.state.signing_key = opened.signing_key
+    app.state.clock = opened.clock
     app.state.upload_locks = UploadLocks()
     install_handlers(app)
     document_problems(app)

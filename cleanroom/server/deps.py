@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from cleanroom.errors import UnknownCollaboration
 from cleanroom.server.auth import Principal, authenticate
 from cleanroom.settings import Settings
+from cleanroom.storage.clock import Clock
 from cleanroom.storage.models import Collaboration
 
 
@@ -26,8 +27,15 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+def get_clock(request: Request) -> Clock:
+    """The clock of the app's storage: the one clock of the whole server."""
+    clock: Clock = request.app.state.clock
+    return clock
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
 
 
 _bearer = HTTPBearer(auto_error=False, description="API token: crt_...")

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from cleanroom.settings import Settings
+from cleanroom.storage.clock import Clock, system_clock
 from cleanroom.storage.db import create_schema, make_engine, make_sessionmaker
 from cleanroom.storage.signing_key import load_or_create_signing_key
 
@@ -23,15 +24,19 @@ class Storage:
     engine: Engine
     sessionmaker: sessionmaker[Session]
     signing_key: Ed25519PrivateKey
+    clock: Clock = system_clock
 
 
-def open_storage(settings: Settings) -> Storage:
-    """Create what is missing under the data dir and open the database."""
+def open_storage(settings: Settings, *, clock: Clock = system_clock) -> Storage:
+    """Create what is missing under the data dir and open the database.
+
+    ``clock`` is the one clock of everything written through this storage.
+    """
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     for directory in (settings.tmp_dir, settings.datasets_dir):
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(settings)
     create_schema(engine)
     key = load_or_create_signing_key(settings.signing_key_path)
-    maker = make_sessionmaker(engine, info={"signing_key": key})
-    return Storage(engine, maker, key)
+    maker = make_sessionmaker(engine, info={"signing_key": key, "clock": clock})
+    return Storage(engine, maker, key, clock)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cleanroom.settings import Settings
 from cleanroom.storage import query_tables as models_query  # noqa: F401  # registers the query-layer tables on Base
+from cleanroom.storage.clock import session_now
 from cleanroom.storage.models import Base
 
 
@@ -55,5 +56,16 @@ def create_schema(engine: Engine) -> None:
 
 
 def make_sessionmaker(engine: Engine, info: dict[str, Any] | None = None) -> sessionmaker[Session]:
-    """Sessions carry ``info`` (e.g. ``signing_key`` for sealing audit entries)."""
-    return sessionmaker(engine, expire_on_commit=False, info=info or {})
+    """Sessions carry ``info``: ``signing_key`` for sealing audit entries, ``clock``."""
+    maker = sessionmaker(engine, expire_on_commit=False, info=info or {})
+    event.listen(maker, "before_flush", _stamp_new_rows)
+    return maker
+
+
+def _stamp_new_rows(session: Session, *_: Any) -> None:
+    """New rows get ``created_at``/``updated_at`` from the storage's clock, not the host's."""
+    now = session_now(session)
+    for row in session.new:
+        for column in ("created_at", "updated_at"):
+            if hasattr(row, column) and getattr(row, column) is None:
+                setattr(row, column, now)

@@ -7,7 +7,7 @@ hashes, match keys only as ciphertext wrapped to a member's X25519 key.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -22,9 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from cleanroom.storage.clock import system_clock
 
 
 class Base(DeclarativeBase):
@@ -36,7 +34,7 @@ class Collaboration(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=system_clock)
 
 
 class Member(Base):
@@ -49,7 +47,7 @@ class Member(Base):
     role: Mapped[str] = mapped_column(String(20))
     x25519_public: Mapped[str | None] = mapped_column(String(64), default=None)
     ed25519_public: Mapped[str | None] = mapped_column(String(64), default=None)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=system_clock)
 
 
 class ApiToken(Base):
@@ -61,7 +59,7 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(20))
     member_id: Mapped[str | None] = mapped_column(ForeignKey("members.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=system_clock)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
@@ -79,7 +77,7 @@ class WrappedMatchKey(Base):
     wrapped: Mapped[str] = mapped_column(Text)
     fingerprint: Mapped[str] = mapped_column(String(40))
     signature: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=system_clock)
 
 
 class PolicyVersion(Base):
@@ -92,7 +90,7 @@ class PolicyVersion(Base):
     policy_hash: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
     proposed_by: Mapped[str] = mapped_column(String(40))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=system_clock)
     effective_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
@@ -106,7 +104,7 @@ class PolicyApproval(Base):
     member_id: Mapped[str] = mapped_column(ForeignKey("members.id"))
     signature: Mapped[str] = mapped_column(String(100))
     public_key: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=system_clock)
 
 
 class UploadSession(Base):
@@ -122,8 +120,8 @@ class UploadSession(Base):
     received: Mapped[int] = mapped_column(BigInteger, default=0)
     status: Mapped[str] = mapped_column(String(20), default="open")
     failure: Mapped[str | None] = mapped_column(Text, default=None)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=system_clock)
+    updated_at: Mapped[datetime] = mapped_column(default=system_clock)
 
 
 class Dataset(Base):
@@ -135,7 +133,7 @@ class Dataset(Base):
     name: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(20))
     owner_id: Mapped[str] = mapped_column(ForeignKey("members.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=system_clock)
 
 
 class DatasetVersion(Base):
@@ -154,7 +152,7 @@ class DatasetVersion(Base):
     rows: Mapped[int] = mapped_column(BigInteger)
     columns: Mapped[list[str]] = mapped_column(JSON)
     uploaded_by: Mapped[str] = mapped_column(ForeignKey("members.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=system_clock)
 
 
 class AuditEntry(Base):
@@ -169,7 +167,7 @@ class AuditEntry(Base):
     __table_args__ = (UniqueConstraint("chain", "chain_seq"),)
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    time: Mapped[datetime] = mapped_column(default=utcnow)
+    time: Mapped[datetime] = mapped_column(default=system_clock)
     actor: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(60))
     collaboration_id: Mapped[str | None] = mapped_column(String(40), index=True)

@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cleanroom.storage.models import Base, utcnow
+from cleanroom.storage.clock import system_clock
+from cleanroom.storage.models import Base
 
 
 class BudgetLedgerRow(Base):
@@ -32,7 +33,7 @@ class BudgetLedgerRow(Base):
     period_end: Mapped[int] = mapped_column(BigInteger)
     spent: Mapped[str] = mapped_column(String(200), default="0/1")
     version: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=system_clock)
 
 
 class StoredResult(Base):
@@ -53,7 +54,7 @@ class StoredResult(Base):
     rows_suppressed: Mapped[int] = mapped_column(Integer)
     digest: Mapped[str] = mapped_column(String(64))
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=system_clock)
 
 
 class PartyRulesRow(Base):
@@ -69,4 +70,4 @@ class PartyRulesRow(Base):
     rules_hash: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=system_clock)

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from cleanroom.errors import ChunkChecksumMismatch, Conflict, InsufficientStorage, PayloadTooLarge
 from cleanroom.settings import Settings
 from cleanroom.storage.bootstrap import Storage, open_storage
-from cleanroom.storage.models import DatasetVersion, UploadSession, utcnow
+from cleanroom.storage.clock import session_now
+from cleanroom.storage.models import DatasetVersion, UploadSession
 
 
 def temp_path(settings: Settings, upload_id: str) -> Path:
@@ -85,7 +86,7 @@ def advance(session: Session, upload: UploadSession, offset: int, written: int) 
     result = session.execute(
         update(UploadSession)
         .where(UploadSession.id == upload.id, UploadSession.received == offset)
-        .values(received=offset + written, updated_at=utcnow())
+        .values(received=offset + written, updated_at=session_now(session))
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]  # CursorResult has rowcount
@@ -102,7 +103,7 @@ def _aware(moment: datetime) -> datetime:
 
 def expire_idle_uploads(session: Session, settings: Settings) -> int:
     """Expire open sessions idle longer than ``upload_idle_hours``; delete their files."""
-    cutoff = utcnow() - timedelta(hours=settings.upload_idle_hours)
+    cutoff = session_now(session) - timedelta(hours=settings.upload_idle_hours)
     expired = 0
     for upload in session.scalars(select(UploadSession).where(UploadSession.status == "open")):
         if _aware(upload.updated_at) < cutoff:

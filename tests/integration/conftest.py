@@ -15,6 +15,7 @@ from cleanroom.server.app import create_app
 from cleanroom.server.auth import bootstrap_admin
 from cleanroom.settings import Settings
 from cleanroom.storage.bootstrap import open_storage
+from tests.integration.clock import Clock
 from tests.integration.server import ServerProcess
 from tests.integration.world import ROLES, Collab, api, make_collaboration
 
@@ -51,25 +52,19 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
-class Clock:
-    """A settable clock for ``app.state.now`` (tests only; never reachable from config)."""
-
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 11, 30, 23, 0, tzinfo=UTC))
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[FastAPI]:
+def app(tmp_path: Path, clock: Clock) -> Iterator[FastAPI]:
     """The app in this process on a fresh SQLite data dir, with a bootstrap admin token."""
     settings = Settings(data_dir=tmp_path / "data")
-    storage = open_storage(settings)
+    storage = open_storage(settings, clock=clock)
     issued = bootstrap_admin(storage)
     assert issued is not None
     app = create_app(settings, storage)
     app.state.admin_token = issued[1]
-    app.state.now = Clock(datetime(2026, 11, 30, 23, 0, tzinfo=UTC))
     yield app
     storage.engine.dispose()

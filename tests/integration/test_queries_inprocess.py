@@ -17,6 +17,7 @@ from sqlalchemy import select
 from cleanroom.release import ConversionsRequest, ReleasePolicy, Sources, release
 from cleanroom.release._testing import exact_mode
 from cleanroom.storage.models import AuditEntry
+from tests.integration.clock import Clock
 from tests.integration.datasets import parquet_bytes
 from tests.integration.query_world import (
     QueryWorld,
@@ -38,7 +39,7 @@ def query(w: QueryWorld, who: str, body: dict[str, Any]) -> Any:
 
 
 def test_budget_exhausts_in_plain_words_and_refreshes_at_the_period_boundary(
-    app: FastAPI,
+    app: FastAPI, clock: Clock
 ) -> None:
     w = world(app, budget="1", per_query="1/2")
     assert query(w, "brand", conversions("7d")).status_code == 201
@@ -53,7 +54,7 @@ def test_budget_exhausts_in_plain_words_and_refreshes_at_the_period_boundary(
     assert [d["code"] for d in problem["denials"]] == ["budget_exhausted"]
     repeat = query(w, "retailer", conversions("8d"))
     assert (repeat.status_code, repeat.json()["id"]) == (200, second.json()["id"])
-    app.state.now.at = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
+    clock.at = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
     fourth = query(w, "brand", conversions("9d"))
     assert fourth.status_code == 201, fourth.text
     assert fourth.json()["budget"]["period_start"] == "2026-12-01T00:00:00+00:00"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from fastapi import APIRouter, status
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +14,7 @@ from cleanroom.policy.store import check_pinned, effective_policy
 from cleanroom.server.auth import Role, issue_token, new_id
 from cleanroom.server.deps import PrincipalDep, Scope, ScopeDep, SessionDep
 from cleanroom.server.schemas import KeysRegister, MemberCreate, MemberPublic, TokenIssued
+from cleanroom.storage.clock import session_now
 from cleanroom.storage.models import ApiToken, Member
 from protocols import (
     ProtocolError,
@@ -110,7 +109,7 @@ def revoke_token(token_id: str, principal: PrincipalDep, session: SessionDep) ->
         member = session.get(Member, token.member_id)
         collaboration_id = member.collaboration_id if member else None
     if token.revoked_at is None:
-        token.revoked_at = datetime.now(UTC)
+        token.revoked_at = session_now(session)
         audit.record(
             session,
             actor=principal.actor,

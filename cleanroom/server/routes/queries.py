@@ -8,16 +8,14 @@
     PUT  /v1/collaborations/{id}/rules          party_admin: rules for its own datasets
     GET  /v1/collaborations/{id}/rules          any member: newest rules of each party
 
-The clock is ``app.state.now`` when a test sets it (never from settings or requests),
-else the real UTC time.
+Time comes from the server's one clock (:data:`cleanroom.server.deps.ClockDep`).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -30,7 +28,7 @@ from cleanroom.query import ledger
 from cleanroom.query.audit_entries import audit_read
 from cleanroom.query.service import QueryContext, submit_query
 from cleanroom.server.auth import Principal, Role
-from cleanroom.server.deps import ScopeDep, SessionDep
+from cleanroom.server.deps import ClockDep, ScopeDep, SessionDep, SettingsDep
 from cleanroom.server.query_schemas import (
     BudgetPublic,
     NoEffectivePolicy,
@@ -48,22 +46,17 @@ from cleanroom.storage.query_tables import PartyRulesRow, StoredResult
 router = APIRouter(prefix="/v1/collaborations/{collaboration_id}", tags=["queries"])
 
 
-def _now(request: Request) -> datetime:
-    provider = getattr(request.app.state, "now", None)
-    return provider() if provider is not None else datetime.now(UTC)
-
-
-def _context(request: Request) -> QueryContext:
-    state = request.app.state
-    return QueryContext(state.settings, lambda: _now(request))
-
-
 @router.post("/queries", status_code=status.HTTP_201_CREATED, response_model=QueryReply)
 def run_query(
-    body: QueryCreate, scope: ScopeDep, session: SessionDep, request: Request, response: Response
+    body: QueryCreate,
+    scope: ScopeDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    response: Response,
 ) -> dict[str, Any]:
     """Run a query through the release path (201), or return the stored identical one (200)."""
-    outcome = submit_query(_context(request), session, scope.principal, scope.id, body)
+    outcome = submit_query(QueryContext(settings, clock), session, scope.principal, scope.id, body)
     if outcome.reused:
         response.status_code = status.HTTP_200_OK
     return {
@@ -112,14 +105,14 @@ def get_result(result_id: str, scope: ScopeDep, session: SessionDep) -> dict[str
 
 
 @router.get("/budget", response_model=BudgetPublic)
-def get_budget(scope: ScopeDep, session: SessionDep, request: Request) -> dict[str, Any]:
+def get_budget(scope: ScopeDep, session: SessionDep, clock: ClockDep) -> dict[str, Any]:
     """Epsilon spent and left in the current period of the collaboration policy."""
     scope.principal.require(Role.AUDITOR, Role.ANALYST, Role.PARTY_ADMIN)
     version = signed_policy(session, scope.id)
     if version is None:
         raise NoEffectivePolicy("no policy version is approved by every party yet")
     budget = parse_policy(version.text).budget
-    state = ledger.period_state(session, scope.id, budget.period, _now(request))
+    state = ledger.period_state(session, scope.id, budget.period, clock())
     return budget_public(scope.id, budget.epsilon, budget.period, state)
 
 

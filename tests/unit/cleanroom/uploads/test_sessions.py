@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from cleanroom.errors import InsufficientStorage
 from cleanroom.settings import Settings
 from cleanroom.storage.bootstrap import open_storage
-from cleanroom.storage.models import Collaboration, Member, UploadSession, utcnow
+from cleanroom.storage.clock import system_clock
+from cleanroom.storage.models import Collaboration, Member, UploadSession
 from cleanroom.uploads.sessions import (
     check_capacity,
     create_temp_file,
@@ -23,7 +24,7 @@ from cleanroom.uploads.sessions import (
 def open_session(settings: Settings, session: Session, upload_id: str, idle_hours: float) -> None:
     session.merge(Collaboration(id="col_1", name="c"))
     session.merge(Member(id="mem_1", collaboration_id="col_1", party="p", role="party_admin"))
-    stamp = utcnow() - timedelta(hours=idle_hours)
+    stamp = system_clock() - timedelta(hours=idle_hours)
     session.add(
         UploadSession(
             id=upload_id,

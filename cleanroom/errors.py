@@ -2,7 +2,10 @@
 ``application/problem+json`` with ``type = "urn:cleanroom:problem:" + slug``.
 
 Messages never contain a raw value, a token or key material: they name the column,
-the count or the reason.
+the count or the reason. Both query denials carry ``reasons`` (plain words, one per rule)
+and ``denials`` (``code``, ``field``, ``message``, ``source``) next to ``detail``.
+
+Errors of :mod:`policies` become server errors in one place, :func:`policy_errors`.
 
     CleanRoomError                       500  (base; never raised itself)
     +-- InternalError                    500  internal-error        a bug in the server
@@ -17,12 +20,16 @@ the count or the reason.
     |   +-- TokenRevoked                 401  token-revoked
     |   +-- Forbidden                    403  forbidden             role does not allow this
     |       +-- KeyNotAccepted           403  key-not-accepted      policy pins other keys
+    |       +-- QueryDenied              403  query-denied          the policy refuses a query
     +-- NotFound                         404  not-found
     |   +-- UnknownCollaboration         404  unknown-collaboration (also: not yours)
+    |   +-- UnknownResult                404  unknown-result        (also: not yours)
     +-- Conflict                         409  conflict
     |   +-- UploadOffsetMismatch         409  upload-offset-mismatch
     |   +-- UploadNotOpen                409  upload-not-open       completed, failed, expired
     |   +-- KeysNotRegistered            409  keys-not-registered
+    |   +-- BudgetExhausted              409  budget-exhausted      only the budget refuses it
+    |   +-- NoEffectivePolicy            409  no-effective-policy   no version signed by all
     +-- PayloadTooLarge                  413  payload-too-large
     +-- InsufficientStorage              507  insufficient-storage  no disk for a declared upload
     +-- DatasetRejected                  422  dataset-rejected      validation before publish
@@ -35,9 +42,12 @@ the count or the reason.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
-PROBLEM_PREFIX = "urn:cleanroom:problem:"
+import policies
+from protocols import PROBLEM_PREFIX
 
 
 class CleanRoomError(Exception):
@@ -105,12 +115,20 @@ class KeyNotAccepted(Forbidden):
     slug, status, title = "key-not-accepted", 403, "Key not accepted by the policy"
 
 
+class QueryDenied(Forbidden):
+    slug, status, title = "query-denied", 403, "Query denied by policy"
+
+
 class NotFound(CleanRoomError):
     slug, status, title = "not-found", 404, "Not found"
 
 
 class UnknownCollaboration(NotFound):
     slug, status, title = "unknown-collaboration", 404, "Unknown collaboration"
+
+
+class UnknownResult(NotFound):
+    slug, status, title = "unknown-result", 404, "Unknown result"
 
 
 class Conflict(CleanRoomError):
@@ -127,6 +145,14 @@ class UploadNotOpen(Conflict):
 
 class KeysNotRegistered(Conflict):
     slug, status, title = "keys-not-registered", 409, "Public keys not registered"
+
+
+class BudgetExhausted(Conflict):
+    slug, status, title = "budget-exhausted", 409, "Privacy budget exhausted"
+
+
+class NoEffectivePolicy(Conflict):
+    slug, status, title = "no-effective-policy", 409, "No policy is in effect"
 
 
 class PayloadTooLarge(CleanRoomError):
@@ -159,3 +185,34 @@ class PiiDetected(DatasetRejected):
 
 class EmptyDataset(DatasetRejected):
     slug, title = "empty-dataset", "Dataset has no rows"
+
+
+def denial_error(decision: policies.Decision) -> QueryDenied | BudgetExhausted:
+    """The problem for a refused decision: 409 when only the budget refuses, else 403."""
+    body = decision.as_dict()
+    reasons = list(decision.reasons)
+    only_budget = all(d.code == "budget_exhausted" for d in decision.denials)
+    error = BudgetExhausted if only_budget else QueryDenied
+    return error("; ".join(reasons), reasons=reasons, denials=body["denials"])
+
+
+def from_policy_error(error: policies.PolicyError) -> CleanRoomError:
+    """The server error for an error of :mod:`policies` (the one mapping)."""
+    if isinstance(error, policies.PolicyDenied):
+        return denial_error(error.decision)
+    if isinstance(error, policies.InvalidPolicy):
+        return InvalidPolicy(str(error))
+    if isinstance(error, policies.InvalidQuery):
+        return RequestInvalid(str(error))
+    if isinstance(error, policies.BudgetExceeded):
+        return BudgetExhausted(str(error))
+    return InternalError(f"unmapped policy error {type(error).__name__} (a bug)")
+
+
+@contextmanager
+def policy_errors() -> Iterator[None]:
+    """Raise the server's error for any :mod:`policies` error raised inside the block."""
+    try:
+        yield
+    except policies.PolicyError as error:
+        raise from_policy_error(error) from None

@@ -24,10 +24,9 @@ import anyio.from_thread
 import httpx
 
 from party_agent.errors import AgentError
+from protocols import PROBLEM_PREFIX, file_sha256
 
-PROBLEM_PREFIX = "urn:cleanroom:problem:"
 DEFAULT_CHUNK = 16 * 1024 * 1024
-HASH_BLOCK = 4 * 1024 * 1024
 Json = dict[str, Any]
 
 
@@ -45,14 +44,6 @@ class ServerError(AgentError):
 
 class ServerUnreachable(AgentError):
     """No answer from the server."""
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(HASH_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class ASGIBridge(httpx.BaseTransport):

@@ -25,7 +25,6 @@ from party_agent.errors import AgentError, ConfigError
 from party_agent.home import PartyHome
 from party_agent.trust import (
     accepted_recipients,
-    match_key_message,
     verified_creator,
     verified_policy,
 )
@@ -34,18 +33,14 @@ from protocols import (
     KeyUnwrapError,
     MatchKey,
     ProtocolError,
+    approval_message,
     b64url_encode,
     decode_x25519_public_key,
     encode_public_key,
+    match_key_message,
     unwrap_match_key,
     wrap_match_key,
 )
-
-APPROVAL_PREFIX = b"cleanroom policy approval v1|"
-
-
-def approval_message(collaboration_id: str, policy_hash: str) -> bytes:
-    return APPROVAL_PREFIX + f"{collaboration_id}|{policy_hash}".encode()
 
 
 def connect(home: PartyHome) -> tuple[CleanRoomClient, str]:

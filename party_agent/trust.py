@@ -23,14 +23,9 @@ from protocols import (
     b64url_decode,
     decode_ed25519_public_key,
     decode_x25519_public_key,
+    match_key_message,
     public_key_fingerprint,
 )
-
-MATCH_KEY_PREFIX = b"cleanroom match-key v1|"
-
-
-def match_key_message(collaboration_id: str, fingerprint: str) -> bytes:
-    return MATCH_KEY_PREFIX + f"{collaboration_id}|{fingerprint}".encode()
 
 
 class UntrustedReply(AgentError):

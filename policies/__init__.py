@@ -24,7 +24,7 @@ from policies.canonical import (
 )
 from policies.describe import Change, describe, describe_lines, diff, overall
 from policies.errors import BudgetExceeded, InvalidPolicy, InvalidQuery, PolicyDenied, PolicyError
-from policies.evaluate import Attribution, Decision, Denial, QueryRequest, evaluate
+from policies.evaluate import Attribution, Decision, Denial, QueryRequest, evaluate, parse_query
 from policies.exact import Duration, fraction_text, human_number, parse_fraction
 from policies.files import (
     PRESETS,
@@ -98,6 +98,7 @@ __all__ = [
     "parse_fraction",
     "parse_party_rules",
     "parse_policy",
+    "parse_query",
     "party_rules_from_yaml",
     "policy_from_yaml",
     "policy_hash",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
+from typing import Any
 
 from policies import checks
 from policies.budget import BudgetState, remaining, until
@@ -31,9 +32,9 @@ class Attribution(StrEnum):
 class QueryRequest:
     """What an analyst asks for. ``epsilon=None`` means the policy's per-query epsilon.
 
-    Wire values are accepted and converted exactly: ``template`` and ``attribution`` as
-    their names, ``window`` as ``"7d"`` text, ``epsilon`` as ``"1/4"``/``"0.25"``/0.25,
-    ``dimensions`` as any sequence of names.
+    Build one from wire values with :func:`parse_query` (names, ``"7d"`` windows,
+    ``"1/4"``/``"0.25"``/0.25 epsilons, any sequence of dimension names); the fields are
+    checked and converted again on construction, so an instance is always valid.
     """
 
     template: Template
@@ -44,19 +45,9 @@ class QueryRequest:
     epsilon: Fraction | None = None
 
     def __post_init__(self) -> None:
-        problems: list[str] = []
-        for name, convert in (
-            ("template", _template_of),
-            ("attribution", _attribution_of),
-            ("window", _window_of),
-            ("epsilon", _epsilon_of),
-            ("dimensions", _dimensions_of),
-            ("requester", _requester_of),
-        ):
-            try:
-                object.__setattr__(self, name, convert(getattr(self, name)))
-            except ValueError as error:
-                problems.append(f"{name}: {error}")
+        converted, problems = _convert({name: getattr(self, name) for name in _CONVERTERS})
+        for name, value in converted.items():
+            object.__setattr__(self, name, value)
         if not problems:
             problems.extend(self._shape_problems())
         if problems:
@@ -109,6 +100,57 @@ def _dimensions_of(value: object) -> tuple[str, ...]:
 def _requester_of(value: object) -> str:
     checks.slug(value)
     return str(value)
+
+
+_CONVERTERS = {
+    "template": _template_of,
+    "attribution": _attribution_of,
+    "window": _window_of,
+    "epsilon": _epsilon_of,
+    "dimensions": _dimensions_of,
+    "requester": _requester_of,
+}
+
+
+def _convert(wire: dict[str, object]) -> tuple[dict[str, Any], list[str]]:
+    """Each field converted exactly, and every field that could not be, as a problem."""
+    converted: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, convert in _CONVERTERS.items():
+        if name not in wire:
+            continue
+        try:
+            converted[name] = convert(wire[name])
+        except ValueError as error:
+            problems.append(f"{name}: {error}")
+    return converted, problems
+
+
+def parse_query(
+    *,
+    template: object,
+    requester: object,
+    window: object = None,
+    attribution: object = Attribution.LAST_TOUCH,
+    dimensions: object = (),
+    epsilon: object = None,
+) -> QueryRequest:
+    """A request from wire values: names, ``"7d"`` windows, ``"1/4"``/``0.25`` epsilons.
+
+    Raises :class:`InvalidQuery` naming every field that is wrong.
+    """
+    wire = {
+        "template": template,
+        "requester": requester,
+        "window": window,
+        "attribution": attribution,
+        "dimensions": dimensions,
+        "epsilon": epsilon,
+    }
+    converted, problems = _convert(wire)
+    if problems:
+        raise InvalidQuery("; ".join(problems))
+    return QueryRequest(**converted)
 
 
 @dataclass(frozen=True)

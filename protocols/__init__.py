@@ -23,6 +23,15 @@ from protocols.keys import (
     unwrap_match_key,
     wrap_match_key,
 )
+from protocols.messages import (
+    APPROVAL_PREFIX,
+    HASH_BLOCK,
+    MATCH_KEY_PREFIX,
+    PROBLEM_PREFIX,
+    approval_message,
+    file_sha256,
+    match_key_message,
+)
 from protocols.normalize import NormalizeOptions, Rejected, normalize
 from protocols.normalize_batch import NormalizedColumn, normalize_array
 from protocols.tokens import (
@@ -38,7 +47,11 @@ from protocols.tokens import (
 )
 
 __all__ = [
+    "APPROVAL_PREFIX",
     "FAMILIES",
+    "HASH_BLOCK",
+    "MATCH_KEY_PREFIX",
+    "PROBLEM_PREFIX",
     "SCHEMAS",
     "TOKEN_TYPE",
     "TOKEN_VERSION",
@@ -57,6 +70,7 @@ __all__ = [
     "Tokenizer",
     "UnknownIdentifierType",
     "UnsupportedVersion",
+    "approval_message",
     "b64url_decode",
     "b64url_encode",
     "check_token_field",
@@ -64,7 +78,9 @@ __all__ = [
     "decode_x25519_public_key",
     "derive_family_key",
     "encode_public_key",
+    "file_sha256",
     "hmac_input",
+    "match_key_message",
     "normalize",
     "normalize_array",
     "public_key_fingerprint",

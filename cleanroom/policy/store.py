@@ -18,11 +18,16 @@ from sqlalchemy.orm import Session
 
 import policies
 from cleanroom.errors import KeyNotAccepted, NotFound
-from cleanroom.policy.document import approval_message, parse_policy, policy_hash
+from cleanroom.policy.document import parse_policy, policy_hash
 from cleanroom.policy.signatures import verify_member_signature
 from cleanroom.storage.clock import session_now
 from cleanroom.storage.models import Member, PolicyApproval, PolicyVersion
-from protocols import DatasetKind, decode_ed25519_public_key, public_key_fingerprint
+from protocols import (
+    DatasetKind,
+    approval_message,
+    decode_ed25519_public_key,
+    public_key_fingerprint,
+)
 
 
 def propose_policy(session: Session, collaboration_id: str, text: str, actor: str) -> PolicyVersion:

@@ -22,12 +22,12 @@ from sqlalchemy.orm import Session
 
 import policies
 from cleanroom.audit import canonical_json
-from cleanroom.errors import Conflict, NotFound, RequestInvalid
+from cleanroom.errors import Conflict, NoEffectivePolicy, NotFound, RequestInvalid
 from cleanroom.policy.document import parse_policy
 from cleanroom.policy.store import effective_policy as signed_policy
 from cleanroom.query import ledger
+from cleanroom.query.request import QuerySubmission
 from cleanroom.release import ReleasePolicy, Sources, TemplateRequest, release_inputs
-from cleanroom.server.query_schemas import NoEffectivePolicy, QueryCreate
 from cleanroom.storage.models import Dataset, DatasetVersion, Member
 from cleanroom.storage.query_tables import PartyRulesRow
 from policies import (
@@ -40,7 +40,6 @@ from policies import (
     fraction_text,
     query_to_canonical,
 )
-from protocols import FAMILIES, IdType
 
 
 @dataclass(frozen=True)
@@ -95,17 +94,6 @@ class Plan:
         return release_inputs(self.decision, self.effective, self.join_family, self.remainder)
 
 
-def join_family(join: str) -> str:
-    if join in FAMILIES:
-        return join
-    try:
-        return IdType(join).family
-    except ValueError:
-        raise RequestInvalid(
-            f"join: {join!r} is not an identifier type; choose from {', '.join(FAMILIES)}"
-        ) from None
-
-
 def _dataset(session: Session, collaboration_id: str, name: str, kind: str) -> DatasetRead:
     dataset = session.scalar(
         select(Dataset).where(Dataset.collaboration_id == collaboration_id, Dataset.name == name)
@@ -143,28 +131,11 @@ def party_rules(session: Session, collaboration_id: str, parties: set[str]) -> l
     return out
 
 
-def _request(body: QueryCreate, requester: str) -> QueryRequest:
-    try:
-        return QueryRequest(
-            template=body.template,  # type: ignore[arg-type]  # wire value, converted
-            requester=requester,
-            window=body.window,  # type: ignore[arg-type]  # wire value, converted
-            attribution=body.attribution,  # type: ignore[arg-type]  # wire value, converted
-            dimensions=(body.by,) if body.by else (),
-            epsilon=body.epsilon,  # type: ignore[arg-type]  # wire value, converted
-        )
-    except policies.InvalidQuery as error:
-        raise RequestInvalid(str(error)) from None
-
-
 def plan_query(
-    session: Session, collaboration_id: str, body: QueryCreate, requester: str, at: datetime
+    session: Session, collaboration_id: str, submission: QuerySubmission, at: datetime
 ) -> Plan:
-    """Resolve, combine and evaluate (reads only); raises for malformed requests."""
-    request, family = _request(body, requester), join_family(body.join)
-    wanted = [("exposures", body.exposures), ("purchases", body.purchases)]
-    if body.spend:
-        wanted.append(("spend", body.spend))
+    """Resolve, combine and evaluate (reads only); raises for unknown datasets."""
+    wanted = submission.datasets_wanted()
     datasets = tuple(_dataset(session, collaboration_id, name, kind) for kind, name in wanted)
     version = signed_policy(session, collaboration_id)
     if version is None:
@@ -172,15 +143,15 @@ def plan_query(
     rules = party_rules(session, collaboration_id, {d.owner for d in datasets})
     effective = policies.effective_policy(parse_policy(version.text), rules)
     state = ledger.period_state(session, collaboration_id, effective.budget.period, at)
-    decision = policies.evaluate(request, effective, state)
+    decision = policies.evaluate(submission.query, effective, state)
     return Plan(
-        request,
-        family,
+        submission.query,
+        submission.join_family,
         datasets,
         version.policy_hash,
         effective,
         effective_policy_hash(effective),
         state,
         decision,
-        body.remainder,
+        submission.remainder,
     )

@@ -1,6 +1,7 @@
 """The one release path every query takes on the server.
 
-    authorize -> plan (datasets, effective policy = base + every reading party's rules,
+    (the route has authorized the caller and named the requesting party)
+    -> plan (datasets, effective policy = base + every reading party's rules,
     evaluate against the current period's budget) -> denied other than by the budget?
     audit ``query.denied``, 403 -> stored result for the identical request? audit
     ``query.repeat``, return it, free (even with the budget spent) -> denied by the
@@ -16,7 +17,6 @@ stored its result first, that one is returned and this transaction charges nothi
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -27,27 +27,37 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import policies
-from cleanroom.errors import Forbidden, InternalError
+from cleanroom.errors import InternalError, denial_error
 from cleanroom.query import ledger
 from cleanroom.query.audit_entries import audit_query
 from cleanroom.query.plan import Plan, plan_query
+from cleanroom.query.request import QuerySubmission
 from cleanroom.release import EngineSettings, Result, release
-from cleanroom.server.auth import Principal, Role, new_id
-from cleanroom.server.query_schemas import QueryCreate, budget_public, denial_error
 from cleanroom.settings import Settings
+from cleanroom.storage.clock import Clock
+from cleanroom.storage.models import new_id
 from cleanroom.storage.query_tables import StoredResult
 from policies import BudgetState, fraction_text
 
 
 @dataclass(frozen=True)
 class QueryContext:
-    """What the release path needs from the running app (``now`` is injectable by tests)."""
+    """What the release path needs from the running app: settings and the server's clock."""
 
     settings: Settings
-    now: Callable[[], datetime]
+    clock: Clock
 
     def engine_settings(self) -> EngineSettings:
         return EngineSettings(temp_directory=self.settings.tmp_dir / "duckdb")
+
+
+@dataclass(frozen=True)
+class BudgetAfter:
+    """The budget a reply reports: the effective limit and period, and their state now."""
+
+    limit: Fraction
+    period: policies.Period
+    state: BudgetState
 
 
 @dataclass(frozen=True)
@@ -55,18 +65,7 @@ class Outcome:
     stored: StoredResult
     reused: bool
     charged: Fraction
-    budget: dict[str, Any]
-
-
-def requester_of(principal: Principal, receiver: str | None) -> str:
-    """The party a result is for: a party_admin asks for itself; an analyst may name one."""
-    principal.require(Role.ANALYST, Role.PARTY_ADMIN)
-    party = principal.party or ""
-    if receiver is None or receiver == party:
-        return party
-    if principal.role is not Role.ANALYST:
-        raise Forbidden("a party_admin may only request results for its own party")
-    return receiver
+    budget: BudgetAfter
 
 
 def _find(session: Session, collaboration_id: str, key: str) -> StoredResult | None:
@@ -90,9 +89,9 @@ class _Run:
     def audit(self, action: str, **fields: Any) -> None:
         audit_query(self.session, self.actor, action, self.collaboration_id, self.plan, **fields)
 
-    def budget(self, state: BudgetState) -> dict[str, Any]:
+    def budget(self, state: BudgetState) -> BudgetAfter:
         budget = self.plan.effective.budget
-        return budget_public(self.collaboration_id, budget.epsilon, budget.period, state)
+        return BudgetAfter(budget.epsilon, budget.period, state)
 
     def deny(self, decision: policies.Decision) -> NoReturn:
         self.session.rollback()
@@ -183,19 +182,19 @@ class _Run:
 def submit_query(
     ctx: QueryContext,
     session: Session,
-    principal: Principal,
+    *,
+    actor: str,
     collaboration_id: str,
-    body: QueryCreate,
+    submission: QuerySubmission,
 ) -> Outcome:
     """Run one query through the release path; see the module docstring for the steps.
 
     ``session`` is the request's session; its read transaction ends before the release
     (so no connection or lock is held while DuckDB runs) and a new one does the charge.
     """
-    requester = requester_of(principal, body.receiver)
-    at = ctx.now()
-    plan = plan_query(session, collaboration_id, body, requester, at)
-    run = _Run(session, principal.actor, collaboration_id, plan, at)
+    at = ctx.clock()
+    plan = plan_query(session, collaboration_id, submission, at)
+    run = _Run(session, actor, collaboration_id, plan, at)
     if any(denial.code != "budget_exhausted" for denial in plan.decision.denials):
         run.deny(plan.decision)
     existing = _find(session, collaboration_id, plan.key)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from cleanroom import audit
 from cleanroom.errors import Forbidden, TokenRevoked, Unauthenticated, UnknownCollaboration
 from cleanroom.storage.bootstrap import Storage
-from cleanroom.storage.models import ApiToken, Member
+from cleanroom.storage.models import ApiToken, Member, new_id
 from protocols import b64url_encode
 
 TOKEN_PREFIX = "crt_"
@@ -32,11 +32,6 @@ class Role(StrEnum):
 
 
 MEMBER_ROLES = (Role.PARTY_ADMIN, Role.ANALYST, Role.AUDITOR)
-
-
-def new_id(prefix: str) -> str:
-    """A short random, URL- and path-safe identifier such as ``col_3f9a...``."""
-    return f"{prefix}_{secrets.token_hex(8)}"
 
 
 def new_token() -> str:
@@ -76,6 +71,17 @@ class Principal:
         if self.role not in roles:
             allowed = ", ".join(sorted(roles))
             raise Forbidden(f"role {self.role} may not do this (needs one of: {allowed})")
+
+    def requester_for(self, receiver: str | None) -> str:
+        """The party a query's result is for: a party_admin asks for itself; an analyst
+        may name any party (a receiver the policy must then allow)."""
+        self.require(Role.ANALYST, Role.PARTY_ADMIN)
+        party = self.party or ""
+        if receiver is None or receiver == party:
+            return party
+        if self.role is not Role.ANALYST:
+            raise Forbidden("a party_admin may only request results for its own party")
+        return receiver
 
     def require_collaboration(self, collaboration_id: str) -> None:
         """Admins see every collaboration; members only their own (404 otherwise)."""

@@ -10,7 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cleanroom.errors import PROBLEM_PREFIX, CleanRoomError, RequestInvalid
+from cleanroom.errors import CleanRoomError, RequestInvalid
+from protocols import PROBLEM_PREFIX
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("cleanroom")

@@ -1,15 +1,10 @@
-"""Wire models and problem types of the query layer (``/queries``, ``/results``, ``/budget``).
+"""Wire models of the query layer (``/queries``, ``/results``, ``/budget``).
 
 Epsilon travels as exact text: ``"1/4"`` or ``"0.25"`` in requests, always ``"p/q"`` in
-replies (plus a rounded float for display). Denials are problem+json:
-
-    Forbidden (403)  +-- QueryDenied        query-denied       the policy refuses the query
-    Conflict  (409)  +-- BudgetExhausted    budget-exhausted   only the budget refuses it
-                     +-- NoEffectivePolicy  no-effective-policy  no version signed by all
-    NotFound  (404)  +-- UnknownResult      unknown-result     (also: not in your collaboration)
-
-Both denial problems carry ``reasons`` (plain words, one per rule) and ``denials``
-(``code``, ``field``, ``message``, ``source``) next to ``detail``.
+replies (plus a rounded float for display). Denials are problem+json
+(:class:`cleanroom.errors.QueryDenied`, :class:`~cleanroom.errors.BudgetExhausted`).
+A request converts itself to the query layer's domain value with
+:meth:`QueryCreate.to_request`.
 """
 
 from __future__ import annotations
@@ -18,38 +13,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from cleanroom.errors import Conflict, Forbidden, NotFound
+import policies
+from cleanroom.errors import policy_errors
+from cleanroom.query.request import QuerySubmission, join_family
 from cleanroom.storage.query_tables import StoredResult
-from policies import BudgetState, Decision, Period, fraction_text, remaining
+from policies import BudgetState, Period, fraction_text, remaining
 from protocols import FAMILIES, IdType
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 JOIN_CHOICES = tuple(sorted({*FAMILIES, *(t.value for t in IdType)}))
-
-
-class QueryDenied(Forbidden):
-    slug, status, title = "query-denied", 403, "Query denied by policy"
-
-
-class BudgetExhausted(Conflict):
-    slug, status, title = "budget-exhausted", 409, "Privacy budget exhausted"
-
-
-class NoEffectivePolicy(Conflict):
-    slug, status, title = "no-effective-policy", 409, "No policy is in effect"
-
-
-class UnknownResult(NotFound):
-    slug, status, title = "unknown-result", 404, "Unknown result"
-
-
-def denial_error(decision: Decision) -> QueryDenied | BudgetExhausted:
-    """The problem for a refused decision: 409 when only the budget refuses, else 403."""
-    body = decision.as_dict()
-    reasons = list(decision.reasons)
-    only_budget = all(d.code == "budget_exhausted" for d in decision.denials)
-    error = BudgetExhausted if only_budget else QueryDenied
-    return error("; ".join(reasons), reasons=reasons, denials=body["denials"])
 
 
 class QueryCreate(BaseModel):
@@ -74,6 +46,26 @@ class QueryCreate(BaseModel):
     remainder: bool = Field(
         default=False, description="Fold suppressed groups into one (thresholded) row"
     )
+
+    def to_request(self, requester: str) -> QuerySubmission:
+        """The domain request for ``requester``; malformed values raise ``RequestInvalid``."""
+        with policy_errors():
+            query = policies.parse_query(
+                template=self.template,
+                requester=requester,
+                window=self.window,
+                attribution=self.attribution,
+                dimensions=(self.by,) if self.by else (),
+                epsilon=self.epsilon,
+            )
+        return QuerySubmission(
+            query,
+            self.exposures,
+            self.purchases,
+            self.spend,
+            join_family(self.join),
+            self.remainder,
+        )
 
 
 def _number(value: Any) -> dict[str, Any]:

@@ -7,6 +7,7 @@ hashes, match keys only as ciphertext wrapped to a member's X25519 key.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -23,6 +24,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from cleanroom.storage.clock import system_clock
+
+
+def new_id(prefix: str) -> str:
+    """A short random, URL- and path-safe row identifier such as ``col_3f9a...``."""
+    return f"{prefix}_{secrets.token_hex(8)}"
 
 
 class Base(DeclarativeBase):

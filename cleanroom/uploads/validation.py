@@ -6,7 +6,6 @@ a file that validates is a file the engine can read.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from cleanroom.uploads.tripwire import describe, is_text, scan_column
 from protocols import FAMILIES, SCHEMAS, DatasetKind, UnsupportedVersion, check_token_field
 
 BATCH_ROWS = 65_536
-HASH_BLOCK = 4 * 1024 * 1024
 #: Buffered column reads keep memory flat: without a buffer size, pyarrow 26 holds on to
 #: whole column chunks and RSS grows with the file (1.2 GB for a 1 GiB file).
 READ_BUFFER = 8 * 1024 * 1024
@@ -28,14 +26,6 @@ READ_BUFFER = 8 * 1024 * 1024
 class ValidatedFile:
     rows: int
     columns: list[str]
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(HASH_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _check_token_column(field: pa.Field, kind: DatasetKind) -> None:

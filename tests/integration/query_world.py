@@ -15,9 +15,8 @@ from typing import Any
 import httpx
 import pyarrow as pa
 
-from cleanroom.policy.document import approval_message
 from party_agent.client import ASGIBridge
-from protocols import IdType, MatchKey, Tokenizer, token_field
+from protocols import IdType, MatchKey, Tokenizer, approval_message, token_field
 from tests.integration.datasets import parquet_bytes
 from tests.integration.uploading import upload
 from tests.integration.world import Collab, Party, make_collaboration

@@ -8,15 +8,11 @@ import httpx
 import pyarrow.parquet as pq
 import pytest
 
-from cleanroom.policy.document import approval_message as server_message
-from cleanroom.policy.document import match_key_message as server_key_message
 from cleanroom.server.app import create_app
 from cleanroom.server.auth import bootstrap_admin
 from cleanroom.settings import Settings
 from cleanroom.storage.bootstrap import open_storage
 from party_agent.client import ASGIBridge, CleanRoomClient, ServerError, ServerUnreachable
-from party_agent.online import approval_message as agent_message
-from party_agent.trust import match_key_message as agent_key_message
 from tests.integration.datasets import exposures_table
 from tests.integration.server import ServerProcess, free_port
 from tests.integration.world import Collab
@@ -39,12 +35,6 @@ class DropsAfter(httpx.BaseTransport):
 
     def close(self) -> None:
         self.inner.close()
-
-
-def test_agent_and_server_sign_the_same_messages() -> None:
-    assert agent_message("col_1", "ab" * 32) == server_message("col_1", "ab" * 32)
-    fingerprint = "0123 " * 7 + "4567"
-    assert agent_key_message("col_1", fingerprint) == server_key_message("col_1", fingerprint)
 
 
 def test_in_process_transport(tmp_path: Path) -> None:

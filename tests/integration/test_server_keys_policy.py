@@ -9,9 +9,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 import policies
-from cleanroom.policy.document import approval_message, match_key_message
 from policies import preset_yaml
-from protocols import MatchKey, decode_x25519_public_key, unwrap_match_key, wrap_match_key
+from protocols import (
+    MatchKey,
+    approval_message,
+    decode_x25519_public_key,
+    match_key_message,
+    unwrap_match_key,
+    wrap_match_key,
+)
 from tests.integration.server import ServerProcess
 from tests.integration.world import Collab, Party, api, make_collaboration
 

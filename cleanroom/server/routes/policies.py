@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 
 from cleanroom import audit
 from cleanroom.errors import NotFound
-from cleanroom.policy.document import approval_message
 from cleanroom.policy.store import (
     approvals_of,
     approve,
@@ -21,6 +20,7 @@ from cleanroom.server.auth import Role
 from cleanroom.server.deps import ScopeDep, SessionDep
 from cleanroom.server.schemas import ApprovalCreate, ApprovalPublic, PolicyCreate, PolicyPublic
 from cleanroom.storage.models import Member, PolicyVersion
+from protocols import approval_message
 
 router = APIRouter(prefix="/v1/collaborations/{collaboration_id}/policies", tags=["policies"])
 

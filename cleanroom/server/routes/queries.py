@@ -21,7 +21,13 @@ from sqlalchemy import select
 
 import policies
 from cleanroom import audit
-from cleanroom.errors import Conflict, Forbidden, InvalidPolicy
+from cleanroom.errors import (
+    Conflict,
+    Forbidden,
+    NoEffectivePolicy,
+    UnknownResult,
+    policy_errors,
+)
 from cleanroom.policy.document import parse_policy
 from cleanroom.policy.store import effective_policy as signed_policy
 from cleanroom.query import ledger
@@ -31,13 +37,11 @@ from cleanroom.server.auth import Principal, Role
 from cleanroom.server.deps import ClockDep, ScopeDep, SessionDep, SettingsDep
 from cleanroom.server.query_schemas import (
     BudgetPublic,
-    NoEffectivePolicy,
     QueryCreate,
     QueryReply,
     ResultPublic,
     ResultSummary,
     RulesPublic,
-    UnknownResult,
     budget_public,
     result_public,
 )
@@ -56,14 +60,23 @@ def run_query(
     response: Response,
 ) -> dict[str, Any]:
     """Run a query through the release path (201), or return the stored identical one (200)."""
-    outcome = submit_query(QueryContext(settings, clock), session, scope.principal, scope.id, body)
+    principal = scope.principal
+    submission = body.to_request(principal.requester_for(body.receiver))
+    outcome = submit_query(
+        QueryContext(settings, clock),
+        session,
+        actor=principal.actor,
+        collaboration_id=scope.id,
+        submission=submission,
+    )
     if outcome.reused:
         response.status_code = status.HTTP_200_OK
+    budget = outcome.budget
     return {
         **result_public(outcome.stored),
         "reused": outcome.reused,
         "epsilon_charged": policies.fraction_text(outcome.charged),
-        "budget": outcome.budget,
+        "budget": budget_public(scope.id, budget.limit, budget.period, budget.state),
     }
 
 
@@ -136,10 +149,8 @@ def _rules_public(row: PartyRulesRow) -> dict[str, Any]:
 def put_rules(body: RulesCreate, scope: ScopeDep, session: SessionDep) -> dict[str, Any]:
     """Attach rules to the caller's own datasets; they can only make queries stricter."""
     scope.principal.require(Role.PARTY_ADMIN)
-    try:
+    with policy_errors():
         rules = policies.party_rules_from_yaml(body.text)
-    except policies.InvalidPolicy as error:
-        raise InvalidPolicy(str(error)) from None
     if rules.party != scope.principal.party:
         raise Forbidden(f"you may only set the rules of `{scope.principal.party}`")
     newest = _newest_rules(session, scope.id, rules.party)

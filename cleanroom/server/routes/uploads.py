@@ -27,12 +27,12 @@ from cleanroom.errors import (
     UploadOffsetMismatch,
 )
 from cleanroom.policy.store import allowed_dimensions
-from cleanroom.server.auth import Role, new_id
+from cleanroom.server.auth import Role
 from cleanroom.server.deps import Scope, ScopeDep, SessionDep, SettingsDep
 from cleanroom.server.routes.datasets import version_public
 from cleanroom.server.schemas import DatasetVersionPublic, UploadCreate, UploadPublic
 from cleanroom.settings import Settings
-from cleanroom.storage.models import UploadSession
+from cleanroom.storage.models import UploadSession, new_id
 from cleanroom.uploads.publish import dataset_for_upload, publish
 from cleanroom.uploads.sessions import (
     advance,
@@ -43,8 +43,8 @@ from cleanroom.uploads.sessions import (
     temp_path,
     write_chunk,
 )
-from cleanroom.uploads.validation import file_sha256, validate_dataset
-from protocols import DatasetKind
+from cleanroom.uploads.validation import validate_dataset
+from protocols import DatasetKind, file_sha256
 
 router = APIRouter(prefix="/v1/collaborations/{collaboration_id}/uploads", tags=["uploads"])
 ChunkSha = Annotated[str, Header(alias="X-Chunk-SHA256", pattern=r"^[0-9a-f]{64}$")]

@@ -43,8 +43,8 @@ def test_keys_the_policy_does_not_pin_get_no_wrapped_key() -> None:
 def test_a_match_key_not_signed_by_its_creator_is_refused() -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from party_agent.trust import match_key_message, verified_creator
-    from protocols import MatchKey
+    from party_agent.trust import verified_creator
+    from protocols import MatchKey, match_key_message
 
     signer, server_key = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
     creator = {

@@ -1,0 +1,39 @@
+"""Messages that agent and server agree on byte for byte (each names its version).
+
+- Signed by a party_admin's Ed25519 key:
+  - policy approval: ``b"cleanroom policy approval v1|" + collaboration_id + b"|" + hash``
+  - match key: ``b"cleanroom match-key v1|" + collaboration_id + b"|" + key fingerprint``
+- Problem types of the HTTP API: ``"urn:cleanroom:problem:" + slug`` (RFC 9457).
+- File hashing: SHA-256 hex of the whole file, read in 4 MiB blocks.
+
+Specified in ``docs/reference/protocol.md``; both sides import them from here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+APPROVAL_PREFIX = b"cleanroom policy approval v1|"
+MATCH_KEY_PREFIX = b"cleanroom match-key v1|"
+PROBLEM_PREFIX = "urn:cleanroom:problem:"
+HASH_BLOCK = 4 * 1024 * 1024
+
+
+def approval_message(collaboration_id: str, policy_hash_hex: str) -> bytes:
+    """What a party_admin signs to approve a policy version."""
+    return APPROVAL_PREFIX + f"{collaboration_id}|{policy_hash_hex}".encode()
+
+
+def match_key_message(collaboration_id: str, fingerprint: str) -> bytes:
+    """What the creator of a match key signs, binding its fingerprint to the collaboration."""
+    return MATCH_KEY_PREFIX + f"{collaboration_id}|{fingerprint}".encode()
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 hex of a whole file (the upload checksum both sides compute)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()

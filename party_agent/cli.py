@@ -1,14 +1,13 @@
 """The ``party-agent`` command line.
 
-Offline commands live here (``init``, ``tokenize``); the commands that talk to the
-clean-room server are registered onto :data:`app` by ``party_agent.online.register``
-when that module is present. Every failure is one line ``error: ...`` on stderr with
-exit code 2 (usage, home or mapping) or 1 (anything else); no message quotes input data.
+``init`` and ``version`` live here; every other command group is a module of
+:mod:`party_agent.commands` that registers itself onto :data:`app`. Every failure is one
+line ``error: ...`` on stderr with exit code 2 (usage, home or mapping) or 1 (anything
+else); no message quotes input data.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 from typing import Annotated
 
@@ -16,7 +15,8 @@ import typer
 from typer.exceptions import TyperException
 
 from party_agent.cli_support import HomeOption, reports_errors
-from party_agent.tokenize_command import tokenize_command
+from party_agent.commands import collaboration, query, upload
+from party_agent.commands.tokenize import tokenize_command
 
 app = typer.Typer(
     help="Party agent: tokenize identifiers locally and talk to the clean room.",
@@ -54,19 +54,8 @@ def init(
 app.command("tokenize")(reports_errors(tokenize_command))
 
 
-def _register_online_commands() -> None:
-    """Let ``party_agent.online`` (the server-facing commands) add itself, if installed."""
-    try:
-        online = importlib.import_module("party_agent.online")
-    except ModuleNotFoundError as exc:
-        if exc.name != "party_agent.online":
-            raise
-        return
-    online.register(app)
-
-
-_register_online_commands()
-importlib.import_module("party_agent.query_cli").register(app)
+for group in (collaboration, upload, query):
+    group.register(app)
 
 
 def main() -> None:

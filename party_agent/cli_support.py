@@ -1,6 +1,6 @@
 """Pieces every ``party-agent`` command shares: error reporting and common options.
 
-Server-facing commands (``party_agent.online``) use these too, so all commands fail
+Server-facing commands (:mod:`party_agent.commands`) use these too, so all commands fail
 the same way: one line ``error: ...`` on stderr and the error's exit code.
 """
 

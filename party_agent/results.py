@@ -126,8 +126,8 @@ def export(result: Mapping[str, Any], path: Path | str) -> Path:
 
 def query_frame(home: Path | str, template: str, **params: Any) -> pd.DataFrame:
     """Run a query with a joined party home's server and token; return its DataFrame."""
+    from party_agent.commands.collaboration import connect
     from party_agent.home import PartyHome
-    from party_agent.online import connect
 
     client, collaboration = connect(PartyHome.open(home))
     with client:

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from party_agent.cli import app
 from party_agent.client import CleanRoomClient
+from party_agent.commands.upload import state_path
 from party_agent.home import PartyHome
-from party_agent.upload_command import state_path
 from tests.integration.datasets import exposures_table
 from tests.integration.server import ServerProcess
 from tests.integration.world import Collab, make_collaboration

@@ -11,8 +11,8 @@ import pytest
 from rich.console import Console
 
 from party_agent import results
+from party_agent.commands.query import render
 from party_agent.errors import ConfigError, InputError
-from party_agent.query_cli import render
 
 NONE = {"exposed_users": None, "revenue": None}
 REPLY: dict[str, Any] = {

@@ -1,4 +1,4 @@
-"""Server-facing ``party-agent`` commands: join, keys create|fetch, policy show|approve, upload.
+"""Server-facing ``party-agent`` commands: join, keys create|fetch, policy show|approve.
 
 ``party_agent.cli`` calls :func:`register` to add them to its Typer app. They read the
 server URL, collaboration and token from the party home (written by ``join``) and talk
@@ -210,9 +210,6 @@ def policy_approve(
 def register(app: typer.Typer) -> None:
     """Add the server-facing commands to the agent's Typer app."""
     app.command("join")(reports_errors(join))
-    from party_agent.upload_command import upload
-
-    app.command("upload")(reports_errors(upload))
     keys_app = typer.Typer(help="Create, wrap and fetch the collaboration's match key.")
     keys_app.command("create")(reports_errors(keys_create))
     keys_app.command("fetch")(reports_errors(keys_fetch))

@@ -17,10 +17,10 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-from party_agent.cli_support import HomeOption
+from party_agent.cli_support import HomeOption, reports_errors
 from party_agent.client import Json, ServerUnreachable, UploadProgress
+from party_agent.commands.collaboration import connect
 from party_agent.home import PartyHome, write_private
-from party_agent.online import connect
 from protocols import DatasetKind
 
 UPLOAD_RETRIES = 3
@@ -109,3 +109,8 @@ class UploadBar:
 
     def __call__(self, progress: UploadProgress) -> None:
         self._progress.update(self._task, completed=progress.sent)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``upload`` to the agent's Typer app."""
+    app.command("upload")(reports_errors(upload))

@@ -18,8 +18,8 @@ from rich.table import Table
 from party_agent import results
 from party_agent.cli_support import HomeOption, reports_errors
 from party_agent.client import Json
+from party_agent.commands.collaboration import connect
 from party_agent.home import PartyHome
-from party_agent.online import connect
 
 Exposures = Annotated[str, typer.Option("--exposures", help="Exposures dataset name.")]
 Purchases = Annotated[str, typer.Option("--purchases", help="Purchases dataset name.")]

@@ -1,0 +1,13 @@
+"""The ``party-agent`` commands, one module per command group.
+
+- :mod:`~party_agent.commands.tokenize`: ``tokenize`` (offline; the only reader of raw
+  identifiers)
+- :mod:`~party_agent.commands.collaboration`: ``join``, ``keys create|fetch``,
+  ``policy show|approve``
+- :mod:`~party_agent.commands.upload`: ``upload``
+- :mod:`~party_agent.commands.query`: ``query overlap|conversions|lift``, ``result``,
+  ``export``, ``budget``
+
+Each module defines a ``register(app)`` that adds its commands to the Typer app of
+:mod:`party_agent.cli`; ``init`` and ``version`` live there.
+"""

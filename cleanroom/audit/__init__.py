@@ -14,6 +14,7 @@ from cleanroom.audit.append import canonical_json, chain_of, record, utc_text
 from cleanroom.audit.chain import (
     GENESIS_HASH,
     AuditRecord,
+    Outcome,
     canonical_bytes,
     entry_hash,
     seal_entry,
@@ -24,6 +25,7 @@ from cleanroom.audit.verify import VerifyReport, verify_lines
 __all__ = [
     "GENESIS_HASH",
     "AuditRecord",
+    "Outcome",
     "VerifyReport",
     "canonical_bytes",
     "canonical_json",

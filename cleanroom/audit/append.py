@@ -26,7 +26,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from cleanroom.audit.chain import GENESIS_HASH, AuditRecord, seal_entry
+from cleanroom.audit.chain import GENESIS_HASH, AuditRecord, Outcome, seal_entry
 from cleanroom.errors import InternalError
 from cleanroom.storage.clock import session_now
 from cleanroom.storage.models import AuditEntry, AuditHead
@@ -82,10 +82,11 @@ def _lock_head(session: Session, chain: str) -> tuple[int, str]:
     return head.last_seq + 1, head.last_hash
 
 
-def _outcome_of(action: str) -> str:
+def _outcome_of(action: str) -> Outcome:
     """``query.denied`` -> ``denied``, ``dataset.rejected`` -> ``rejected``, else ``ok``."""
     suffix = action.rsplit(".", 1)[-1]
-    return suffix if suffix in ("denied", "rejected", "failed") else "ok"
+    ended = (Outcome.DENIED, Outcome.REJECTED, Outcome.FAILED)
+    return Outcome(suffix) if suffix in ended else Outcome.OK
 
 
 def utc_text(moment: datetime) -> str:

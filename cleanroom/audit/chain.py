@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, fields, replace
+from enum import StrEnum
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -34,6 +35,17 @@ ENTRY_CONTEXT = b"cleanroom audit v1|"
 HEAD_CONTEXT = b"cleanroom audit head v1|"
 
 
+class Outcome(StrEnum):
+    """How the recorded action ended."""
+
+    OK = "ok"
+    GRANTED = "granted"
+    REPEAT = "repeat"
+    DENIED = "denied"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
 @dataclass(frozen=True)
 class AuditRecord:
     """One audit record. ``details`` holds digests and counts, never raw values."""
@@ -43,7 +55,7 @@ class AuditRecord:
     actor: str
     action: str
     collaboration: str
-    outcome: str = "ok"
+    outcome: str = Outcome.OK
     policy_hash: str | None = None
     request_digest: str | None = None
     epsilon_charged: str | None = None

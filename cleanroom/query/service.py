@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import policies
+from cleanroom.audit import Outcome
 from cleanroom.errors import InternalError, denial_error
 from cleanroom.query import ledger
 from cleanroom.query.audit_entries import audit_query
@@ -61,7 +62,7 @@ class BudgetAfter:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class QueryOutcome:
     stored: StoredResult
     reused: bool
     charged: Fraction
@@ -96,7 +97,9 @@ class _Run:
     def deny(self, decision: policies.Decision) -> NoReturn:
         self.session.rollback()
         codes = [denial.code for denial in decision.denials]
-        self.audit("query.denied", outcome="denied", reasons=list(decision.reasons), codes=codes)
+        self.audit(
+            "query.denied", outcome=Outcome.DENIED, reasons=list(decision.reasons), codes=codes
+        )
         self.session.commit()
         raise denial_error(decision)
 
@@ -110,18 +113,18 @@ class _Run:
             raise InternalError("the ledger refused a charge that the policy allows (a bug)")
         self.deny(decision)
 
-    def repeat(self, stored: StoredResult) -> Outcome:
+    def repeat(self, stored: StoredResult) -> QueryOutcome:
         self.audit(
             "query.repeat",
-            outcome="repeat",
+            outcome=Outcome.REPEAT,
             result_id=stored.id,
             result_digest=stored.digest,
             epsilon_charged="0/1",
         )
         self.session.commit()
-        return Outcome(stored, True, Fraction(0), self.budget(self.plan.state))
+        return QueryOutcome(stored, True, Fraction(0), self.budget(self.plan.state))
 
-    def lost_race(self) -> Outcome:
+    def lost_race(self) -> QueryOutcome:
         """An identical query committed its result first: undo this charge, serve that one."""
         self.session.rollback()
         existing = _find(self.session, self.collaboration_id, self.plan.key)
@@ -148,7 +151,7 @@ class _Run:
             body=result.to_dict(),
         )
 
-    def commit_release(self, result: Result) -> Outcome:
+    def commit_release(self, result: Result) -> QueryOutcome:
         """ONE transaction: charge, store, audit, commit."""
         session, budget, epsilon = self.session, self.plan.effective.budget, result.epsilon_spent
         try:
@@ -165,7 +168,7 @@ class _Run:
             return self.lost_race()
         self.audit(
             "query.granted",
-            outcome="granted",
+            outcome=Outcome.GRANTED,
             result_id=stored.id,
             result_digest=result.digest,
             epsilon_charged=fraction_text(epsilon),
@@ -176,7 +179,7 @@ class _Run:
             session.commit()
         except IntegrityError:
             return self.lost_race()
-        return Outcome(stored, False, epsilon, self.budget(after))
+        return QueryOutcome(stored, False, epsilon, self.budget(after))
 
 
 def submit_query(
@@ -186,7 +189,7 @@ def submit_query(
     actor: str,
     collaboration_id: str,
     submission: QuerySubmission,
-) -> Outcome:
+) -> QueryOutcome:
     """Run one query through the release path; see the module docstring for the steps.
 
     ``session`` is the request's session; its read transaction ends before the release

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,17 +17,10 @@ from sqlalchemy.orm import Session
 from cleanroom import audit
 from cleanroom.errors import Forbidden, TokenRevoked, Unauthenticated, UnknownCollaboration
 from cleanroom.storage.bootstrap import Storage
-from cleanroom.storage.models import ApiToken, Member, new_id
+from cleanroom.storage.models import ApiToken, Member, Role, new_id
 from protocols import b64url_encode
 
 TOKEN_PREFIX = "crt_"
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    PARTY_ADMIN = "party_admin"
-    ANALYST = "analyst"
-    AUDITOR = "auditor"
 
 
 MEMBER_ROLES = (Role.PARTY_ADMIN, Role.ANALYST, Role.AUDITOR)

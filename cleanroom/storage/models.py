@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -21,9 +22,43 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import (
+    Enum as SqlEnum,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from cleanroom.storage.clock import system_clock
+
+
+class Role(StrEnum):
+    """Who a bearer token speaks for: the server admin or a member of one collaboration."""
+
+    ADMIN = "admin"
+    PARTY_ADMIN = "party_admin"
+    ANALYST = "analyst"
+    AUDITOR = "auditor"
+
+
+class UploadStatus(StrEnum):
+    """Where an upload session stands; only ``open`` accepts chunks."""
+
+    OPEN = "open"
+    VALIDATING = "validating"
+    COMPLETE = "complete"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    ABORTED = "aborted"
+
+
+def _vocabulary(enum: type[StrEnum]) -> SqlEnum:
+    """A closed vocabulary stored as its plain text values (VARCHAR, no native enum)."""
+    return SqlEnum(
+        enum,
+        native_enum=False,
+        length=20,
+        validate_strings=True,
+        values_callable=lambda members: [member.value for member in members],
+    )
 
 
 def new_id(prefix: str) -> str:
@@ -50,7 +85,7 @@ class Member(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     collaboration_id: Mapped[str] = mapped_column(ForeignKey("collaborations.id"), index=True)
     party: Mapped[str] = mapped_column(String(100))
-    role: Mapped[str] = mapped_column(String(20))
+    role: Mapped[Role] = mapped_column(_vocabulary(Role))
     x25519_public: Mapped[str | None] = mapped_column(String(64), default=None)
     ed25519_public: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default=system_clock)
@@ -63,7 +98,7 @@ class ApiToken(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    role: Mapped[str] = mapped_column(String(20))
+    role: Mapped[Role] = mapped_column(_vocabulary(Role))
     member_id: Mapped[str | None] = mapped_column(ForeignKey("members.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=system_clock)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -124,7 +159,9 @@ class UploadSession(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     received: Mapped[int] = mapped_column(BigInteger, default=0)
-    status: Mapped[str] = mapped_column(String(20), default="open")
+    status: Mapped[UploadStatus] = mapped_column(
+        _vocabulary(UploadStatus), default=UploadStatus.OPEN
+    )
     failure: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=system_clock)
     updated_at: Mapped[datetime] = mapped_column(default=system_clock)

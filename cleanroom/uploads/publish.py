@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from cleanroom import audit
 from cleanroom.errors import Conflict
 from cleanroom.settings import Settings
-from cleanroom.storage.models import Dataset, DatasetVersion, UploadSession
+from cleanroom.storage.models import Dataset, DatasetVersion, UploadSession, UploadStatus
 from cleanroom.uploads.sessions import temp_path
 from cleanroom.uploads.validation import ValidatedFile
 
@@ -81,7 +81,7 @@ def publish(
         uploaded_by=upload.member_id,
     )
     session.add(version)
-    upload.status = "complete"
+    upload.status = UploadStatus.COMPLETE
     audit.record(
         session,
         actor=actor,

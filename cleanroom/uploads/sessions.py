@@ -22,7 +22,7 @@ from cleanroom.errors import ChunkChecksumMismatch, Conflict, InsufficientStorag
 from cleanroom.settings import Settings
 from cleanroom.storage.bootstrap import Storage, open_storage
 from cleanroom.storage.clock import session_now
-from cleanroom.storage.models import DatasetVersion, UploadSession
+from cleanroom.storage.models import DatasetVersion, UploadSession, UploadStatus
 
 
 def temp_path(settings: Settings, upload_id: str) -> Path:
@@ -105,9 +105,11 @@ def expire_idle_uploads(session: Session, settings: Settings) -> int:
     """Expire open sessions idle longer than ``upload_idle_hours``; delete their files."""
     cutoff = session_now(session) - timedelta(hours=settings.upload_idle_hours)
     expired = 0
-    for upload in session.scalars(select(UploadSession).where(UploadSession.status == "open")):
+    for upload in session.scalars(
+        select(UploadSession).where(UploadSession.status == UploadStatus.OPEN)
+    ):
         if _aware(upload.updated_at) < cutoff:
-            upload.status = "expired"
+            upload.status = UploadStatus.EXPIRED
             upload.failure = f"no chunk for {settings.upload_idle_hours:g} hours; start again"
             discard_temp_file(settings, upload.id)
             expired += 1
@@ -117,7 +119,7 @@ def expire_idle_uploads(session: Session, settings: Settings) -> int:
 def check_capacity(session: Session, settings: Settings, member_id: str, size: int) -> None:
     """Refuse a new session beyond the per-member limit or the free disk space."""
     open_sessions = select(func.count()).where(
-        UploadSession.member_id == member_id, UploadSession.status == "open"
+        UploadSession.member_id == member_id, UploadSession.status == UploadStatus.OPEN
     )
     if (session.scalar(open_sessions) or 0) >= settings.max_open_uploads:
         raise Conflict(
@@ -131,9 +133,9 @@ def check_capacity(session: Session, settings: Settings, member_id: str, size: i
 def recover_storage(session: Session, settings: Settings) -> dict[str, int]:
     """On start: expire open sessions, delete their temp files and orphan dataset files."""
     expired = 0
-    unfinished = UploadSession.status.in_(("open", "validating"))
+    unfinished = UploadSession.status.in_((UploadStatus.OPEN, UploadStatus.VALIDATING))
     for upload in session.scalars(select(UploadSession).where(unfinished)):
-        upload.status = "expired"
+        upload.status = UploadStatus.EXPIRED
         upload.failure = "the server restarted before the upload completed; start a new upload"
         expired += 1
     session.commit()

@@ -14,8 +14,8 @@ from fastapi.responses import Response
 
 from cleanroom import audit
 from cleanroom.audit.export import export_lines
-from cleanroom.server.auth import Role
 from cleanroom.server.deps import ScopeDep, SessionDep
+from cleanroom.storage.models import Role
 
 router = APIRouter(prefix="/v1/collaborations/{collaboration_id}", tags=["audit"])
 NDJSON = "application/x-ndjson"

@@ -8,10 +8,9 @@ from sqlalchemy import select
 from cleanroom import audit
 from cleanroom.policy.document import default_policy_yaml
 from cleanroom.policy.store import propose_policy
-from cleanroom.server.auth import Role
 from cleanroom.server.deps import PrincipalDep, ScopeDep, SessionDep
 from cleanroom.server.schemas import CollaborationCreate, CollaborationPublic, Me
-from cleanroom.storage.models import Collaboration, new_id
+from cleanroom.storage.models import Collaboration, Role, new_id
 
 router = APIRouter(prefix="/v1", tags=["collaborations"])
 

@@ -7,10 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cleanroom.errors import NotFound
-from cleanroom.server.auth import Role
 from cleanroom.server.deps import ScopeDep, SessionDep
 from cleanroom.server.schemas import DatasetPublic, DatasetVersionPublic
-from cleanroom.storage.models import Dataset, DatasetVersion
+from cleanroom.storage.models import Dataset, DatasetVersion, Role
 
 #: Auditors read policies, approvals, the audit log and the budget, not the datasets.
 DATA_ROLES = (Role.ADMIN, Role.PARTY_ADMIN, Role.ANALYST)

@@ -17,10 +17,9 @@ from sqlalchemy import func, select
 from cleanroom import audit
 from cleanroom.errors import Conflict, KeysNotRegistered, NotFound, RequestInvalid
 from cleanroom.policy.signatures import verify_member_signature
-from cleanroom.server.auth import Role
 from cleanroom.server.deps import ScopeDep, SessionDep
 from cleanroom.server.schemas import MatchKeyPosted, MatchKeyPublic, MatchKeyWraps
-from cleanroom.storage.models import Member, WrappedMatchKey
+from cleanroom.storage.models import Member, Role, WrappedMatchKey
 from protocols import match_key_message
 from protocols.keys import WRAP_PREFIX
 

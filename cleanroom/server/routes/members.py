@@ -11,11 +11,11 @@ from cleanroom import audit
 from cleanroom.errors import Conflict, InvalidKeyMaterial, NotFound
 from cleanroom.policy.document import parse_policy
 from cleanroom.policy.store import check_pinned, effective_policy
-from cleanroom.server.auth import Role, issue_token
+from cleanroom.server.auth import issue_token
 from cleanroom.server.deps import PrincipalDep, Scope, ScopeDep, SessionDep
 from cleanroom.server.schemas import KeysRegister, MemberCreate, MemberPublic, TokenIssued
 from cleanroom.storage.clock import session_now
-from cleanroom.storage.models import ApiToken, Member, new_id
+from cleanroom.storage.models import ApiToken, Member, Role, new_id
 from protocols import (
     ProtocolError,
     decode_ed25519_public_key,

@@ -16,10 +16,9 @@ from cleanroom.policy.store import (
     missing_parties,
     propose_policy,
 )
-from cleanroom.server.auth import Role
 from cleanroom.server.deps import ScopeDep, SessionDep
 from cleanroom.server.schemas import ApprovalCreate, ApprovalPublic, PolicyCreate, PolicyPublic
-from cleanroom.storage.models import Member, PolicyVersion
+from cleanroom.storage.models import Member, PolicyVersion, Role
 from protocols import approval_message
 
 router = APIRouter(prefix="/v1/collaborations/{collaboration_id}/policies", tags=["policies"])

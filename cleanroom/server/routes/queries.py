@@ -33,7 +33,7 @@ from cleanroom.policy.store import effective_policy as signed_policy
 from cleanroom.query import ledger
 from cleanroom.query.audit_entries import audit_read
 from cleanroom.query.service import QueryContext, submit_query
-from cleanroom.server.auth import Principal, Role
+from cleanroom.server.auth import Principal
 from cleanroom.server.deps import ClockDep, ScopeDep, SessionDep, SettingsDep
 from cleanroom.server.query_schemas import (
     BudgetPublic,
@@ -45,6 +45,7 @@ from cleanroom.server.query_schemas import (
     budget_public,
     result_public,
 )
+from cleanroom.storage.models import Role
 from cleanroom.storage.query_tables import PartyRulesRow, StoredResult
 
 router = APIRouter(prefix="/v1/collaborations/{collaboration_id}", tags=["queries"])

@@ -27,12 +27,11 @@ from cleanroom.errors import (
     UploadOffsetMismatch,
 )
 from cleanroom.policy.store import allowed_dimensions
-from cleanroom.server.auth import Role
 from cleanroom.server.deps import Scope, ScopeDep, SessionDep, SettingsDep
 from cleanroom.server.routes.datasets import version_public
 from cleanroom.server.schemas import DatasetVersionPublic, UploadCreate, UploadPublic
 from cleanroom.settings import Settings
-from cleanroom.storage.models import UploadSession, new_id
+from cleanroom.storage.models import Role, UploadSession, UploadStatus, new_id
 from cleanroom.uploads.publish import dataset_for_upload, publish
 from cleanroom.uploads.sessions import (
     advance,
@@ -76,7 +75,7 @@ def get_upload(session: Session, scope: Scope, upload_id: str) -> UploadSession:
 
 
 def require_open(upload: UploadSession) -> None:
-    if upload.status != "open":
+    if upload.status is not UploadStatus.OPEN:
         reason = f": {upload.failure}" if upload.failure else ""
         raise UploadNotOpen(f"upload {upload.id} is {upload.status}{reason}")
 
@@ -105,7 +104,7 @@ def create_upload(
         size=body.size,
         sha256=body.sha256,
         received=0,
-        status="open",
+        status=UploadStatus.OPEN,
     )
     dataset_for_upload(session, upload)
     session.add(upload)
@@ -159,15 +158,15 @@ def claim(session: Session, upload: UploadSession) -> None:
     """Move the session from ``open`` to ``validating`` so only one completion runs."""
     result = session.execute(
         update(UploadSession)
-        .where(UploadSession.id == upload.id, UploadSession.status == "open")
-        .values(status="validating")
+        .where(UploadSession.id == upload.id, UploadSession.status == UploadStatus.OPEN)
+        .values(status=UploadStatus.VALIDATING)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]  # CursorResult has rowcount
         session.rollback()
         raise UploadNotOpen(f"upload {upload.id} is already being completed")
     session.commit()
-    upload.status = "validating"
+    upload.status = UploadStatus.VALIDATING
 
 
 def _fail(
@@ -175,7 +174,7 @@ def _fail(
 ) -> None:
     session.rollback()
     upload = session.get(UploadSession, upload.id) or upload
-    upload.status = "failed"
+    upload.status = UploadStatus.FAILED
     upload.failure = str(error)
     discard_temp_file(settings, upload.id)
     audit.record(
@@ -232,6 +231,6 @@ def abort_upload(
     scope.principal.require(Role.PARTY_ADMIN)
     upload = get_upload(session, scope, upload_id)
     require_open(upload)
-    upload.status = "aborted"
+    upload.status = UploadStatus.ABORTED
     discard_temp_file(settings, upload.id)
     session.commit()

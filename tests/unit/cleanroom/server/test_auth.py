@@ -7,7 +7,8 @@ import hashlib
 import pytest
 
 from cleanroom.errors import Forbidden, UnknownCollaboration
-from cleanroom.server.auth import Principal, Role, hash_token, new_token
+from cleanroom.server.auth import Principal, hash_token, new_token
+from cleanroom.storage.models import Role
 
 
 def test_tokens_are_prefixed_random_and_hashed_with_sha256() -> None:

@@ -31,7 +31,7 @@ from cleanroom.errors import InternalError
 from cleanroom.storage.clock import session_now
 from cleanroom.storage.models import AuditEntry, AuditHead
 
-#: Detail keys that are first-class fields of a sealed record (DESIGN.md section 7).
+#: Detail keys that are first-class fields of a sealed record (docs/reference/audit-log.md).
 PROMOTED = (
     "outcome",
     "policy_hash",

@@ -7,8 +7,8 @@ stored result, epsilon 0), ``query.denied`` (every reason in plain words and its
 party rules) and the request digest (SHA-256 of the canonical request, datasets
 versions included). No token, raw value or result number goes in.
 
-``cleanroom.audit.append.record`` lifts the DESIGN section 7 fields (``outcome``,
-``policy_hash``, ``request_digest``, ``epsilon_charged``, ``budget_left``,
+``cleanroom.audit.record`` lifts the first-class fields of ``docs/reference/audit-log.md``
+(``outcome``, ``policy_hash``, ``request_digest``, ``epsilon_charged``, ``budget_left``,
 ``rows_suppressed``, ``result_digest``) out of ``details`` into the sealed record.
 """
 

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from cleanroom.settings import Settings
-from cleanroom.storage import query_tables as models_query  # noqa: F401  # registers the query-layer tables on Base
+from cleanroom.storage import query_tables  # noqa: F401  # registers the query-layer tables on Base
 from cleanroom.storage.clock import session_now
 from cleanroom.storage.models import Base
 

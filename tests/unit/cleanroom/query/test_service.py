@@ -274,6 +274,7 @@ def test_a_lost_race_returns_the_other_stored_result_and_charges_nothing(
     [other] = winner
     assert (other.reused, other.charged) == (False, Fraction(1, 2))
     assert (outcome.reused, outcome.charged, outcome.stored.id) == (True, 0, other.stored.id)
+    assert outcome.budget.state.spent == Fraction(1, 2)  # the winner's charge, read afresh
     assert outcome.stored.digest == other.stored.digest
     assert ledger_row(stocked) == ("1/2", 1)
     assert [r.id for r in results(stocked)] == [other.stored.id]

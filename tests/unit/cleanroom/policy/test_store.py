@@ -21,16 +21,12 @@ from cleanroom.policy.store import (
 from cleanroom.storage.models import PolicyApproval, PolicyVersion
 from protocols import DatasetKind, public_key_fingerprint
 from tests.integration.query_world import policy_yaml
+from tests.integration.test_server_keys_policy import pinned_policy
 from tests.unit.cleanroom.room import NOW, Room, make_room
 
 POLICY = policy_yaml()
 STRICTER = policy_yaml(k=5)
 OTHER_KEY = "0000 " * 7 + "0000"
-
-
-def pinned(text: str, pins: dict[str, str]) -> str:
-    lines = [f"  {party}: [{fingerprint!r}]" for party, fingerprint in pins.items()]
-    return text + "pinned_keys:\n" + "\n".join(lines) + "\n"
 
 
 def version_of(room: Room, digest: str) -> PolicyVersion:
@@ -164,8 +160,8 @@ def test_a_member_without_a_registered_key_cannot_approve(room: Room) -> None:
 
 def test_pinned_keys_refuse_an_approval_by_any_other_key(room: Room) -> None:
     brand_key = room.keys["brand"].public_key()
-    wrong = room.adopt(pinned(POLICY, {"brand": OTHER_KEY}), parties=())
-    right = room.adopt(pinned(POLICY, {"brand": public_key_fingerprint(brand_key)}), parties=())
+    wrong = room.adopt(pinned_policy({"brand": [OTHER_KEY]}), parties=())
+    right = room.adopt(pinned_policy({"brand": [public_key_fingerprint(brand_key)]}), parties=())
     with room.session() as session:
         version = get_version(session, room.id, wrong)
         with pytest.raises(KeyNotAccepted) as refused:
@@ -187,7 +183,7 @@ def test_pinned_keys_refuse_an_approval_by_any_other_key(room: Room) -> None:
 def test_check_pinned_applies_to_pinned_parties_only() -> None:
     key = X25519PrivateKey.generate().public_key()
     fingerprint = public_key_fingerprint(key)
-    policy = parse_policy(pinned(POLICY, {"brand": fingerprint}))
+    policy = parse_policy(pinned_policy({"brand": [fingerprint]}))
     check_pinned(policy, "brand", key)
     check_pinned(policy, "retailer", X25519PrivateKey.generate().public_key())
     stranger = X25519PrivateKey.generate().public_key()

@@ -9,7 +9,6 @@ integration tests (:mod:`tests.integration.query_world`).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from cleanroom.storage.models import (
 from cleanroom.uploads.publish import publish
 from cleanroom.uploads.sessions import create_temp_file, temp_path
 from cleanroom.uploads.validation import validate_dataset
-from protocols import DatasetKind, approval_message, encode_public_key
+from protocols import DatasetKind, approval_message, encode_public_key, file_sha256
 from protocols.encoding import b64url_encode
 from tests.integration.clock import Clock
 
@@ -113,7 +112,7 @@ class Room:
             dataset=name,
             kind=kind,
             size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
+            sha256=file_sha256(path),
             received=len(data),
             status="validating",
         )

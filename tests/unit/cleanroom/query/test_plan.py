@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -17,13 +18,29 @@ from cleanroom.storage.models import Dataset
 from cleanroom.storage.query_tables import PartyRulesRow
 from tests.integration.query_world import exposures, policy_yaml, purchases
 from tests.unit.cleanroom.query.queries import ask, stock
-from tests.unit.cleanroom.room import NOW, Room
+from tests.unit.cleanroom.room import NOW, Room, make_room
 
 
 @pytest.fixture
 def stocked(room: Room) -> Room:
+    """A room of its own, for a test that changes it."""
     stock(room)
     return room
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Room]:
+    """One stocked room the tests that only plan share, with an unpublished dataset."""
+    room = make_room(tmp_path_factory.mktemp("plan") / "data")
+    stock(room)
+    with room.session() as session:
+        owner = room.members["retailer"].id
+        session.add(
+            Dataset(collaboration_id=room.id, name="empty", kind="purchases", owner_id=owner)
+        )
+        session.commit()
+    yield room
+    room.storage.engine.dispose()
 
 
 def plan(room: Room, submission: QuerySubmission | None = None) -> Plan:
@@ -65,13 +82,13 @@ def test_a_plan_reads_the_newest_version_of_each_named_dataset(stocked: Room) ->
     ]
 
 
-def test_sources_are_the_files_under_the_data_dir(stocked: Room) -> None:
-    data_dir = stocked.settings.data_dir
-    base = data_dir / "datasets" / stocked.id
-    assert plan(stocked).sources(data_dir) == Sources(
+def test_sources_are_the_files_under_the_data_dir(shared: Room) -> None:
+    data_dir = shared.settings.data_dir
+    base = data_dir / "datasets" / shared.id
+    assert plan(shared).sources(data_dir) == Sources(
         (base / "exp" / "v1.parquet",), (base / "pur" / "v1.parquet",), ()
     )
-    with_spend = plan(stocked, ask(spend="spend")).sources(data_dir)
+    with_spend = plan(shared, ask(spend="spend")).sources(data_dir)
     assert with_spend.spend == (base / "spend" / "v1.parquet",)
 
 
@@ -86,16 +103,10 @@ def test_sources_are_the_files_under_the_data_dir(stocked: Room) -> None:
     ids=["unknown", "other kind", "spend of other kind", "unpublished"],
 )
 def test_datasets_must_exist_hold_their_kind_and_be_published(
-    stocked: Room, submission: QuerySubmission, error: type[CleanRoomError], message: str
+    shared: Room, submission: QuerySubmission, error: type[CleanRoomError], message: str
 ) -> None:
-    with stocked.session() as session:
-        owner = stocked.members["retailer"].id
-        session.add(
-            Dataset(collaboration_id=stocked.id, name="empty", kind="purchases", owner_id=owner)
-        )
-        session.commit()
     with pytest.raises(error) as refused:
-        plan(stocked, submission)
+        plan(shared, submission)
     assert type(refused.value) is error
     assert str(refused.value) == message
 
@@ -143,8 +154,8 @@ def test_the_decision_uses_the_budget_spent_in_the_current_period(stocked: Room)
     assert (fresh.state.spent, fresh.decision.allowed) == (0, True)
 
 
-def test_the_decision_lists_every_denial(stocked: Room) -> None:
-    found = plan(stocked, ask(requester="ana", window="60d", dimensions=("zip",), epsilon="2"))
+def test_the_decision_lists_every_denial(shared: Room) -> None:
+    found = plan(shared, ask(requester="ana", window="60d", dimensions=("zip",), epsilon="2"))
     assert [d.code for d in found.decision.denials] == [
         "dimension_not_allowed",
         "window_too_long",
@@ -154,10 +165,10 @@ def test_the_decision_lists_every_denial(stocked: Room) -> None:
     ]
 
 
-def test_the_key_leaves_out_the_requester_and_resolves_the_epsilon(stocked: Room) -> None:
-    brand = plan(stocked)
-    assert plan(stocked, ask(requester="retailer")).key == brand.key
-    assert plan(stocked, ask(epsilon="0.5")).key == brand.key
+def test_the_key_leaves_out_the_requester_and_resolves_the_epsilon(shared: Room) -> None:
+    brand = plan(shared)
+    assert plan(shared, ask(requester="retailer")).key == brand.key
+    assert plan(shared, ask(epsilon="0.5")).key == brand.key
     assert brand.canonical["requester"] == "brand"
     assert brand.canonical["epsilon"] == "1/2"
 
@@ -176,8 +187,8 @@ def test_the_key_leaves_out_the_requester_and_resolves_the_epsilon(stocked: Room
     ],
     ids=["epsilon", "window", "attribution", "dimension", "template", "remainder", "join", "spend"],
 )
-def test_the_key_names_every_part_of_the_question(stocked: Room, other: QuerySubmission) -> None:
-    assert plan(stocked, other).key != plan(stocked).key
+def test_the_key_names_every_part_of_the_question(shared: Room, other: QuerySubmission) -> None:
+    assert plan(shared, other).key != plan(shared).key
 
 
 def test_the_key_changes_with_a_new_dataset_version_or_new_rules(stocked: Room) -> None:

@@ -29,7 +29,9 @@ from cleanroom.storage.models import (
     Collaboration,
     DatasetVersion,
     Member,
+    Role,
     UploadSession,
+    UploadStatus,
     new_id,
 )
 from cleanroom.uploads.publish import publish
@@ -41,7 +43,7 @@ from tests.integration.clock import Clock
 
 #: The integration tests' server time: the last hour of November 2026.
 NOW = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)
-ROLES = {"brand": "party_admin", "retailer": "party_admin", "ana": "analyst"}
+ROLES = {"brand": Role.PARTY_ADMIN, "retailer": Role.PARTY_ADMIN, "ana": Role.ANALYST}
 
 
 @dataclass
@@ -61,7 +63,7 @@ class Room:
     def actor(self, party: str) -> str:
         return f"{party}:{self.members[party].id}"
 
-    def add_member(self, party: str, role: str, *, keys: bool = True) -> Member:
+    def add_member(self, party: str, role: Role, *, keys: bool = True) -> Member:
         """A member; with ``keys`` its Ed25519 key is registered (kept in :attr:`keys`)."""
         key = Ed25519PrivateKey.generate()
         member = Member(
@@ -95,7 +97,7 @@ class Room:
             return version.policy_hash
 
     def party_admins(self) -> tuple[str, ...]:
-        return tuple(p for p, m in self.members.items() if m.role == "party_admin")
+        return tuple(p for p, m in self.members.items() if m.role is Role.PARTY_ADMIN)
 
     def upload(
         self, session: Session, owner: str, name: str, kind: str, table: pa.Table
@@ -114,7 +116,7 @@ class Room:
             size=len(data),
             sha256=file_sha256(path),
             received=len(data),
-            status="validating",
+            status=UploadStatus.VALIDATING,
         )
         session.add(upload)
         session.flush()
@@ -143,7 +145,7 @@ class Room:
             return list(session.scalars(query.order_by(AuditEntry.seq)))
 
 
-def make_room(data_dir: Path, roles: dict[str, str] = ROLES, *, at: datetime = NOW) -> Room:
+def make_room(data_dir: Path, roles: dict[str, Role] = ROLES, *, at: datetime = NOW) -> Room:
     """A fresh data dir holding one collaboration with a member per ``roles`` entry."""
     settings = Settings(data_dir=data_dir)
     clock = Clock(at)

@@ -18,7 +18,7 @@ from cleanroom.policy.store import (
     missing_parties,
     propose_policy,
 )
-from cleanroom.storage.models import PolicyApproval, PolicyVersion
+from cleanroom.storage.models import PolicyApproval, PolicyVersion, Role
 from protocols import DatasetKind, public_key_fingerprint
 from tests.integration.query_world import policy_yaml
 from tests.integration.test_server_keys_policy import pinned_policy
@@ -82,7 +82,7 @@ def test_the_analyst_does_not_sign_and_approving_twice_keeps_one_approval(room: 
 
 def test_a_new_party_admin_suspends_older_approvals_until_it_signs(room: Room) -> None:
     digest = room.adopt(POLICY)
-    room.add_member("media", "party_admin")
+    room.add_member("media", Role.PARTY_ADMIN)
     with room.session() as session:
         version = get_version(session, room.id, digest)
         assert missing_parties(session, version) == ["media"]
@@ -95,7 +95,7 @@ def test_a_new_party_admin_suspends_older_approvals_until_it_signs(room: Room) -
 def test_without_a_party_admin_nothing_takes_effect(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    room = make_room(tmp_path_factory.mktemp("data"), {"ana": "analyst"})
+    room = make_room(tmp_path_factory.mktemp("data"), {"ana": Role.ANALYST})
     with room.session() as session:
         version = propose_policy(session, room.id, POLICY, "admin:tok_1")
         assert missing_parties(session, version) == ["(no party_admin member yet)"]
@@ -151,7 +151,7 @@ def test_a_bad_signature_is_refused_and_records_nothing(room: Room, case: str) -
 
 
 def test_a_member_without_a_registered_key_cannot_approve(room: Room) -> None:
-    member = room.add_member("media", "party_admin", keys=False)
+    member = room.add_member("media", Role.PARTY_ADMIN, keys=False)
     digest = room.adopt(POLICY, parties=())
     with room.session() as session, pytest.raises(KeysNotRegistered) as refused:
         approve(session, get_version(session, room.id, digest), member, "AAAA")

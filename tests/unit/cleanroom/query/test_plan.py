@@ -151,7 +151,7 @@ def test_the_decision_uses_the_budget_spent_in_the_current_period(stocked: Room)
     assert [d.code for d in spent.decision.denials] == ["budget_exhausted"]
     stocked.clock.at = NOW.replace(year=2026, month=12, day=1)
     fresh = plan(stocked)
-    assert (fresh.state.spent, fresh.decision.allowed) == (0, True)
+    assert (fresh.state.spent, fresh.decision.allowed) == (Fraction(0), True)
 
 
 def test_the_decision_lists_every_denial(shared: Room) -> None:

@@ -21,8 +21,9 @@ from cleanroom.query import ledger, service
 from cleanroom.query.audit_entries import request_digest
 from cleanroom.query.plan import Plan, plan_query
 from cleanroom.query.request import QuerySubmission
-from cleanroom.query.service import Outcome, QueryContext, submit_query
+from cleanroom.query.service import QueryContext, QueryOutcome, submit_query
 from cleanroom.release import Result
+from cleanroom.release import release as real_release
 from cleanroom.storage.db import make_sessionmaker
 from cleanroom.storage.models import AuditEntry
 from cleanroom.storage.query_tables import BudgetLedgerRow, StoredResult
@@ -40,7 +41,9 @@ def stocked(room: Room) -> Room:
     return room
 
 
-def submit(room: Room, submission: QuerySubmission | None = None, party: str = "brand") -> Outcome:
+def submit(
+    room: Room, submission: QuerySubmission | None = None, party: str = "brand"
+) -> QueryOutcome:
     submission = submission or ask(requester=party)
     with room.session() as session:
         return submit_query(
@@ -95,14 +98,13 @@ def sealed(entry: AuditEntry) -> dict[str, Any]:
 
 def meanwhile(monkeypatch: pytest.MonkeyPatch, action: Callable[[], None]) -> list[str]:
     """Run ``action`` once, just before the engine of the next query runs."""
-    real = service.release
     ran: list[str] = []
 
     def release(*args: Any, **kwargs: Any) -> Result:
         if not ran:
             ran.append("meanwhile")
             action()
-        return real(*args, **kwargs)
+        return real_release(*args, **kwargs)
 
     monkeypatch.setattr(service, "release", release)
     return ran
@@ -112,7 +114,7 @@ def test_a_fresh_release_charges_once_and_stores_result_and_audit_entry(stocked:
     plan = plan_of(stocked, ask())
     outcome = submit(stocked)
     assert (outcome.reused, outcome.charged) == (False, Fraction(1, 2))
-    assert (outcome.budget.limit, outcome.budget.period) == (1, MONTHLY)
+    assert (outcome.budget.limit, outcome.budget.period) == (Fraction(1), MONTHLY)
     assert outcome.budget.state.spent == Fraction(1, 2)
     assert ledger_row(stocked) == ("1/2", 1)
     [stored] = results(stocked)
@@ -211,7 +213,7 @@ def test_an_identical_repeat_is_free_even_when_the_budget_is_spent(stocked: Room
     first = submit(stocked)
     spend(stocked, Fraction(1, 2))
     again = submit(stocked, party="retailer")
-    assert (again.reused, again.charged, again.stored.id) == (True, 0, first.stored.id)
+    assert (again.reused, again.charged, again.stored.id) == (True, Fraction(0), first.stored.id)
     assert again.budget.state.spent == 1
     assert ledger_row(stocked) == ("1/1", 2)
     assert [r.id for r in results(stocked)] == [first.stored.id]
@@ -268,12 +270,16 @@ def test_a_late_budget_refusal_is_audited_as_a_denial(
 def test_a_lost_race_returns_the_other_stored_result_and_charges_nothing(
     stocked: Room, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    winner: list[Outcome] = []
+    winner: list[QueryOutcome] = []
     meanwhile(monkeypatch, lambda: winner.append(submit(stocked, party="retailer")))
     outcome = submit(stocked)
     [other] = winner
     assert (other.reused, other.charged) == (False, Fraction(1, 2))
-    assert (outcome.reused, outcome.charged, outcome.stored.id) == (True, 0, other.stored.id)
+    assert (outcome.reused, outcome.charged, outcome.stored.id) == (
+        True,
+        Fraction(0),
+        other.stored.id,
+    )
     assert outcome.budget.state.spent == Fraction(1, 2)  # the winner's charge, read afresh
     assert outcome.stored.digest == other.stored.digest
     assert ledger_row(stocked) == ("1/2", 1)

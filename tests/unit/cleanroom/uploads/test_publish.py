@@ -11,7 +11,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from cleanroom.errors import Conflict
-from cleanroom.storage.models import Dataset, DatasetVersion, UploadSession
+from cleanroom.storage.models import Dataset, DatasetVersion, UploadSession, UploadStatus
 from cleanroom.uploads.publish import publish
 from cleanroom.uploads.sessions import temp_path
 from cleanroom.uploads.validation import ValidatedFile, validate_dataset
@@ -58,7 +58,7 @@ def test_a_publish_renames_the_file_into_place_and_commits_version_and_audit(
         room.members["brand"].id,
     )
     assert (dataset.name, dataset.kind, dataset.owner_id) == ("exp", "exposures", upload.member_id)
-    assert status is not None and status.status == "complete"
+    assert status is not None and status.status is UploadStatus.COMPLETE
     [entry] = room.audit_entries("dataset.publish")
     assert (entry.actor, entry.outcome) == (room.actor("brand"), "ok")
     assert entry.details == {
@@ -111,7 +111,7 @@ def test_a_failed_commit_leaves_no_file_and_no_row(room: Room) -> None:
     assert [e.details["version"] for e in room.audit_entries("dataset.publish")] == [1]
     with room.session() as session:
         status = session.get(UploadSession, upload.id)
-    assert status is not None and status.status == "validating"
+    assert status is not None and status.status is UploadStatus.VALIDATING
 
 
 def test_a_failed_first_publish_leaves_no_dataset_either(room: Room) -> None:

@@ -103,17 +103,21 @@ class _Run:
         self.session.commit()
         raise denial_error(decision)
 
+    def state_now(self) -> BudgetState:
+        """The period's budget state as committed now (others may have charged since the plan)."""
+        period = self.plan.effective.budget.period
+        return ledger.period_state(self.session, self.collaboration_id, period, self.at)
+
     def deny_late(self) -> NoReturn:
         """A concurrent query spent the budget after evaluation: explain it like any denial."""
         self.session.rollback()
-        budget = self.plan.effective.budget
-        state = ledger.period_state(self.session, self.collaboration_id, budget.period, self.at)
-        decision = policies.evaluate(self.plan.request, self.plan.effective, state)
+        decision = policies.evaluate(self.plan.request, self.plan.effective, self.state_now())
         if decision.allowed:
             raise InternalError("the ledger refused a charge that the policy allows (a bug)")
         self.deny(decision)
 
-    def repeat(self, stored: StoredResult) -> QueryOutcome:
+    def repeat(self, stored: StoredResult, state: BudgetState | None = None) -> QueryOutcome:
+        """Serve ``stored`` for free; ``state`` is the budget now when the plan's is stale."""
         self.audit(
             "query.repeat",
             outcome=Outcome.REPEAT,
@@ -122,7 +126,8 @@ class _Run:
             epsilon_charged="0/1",
         )
         self.session.commit()
-        return QueryOutcome(stored, True, Fraction(0), self.budget(self.plan.state))
+        budget = self.budget(self.plan.state if state is None else state)
+        return QueryOutcome(stored, True, Fraction(0), budget)
 
     def lost_race(self) -> QueryOutcome:
         """An identical query committed its result first: undo this charge, serve that one."""
@@ -130,7 +135,7 @@ class _Run:
         existing = _find(self.session, self.collaboration_id, self.plan.key)
         if existing is None:
             raise InternalError("a stored result vanished after a uniqueness conflict (a bug)")
-        return self.repeat(existing)
+        return self.repeat(existing, self.state_now())  # the winner charged after our plan
 
     def store(self, result: Result) -> StoredResult:
         plan = self.plan

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from cleanroom.settings import Settings
-from cleanroom.storage.db import normalize_url
 
 
 def test_env_vars_and_flags(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -16,9 +15,3 @@ def test_env_vars_and_flags(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     settings = Settings(data_dir=tmp_path, port=8001)
     assert (settings.max_upload_bytes, settings.port) == (1234, 8001)
     assert settings.effective_database_url == f"sqlite:///{tmp_path / 'cleanroom.db'}"
-
-
-def test_postgres_urls_use_psycopg3() -> None:
-    assert normalize_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
-    assert normalize_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
-    assert normalize_url("sqlite:///x.db") == "sqlite:///x.db"

@@ -64,6 +64,13 @@ class ColumnKeys:
         """Whether every group of ``self`` is a group of ``other``."""
         return self.values <= other.values and (other.other or not self.other)
 
+    def short(self) -> str:
+        """A compact form for diffs: at most three values shown, then the count."""
+        values = sorted(self.values)
+        shown = ", ".join(values) if len(values) <= 3 else f"{values[0]} ... {values[-1]}"
+        count = f" ({len(values)} values)" if len(values) > 3 else ""
+        return (shown or "none") + count + (" + other" if self.other else "")
+
     def words(self) -> str:
         if not self.keys():
             return "none (the declarations have no key in common)"

@@ -98,7 +98,7 @@ def _pins(pins: PinnedKeys) -> str:
 
 
 def _keys(keys: KeySet) -> str:
-    return "; ".join(f"{name}: {column.words()}" for name, column in keys.columns) or "none"
+    return "; ".join(f"{name}: {column.short()}" for name, column in keys.columns) or "none"
 
 
 @dataclass(frozen=True)

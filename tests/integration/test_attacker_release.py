@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from fractions import Fraction
 from typing import Any
 
 import httpx
@@ -113,9 +114,9 @@ def put(w: QueryWorld, owner: str, data: bytes, dataset: str, kind: str) -> None
     assert reply.status_code in (200, 201), reply.text
 
 
-def ask(w: QueryWorld, window: str) -> httpx.Response:
+def ask(w: QueryWorld, window: str, by: str = "category") -> httpx.Response:
     body = {"template": "conversions", "exposures": "exp", "purchases": "pur"}
-    body |= {"window": window, "by": "category"}
+    body |= {"window": window, "by": by}
     with w.client("brand") as brand:
         return brand.post(f"/v1/collaborations/{w.id}/queries", json=body)
 
@@ -174,7 +175,7 @@ def test_guessing_a_target_is_no_better_than_the_epsilon_spent_allows(
     probed: tuple[dict[str, bool], list[Any]],
 ) -> None:
     truth, results = probed
-    spent = sum(len(results) * [1 / 4])
+    spent = float(sum(Fraction(result["epsilon_spent"]) for result in results))
     bound = math.exp(spent) / (1 + math.exp(spent))  # 0.731 for epsilon 1
     tolerance = 3 * 0.5 / math.sqrt(TARGETS)  # 3 standard errors of an accuracy
     for name, guess in _guesses(results).items():
@@ -199,17 +200,7 @@ def test_rows_are_the_declared_keys_and_a_rare_value_makes_no_row(
         ["spring", "grocery"],
         ["summer", "grocery"],
     ]
-    with w.client("brand") as brand:
-        by_region = brand.post(
-            f"/v1/collaborations/{w.id}/queries",
-            json={
-                "template": "conversions",
-                "exposures": "exp",
-                "purchases": "pur",
-                "window": "7d",
-                "by": "store_region",
-            },
-        )
+    by_region = ask(w, "7d", by="store_region")
     assert by_region.status_code == 201, by_region.text
     keys = [row["key"] for row in by_region.json()["result"]["rows"] if not row["remainder"]]
     assert keys == [
@@ -221,3 +212,22 @@ def test_rows_are_the_declared_keys_and_a_rare_value_makes_no_row(
     for text in (by_category.text, by_region.text):
         for secret in ("rare-orchid", "atlantis", "secret-campaign"):
             assert secret not in text
+
+
+def test_grouping_by_a_column_without_declared_keys_is_refused_in_plain_words(
+    server: ServerProcess, admin: httpx.Client
+) -> None:
+    policy = probe_policy(["spring"], "[grocery]", "[north]")
+    policy = policy.replace("  campaign_id: [spring]\n", "")
+    w = world(server, admin, "nokeys", policy)
+    put(w, "brand", exposures(w.id, [(u, "spring") for u in range(10)]), "exp", "exposures")
+    put(w, "retailer", purchases(w.id, [(1, "grocery", "north")]), "pur", "purchases")
+    reply = ask(w, "7d")
+    assert reply.status_code == 403, reply.text
+    assert reply.headers["content-type"].startswith("application/problem+json")
+    [denial] = reply.json()["denials"]
+    assert denial["code"] == "keys_not_declared"
+    assert denial["message"] == (
+        "no keys are declared for `campaign_id`, so no query may group by it; the "
+        "collaboration policy `probe` v1 (or a party's rules) must list its values under `keys`"
+    )

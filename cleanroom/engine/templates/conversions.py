@@ -4,7 +4,7 @@ users, converted users, revenue (clamped cents) and spend.
 A purchase converts when some kept exposure of the same user lies in
 ``[purchase_time - window, purchase_time]``. Attribution gives the purchase to one group:
 ``last_touch`` the latest such exposure, ``first_touch`` the earliest; simultaneous
-exposures go to the group that sorts first (campaign, then dimension value).
+exposures go to the group that comes first in key order (campaign, then dimension key).
 """
 
 from __future__ import annotations

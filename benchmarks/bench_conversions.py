@@ -74,12 +74,15 @@ def generate(rows: int) -> tuple[Path, Path]:
 
 
 def run_cleanroom(exp: Path, pur: Path) -> int:
+    from cleanroom.engine import GroupKeys
     from cleanroom.release import ConversionsRequest, EngineSettings, Sources, release
     from cleanroom.release.from_policy import release_policy
     from policies import effective_policy, preset
 
-    # The `standard` preset: k 50, 20 campaigns and 50 purchases per user, cap 500.
-    policy = release_policy(effective_policy(preset("standard")), Fraction(1, 2))
+    # The `standard` preset: k 50, 20 campaigns and 50 purchases per user, cap 500; the
+    # generated world's campaign ids declared as the group keys.
+    keys = GroupKeys(tuple(f"c{i:02d}" for i in range(CAMPAIGNS)))
+    policy = release_policy(effective_policy(preset("standard")), Fraction(1, 2), keys=keys)
     settings = EngineSettings(MEMORY_LIMIT, DATA_DIR / "duckdb_tmp", threads=2)
     result = release(Sources((exp,), (pur,)), ConversionsRequest("email", WINDOW), policy, settings)
     return len(result.rows)

@@ -35,6 +35,7 @@ from policies.files import (
     preset,
     preset_yaml,
 )
+from policies.keys import ColumnKeys, KeySet
 from policies.merge import EffectivePolicy, Source, effective_policy, key_accepted
 from policies.model import (
     FORMAT,
@@ -59,6 +60,7 @@ __all__ = [
     "BudgetExceeded",
     "BudgetState",
     "Change",
+    "ColumnKeys",
     "ContributionBounds",
     "Decision",
     "Denial",
@@ -68,6 +70,7 @@ __all__ = [
     "EffectivePolicy",
     "InvalidPolicy",
     "InvalidQuery",
+    "KeySet",
     "PartyRules",
     "Period",
     "PinnedKeys",

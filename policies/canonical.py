@@ -2,7 +2,7 @@
 
 ``canonical_json(policy)`` is the policy as a JSON object with
 
-- every field present (``pinned_keys`` as ``{}`` when nothing is pinned) plus
+- every field present (``pinned_keys`` and ``keys`` as ``{}`` when empty) plus
   ``"format": "cleanroom-policy/1"``;
 - exact numbers as ``"n/d"`` strings in lowest terms (``"1/2"``, ``"5/1"``);
 - durations and periods as their canonical text (``"7d"``, ``"monthly"``, ``"30d"``);
@@ -21,6 +21,7 @@ from typing import Any
 
 from policies.evaluate import QueryRequest
 from policies.exact import fraction_text
+from policies.keys import to_canonical as keys_to_canonical
 from policies.merge import EffectivePolicy
 from policies.model import FORMAT, Policy
 from policies.rules import PartyRules
@@ -55,6 +56,7 @@ def to_canonical(policy: Policy) -> dict[str, Any]:
         },
         "receivers": _sorted(policy.receivers),
         "pinned_keys": {party: sorted(fps) for party, fps in policy.pinned_keys.entries},
+        "keys": keys_to_canonical(policy.keys),
     }
 
 
@@ -86,6 +88,8 @@ def rules_to_canonical(rules: PartyRules) -> dict[str, Any]:
         out["receivers"] = _sorted(rules.receivers)
     if rules.pinned_keys is not None:
         out["pinned_keys"] = {p: sorted(fps) for p, fps in rules.pinned_keys.entries}
+    if rules.keys is not None:
+        out["keys"] = keys_to_canonical(rules.keys)
     return out
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from policies.exact import human_number
+from policies.keys import CAMPAIGN
 from policies.merge import EffectivePolicy
 from policies.model import Policy
 from policies.order import LEAVES, Direction, compare
@@ -24,6 +25,23 @@ def _dimension_line(noun: str, names: frozenset[str]) -> str:
     return f"{noun} data may be broken down by: {_listing(names)}."
 
 
+def _key_lines(policy: Policy | EffectivePolicy) -> list[str]:
+    keys, dims = policy.keys, policy.dimensions
+    lines = [f"Groups by {name} are declared: {column.words()}." for name, column in keys.columns]
+    undeclared = sorted(({CAMPAIGN} | dims.exposures | dims.purchases) - keys.names())
+    if undeclared:
+        lines.append(
+            f"No keys are declared for: {', '.join(undeclared)}; queries grouped by them are "
+            "refused (conversions and lift always group by campaign_id)."
+        )
+    if keys.columns:
+        lines.append(
+            "Every declared group gets a row, released or suppressed; a value that is not "
+            "declared never makes a row of its own."
+        )
+    return lines
+
+
 def describe_lines(policy: Policy | EffectivePolicy) -> list[str]:
     """The policy, one plain sentence per rule."""
     window, budget, bounds = policy.window, policy.budget, policy.contribution
@@ -34,13 +52,14 @@ def describe_lines(policy: Policy | EffectivePolicy) -> list[str]:
         else "No query template is allowed.",
         _dimension_line("Exposure", policy.dimensions.exposures),
         _dimension_line("Purchase", policy.dimensions.purchases),
+        *_key_lines(policy),
         f"A purchase counts toward an exposure only within an attribution window of "
         f"{window.min.words()} to {window.max.words()}; queries choose a window in that range."
         if window.min <= window.max
         else f"No attribution window is allowed: the shortest allowed ({window.min.words()}) "
         f"is longer than the longest allowed ({window.max.words()}).",
-        f"Results are released only for groups of at least {policy.k} people; "
-        "smaller groups are suppressed.",
+        f"A group's results are released only when its noisy count of people is at least "
+        f"{policy.k}; other groups are suppressed (the decision reads noisy values only).",
         f"Each query may use at most epsilon {human_number(policy.epsilon_per_query)} "
         "of privacy budget.",
         f"All queries together may use at most epsilon {human_number(budget.epsilon)} "

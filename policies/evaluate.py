@@ -17,6 +17,7 @@ from policies import checks
 from policies.budget import BudgetState, remaining, until
 from policies.errors import InvalidQuery, PolicyDenied
 from policies.exact import Duration, fraction_text, human_number, parse_fraction
+from policies.keys import CAMPAIGN
 from policies.merge import EffectivePolicy, Source, effective_policy, source_of
 from policies.model import Policy, Template
 
@@ -222,6 +223,28 @@ def _dimensions(request: QueryRequest, policy: EffectivePolicy) -> list[Denial]:
     return denials
 
 
+def _keys(request: QueryRequest, policy: EffectivePolicy) -> list[Denial]:
+    """Every grouping column needs declared keys: groups never come from the data."""
+    allowed = [name for name in request.dimensions if policy.dimensions.kind_of(name)]
+    grouped = allowed if request.template is Template.OVERLAP else [CAMPAIGN, *allowed]
+    denials = []
+    for name in grouped:
+        column = policy.keys.for_column(name)
+        if column is not None and column.keys():
+            continue
+        if column is None:
+            source = source_of(policy.base)
+            message = (
+                f"no keys are declared for `{name}`, so no query may group by it; "
+                f"{source} (or a party's rules) must list its values under `keys`"
+            )
+        else:
+            source = policy.source("keys")
+            message = f"the keys declared for `{name}` have nothing in common after {source}"
+        denials.append(Denial("keys_not_declared", f"keys.{name}", message, source))
+    return denials
+
+
 def _window(request: QueryRequest, policy: EffectivePolicy) -> list[Denial]:
     window, bounds, denials = request.window, policy.window, []
     if window is None:
@@ -280,6 +303,7 @@ def evaluate(
     denials = [
         *_template(request, policy),
         *_dimensions(request, policy),
+        *_keys(request, policy),
         *_window(request, policy),
         *_receiver(request, policy),
         *_epsilon(epsilon, policy, budget_state),

@@ -19,6 +19,7 @@ from fractions import Fraction
 from typing import Any
 
 from policies.exact import human_number
+from policies.keys import KeySet
 from policies.model import (
     Budget,
     ContributionBounds,
@@ -65,6 +66,7 @@ class EffectivePolicy:
     contribution: ContributionBounds
     receivers: frozenset[str]
     pinned_keys: PinnedKeys
+    keys: KeySet
     sources: tuple[tuple[str, Source], ...]
 
     @property
@@ -148,6 +150,7 @@ def effective_policy(base: Policy, rules: Iterable[PartyRules] = ()) -> Effectiv
         ),
         receivers=value["receivers"],
         pinned_keys=value["pinned_keys"],
+        keys=value["keys"],
         sources=tuple(sorted(sources.items())),
     )
 

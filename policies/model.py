@@ -17,6 +17,7 @@ from functools import partial
 
 from policies import checks
 from policies.exact import Duration, human_number
+from policies.keys import KeySet
 from policies.periods import Period
 from protocols import SCHEMAS, DatasetKind
 
@@ -160,7 +161,8 @@ class PinnedKeys:
 
 @dataclass(frozen=True)
 class Policy:
-    """A collaboration policy: every field is required except ``pinned_keys``."""
+    """A collaboration policy: every field is required except ``pinned_keys`` and
+    ``keys`` (without declared keys no query can group by that column)."""
 
     name: str
     version: int
@@ -173,6 +175,7 @@ class Policy:
     contribution: ContributionBounds
     receivers: frozenset[str]
     pinned_keys: PinnedKeys = field(default_factory=PinnedKeys)
+    keys: KeySet = field(default_factory=KeySet)
 
     def __post_init__(self) -> None:
         checks.collect(
@@ -185,6 +188,7 @@ class Policy:
                 ("epsilon_per_query", lambda: checks.positive(self.epsilon_per_query)),
                 ("epsilon_per_query", self._check_within_budget),
                 ("receivers", lambda: checks.parties(self.receivers, allow_empty=False)),
+                ("keys", self.keys.check_declared),
             ],
             f"policy `{self.name}`" if isinstance(self.name, str) else "policy",
         )

@@ -7,7 +7,9 @@ allows too. Per field:
 - smaller is stricter: epsilons, ``window.max``, contribution bounds, the amount cap;
 - a subset is stricter: templates, dimensions, receivers;
 - a longer refresh period is stricter (a month counts as 28 to 31 days);
-- pinned keys: pinning a party, or pinning it to fewer keys, is stricter.
+- pinned keys: pinning a party, or pinning it to fewer keys, is stricter;
+- declared group keys: fewer values (or no ``other`` bucket) for a column is stricter,
+  and so is declaring keys for a column that had none (see :mod:`policies.keys`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from enum import Enum, StrEnum
 from typing import Any
 
 from policies.exact import human_number
+from policies.keys import KeySet
 from policies.model import PinnedKeys
 from policies.periods import Period
 from policies.rules import PartyRules
@@ -38,6 +41,7 @@ class Order(Enum):
     SUBSET = "fewer is stricter"
     PERIOD = "longer is stricter"
     PINS = "fewer keys is stricter"
+    KEYS = "fewer group keys is stricter"
 
 
 def at_least_as_strict(order: Order, a: Any, b: Any) -> bool:
@@ -48,6 +52,8 @@ def at_least_as_strict(order: Order, a: Any, b: Any) -> bool:
         return bool(a <= b)
     if order is Order.PERIOD:
         return bool(a == b or a.length_range()[0] >= b.length_range()[1])
+    if order is Order.KEYS:
+        return bool(a.within(b))
     pins_a, pins_b = a.as_dict(), b.as_dict()
     return all(p in pins_a and pins_a[p] <= fps for p, fps in pins_b.items())
 
@@ -60,6 +66,8 @@ def strictest(order: Order, a: Any, b: Any) -> Any:
         return min(a, b)
     if order is Order.SUBSET:
         return a & b
+    if order is Order.KEYS:
+        return a.meet(b)
     if order is Order.PINS:
         pins_a, pins_b = a.as_dict(), b.as_dict()
         merged = {p: pins_a.get(p, fps) & fps for p, fps in pins_b.items()}
@@ -87,6 +95,10 @@ def _pins(pins: PinnedKeys) -> str:
     return "; ".join(f"{p}: {', '.join(sorted(fps)) or 'no key'}" for p, fps in pins.entries) or (
         "none"
     )
+
+
+def _keys(keys: KeySet) -> str:
+    return "; ".join(f"{name}: {column.short()}" for name, column in keys.columns) or "none"
 
 
 @dataclass(frozen=True)
@@ -131,6 +143,7 @@ LEAVES: tuple[Leaf, ...] = (
          lambda p: p.receivers, lambda r: r.receivers, _names),
     Leaf("pinned_keys", "pinned key fingerprints", Order.PINS,
          lambda p: p.pinned_keys, lambda r: r.pinned_keys, _pins),
+    Leaf("keys", "declared group keys", Order.KEYS, lambda p: p.keys, lambda r: r.keys, _keys),
 )  # fmt: skip
 
 LEAF = {leaf.path: leaf for leaf in LEAVES}

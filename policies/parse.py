@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from policies import checks
 from policies.errors import InvalidPolicy
 from policies.exact import Duration, parse_fraction
+from policies.keys import KeySet, parse_keys
 from policies.model import (
     FORMAT,
     Budget,
@@ -36,8 +37,8 @@ _SUB = {
     "contribution": ("max_campaigns_per_user", "max_purchases_per_user", "amount_cap"),
 }
 _COMMON = ("format", "version", "templates", *_SUB, "k", "epsilon_per_query", "receivers")
-POLICY_FIELDS = ("name", *_COMMON, "pinned_keys")
-RULES_FIELDS = ("party", *_COMMON, "pinned_keys")
+POLICY_FIELDS = ("name", *_COMMON, "pinned_keys", "keys")
+RULES_FIELDS = ("party", *_COMMON, "pinned_keys", "keys")
 
 
 class _Reader:
@@ -164,6 +165,7 @@ def parse_policy(data: object) -> Policy:
         "epsilon_per_query": r.get("epsilon_per_query", _positive),
         "receivers": r.get("receivers", _parties),
         "pinned_keys": r.get("pinned_keys", _pins, required=False) or PinnedKeys(),
+        "keys": r.get("keys", parse_keys, required=False) or KeySet(),
     }
     dims, window, budget, contribution = (r.sub(key) for key in _SUB)
     assert dims and window and budget and contribution  # noqa: S101 - required=True
@@ -200,6 +202,7 @@ def parse_party_rules(data: object) -> PartyRules:
         "epsilon_per_query": r.get("epsilon_per_query", _positive, required=False),
         "receivers": r.get("receivers", _parties, required=False),
         "pinned_keys": r.get("pinned_keys", _pins, required=False),
+        "keys": r.get("keys", parse_keys, required=False),
     }
     if (dims := r.sub("dimensions", required=False)) is not None:
         values["exposure_dimensions"], values["purchase_dimensions"] = _dimension_sets(dims)

@@ -13,6 +13,7 @@ from functools import partial
 
 from policies import checks
 from policies.exact import Duration
+from policies.keys import KeySet
 from policies.model import Dimensions, PinnedKeys, Template
 
 
@@ -35,6 +36,7 @@ class PartyRules:
     amount_cap: Fraction | None = None
     receivers: frozenset[str] | None = None
     pinned_keys: PinnedKeys | None = None
+    keys: KeySet | None = None
 
     def __post_init__(self) -> None:
         optional: list[checks.Check] = [
@@ -58,6 +60,8 @@ class PartyRules:
         ):
             if count is not None:
                 optional.append((path, partial(checks.whole, count, 1)))
+        if self.keys is not None:
+            optional.append(("keys", self.keys.check_declared))
         if self.receivers is not None:
             receivers = self.receivers
             optional.append(("receivers", lambda: checks.parties(receivers, allow_empty=True)))

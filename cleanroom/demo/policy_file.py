@@ -1,5 +1,6 @@
 """The demo's collaboration policy: the ``standard`` preset with its contribution bounds
-tightened to fit the synthetic data.
+tightened to fit the synthetic data, and the demo's campaign ids declared as group keys
+(the preset declares the dimension keys; campaigns belong to each collaboration).
 
 The preset's bounds (20 campaigns and 50 purchases of up to 500 per person) suit a
 year of real traffic; on the demo's few weeks they would only widen every interval,
@@ -14,6 +15,7 @@ import re
 from pathlib import Path
 
 from cleanroom.demo.errors import DemoError
+from cleanroom.demo.synthetic import DemoSpec, campaign_ids
 
 NAME = "standard-demo"
 TIGHTER = {"max_campaigns_per_user": 5, "max_purchases_per_user": 4, "amount_cap": 250}
@@ -24,8 +26,17 @@ def adapt_standard(preset: str) -> str:
     text = _replace(preset, "name", NAME)
     for field, value in TIGHTER.items():
         text = _replace(text, field, str(value))
+    text = _declare_campaigns(text, campaign_ids(DemoSpec().campaigns))
     header = "# The standard preset, contribution bounds tightened for the demo's data.\n"
     return header + text
+
+
+def _declare_campaigns(text: str, campaigns: tuple[str, ...]) -> str:
+    """Add the ``campaign_id`` keys as the first entry of the preset's ``keys:`` section."""
+    pattern = re.compile(r"^keys:\n", re.MULTILINE)
+    if len(pattern.findall(text)) != 1:
+        raise DemoError("the standard preset has no single 'keys:' section to adapt")
+    return pattern.sub(f"keys:\n  campaign_id: [{', '.join(campaigns)}]\n", text)
 
 
 def _replace(text: str, field: str, value: str) -> str:

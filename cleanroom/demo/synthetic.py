@@ -24,6 +24,11 @@ START = 1_767_225_600  # 2026-01-01T00:00:00Z
 DAY = 86_400
 
 
+def campaign_ids(count: int) -> tuple[str, ...]:
+    """The demo's campaign ids; the demo policy declares exactly these as group keys."""
+    return tuple(f"cmp-{c:02d}" for c in range(count))
+
+
 @dataclass(frozen=True)
 class DemoSpec:
     """Sizes and effect sizes of the synthetic world."""
@@ -100,7 +105,7 @@ def generate(spec: DemoSpec, brand_dir: Path, retailer_dir: Path, truth_dir: Pat
     purchases = _purchases(rng, spec, people, exposures)
     spend = pd.DataFrame(
         {
-            "campaign_id": [f"cmp-{c:02d}" for c in range(spec.campaigns)],
+            "campaign_id": list(campaign_ids(spec.campaigns)),
             "spend": np.round(rng.uniform(2_000, 20_000, spec.campaigns), 2),
         }
     )
@@ -127,7 +132,7 @@ def _exposures(rng: np.random.Generator, spec: DemoSpec, reached: pd.DataFrame) 
     counts = rng.integers(1, 6, len(reached))
     rows = reached.loc[reached.index.repeat(counts)].reset_index(drop=True)
     campaign = rng.integers(0, spec.campaigns, len(rows))
-    rows["campaign_id"] = [f"cmp-{c:02d}" for c in campaign]
+    rows["campaign_id"] = np.array(campaign_ids(spec.campaigns))[campaign]
     rows["channel"] = np.array(CHANNELS)[campaign % len(CHANNELS)]
     rows["exposure_time"] = START + rng.integers(0, spec.days * DAY, len(rows))
     return rows

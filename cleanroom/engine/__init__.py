@@ -10,6 +10,7 @@ from cleanroom.engine.model import (
     ContributionBounds,
     ConversionCell,
     ConversionCells,
+    GroupKeys,
     LiftCell,
     OverlapCounts,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "ConversionCells",
     "Engine",
     "EngineSettings",
+    "GroupKeys",
     "LiftCell",
     "OverlapCounts",
     "Sources",

@@ -1,4 +1,10 @@
-"""SQL fragments every template shares: the bounded per-user inputs.
+"""SQL fragments every template shares: the declared group keys and the bounded per-user
+inputs.
+
+The groups (``keys``) are the policy's declared key lists, bound as parameters
+(:func:`key_params`); nothing here reads them from a dataset. A row whose campaign is
+not declared belongs to no group; a row whose dimension value is not declared goes to
+the ``other`` key when there is one, and to no group otherwise.
 
 Deterministic pseudo-random choice: when a user has more groups (or purchases) than the
 bound allows, the SQL keeps the ones with the smallest ``hash(u, hash(group key))`` (or
@@ -16,20 +22,49 @@ contribution, never a larger one) and could match each other across datasets.
 
 from __future__ import annotations
 
-from cleanroom.engine.duck import Engine, quote_ident
+from cleanroom.engine.duck import quote_ident
+from cleanroom.engine.model import GroupKeys
+
+DIMENSION_KEYS = (
+    "(SELECT unnest(CAST($dim_keys AS VARCHAR[])) AS d,"
+    " generate_subscripts(CAST($dim_keys AS VARCHAR[]), 1) AS j)"
+)
+"""The declared keys of the grouping dimension as rows ``(d, j)``, ``j`` its position."""
+
+
+def key_params(keys: GroupKeys) -> dict[str, object]:
+    """The bound parameters every key-reading fragment below uses."""
+    return {
+        "campaign_keys": list(keys.campaigns),
+        "dim_keys": list(keys.dimension_keys()),
+        "dim_values": list(keys.values or ()),
+        "other_key": keys.dimension_keys()[-1] if keys.other else None,
+    }
+
+
+def dimension_key_sql(column: str) -> str:
+    """The group key of a row's dimension value: the value itself when it is declared,
+    else the ``other`` key (NULL when there is none: the row belongs to no group)."""
+    value = f"CAST({column} AS VARCHAR)"
+    return (
+        f"CASE WHEN list_contains(CAST($dim_values AS VARCHAR[]), {value}) THEN {value}"
+        " ELSE CAST($other_key AS VARCHAR) END"
+    )
 
 
 def keys_sql(dim: str | None) -> str:
-    """CTE ``keys``: every group (campaign, dimension value) of the whole exposures
-    dataset, numbered ``cell`` in sort order, with ``kh`` = hash of the group key."""
-    key_dim = f"CAST({quote_ident(dim)} AS VARCHAR)" if dim else "CAST(NULL AS VARCHAR)"
+    """CTE ``keys``: every declared group (campaign x dimension key), numbered ``cell``
+    in declaration order, with ``kh`` = hash of the group key. Read from the bound key
+    lists only, never from a dataset, so the groups do not depend on the data."""
+    dims = DIMENSION_KEYS if dim else "(SELECT CAST(NULL AS VARCHAR) AS d, 1 AS j)"
     return f"""
 keys AS (
-  SELECT campaign, dim, row_number() OVER (ORDER BY campaign, dim NULLS LAST) AS cell,
-         hash(campaign, dim) AS kh
-  FROM (SELECT DISTINCT CAST(campaign_id AS VARCHAR) AS campaign, {key_dim} AS dim
-        FROM exposures WHERE campaign_id IS NOT NULL)
-)"""  # noqa: S608 -- identifiers quoted and schema-checked
+  SELECT c.campaign, d.d AS dim, row_number() OVER (ORDER BY c.i, d.j) AS cell,
+         hash(c.campaign, d.d) AS kh
+  FROM (SELECT unnest(CAST($campaign_keys AS VARCHAR[])) AS campaign,
+               generate_subscripts(CAST($campaign_keys AS VARCHAR[]), 1) AS i) c
+  CROSS JOIN {dims} d
+)"""  # noqa: S608 -- fixed text; the keys are bound parameters
 
 
 def bounded_cells_sql(token: str, dim: str | None, holdout: bool, rank: bool) -> str:
@@ -48,7 +83,7 @@ def bounded_cells_sql(token: str, dim: str | None, holdout: bool, rank: bool) ->
     tok = quote_ident(token)
     dim_join = "true"
     if dim:
-        dim_join = f"CAST(x.{quote_ident(dim)} AS VARCHAR) IS NOT DISTINCT FROM k.dim"
+        dim_join = f"{dimension_key_sql('x.' + quote_ident(dim))} = k.dim"
     flag = "coalesce(x.holdout, false)" if holdout else "false"
     rows = f"""
     SELECT hash(x.{tok}) AS u, k.cell, hash(hash(x.{tok}), k.kh) AS r,
@@ -77,21 +112,17 @@ exposed_per_cell AS (
 )"""  # noqa: S608 -- as above
 
 
-def group_count(engine: Engine, dim: str | None) -> int:
-    """How many groups the exposures dataset has (decides whether ranking is needed)."""
-    sql = f"WITH {keys_sql(dim)} SELECT count(*) FROM keys"  # noqa: S608 -- as above
-    return int(engine.fetch(sql)[0][0])
-
-
 def bounded_purchases_sql(token: str, dim: str | None = None) -> str:
     """CTE ``pur``: purchases of users in ``exposed_users``, at most ``$max_purchases`` per
-    user (numbered ``pid``), with the purchases dimension ``d`` (NULL without ``dim``),
+    user (numbered ``pid``), with the key ``d`` of the purchases dimension (NULL without
+    ``dim``; purchases whose value maps to no declared key are left out),
     amounts as whole cents clamped to ``[0, $cap_cents]``
     (NULL, NaN and infinite amounts count as 0). ``isfinite``, not ``isnan``: DuckDB 2.0
     folds ``isnan`` to false from Parquet statistics that exclude NaN. Either way the
     ``least``/``greatest`` clamp keeps every amount inside ``[0, cap]``."""
     tok = quote_ident(token)
-    d = f"CAST(p.{quote_ident(dim)} AS VARCHAR)" if dim else "CAST(NULL AS VARCHAR)"
+    d = dimension_key_sql(f"p.{quote_ident(dim)}") if dim else "CAST(NULL AS VARCHAR)"
+    declared = f" AND {d} IS NOT NULL" if dim else ""
     return f"""
 pur AS (
   SELECT u, t, cents, d,
@@ -104,7 +135,7 @@ pur AS (
            END AS cents
     FROM purchases p
     WHERE p.{tok} IS NOT NULL AND p.purchase_time IS NOT NULL
-      AND hash(p.{tok}) IN (SELECT u FROM exposed_users)
+      AND hash(p.{tok}) IN (SELECT u FROM exposed_users){declared}
   )
   QUALIFY pid <= $max_purchases
 )"""  # noqa: S608 -- identifiers quoted and schema-checked; values bound

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from policies.keys import OTHER
 from protocols import FAMILIES, DatasetKind, token_column_name
 
 
@@ -38,6 +39,38 @@ class ContributionBounds:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+
+
+@dataclass(frozen=True)
+class GroupKeys:
+    """The groups of one query, declared by the policy and never read from the data.
+
+    ``campaigns``: the campaign ids, in output order. ``values``: the declared values of
+    the grouping dimension (``None`` without one); with ``other``, rows whose value is
+    not declared (or is null) are counted in one more group, ``"other"``; without it they
+    are dropped. A campaign id that is not declared is dropped too. Every key becomes a
+    row of the result, whatever the data holds.
+    """
+
+    campaigns: tuple[str, ...]
+    values: tuple[str, ...] | None = None
+    other: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.campaigns:
+            raise ValueError("group keys need at least one campaign id")
+        if self.values is None and self.other:
+            raise ValueError("an `other` bucket needs a grouping dimension")
+        if self.values is not None and not self.dimension_keys():
+            raise ValueError("the grouping dimension needs a declared value or `other`")
+
+    def dimension_keys(self) -> tuple[str, ...]:
+        """The dimension's groups in output order (empty without a dimension)."""
+        return (*(self.values or ()), *((OTHER,) if self.other else ()))
+
+    def cell_count(self) -> int:
+        """How many groups campaigns x dimension keys make (at most this many per user)."""
+        return len(self.campaigns) * max(1, len(self.dimension_keys()))
 
 
 def token_column(family: str) -> str:

@@ -4,12 +4,12 @@ Statistics (epsilon/3 each), with C = max_campaigns_per_user, P = max_purchases_
 
 - grouped by campaign or by campaign x an exposures dimension: exposed users per group
   (sensitivity C), converted users per group (C), revenue cents per group (P * cap);
-  a group is released when its exposed users (noisy and true) reach k;
+  a group is released when its noisy exposed users reach k;
 - grouped by campaign x a purchases dimension (D values): exposed users per *campaign*
   (C; the same noisy value is shown on each of the campaign's rows), converted users per
   group (min(P, C * D): each group a user counts in holds one of their kept purchases),
-  revenue cents per group (P * cap); a group is released when its converted users and
-  its campaign's exposed users (noisy and true) reach k. No remainder row: exposure is
+  revenue cents per group (P * cap); a group is released when its noisy converted users
+  and its campaign's noisy exposed users reach k. No remainder row: exposure is
   not split by a purchases dimension, so summed rows would count it twice.
 """
 
@@ -74,7 +74,6 @@ def conversions_table(found: ConversionCells, policy: ReleasePolicy, by: str | N
         NoisyGroup(
             (cell.campaign, cell.dimension) if by else (cell.campaign,),
             {"exposed": exposed[i], "converted": converted[i], "revenue_cents": revenue[i]},
-            {"exposed": cell.exposed, "converted": cell.converted},
             None if by else cell.spend,  # spend is per campaign: no ROAS per sub-group
         )
         for i, cell in enumerate(cells)

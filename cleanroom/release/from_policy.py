@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from cleanroom.engine import Attribution
+from cleanroom.engine import Attribution, GroupKeys
 from cleanroom.errors import RequestInvalid
 from cleanroom.release.model import (
     ConversionsRequest,
@@ -19,13 +19,34 @@ from cleanroom.release.model import (
 )
 from policies import Attribution as PolicyAttribution
 from policies import Decision, EffectivePolicy, QueryRequest, Template
+from policies.keys import CAMPAIGN
+
+
+def group_keys(policy: EffectivePolicy, query: QueryRequest) -> GroupKeys | None:
+    """The declared groups of ``query`` (``None`` for overlap, which has none).
+
+    Raises :class:`RequestInvalid` when a grouping column has no declared key;
+    ``policies.evaluate`` denies such a query first, in plain words."""
+    if query.template is Template.OVERLAP:
+        return None
+    campaigns = policy.keys.for_column(CAMPAIGN)
+    by = query.dimensions[0] if query.dimensions else None
+    column = policy.keys.for_column(by) if by else None
+    if not campaigns or not campaigns.keys() or (by and not (column and column.keys())):
+        raise RequestInvalid(f"no declared keys for `{by or CAMPAIGN}`")
+    if column is None:
+        return GroupKeys(tuple(campaigns.keys()))
+    return GroupKeys(tuple(campaigns.keys()), tuple(sorted(column.values)), column.other)
 
 
 def release_policy(
-    policy: EffectivePolicy, epsilon: Fraction, remainder: bool = False
+    policy: EffectivePolicy,
+    epsilon: Fraction,
+    remainder: bool = False,
+    keys: GroupKeys | None = None,
 ) -> ReleasePolicy:
     """The release values of an effective policy, for a query charged ``epsilon``
-    (``Decision.epsilon`` of an allowed decision)."""
+    (``Decision.epsilon`` of an allowed decision) over the groups ``keys``."""
     bounds = policy.contribution
     return ReleasePolicy(
         epsilon=Fraction(epsilon),
@@ -34,6 +55,7 @@ def release_policy(
         max_purchases_per_user=bounds.max_purchases_per_user,
         amount_cap=Fraction(bounds.amount_cap),
         remainder=remainder,
+        keys=keys,
     )
 
 
@@ -62,7 +84,8 @@ def release_inputs(
 ) -> tuple[TemplateRequest, ReleasePolicy]:
     """Both inputs of :func:`release` from an *allowed* decision (raises if denied)."""
     decision.raise_if_denied()
+    keys = group_keys(policy, decision.request)
     return (
         template_request(decision.request, join_family),
-        release_policy(policy, decision.epsilon, remainder),
+        release_policy(policy, decision.epsilon, remainder, keys),
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, ClassVar
 
-from cleanroom.engine import Attribution, ContributionBounds
+from cleanroom.engine import Attribution, ContributionBounds, GroupKeys
 from cleanroom.engine.model import token_column
 from cleanroom.release.noise import Calibration
 
@@ -23,6 +23,8 @@ class ReleasePolicy:
 
     ``amount_cap`` is in currency units and is applied in whole cents (rounded down).
     ``remainder`` folds suppressed groups into one extra row (itself thresholded).
+    ``keys`` are the declared groups of the query (required by conversions and lift;
+    the groups are never read from the data).
     """
 
     epsilon: Fraction
@@ -31,6 +33,7 @@ class ReleasePolicy:
     max_purchases_per_user: int
     amount_cap: Fraction
     remainder: bool = False
+    keys: GroupKeys | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.epsilon, Fraction) or self.epsilon <= 0:

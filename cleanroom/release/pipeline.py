@@ -35,9 +35,11 @@ from cleanroom.release.templates import Table, lift_table, overlap_table
 
 
 def _compute(engine: Engine, request: TemplateRequest, policy: ReleasePolicy) -> Table:
-    bounds = policy.bounds()
+    bounds, keys = policy.bounds(), policy.keys
     if isinstance(request, OverlapRequest):
         return overlap_table(overlap_counts(engine, request.join_family), policy)
+    if keys is None:
+        raise ValueError(f"{request.template} needs the declared group keys of the policy")
     if isinstance(request, ConversionsRequest):
         cells = conversion_cells(
             engine,
@@ -45,11 +47,12 @@ def _compute(engine: Engine, request: TemplateRequest, policy: ReleasePolicy) ->
             request.window_seconds,
             request.attribution,
             bounds,
+            keys,
             by=request.by,
         )
         return conversions_table(cells, policy, request.by)
     if isinstance(request, LiftRequest):
-        lifts = lift_cells(engine, request.join_family, request.window_seconds, bounds)
+        lifts = lift_cells(engine, request.join_family, request.window_seconds, bounds, keys)
         return lift_table(lifts, policy)
     raise TypeError(f"unknown template request {type(request).__name__}")
 

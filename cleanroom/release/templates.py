@@ -61,8 +61,7 @@ def overlap_table(counts: OverlapCounts, policy: ReleasePolicy) -> Table:
     groups, cals = [], []
     for name in ("matched", "exposures", "purchases"):
         noisy, cal = noised(f"{name}_users", [getattr(counts, name)], 1, share)
-        true = getattr(counts, name)
-        groups.append(NoisyGroup((name,), {"users": noisy[0]}, {"users": true}))
+        groups.append(NoisyGroup((name,), {"users": noisy[0]}))
         cals.append(cal)
     rows, suppressed = apply_threshold(
         groups,
@@ -118,7 +117,6 @@ def lift_table(cells: Sequence[LiftCell], policy: ReleasePolicy) -> Table:
                 "exposed_converted": noisy_conv[2 * i],
                 "holdout_converted": noisy_conv[2 * i + 1],
             },
-            {"exposed_users": cell.exposed, "holdout_users": cell.holdout},
         )
         for i, cell in enumerate(cells)
     ]

@@ -1,14 +1,14 @@
-"""Threshold suppression: a group is released only if its *noisy* user count(s) are at
-least ``k`` and its *true* user count(s) are at least ``k`` too.
+"""Threshold suppression: a group is released if and only if its *noisy* user count(s)
+are at least ``k``.
 
-The noisy test alone is post-processing of the DP release (no extra epsilon) but would
-let a group of true size below ``k`` through when its noise is large and positive. The
-true-size test makes "no released group has fewer than ``k`` users" hold always, at the
-price that the released/suppressed decision of a group near ``k`` users depends on its
-exact size (see docs/reference/privacy-guarantees.md, "Thresholding").
+The decision reads nothing but the noisy counts, so it is post-processing of the DP
+release and costs no epsilon: which rows are released is as private as the numbers
+(docs/reference/privacy-guarantees.md, "Thresholding"). The true counts are never
+consulted; a group of true size below ``k`` is released when its noise is large and
+positive, with an interval that says how uncertain it is. ``k`` is a utility choice.
 Suppressed groups stay in the output, marked, with every number withheld. With
-``remainder`` on, their statistics are summed into one extra row, which passes the same
-two tests or is itself suppressed.
+``remainder`` on, their noisy statistics are summed into one extra row, which passes the
+same test or is itself suppressed.
 """
 
 from __future__ import annotations
@@ -26,18 +26,16 @@ Derive = Callable[[Mapping[str, NoisyCount], float | None], dict[str, Estimate |
 
 @dataclass(frozen=True)
 class NoisyGroup:
-    """One group before thresholding: key, noisy statistics, the true values of its
-    user-count statistics (used only for the threshold), public extra (spend)."""
+    """One group before thresholding: key, noisy statistics, public extra (spend)."""
 
     key: tuple[str | None, ...]
     counts: dict[str, NoisyCount]
-    true_sizes: dict[str, int]
     extra: float | None = None
 
 
 def passes(group: NoisyGroup, size_stats: Sequence[str], k: int) -> bool:
-    """Both the noisy and the true value of every user-count statistic are >= ``k``."""
-    return all(group.counts[name].value >= k and group.true_sizes[name] >= k for name in size_stats)
+    """The noisy value of every user-count statistic is >= ``k``."""
+    return all(group.counts[name].value >= k for name in size_stats)
 
 
 def apply_threshold(
@@ -64,7 +62,6 @@ def apply_threshold(
         summed = NoisyGroup(
             tuple(None for _ in folded[0].key),
             {name: reduce(add, (g.counts[name] for g in folded)) for name in names},
-            {name: sum(g.true_sizes[name] for g in folded) for name in size_stats},
         )
         if passes(summed, size_stats, k):
             rows.append(ResultRow(summed.key, derive(summed.counts, None), remainder=True))

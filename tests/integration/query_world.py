@@ -46,6 +46,10 @@ epsilon_per_query: "{per_query}"
 budget: {{epsilon: "{budget}", period: {period}}}
 contribution: {{max_campaigns_per_user: 3, max_purchases_per_user: 5, amount_cap: 200}}
 receivers: {receivers}
+keys:
+  campaign_id: [cmp-0, cmp-1, cmp-2]
+  channel: [search, social]
+  category: {{values: [grocery], other: true}}
 """
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from cleanroom.engine import GroupKeys
 from cleanroom.release import ConversionsRequest, ReleasePolicy, Sources, release
 from cleanroom.release._testing import exact_mode
 from cleanroom.storage.models import AuditEntry
@@ -108,6 +109,7 @@ def test_exact_mode_result_equals_a_direct_release(app: FastAPI) -> None:
         max_campaigns_per_user=3,
         max_purchases_per_user=5,
         amount_cap=Fraction(200),
+        keys=GroupKeys(("cmp-0", "cmp-1", "cmp-2")),
     )
     with exact_mode():
         direct = release(sources, ConversionsRequest("email", 7 * 86_400), policy)

@@ -54,6 +54,7 @@ def as_rules(policy: Policy, party: str) -> PartyRules:
         amount_cap=policy.contribution.amount_cap,
         receivers=policy.receivers,
         pinned_keys=policy.pinned_keys,
+        keys=policy.keys,
     )
 
 

@@ -1,5 +1,6 @@
-"""Property: in exact mode, every template equals the pandas reference, and removing one
-user moves each statistic by at most its declared sensitivity."""
+"""Property: in exact mode, every template equals the pandas reference over declared
+group keys, removing one user moves each statistic by at most its declared sensitivity,
+and the rows of a result are the declared keys whatever the data holds."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from cleanroom.engine import (
     Attribution,
     ContributionBounds,
     Engine,
+    GroupKeys,
     Sources,
     conversion_cells,
     lift_cells,
@@ -33,6 +35,23 @@ PURCHASE = st.tuples(
 )
 TABLES = st.tuples(st.lists(EXPOSURE, min_size=1, max_size=25), st.lists(PURCHASE, max_size=25))
 WIDE = ContributionBounds(10, 1000, 10_000)
+CAMPAIGNS = st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=1, max_size=4, unique=True)
+
+
+@st.composite
+def group_keys(draw: st.DrawFn, values: list[str] | None = None) -> GroupKeys:
+    """Declared keys: some of the data's campaigns (and one it lacks), and some of the
+    dimension's values (and one it lacks), with or without ``other``."""
+    campaigns = tuple(draw(CAMPAIGNS))
+    if values is None:
+        return GroupKeys(campaigns)
+    declared = draw(st.lists(st.sampled_from(values), max_size=len(values), unique=True))
+    other = draw(st.booleans()) or not declared
+    return GroupKeys(campaigns, tuple(sorted(declared)), other)
+
+
+CHANNEL_KEYS = group_keys(["tv", "web", "radio"])
+REGION_KEYS = group_keys(["north", "south", "east"])
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -44,8 +63,8 @@ def _sources(directory: Path, exposures: list, purchases: list) -> Sources:  # t
 
 
 @SETTINGS
-@given(TABLES, st.integers(0, 20), st.booleans(), st.booleans())
-def test_templates_equal_reference(tables, window: int, last: bool, by_channel: bool) -> None:  # type: ignore[no-untyped-def]
+@given(TABLES, st.integers(0, 20), st.booleans(), group_keys(), CHANNEL_KEYS)
+def test_templates_equal_reference(tables, window: int, last: bool, plain, by) -> None:  # type: ignore[no-untyped-def]
     exposures, purchases = tables
     attribution = Attribution.LAST_TOUCH if last else Attribution.FIRST_TOUCH
     with (
@@ -53,38 +72,43 @@ def test_templates_equal_reference(tables, window: int, last: bool, by_channel: 
         Engine(_sources(Path(tmp), exposures, purchases)) as engine,
     ):
         counts = overlap_counts(engine, "email")
-        cells = conversion_cells(
-            engine, "email", window, attribution, WIDE, by="channel" if by_channel else None
-        ).cells
-        lifts = lift_cells(engine, "email", window, WIDE)
+        cells = conversion_cells(engine, "email", window, attribution, WIDE, plain).cells
+        by_channel = conversion_cells(engine, "email", window, attribution, WIDE, by, "channel")
+        lifts = lift_cells(engine, "email", window, WIDE, plain)
     assert (counts.matched, counts.exposures, counts.purchases) == ref.overlap(exposures, purchases)
     assert {
         (c.campaign, c.dimension): (c.exposed, c.converted, c.revenue_cents) for c in cells
-    } == ref.conversions(exposures, purchases, window, last, 10_000, by_channel)
+    } == ref.conversions(exposures, purchases, window, last, 10_000, plain)
+    assert {
+        (c.campaign, c.dimension): (c.exposed, c.converted, c.revenue_cents)
+        for c in by_channel.cells
+    } == ref.conversions(exposures, purchases, window, last, 10_000, by, by_channel=True)
     assert {
         c.campaign: (c.exposed, c.exposed_converted, c.holdout, c.holdout_converted) for c in lifts
-    } == ref.lift(exposures, purchases, window)
+    } == ref.lift(exposures, purchases, window, plain)
 
 
 @SETTINGS
-@given(TABLES, st.integers(0, 20))
-def test_conversions_by_a_purchases_dimension_equal_reference(tables, window: int) -> None:  # type: ignore[no-untyped-def]
+@given(TABLES, st.integers(0, 20), REGION_KEYS)
+def test_conversions_by_a_purchases_dimension_equal_reference(tables, window: int, keys) -> None:  # type: ignore[no-untyped-def]
     exposures, purchases = tables
     with (
         tempfile.TemporaryDirectory() as tmp,
         Engine(_sources(Path(tmp), exposures, purchases)) as engine,
     ):
         found = conversion_cells(
-            engine, "email", window, Attribution.LAST_TOUCH, WIDE, by="store_region"
+            engine, "email", window, Attribution.LAST_TOUCH, WIDE, keys, by="store_region"
         )
     assert {
         (c.campaign, c.dimension): (c.exposed, c.converted, c.revenue_cents) for c in found.cells
-    } == ref.conversions_by_region(exposures, purchases, window, 10_000)
+    } == ref.conversions_by_region(exposures, purchases, window, 10_000, keys)
 
 
 @SETTINGS
-@given(TABLES, st.integers(0, 7))
-def test_removing_one_user_moves_statistics_by_at_most_the_bounds(tables, victim: int) -> None:  # type: ignore[no-untyped-def]
+@given(TABLES, st.integers(0, 7), group_keys())
+def test_removing_one_user_moves_statistics_by_at_most_the_bounds(
+    tables, victim: int, keys
+) -> None:  # type: ignore[no-untyped-def]
     exposures, purchases = tables
     bounds = ContributionBounds(2, 3, 5_000)
     results = []
@@ -93,25 +117,23 @@ def test_removing_one_user_moves_statistics_by_at_most_the_bounds(tables, victim
             e = [r for r in exposures if not (drop and r[0] == victim)]
             p = [r for r in purchases if not (drop and r[0] == victim)]
             with Engine(_sources(Path(tmp), e or [(None, "a", 0, False)], p)) as engine:
-                found = conversion_cells(engine, "email", 20, Attribution.LAST_TOUCH, bounds)
+                found = conversion_cells(engine, "email", 20, Attribution.LAST_TOUCH, bounds, keys)
             results.append({c.campaign: c for c in found.cells})
     full, without = results
+    assert full.keys() == without.keys() == set(keys.campaigns)
     for stat, sensitivity in (("exposed", 2), ("converted", 2), ("revenue_cents", 15_000)):
         assert _moved(full, without, stat) <= sensitivity, stat
 
 
 def _moved(full: dict[Any, Any], without: dict[Any, Any], stat: str) -> int:
-    """Total change of ``stat`` over the groups of ``full`` (a vanished group counts as 0)."""
-    return sum(
-        abs(getattr(full[k], stat) - (getattr(without[k], stat) if k in without else 0))
-        for k in full
-    )
+    """Total change of ``stat`` over the groups (the same declared groups in both)."""
+    return sum(abs(getattr(full[k], stat) - getattr(without[k], stat)) for k in full)
 
 
 @SETTINGS
-@given(TABLES, st.integers(0, 7))
+@given(TABLES, st.integers(0, 7), REGION_KEYS)
 def test_one_user_moves_purchase_dimension_statistics_by_at_most_the_bounds(
-    tables, victim: int
+    tables, victim: int, keys
 ) -> None:  # type: ignore[no-untyped-def]
     exposures, purchases = tables
     bounds = ContributionBounds(2, 3, 5_000)
@@ -122,47 +144,41 @@ def test_one_user_moves_purchase_dimension_statistics_by_at_most_the_bounds(
             p = [r for r in purchases if not (drop and r[0] == victim)]
             with Engine(_sources(Path(tmp), e or [(None, "a", 0, False)], p)) as engine:
                 found = conversion_cells(
-                    engine, "email", 20, Attribution.LAST_TOUCH, bounds, by="store_region"
+                    engine, "email", 20, Attribution.LAST_TOUCH, bounds, keys, by="store_region"
                 )
             results.append({(c.campaign, c.dimension): c for c in found.cells})
     full, without = results
-    regions = len({k[1] for k in full})
+    # The groups are the declared keys, so both runs have the same ones.
+    assert full.keys() == without.keys()
+    regions = len(keys.dimension_keys())
     per_campaign = [{k[0]: c.exposed for k, c in r.items()} for r in results]
-    # Group keys are public (docs/reference/privacy-guarantees.md): the bound is on the
-    # groups present in both runs. Dropping the only purchaser can empty the dimension's
-    # value list and with it every group, which changes keys, not released counts.
-    shared = per_campaign[0].keys() & per_campaign[1].keys()
-    moved = sum(abs(per_campaign[0][k] - per_campaign[1][k]) for k in shared)
+    moved = sum(abs(per_campaign[0][k] - per_campaign[1][k]) for k in per_campaign[0])
     assert moved <= 2, "exposed"
     for stat, sensitivity in (("converted", min(3, 2 * regions)), ("revenue_cents", 15_000)):
         assert _moved(full, without, stat) <= sensitivity, stat
 
 
 @SETTINGS
-@given(TABLES, st.integers(1, 6))
-def test_no_released_row_has_a_true_user_count_below_k(tables, k: int) -> None:  # type: ignore[no-untyped-def]
+@given(TABLES, st.integers(1, 6), group_keys(), st.booleans())
+def test_result_rows_are_the_declared_keys_whatever_the_data(tables, k: int, keys, rem) -> None:  # type: ignore[no-untyped-def]
+    """Which rows a result has never depends on the data: one per declared campaign, in
+    declaration order (a remainder row, when asked for, appears when a noisy count fell
+    below k: post-processing of the noisy counts)."""
     exposures, purchases = tables
-    policy = ReleasePolicy(Fraction(1, 2), k, 10, 1000, Fraction(100), remainder=True)
+    policy = ReleasePolicy(Fraction(1, 2), k, 10, 1000, Fraction(100), remainder=rem, keys=keys)
     with tempfile.TemporaryDirectory() as tmp:
-        sources = _sources(Path(tmp), exposures, purchases)
-        with Engine(sources) as engine:
-            true = {
-                c.campaign: c.exposed
-                for c in conversion_cells(
-                    engine, "email", 20, Attribution.LAST_TOUCH, policy.bounds()
-                ).cells
-            }
-        result = release(sources, ConversionsRequest("email", 20), policy)
-    released = [r for r in result.rows if not r.suppressed and not r.remainder]
-    assert all(true[str(r.key[0])] >= k for r in released)
-    folded = sum(true[str(r.key[0])] for r in result.rows if r.suppressed and not r.remainder)
-    assert all(folded >= k for r in result.rows if r.remainder and not r.suppressed)
+        result = release(
+            _sources(Path(tmp), exposures, purchases), ConversionsRequest("email", 20), policy
+        )
+    plain = [r.key for r in result.rows if not r.remainder]
+    assert plain == [(c,) for c in keys.campaigns]
+    assert result.rows_suppressed == sum(r.suppressed for r in result.rows)
 
 
 def test_exact_mode_pipeline_matches_reference(tmp_path: Path) -> None:
     exposures = [(u, "a", 0, False) for u in range(30)] + [(u, "b", 5, False) for u in range(9)]
     purchases = [(u, 3, 10.0) for u in range(0, 30, 3)]
-    policy = ReleasePolicy(Fraction(1), 10, 10, 1000, Fraction(100))
+    policy = ReleasePolicy(Fraction(1), 10, 10, 1000, Fraction(100), keys=GroupKeys(("a", "b")))
     with exact_mode():
         result = release(
             _sources(tmp_path, exposures, purchases), ConversionsRequest("email", 10), policy

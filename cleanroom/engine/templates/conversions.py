@@ -4,22 +4,24 @@ users, converted users, revenue (clamped cents) and spend.
 A purchase converts when some kept exposure of the same user lies in
 ``[purchase_time - window, purchase_time]``. Attribution gives the purchase to one group:
 ``last_touch`` the latest such exposure, ``first_touch`` the earliest; simultaneous
-exposures go to the group that sorts first (campaign, then dimension value).
+exposures go to the group that comes first in key order (campaign, then dimension key).
 """
 
 from __future__ import annotations
 
 from cleanroom.engine.bound import (
+    DIMENSION_KEYS,
     bounded_cells_sql,
     bounded_purchases_sql,
-    group_count,
+    key_params,
 )
-from cleanroom.engine.duck import Engine, quote_ident
+from cleanroom.engine.duck import Engine
 from cleanroom.engine.model import (
     Attribution,
     ContributionBounds,
     ConversionCell,
     ConversionCells,
+    GroupKeys,
     token_column,
 )
 from cleanroom.errors import RequestInvalid
@@ -51,13 +53,10 @@ def conversions_sql(
     purchase_dim: str | None = None,
 ) -> str:
     """``dim`` splits groups by an exposures column; ``purchase_dim`` by a purchases
-    column (then every campaign is crossed with every value of it in the purchases
-    dataset, and ``exposed`` is the campaign's, repeated on each of its rows)."""
+    column (then every campaign is crossed with every declared key of it, and
+    ``exposed`` is the campaign's, repeated on each of its rows)."""
     spend_cte, spend_col, spend_join = _spend_sql(spend)
-    pkeys = ""
-    if purchase_dim:
-        pkeys = f""",
-pkeys AS (SELECT DISTINCT CAST({quote_ident(purchase_dim)} AS VARCHAR) AS d FROM purchases)"""  # noqa: S608
+    pkeys = f",\npkeys AS (SELECT d, j FROM {DIMENSION_KEYS})" if purchase_dim else ""  # noqa: S608 -- fixed text
     head = f"""
 WITH {bounded_cells_sql(token, dim, holdout=False, rank=rank)},
 {bounded_purchases_sql(token, purchase_dim)},
@@ -90,7 +89,7 @@ FROM keys k CROSS JOIN pkeys pk
 LEFT JOIN expo x ON x.cell = k.cell
 LEFT JOIN conv c ON c.cell = k.cell AND c.d IS NOT DISTINCT FROM pk.d
 {spend_join}
-ORDER BY k.cell, pk.d NULLS LAST
+ORDER BY k.cell, pk.j
 """  # noqa: S608 -- identifiers quoted and schema-checked; values bound
 
 
@@ -120,18 +119,24 @@ def conversion_cells(
     window_seconds: int,
     attribution: Attribution,
     bounds: ContributionBounds,
+    keys: GroupKeys,
     by: str | None = None,
 ) -> ConversionCells:
-    """True (bounded, un-noised) aggregates of ``conversions``, one per group, in key order."""
+    """True (bounded, un-noised) aggregates of ``conversions``, one per declared group
+    (``keys``: the campaigns, and the keys of ``by`` when given), in key order."""
     token = token_column(family)
     for view in ("exposures", "purchases"):
         engine.require_column(view, token, f"a query joined on `{family}`")
     side = None if by is None else dimension_dataset(engine, by)
     dim = by if side is DatasetKind.EXPOSURES else None
     purchase_dim = by if side is DatasetKind.PURCHASES else None
-    rank = group_count(engine, dim) > bounds.max_campaigns_per_user
+    if (by is None) != (keys.values is None):
+        raise ValueError("the group keys must declare the values of `by`, and only then")
+    groups = len(keys.campaigns) if purchase_dim else keys.cell_count()
+    rank = groups > bounds.max_campaigns_per_user  # else no user can exceed the bound
     sql = conversions_sql(token, dim, attribution, engine.has_view("spend"), rank, purchase_dim)
     params = {
+        **key_params(keys),
         "window": window_seconds,
         "max_cells": bounds.max_campaigns_per_user,
         "max_purchases": bounds.max_purchases_per_user,

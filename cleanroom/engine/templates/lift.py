@@ -10,9 +10,9 @@ user-campaign contributes one 0/1 outcome whatever the number of purchases.
 
 from __future__ import annotations
 
-from cleanroom.engine.bound import bounded_cells_sql, group_count
+from cleanroom.engine.bound import bounded_cells_sql, key_params
 from cleanroom.engine.duck import Engine, quote_ident
-from cleanroom.engine.model import ContributionBounds, LiftCell, token_column
+from cleanroom.engine.model import ContributionBounds, GroupKeys, LiftCell, token_column
 
 
 def lift_sql(token: str, rank: bool = True) -> str:
@@ -39,15 +39,26 @@ ORDER BY k.cell
 
 
 def lift_cells(
-    engine: Engine, family: str, window_seconds: int, bounds: ContributionBounds
+    engine: Engine,
+    family: str,
+    window_seconds: int,
+    bounds: ContributionBounds,
+    keys: GroupKeys,
 ) -> list[LiftCell]:
-    """True (bounded, un-noised) arm counts of ``lift``, one per campaign, in key order."""
+    """True (bounded, un-noised) arm counts of ``lift``, one per declared campaign of
+    ``keys``, in key order."""
     token = token_column(family)
     for view in ("exposures", "purchases"):
         engine.require_column(view, token, f"a query joined on `{family}`")
     engine.require_column("exposures", "holdout", "the lift template")
-    rank = group_count(engine, None) > bounds.max_campaigns_per_user
-    params = {"window": window_seconds, "max_cells": bounds.max_campaigns_per_user}
+    if keys.values is not None:
+        raise ValueError("lift groups by campaign only")
+    rank = len(keys.campaigns) > bounds.max_campaigns_per_user
+    params = {
+        **key_params(keys),
+        "window": window_seconds,
+        "max_cells": bounds.max_campaigns_per_user,
+    }
     return [
         LiftCell(str(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]))
         for r in engine.fetch(lift_sql(token, rank), params)

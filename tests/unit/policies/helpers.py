@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
 from policies import (
     Budget,
+    ColumnKeys,
     ContributionBounds,
     Dimensions,
     Duration,
+    KeySet,
     PartyRules,
     Period,
     Policy,
@@ -28,9 +31,18 @@ def days(n: int) -> Duration:
     return Duration(n * 86_400)
 
 
-def make_policy(**changes: Any) -> Policy:
-    """The ``standard`` preset with some fields replaced."""
+CAMPAIGNS = KeySet.of({"campaign_id": ColumnKeys(frozenset({"spring", "summer"}))})
+
+
+def standard() -> Policy:
+    """The ``standard`` preset with two declared campaigns (the preset declares none)."""
     base = preset("standard")
+    return replace(base, keys=base.keys.meet(CAMPAIGNS))
+
+
+def make_policy(**changes: Any) -> Policy:
+    """The ``standard`` preset, with two declared campaigns, with some fields replaced."""
+    base = standard()
     fields = {
         "name": base.name,
         "version": base.version,
@@ -43,6 +55,7 @@ def make_policy(**changes: Any) -> Policy:
         "contribution": base.contribution,
         "receivers": base.receivers,
         "pinned_keys": base.pinned_keys,
+        "keys": base.keys,
     }
     fields.update(changes)
     return Policy(**fields)

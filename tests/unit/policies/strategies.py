@@ -9,9 +9,11 @@ from hypothesis import strategies as st
 
 from policies import (
     Budget,
+    ColumnKeys,
     ContributionBounds,
     Dimensions,
     Duration,
+    KeySet,
     PartyRules,
     Period,
     PinnedKeys,
@@ -35,6 +37,18 @@ periods = st.sampled_from(["daily", "weekly", "monthly", "30d", "12h"]).map(Peri
 pins = st.dictionaries(
     st.sampled_from(PARTIES), st.frozensets(st.sampled_from(FINGERPRINTS), min_size=1), max_size=2
 ).map(PinnedKeys.of)
+column_keys = st.builds(
+    ColumnKeys, st.frozensets(st.sampled_from(["a", "b", "c", "d"])), st.booleans()
+).filter(lambda column: bool(column.keys()))
+key_sets = st.dictionaries(
+    st.sampled_from(["campaign_id", *EXPOSURE_DIMS[:1], *PURCHASE_DIMS[:1]]),
+    column_keys,
+    max_size=3,
+).map(
+    lambda columns: KeySet.of(
+        {n: c for n, c in columns.items() if n != "campaign_id" or not c.other}
+    )
+)
 
 
 @st.composite
@@ -57,6 +71,7 @@ def policies(draw: st.DrawFn) -> Policy:
         contribution=ContributionBounds(draw(counts), draw(counts), draw(epsilons) * 100),
         receivers=draw(st.frozensets(st.sampled_from(PARTIES), min_size=1)),
         pinned_keys=draw(pins),
+        keys=draw(key_sets),
     )
 
 
@@ -84,4 +99,5 @@ def party_rules(draw: st.DrawFn) -> PartyRules:
         amount_cap=maybe(epsilons.map(lambda f: f * 100)),
         receivers=maybe(st.frozensets(st.sampled_from(PARTIES))),
         pinned_keys=maybe(pins),
+        keys=maybe(key_sets),
     )

@@ -31,7 +31,7 @@ from tests.unit.policies.helpers import (
 )
 
 # Known answer: changing the canonical form changes every signature, so it must be on purpose.
-STANDARD_HASH = "c206c8b7665557527b24c6b85a75c7d177ff603d4e8d0bac2c126ec1114d5ef5"
+STANDARD_HASH = "39a5f9649b4eb85c7120017e00380515d3d618bbbf6140afd30659b823dbc581"
 
 
 def test_standard_preset_known_answer() -> None:
@@ -53,6 +53,10 @@ templates: [lift, overlap, conversions]
 dimensions: {purchases: [store_region, category], exposures: [channel]}
 version: 1
 name: standard
+keys:
+  store_region: {other: true, values: [west, south, northeast, midwest]}
+  channel: {values: [video, social, search, display, ctv], other: true}
+  category: {other: true, values: [home, grocery, electronics, beauty, apparel]}
 """
     assert policy_hash(policy_from_yaml(reordered)) == STANDARD_HASH
 

@@ -16,7 +16,7 @@ from policies import (
     preset,
 )
 from policies.model import Budget, Dimensions
-from tests.unit.policies.helpers import FINGERPRINT, days, make_policy, retailer_rules
+from tests.unit.policies.helpers import FINGERPRINT, days, make_policy, retailer_rules, standard
 
 
 def test_standard_in_plain_words() -> None:
@@ -26,10 +26,20 @@ def test_standard_in_plain_words() -> None:
             "Allowed queries: conversions, lift, overlap.",
             "Exposure data may be broken down by: channel.",
             "Purchase data may be broken down by: category, store_region.",
+            "Groups by category are declared: apparel, beauty, electronics, grocery, home; "
+            "any other value is counted as `other`.",
+            "Groups by channel are declared: ctv, display, search, social, video; "
+            "any other value is counted as `other`.",
+            "Groups by store_region are declared: midwest, northeast, south, west; "
+            "any other value is counted as `other`.",
+            "No keys are declared for: campaign_id; queries grouped by them are refused "
+            "(conversions and lift always group by campaign_id).",
+            "Every declared group gets a row, released or suppressed; a value that is not "
+            "declared never makes a row of its own.",
             "A purchase counts toward an exposure only within an attribution window of 1 day "
             "to 30 days; queries choose a window in that range.",
-            "Results are released only for groups of at least 50 people; smaller groups are "
-            "suppressed.",
+            "A group's results are released only when its noisy count of people is at least "
+            "50; other groups are suppressed (the decision reads noisy values only).",
             "Each query may use at most epsilon 0.5 of privacy budget.",
             "All queries together may use at most epsilon 5 per calendar month, refreshed on "
             "the 1st at 00:00 UTC.",
@@ -62,7 +72,7 @@ def test_an_effective_policy_with_no_window_says_so() -> None:
 
 
 def test_diff_says_what_got_stricter_or_looser() -> None:
-    old = preset("standard")
+    old = standard()
     new = make_policy(
         version=2,
         k=100,

@@ -9,8 +9,10 @@ import pytest
 from policies import (
     Attribution,
     BudgetState,
+    ColumnKeys,
     Duration,
     InvalidQuery,
+    KeySet,
     PolicyDenied,
     QueryRequest,
     Template,
@@ -19,10 +21,11 @@ from policies import (
     fresh_state,
     preset,
 )
-from tests.unit.policies.helpers import NOV_23, brand_rules, days, retailer_rules
+from tests.unit.policies.helpers import NOV_23, brand_rules, days, retailer_rules, standard
 
 BASE = "the collaboration policy `standard` v1"
-FRESH = fresh_state(preset("standard").budget.period, NOV_23)
+STANDARD = standard()
+FRESH = fresh_state(STANDARD.budget.period, NOV_23)
 
 
 def conversions(**fields: object) -> QueryRequest:
@@ -33,7 +36,7 @@ def conversions(**fields: object) -> QueryRequest:
 
 
 def test_an_allowed_query_uses_the_policy_epsilon_by_default() -> None:
-    decision = evaluate(conversions(dimensions=("channel",)), preset("standard"), FRESH)
+    decision = evaluate(conversions(dimensions=("channel",)), STANDARD, FRESH)
     assert decision.allowed
     assert decision.epsilon == Fraction(1, 2)
     assert decision.reasons == ()
@@ -42,7 +45,7 @@ def test_an_allowed_query_uses_the_policy_epsilon_by_default() -> None:
 
 def test_the_brief_examples() -> None:
     effective = effective_policy(
-        preset("standard"),
+        STANDARD,
         [
             retailer_rules(purchase_dimensions=frozenset({"category"}), budget_epsilon=Fraction(2)),
             brand_rules(window_max=days(30)),
@@ -90,14 +93,12 @@ def test_the_brief_examples() -> None:
     ],
 )  # fmt: skip
 def test_single_denials(request_: QueryRequest, code: str, reason: str) -> None:
-    decision = evaluate(request_, preset("standard"), FRESH)
+    decision = evaluate(request_, STANDARD, FRESH)
     assert [(d.code, d.message) for d in decision.denials] == [(code, reason)]
 
 
 def test_template_denied_by_a_party() -> None:
-    effective = effective_policy(
-        preset("standard"), [brand_rules(templates=frozenset({Template.OVERLAP}))]
-    )
+    effective = effective_policy(STANDARD, [brand_rules(templates=frozenset({Template.OVERLAP}))])
     decision = evaluate(conversions(), effective, FRESH)
     assert decision.reasons == (
         "the `conversions` template is not allowed by the brand's policy v2",
@@ -107,16 +108,14 @@ def test_template_denied_by_a_party() -> None:
 
 
 def test_receivers_narrowed_by_a_party() -> None:
-    effective = effective_policy(
-        preset("standard"), [retailer_rules(receivers=frozenset({"retailer"}))]
-    )
+    effective = effective_policy(STANDARD, [retailer_rules(receivers=frozenset({"retailer"}))])
     decision = evaluate(conversions(), effective, FRESH)
     assert decision.reasons == ("`brand` may not receive results under the retailer's policy v3",)
 
 
 def test_no_window_fits_both_parties() -> None:
     effective = effective_policy(
-        preset("standard"), [retailer_rules(window_max=days(7)), brand_rules(window_min=days(14))]
+        STANDARD, [retailer_rules(window_max=days(7)), brand_rules(window_min=days(14))]
     )
     reasons = {
         window: evaluate(conversions(window=days(window)), effective, FRESH).reasons
@@ -182,4 +181,30 @@ def test_wire_values_are_converted_exactly() -> None:
         Attribution.FIRST_TOUCH,
         ("channel",),
         Fraction(1, 10),
+    )
+
+
+def test_grouping_by_a_column_without_declared_keys_is_refused() -> None:
+    decision = evaluate(conversions(), preset("standard"), FRESH)
+    assert [denial.code for denial in decision.denials] == ["keys_not_declared"]
+    assert decision.reasons == (
+        f"no keys are declared for `campaign_id`, so no query may group by it; {BASE} "
+        "(or a party's rules) must list its values under `keys`",
+    )
+    overlap = QueryRequest(Template.OVERLAP, "brand")
+    assert evaluate(overlap, preset("standard"), FRESH).allowed
+
+
+def test_a_party_declares_keys_and_disjoint_declarations_leave_none() -> None:
+    def campaigns(*ids: str) -> KeySet:
+        return KeySet.of({"campaign_id": ColumnKeys(frozenset(ids))})
+
+    declared = effective_policy(preset("standard"), [brand_rules(keys=campaigns("spring"))])
+    assert evaluate(conversions(), declared, FRESH).allowed
+    disjoint = effective_policy(
+        STANDARD, [brand_rules(keys=campaigns("spring")), retailer_rules(keys=campaigns("fall"))]
+    )
+    decision = evaluate(conversions(), disjoint, FRESH)
+    assert decision.reasons == (
+        "the keys declared for `campaign_id` have nothing in common after the retailer's policy v3",
     )

@@ -23,7 +23,7 @@ def test_check_prints_plain_words_and_the_hash(tmp_path: Path) -> None:
     path = write(tmp_path, "p.yaml", preset_yaml("standard"))
     result = runner.invoke(policy_app, ["check", str(path)])
     assert result.exit_code == 0, result.output
-    assert "Results are released only for groups of at least 50 people" in result.stdout
+    assert "released only when its noisy count of people is at least 50" in result.stdout
     assert f"policy hash (SHA-256): {policy_hash(preset('standard'))}" in result.stdout
 
 

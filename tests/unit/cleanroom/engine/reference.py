@@ -2,7 +2,9 @@
 
 Written from the template definitions in docs/reference/queries.md, independently of
 the SQL. It applies no contribution bounding (callers choose bounds no data exceeds);
-amounts are clamped to the cap in whole cents, as in the SQL.
+amounts are clamped to the cap in whole cents, as in the SQL. The groups are the
+declared ``GroupKeys``: a row of an undeclared campaign counts nowhere, a row of an
+undeclared dimension value counts in ``other`` when declared, else nowhere.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cleanroom.engine import GroupKeys
+from policies.keys import OTHER
 from protocols import token_field
 
 
@@ -60,11 +64,24 @@ def region(purchase_time: int) -> str:
     return "north" if purchase_time % 3 == 0 else "south"
 
 
-def _frames(exposures: list, purchases: list) -> tuple[pd.DataFrame, pd.DataFrame]:  # type: ignore[type-arg]
+def _key(value: str, keys: GroupKeys) -> str | None:
+    """The group key of a dimension value: itself if declared, else ``other`` or none."""
+    if value in (keys.values or ()):
+        return value
+    return OTHER if keys.other else None
+
+
+def _frames(
+    exposures: list,  # type: ignore[type-arg]
+    purchases: list,  # type: ignore[type-arg]
+    keys: GroupKeys,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Exposures of declared campaigns only; ``channel``/``region`` mapped to their keys."""
     e = pd.DataFrame(exposures, columns=["u", "campaign", "t", "holdout"])
-    e["channel"] = ["tv" if t % 2 else "web" for t in e["t"]]
+    e["channel"] = [_key("tv" if t % 2 else "web", keys) for t in e["t"]]
+    e = e[e["campaign"].isin(keys.campaigns)]
     p = pd.DataFrame(purchases, columns=["u", "t", "amount"])
-    p["region"] = [region(t) for t in p["t"]]
+    p["region"] = [_key(region(t), keys) for t in p["t"]]
     return e, p
 
 
@@ -86,17 +103,20 @@ def conversions(
     window: int,
     last_touch: bool,
     cap_cents: int,
+    keys: GroupKeys,
     by_channel: bool = False,
 ) -> dict[tuple[str, str | None], tuple[int, int, int]]:
-    """(campaign, channel or None) -> (exposed, converted, revenue_cents)."""
-    e, p = _frames(exposures, purchases)
+    """(campaign, channel key or None) -> (exposed, converted, revenue_cents)."""
+    e, p = _frames(exposures, purchases, keys)
     e["dim"] = e["channel"] if by_channel else None
-    keys = sorted({(c, d) for c, d in zip(e["campaign"], e["dim"], strict=True)})
-    out = {key: [set(), set(), 0] for key in keys}
+    if by_channel:
+        e = e[e["dim"].notna()]
+    dims = keys.dimension_keys() if by_channel else (None,)
+    order = [(c, d) for c in keys.campaigns for d in dims]  # declaration order
+    out = {key: [set(), set(), 0] for key in order}
     tokened = e[e["u"].notna()]
     for u, c, d in zip(tokened["u"], tokened["campaign"], tokened["dim"], strict=True):
         out[(c, d)][0].add(u)
-    order = sorted(keys)
     for u, t, amount in zip(p["u"], p["t"], p["amount"], strict=True):
         if u is None or pd.isna(u):
             continue
@@ -119,11 +139,14 @@ def conversions_by_region(
     purchases: list,  # type: ignore[type-arg]
     window: int,
     cap_cents: int,
+    keys: GroupKeys,
 ) -> dict[tuple[str, str | None], tuple[int, int, int]]:
-    """(campaign, store_region) -> (campaign's exposed, converted, revenue_cents), last touch."""
-    e, p = _frames(exposures, purchases)
-    campaigns = sorted(set(e["campaign"]))
-    regions = sorted(set(p["region"]))
+    """(campaign, store_region key) -> (campaign's exposed, converted, revenue_cents),
+    last touch; a purchase whose region maps to no key counts nowhere."""
+    e, p = _frames(exposures, purchases, keys)
+    campaigns = keys.campaigns
+    regions = keys.dimension_keys()
+    p = p[p["region"].notna()]
     tokened = e[e["u"].notna()]
     exposed = {c: len(set(tokened[tokened["campaign"] == c]["u"])) for c in campaigns}
     out = {(c, r): [exposed[c], set(), 0] for c in campaigns for r in regions}
@@ -133,7 +156,8 @@ def conversions_by_region(
         mine = tokened[(tokened["u"] == u) & (tokened["t"] <= t) & (tokened["t"] >= t - window)]
         if mine.empty:
             continue
-        best = sorted(zip(mine["t"], mine["campaign"], strict=True), key=lambda x: (-x[0], x[1]))
+        touches = zip(mine["t"], mine["campaign"], strict=True)
+        best = sorted(touches, key=lambda x: (-x[0], campaigns.index(x[1])))
         key = (best[0][1], reg)
         out[key][1].add(u)
         out[key][2] += cents(amount, cap_cents)
@@ -144,10 +168,11 @@ def lift(
     exposures: list,  # type: ignore[type-arg]
     purchases: list,  # type: ignore[type-arg]
     window: int,
+    keys: GroupKeys,
 ) -> dict[str, tuple[int, int, int, int]]:
     """campaign -> (exposed, exposed_converted, holdout, holdout_converted)."""
-    e, p = _frames(exposures, purchases)
-    out: dict[str, list[int]] = {c: [0, 0, 0, 0] for c in sorted(set(e["campaign"]))}
+    e, p = _frames(exposures, purchases, keys)
+    out: dict[str, list[int]] = {c: [0, 0, 0, 0] for c in keys.campaigns}
     tokened = e[e["u"].notna()]
     for (u, c), rows in tokened.groupby(["u", "campaign"]):
         arm = 2 if rows["holdout"].any() else 0

@@ -13,11 +13,13 @@ from cleanroom.engine import (
     ContributionBounds,
     Engine,
     EngineSettings,
+    GroupKeys,
     Sources,
     conversion_cells,
     lift_cells,
     overlap_counts,
 )
+from cleanroom.engine.bound import key_params
 from cleanroom.engine.templates.conversions import conversions_sql
 from cleanroom.engine.templates.lift import lift_sql
 from cleanroom.errors import RequestInvalid
@@ -27,6 +29,9 @@ from tests.unit.cleanroom.engine.reference import write_exposures, write_purchas
 WIDE = ContributionBounds(100, 100_000, 10_000)
 LAST = Attribution.LAST_TOUCH
 DAY = 86_400
+KEYS = GroupKeys(("a", "b", "c"))
+WEB = GroupKeys(("a", "b", "c"), ("web",))
+A, AB = GroupKeys(("a",)), GroupKeys(("a", "b"))
 
 EXPOSURES = [
     (1, "a", 100, False),
@@ -58,7 +63,7 @@ def test_overlap_counts_distinct_users_per_side(sources: Sources) -> None:
 
 def test_conversions_last_touch_clamps_amounts_and_joins_spend(sources: Sources) -> None:
     with Engine(sources) as engine:
-        cells = conversion_cells(engine, "email", 100, Attribution.LAST_TOUCH, WIDE).cells
+        cells = conversion_cells(engine, "email", 100, LAST, WIDE, KEYS).cells
     table = {c.campaign: (c.exposed, c.converted, c.revenue_cents, c.spend) for c in cells}
     # 1e9 is clamped to the 100.00 cap; NaN counts as 0; user 4 was never exposed.
     assert table == {"a": (2, 2, 10_000, 100.0), "b": (2, 1, 1_000, 50.0), "c": (1, 0, 0, None)}
@@ -68,15 +73,15 @@ def test_first_touch_gives_the_purchase_to_the_earliest_exposure(tmp_path: Path)
     exp = write_exposures(tmp_path / "e.parquet", [(1, "a", 100, False), (1, "b", 200, False)])
     pur = write_purchases(tmp_path / "p.parquet", [(1, 250, 5.0)])
     with Engine(Sources((exp,), (pur,))) as engine:
-        first = conversion_cells(engine, "email", 200, Attribution.FIRST_TOUCH, WIDE).cells
-        last = conversion_cells(engine, "email", 200, Attribution.LAST_TOUCH, WIDE).cells
+        first = conversion_cells(engine, "email", 200, Attribution.FIRST_TOUCH, WIDE, AB).cells
+        last = conversion_cells(engine, "email", 200, LAST, WIDE, AB).cells
     assert [(c.campaign, c.converted) for c in first] == [("a", 1), ("b", 0)]
     assert [(c.campaign, c.converted) for c in last] == [("a", 0), ("b", 1)]
 
 
 def test_conversions_by_dimension(sources: Sources) -> None:
     with Engine(sources) as engine:
-        found = conversion_cells(engine, "email", 100, LAST, WIDE, by="channel")
+        found = conversion_cells(engine, "email", 100, LAST, WIDE, WEB, by="channel")
     assert found.dimension_dataset is DatasetKind.EXPOSURES
     cells = found.cells
     assert [(c.campaign, c.dimension, c.exposed) for c in cells] == [
@@ -88,7 +93,7 @@ def test_conversions_by_dimension(sources: Sources) -> None:
 
 def test_lift_splits_arms_by_holdout_flag(sources: Sources) -> None:
     with Engine(sources) as engine:
-        cells = lift_cells(engine, "email", 100, WIDE)
+        cells = lift_cells(engine, "email", 100, WIDE, KEYS)
     assert [
         (c.campaign, c.exposed, c.exposed_converted, c.holdout, c.holdout_converted) for c in cells
     ] == [("a", 1, 1, 1, 1), ("b", 2, 1, 0, 0), ("c", 1, 0, 0, 0)]
@@ -100,8 +105,9 @@ def test_each_user_is_kept_in_at_most_max_campaigns(tmp_path: Path) -> None:
     pur = write_purchases(tmp_path / "p.parquet", [(u, 150, 1.0) for u in range(50)])
     bounds = ContributionBounds(3, 10, 10_000)
     with Engine(Sources((exp,), (pur,))) as engine:
-        cells = conversion_cells(engine, "email", 100, Attribution.LAST_TOUCH, bounds).cells
-        again = conversion_cells(engine, "email", 100, Attribution.LAST_TOUCH, bounds).cells
+        keys = GroupKeys(tuple(f"c{c:02d}" for c in range(10)))
+        cells = conversion_cells(engine, "email", 100, LAST, bounds, keys).cells
+        again = conversion_cells(engine, "email", 100, LAST, bounds, keys).cells
     assert sum(c.exposed for c in cells) == 50 * 3
     assert sum(c.converted for c in cells) == 50  # one purchase each, attributed once
     assert len({c.exposed for c in cells}) > 1  # the choice spreads over campaigns
@@ -118,7 +124,7 @@ def test_one_user_with_10000_purchases_adds_at_most_the_bound(tmp_path: Path) ->
         exp = write_exposures(tmp_path / "e.parquet", base_exp + extra_exp)
         pur = write_purchases(tmp_path / "p.parquet", base_pur + extra_pur)
         with Engine(Sources((exp,), (pur,)), EngineSettings(threads=1)) as engine:
-            [cell] = conversion_cells(engine, "email", DAY, Attribution.LAST_TOUCH, bounds).cells
+            [cell] = conversion_cells(engine, "email", DAY, LAST, bounds, A).cells
         revenue.append(cell.revenue_cents)
     assert revenue[0] == 20 * 2_000
     assert revenue[1] - revenue[0] == 5 * 50_000
@@ -153,7 +159,7 @@ def test_unknown_family_is_refused_before_any_sql(sources: Sources) -> None:
 )
 def test_invalid_dimensions(sources: Sources, by: str, detail: str) -> None:
     with Engine(sources) as engine, pytest.raises(RequestInvalid) as caught:
-        conversion_cells(engine, "email", 100, Attribution.LAST_TOUCH, WIDE, by=by)
+        conversion_cells(engine, "email", 100, LAST, WIDE, WEB, by=by)
     assert caught.value.detail == detail
 
 
@@ -171,7 +177,7 @@ def test_lift_needs_the_holdout_column(tmp_path: Path) -> None:
     )
     pur = write_purchases(tmp_path / "p.parquet", [(1, 1, 1.0)])
     with Engine(Sources((exp,), (pur,))) as engine, pytest.raises(RequestInvalid, match="holdout"):
-        lift_cells(engine, "email", 100, WIDE)
+        lift_cells(engine, "email", 100, WIDE, A)
 
 
 def test_memory_limit_and_spill_directory_are_applied(tmp_path: Path, sources: Sources) -> None:
@@ -190,6 +196,7 @@ def test_ranked_and_unranked_sql_agree_when_the_bound_cannot_bind(
 ) -> None:
     """With no more groups than the bound the window is skipped; the result is the same."""
     params = {"window": 100, "max_cells": 50, "max_purchases": 10, "cap_cents": 10_000}
+    params |= key_params(WEB if by else KEYS)
     with Engine(sources) as engine:
         ranked, unranked = (
             engine.fetch(

@@ -7,9 +7,15 @@ from fractions import Fraction
 
 import pytest
 
-from cleanroom.engine import Attribution
+from cleanroom.engine import Attribution, GroupKeys
+from cleanroom.errors import RequestInvalid
 from cleanroom.release import ConversionsRequest, LiftRequest, OverlapRequest, ReleasePolicy
-from cleanroom.release.from_policy import release_inputs, release_policy, template_request
+from cleanroom.release.from_policy import (
+    group_keys,
+    release_inputs,
+    release_policy,
+    template_request,
+)
 from policies import (
     PolicyDenied,
     QueryRequest,
@@ -18,8 +24,9 @@ from policies import (
     fresh_state,
     preset,
 )
+from tests.unit.policies.helpers import standard
 
-STANDARD = effective_policy(preset("standard"))
+STANDARD = effective_policy(standard())
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 
 
@@ -50,6 +57,21 @@ def test_release_inputs_of_an_allowed_decision() -> None:
     request, policy = release_inputs(decision, STANDARD, "phone")
     assert request == ConversionsRequest("phone", 7 * 86_400)
     assert policy.epsilon == Fraction(1, 2) == decision.epsilon
+    assert policy.keys == GroupKeys(("spring", "summer"))
+
+
+def test_group_keys_are_the_declared_ones_in_order_with_other_last() -> None:
+    by_channel = QueryRequest("conversions", "brand", "7d", dimensions=("channel",))
+    assert group_keys(STANDARD, by_channel) == GroupKeys(
+        ("spring", "summer"), ("ctv", "display", "search", "social", "video"), other=True
+    )
+    assert group_keys(STANDARD, QueryRequest("overlap", "brand")) is None
+
+
+def test_group_keys_refuse_an_undeclared_column() -> None:
+    no_campaigns = effective_policy(preset("standard"))
+    with pytest.raises(RequestInvalid, match="campaign_id"):
+        group_keys(no_campaigns, QueryRequest("lift", "brand", "7d"))
 
 
 def test_release_inputs_refuse_a_denied_decision() -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from cleanroom.engine import GroupKeys
 from cleanroom.release import (
     ConversionsRequest,
     LiftRequest,
@@ -22,7 +23,10 @@ from cleanroom.release import (
 from cleanroom.release._testing import exact_mode
 from tests.unit.cleanroom.engine.reference import write_exposures, write_purchases
 
-POLICY = ReleasePolicy(Fraction(1, 2), 5, 3, 10, Fraction(250))
+CAMPAIGNS = GroupKeys(("c0", "c1", "c2"))
+POLICY = ReleasePolicy(Fraction(1, 2), 5, 3, 10, Fraction(250), keys=CAMPAIGNS)
+BY_CHANNEL = replace(POLICY, keys=GroupKeys(CAMPAIGNS.campaigns, ("tv", "web")))
+BY_REGION = replace(POLICY, keys=GroupKeys(CAMPAIGNS.campaigns, ("north", "south")))
 
 
 @pytest.fixture
@@ -35,19 +39,19 @@ def sources(tmp_path: Path) -> Sources:
     )
 
 
-REQUESTS: list[TemplateRequest] = [
-    OverlapRequest("email"),
-    ConversionsRequest("email", 86_400),
-    ConversionsRequest("email", 86_400, by="channel"),
-    LiftRequest("email", 86_400),
+REQUESTS: list[tuple[TemplateRequest, ReleasePolicy]] = [
+    (OverlapRequest("email"), POLICY),
+    (ConversionsRequest("email", 86_400), POLICY),
+    (ConversionsRequest("email", 86_400, by="channel"), BY_CHANNEL),
+    (LiftRequest("email", 86_400), POLICY),
 ]
 
 
-@pytest.mark.parametrize("request_", REQUESTS, ids=lambda r: r.template)
+@pytest.mark.parametrize(("request_", "policy"), REQUESTS, ids=lambda r: getattr(r, "template", ""))
 def test_every_template_releases_a_digested_result(
-    sources: Sources, request_: TemplateRequest
+    sources: Sources, request_: TemplateRequest, policy: ReleasePolicy
 ) -> None:
-    result = release(sources, request_, POLICY)
+    result = release(sources, request_, policy)
     assert result.template == request_.template and not result.exact
     assert result.epsilon_spent == POLICY.epsilon
     assert sum(m.epsilon for m in result.mechanisms) == POLICY.epsilon
@@ -114,7 +118,7 @@ def test_requests_refuse_unknown_families_and_negative_windows() -> None:
 def test_purchase_dimension_noises_exposure_per_campaign_and_thresholds_converted(
     sources: Sources,
 ) -> None:
-    policy = replace(POLICY, remainder=True)
+    policy = replace(BY_REGION, remainder=True)
     with exact_mode():
         result = release(sources, ConversionsRequest("email", 86_400, by="store_region"), policy)
     assert result.key_columns == ("campaign", "store_region")

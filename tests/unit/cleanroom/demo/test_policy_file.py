@@ -1,0 +1,16 @@
+"""The demo policy declares every group key the synthetic data uses."""
+
+from __future__ import annotations
+
+from cleanroom.demo.policy_file import adapt_standard
+from cleanroom.demo.synthetic import CATEGORIES, CHANNELS, DemoSpec, campaign_ids
+from policies import Direction, diff, overall, policy_from_yaml, preset, preset_yaml
+
+
+def test_demo_policy_declares_the_demo_campaigns_and_dimension_values() -> None:
+    policy = policy_from_yaml(adapt_standard(preset_yaml("standard")))
+    declared = {name: column.values for name, column in policy.keys.columns}
+    assert declared["campaign_id"] == set(campaign_ids(DemoSpec().campaigns))
+    assert declared["channel"] >= set(CHANNELS)
+    assert declared["category"] >= set(CATEGORIES)
+    assert overall(diff(preset("standard"), policy)) is Direction.STRICTER

@@ -31,6 +31,8 @@ def render() -> str:
             check=True,
             env={"COLUMNS": "100", "PATH": ""},
         ).stdout
+        # Typer HTML-escapes quotes; Markdown shows them as they are.
+        page = page.replace("&#x27;", "'").replace("&quot;", '"')
         parts.append(page.replace("# `", "## `", 1).strip() + "\n\n")
     return "".join(parts).rstrip() + "\n"
 

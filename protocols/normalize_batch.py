@@ -45,7 +45,8 @@ _PLAIN_EMAIL = rf"^[\x21-\x3f\x41-\x7e]*@{_LABEL}(?:\.{_LABEL})+$"
 _PLAIN_HEX64 = r"^[0-9a-f]{64}$"
 #: Any character outside printable ASCII, space and tab: left to the reference path.
 _NOT_PLAIN_ASCII = r"[^\t\x20-\x7e]"
-_NULL = pa.scalar(None, pa.string())
+#: A null string scalar (``pa.scalar`` would import pandas, at import time).
+_NULL = pa.nulls(1, pa.string())[0]
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ def test_the_public_function_takes_lists_and_arrays(
     assert hmac_batch.hmac_many(KEY, pa.array(ODD), True) == _stdlib(ODD, True)
     assert hmac_batch.hmac_many(KEY, ODD, False) == _stdlib(ODD, False)
     assert hmac_batch.hmac_many(KEY, pa.array(ODD, pa.binary()), False) == _stdlib(ODD, False)
-    assert ("kernel" in hmac_batch.hashing_path()) == (hashing == "")
+    assert hmac_batch.hashing_path().startswith("compiled kernel") == (hashing == "")
 
 
 @pytest.mark.skipif(hmac_batch._hmac_kernel is None, reason="protocols._hmac_kernel is not built")

@@ -138,6 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         module_results = run_module(name, args.quick)
         info = machine_info(started)
         info["load average (1/5/15 min)"] = f"before {load_before}; after {load_average()}"
+        console.print(f"  load average (1/5/15 min): {info['load average (1/5/15 min)']}")
         sections[name] = section(name, module_results, info, command)
         results += module_results
     print_table(results, console)

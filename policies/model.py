@@ -19,7 +19,7 @@ from policies import checks
 from policies.exact import Duration, human_number
 from policies.keys import KeySet
 from policies.periods import Period
-from protocols import SCHEMAS, DatasetKind
+from protocols import DatasetKind
 
 FORMAT = "cleanroom-policy/1"
 _NAME = "[a-z][a-z0-9_]{0,62}"
@@ -40,6 +40,8 @@ def check_dimension(kind: DatasetKind, name: str) -> None:
             f"`{name}` is not a column name; use lowercase letters, digits and '_', "
             "starting with a letter"
         )
+    from protocols import SCHEMAS  # pyarrow: loaded when a policy is checked, not at start-up
+
     schema = SCHEMAS[kind]
     if name in schema.required or name == "holdout" or name.startswith("token_"):
         raise ValueError(f"`{name}` is a required column of {kind} data, not a dimension")

@@ -2,49 +2,109 @@
 
 Everything a caller needs is importable from here; the submodules are the
 implementation. ``tests/unit/protocols/test_public_api.py`` keeps ``__all__`` honest.
+
+Names load on first use (PEP 562): ``from protocols import DatasetKind`` imports
+:mod:`protocols.kinds` only, so a command line that needs an enum for its ``--help``
+does not pay for pyarrow, phonenumbers or cryptography.
 """
 
-from protocols.datasets import SCHEMAS, DatasetKind, KindSchema
-from protocols.encoding import b64url_decode, b64url_encode
-from protocols.errors import (
-    InvalidKey,
-    KeyUnwrapError,
-    ProtocolError,
-    UnknownIdentifierType,
-    UnsupportedVersion,
-)
-from protocols.identifiers import FAMILIES, IdType, Reason
-from protocols.keys import (
-    MatchKey,
-    decode_ed25519_public_key,
-    decode_x25519_public_key,
-    encode_public_key,
-    public_key_fingerprint,
-    unwrap_match_key,
-    wrap_match_key,
-)
-from protocols.messages import (
-    APPROVAL_PREFIX,
-    HASH_BLOCK,
-    MATCH_KEY_PREFIX,
-    PROBLEM_PREFIX,
-    approval_message,
-    file_sha256,
-    match_key_message,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Bound now, not lazily: ``protocols.normalize`` is also a submodule, and importing a
+# submodule sets the package attribute of its name (the module would hide the function).
 from protocols.normalize import NormalizeOptions, Rejected, normalize
-from protocols.normalize_batch import NormalizedColumn, normalize_array
-from protocols.tokens import (
-    TOKEN_TYPE,
-    TOKEN_VERSION,
-    TokenColumn,
-    Tokenizer,
-    check_token_field,
-    derive_family_key,
-    hmac_input,
-    token_column_name,
-    token_field,
-)
+
+if TYPE_CHECKING:
+    from protocols.datasets import SCHEMAS, KindSchema
+    from protocols.encoding import b64url_decode, b64url_encode
+    from protocols.errors import (
+        InvalidKey,
+        KeyUnwrapError,
+        ProtocolError,
+        UnknownIdentifierType,
+        UnsupportedVersion,
+    )
+    from protocols.identifiers import FAMILIES, IdType, Reason
+    from protocols.keys import (
+        MatchKey,
+        decode_ed25519_public_key,
+        decode_x25519_public_key,
+        encode_public_key,
+        public_key_fingerprint,
+        unwrap_match_key,
+        wrap_match_key,
+    )
+    from protocols.kinds import DatasetKind
+    from protocols.messages import (
+        APPROVAL_PREFIX,
+        HASH_BLOCK,
+        MATCH_KEY_PREFIX,
+        PROBLEM_PREFIX,
+        approval_message,
+        file_sha256,
+        match_key_message,
+    )
+    from protocols.normalize_batch import NormalizedColumn, normalize_array
+    from protocols.tokens import (
+        TOKEN_TYPE,
+        TOKEN_VERSION,
+        TokenColumn,
+        Tokenizer,
+        check_token_field,
+        derive_family_key,
+        hmac_input,
+        token_column_name,
+        token_field,
+    )
+
+#: Where each public name lives (the same table as the imports above, for run time).
+_HOMES: dict[str, tuple[str, ...]] = {
+    "datasets": ("SCHEMAS", "KindSchema"),
+    "encoding": ("b64url_decode", "b64url_encode"),
+    "errors": (
+        "InvalidKey",
+        "KeyUnwrapError",
+        "ProtocolError",
+        "UnknownIdentifierType",
+        "UnsupportedVersion",
+    ),
+    "identifiers": ("FAMILIES", "IdType", "Reason"),
+    "keys": (
+        "MatchKey",
+        "decode_ed25519_public_key",
+        "decode_x25519_public_key",
+        "encode_public_key",
+        "public_key_fingerprint",
+        "unwrap_match_key",
+        "wrap_match_key",
+    ),
+    "kinds": ("DatasetKind",),
+    "messages": (
+        "APPROVAL_PREFIX",
+        "HASH_BLOCK",
+        "MATCH_KEY_PREFIX",
+        "PROBLEM_PREFIX",
+        "approval_message",
+        "file_sha256",
+        "match_key_message",
+    ),
+    "normalize_batch": ("NormalizedColumn", "normalize_array"),
+    "tokens": (
+        "TOKEN_TYPE",
+        "TOKEN_VERSION",
+        "TokenColumn",
+        "Tokenizer",
+        "check_token_field",
+        "derive_family_key",
+        "hmac_input",
+        "token_column_name",
+        "token_field",
+    ),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
     "APPROVAL_PREFIX",
@@ -89,3 +149,16 @@ __all__ = [
     "unwrap_match_key",
     "wrap_match_key",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'protocols' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"protocols.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -9,15 +9,12 @@ currency unit of the collaboration.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 import pyarrow as pa
 
+from protocols.kinds import DatasetKind
 
-class DatasetKind(StrEnum):
-    EXPOSURES = "exposures"
-    PURCHASES = "purchases"
-    SPEND = "spend"
+__all__ = ["SCHEMAS", "DatasetKind", "KindSchema"]
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,19 @@
 """HMAC-SHA256 over many short messages, fast and on every core.
 
-A per-row ``hmac.new(...)`` call re-derives the padded key for every value. Here the
-inner and outer SHA-256 states of the key (RFC 2104) are computed once and copied per
-value. The result is byte-for-byte ``hmac.digest``; the unit tests check that on every
-vector. Large columns are split among processes (:mod:`protocols.workers`), each of
-which normalizes and hashes its share (:func:`tokenize_column`).
+Two paths give the same bytes as ``hmac.digest`` (the vectors and a property test hold
+both to it):
 
-The per-value loop is as short as hashlib allows: about 0.9 us per email on this
-project's benchmark machine, of which object creation and OpenSSL context copies are
-most; see benchmarks/README.md for what was tried.
+- **the compiled kernel** ``protocols._hmac_kernel`` (optional, built from
+  ``protocols/_hmac_kernel.c`` by ``pip install`` where a C compiler exists): one pass
+  over the Arrow buffers, pre-hash, hex and HMAC from precomputed key states, with the
+  GIL released, so large columns are shared among threads of this process. About
+  0.25 us per email on this project's benchmark machine (x86 SHA extensions).
+- **pure Python** (hashlib): the inner and outer SHA-256 states of the key (RFC 2104)
+  are computed once and copied per value, about 0.9 us per email, so large columns are
+  shared among worker processes (:mod:`protocols.workers`). Used when the kernel is not
+  built, or when ``CLEANROOM_PURE_PYTHON_HMAC=1`` asks for it.
+
+:func:`hashing_path` says which one runs; benchmarks/README.md what was measured.
 """
 
 from __future__ import annotations
@@ -28,7 +33,15 @@ import pyarrow.compute as pc
 from protocols.identifiers import IdType, Reason
 from protocols.normalize import NormalizeOptions
 from protocols.normalize_batch import as_strings, normalize_array
-from protocols.workers import map_shares
+from protocols.workers import map_shares, map_shares_in_threads
+
+try:
+    from protocols import _hmac_kernel
+except ImportError:  # not built (no C compiler at install time): the hashlib path runs
+    _hmac_kernel = None  # type: ignore[assignment]
+
+#: Set to 1 to use the pure-Python path even where the compiled kernel is built.
+PURE_PYTHON_ENV = "CLEANROOM_PURE_PYTHON_HMAC"
 
 DIGEST_BYTES = 32
 _BLOCK = 64
@@ -38,6 +51,19 @@ PARALLEL_THRESHOLD = 100_000
 DUCKDB_PREHASH_MIN = 1_000
 
 Messages: TypeAlias = Sequence[str] | pa.StringArray
+
+
+def kernel_enabled() -> bool:
+    """Whether the compiled kernel is built and not switched off by the environment."""
+    return _hmac_kernel is not None and os.environ.get(PURE_PYTHON_ENV, "") in ("", "0")
+
+
+def hashing_path() -> str:
+    """Which implementation hashes here, in words (printed by the benchmarks)."""
+    if kernel_enabled():
+        return f"compiled kernel (SHA-256: {_hmac_kernel.SHA256_IMPLEMENTATION}), threads"
+    reason = "kernel not built" if _hmac_kernel is None else f"{PURE_PYTHON_ENV} set"
+    return f"pure Python (hashlib; {reason}), worker processes"
 
 
 def _keyed_states(key: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
@@ -89,6 +115,33 @@ def hmac_many(key: bytes, values: Messages | pa.BinaryArray, prehash: bool) -> b
     ``m`` is the UTF-8 value, or, when ``prehash`` is true, the lowercase hex SHA-256
     of the UTF-8 value (the email/phone rule of protocol v1). Values must not be null.
     """
+    if kernel_enabled():
+        array = values if isinstance(values, pa.Array) else pa.array(values, pa.string())
+        return hmac_many_kernel(key, array, prehash)
+    return hmac_many_python(key, values, prehash)
+
+
+def hmac_many_kernel(
+    key: bytes, values: pa.StringArray | pa.BinaryArray, prehash: bool, accelerated: bool = True
+) -> bytes:
+    """:func:`hmac_many` by the compiled kernel (``accelerated=False``: its portable C)."""
+    if _hmac_kernel is None:
+        raise RuntimeError("protocols._hmac_kernel is not built")
+    if values.null_count:
+        raise ValueError("hmac_many takes no null values")
+    wide = pa.types.is_large_string(values.type) or pa.types.is_large_binary(values.type)
+    if not (wide or pa.types.is_string(values.type) or pa.types.is_binary(values.type)):
+        raise TypeError(f"hmac_many takes string or binary values, not {values.type}")
+    _, offsets, data = values.buffers()
+    if offsets is None:  # an empty array may have no buffers at all
+        return b""
+    return _hmac_kernel.hmac_many(
+        key, offsets, data or b"", values.offset, len(values), wide, prehash, accelerated
+    )
+
+
+def hmac_many_python(key: bytes, values: Messages | pa.BinaryArray, prehash: bool) -> bytes:
+    """:func:`hmac_many` by hashlib (the path used where the kernel is not built)."""
     if prehash and isinstance(values, pa.Array) and len(values) >= DUCKDB_PREHASH_MIN:
         messages, prehash = _sha256_hex(as_strings(values)), False
     else:
@@ -124,7 +177,8 @@ def hmac_many_parallel(key: bytes, values: Messages, prehash: bool) -> bytes:
     if len(values) < PARALLEL_THRESHOLD:
         return hmac_many(key, values, prehash)
     array = values if isinstance(values, pa.Array) else pa.array(values, pa.string())
-    return b"".join(map_shares(_hmac_share, array, (key, prehash), PARALLEL_THRESHOLD))
+    share_map = map_shares_in_threads if kernel_enabled() else map_shares
+    return b"".join(share_map(_hmac_share, array, (key, prehash), PARALLEL_THRESHOLD))
 
 
 #: One share's tokens: which rows are valid (numpy bool bytes), their digests, reasons.
@@ -137,10 +191,15 @@ def _tokenize_share(
     id_type: IdType,
     options: NormalizeOptions,
     prehash: bool,
+    hash_in_threads: bool = False,
 ) -> ShareTokens:
     column = normalize_array(id_type, strings, options)
     valid = pc.is_valid(column.values)
-    digests = hmac_many(key, column.values.filter(valid), prehash)
+    values = column.values.filter(valid)
+    if hash_in_threads:
+        digests = hmac_many_parallel(key, values, prehash)
+    else:
+        digests = hmac_many(key, values, prehash)
     mask: npt.NDArray[np.bool_] = valid.to_numpy(zero_copy_only=False)
     return mask.tobytes(), digests, column.rejected
 
@@ -155,12 +214,18 @@ def tokenize_column(
 ) -> tuple[pa.BooleanArray, bytes, Counter[Reason]]:
     """Normalize and HMAC a whole column: (valid rows, their digests in order, reasons).
 
-    With ``parallel``, a large column is cut into one share per core and each share is
-    normalized and hashed by its own process, so both steps use every core.
+    With ``parallel`` and the compiled kernel, the column is normalized in this thread
+    and hashed by every core's thread: only the kernel, which releases the GIL, runs in
+    parallel, so threads waiting for the GIL on a busy machine cannot make it slower
+    than one thread (normalizing in threads made phones 1.8x slower at a load of 8).
+    With hashlib, a large column is cut into one share per core and each share is
+    normalized and hashed by its own process.
     """
     strings = as_strings(array)
     args = (key, id_type, options, prehash)
-    if parallel:
+    if parallel and kernel_enabled():
+        shares = [_tokenize_share(strings, *args, hash_in_threads=True)]
+    elif parallel:
         shares = map_shares(_tokenize_share, strings, args, PARALLEL_THRESHOLD)
     else:
         shares = [_tokenize_share(strings, *args)]

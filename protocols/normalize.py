@@ -13,8 +13,6 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 
-import phonenumbers
-
 from protocols.identifiers import IdType, Reason
 
 MAX_EMAIL_LENGTH = 254
@@ -45,7 +43,11 @@ class NormalizeOptions:
     fold_gmail: bool = False
 
     def __post_init__(self) -> None:
-        if self.region is not None and self.region not in phonenumbers.SUPPORTED_REGIONS:
+        if self.region is None:
+            return
+        import phonenumbers  # loaded on first use: `import protocols` stays light
+
+        if self.region not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(
                 f"unknown phone region {self.region!r}; use an ISO 3166 code like 'US'"
             )
@@ -108,6 +110,8 @@ def normalize_phone(text: str, *, region: str | None = None) -> str | Rejected:
     """Parse a phone number and format it as E.164 (``+15551234567``)."""
     if _has_control(text):
         return Rejected(Reason.CONTROL_CHARACTER)
+    import phonenumbers  # loaded on first use: `import protocols` stays light
+
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:

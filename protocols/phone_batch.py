@@ -44,7 +44,8 @@ _NSN_LENGTH = 10
 _LOCAL_LENGTH = 7
 #: Every non-digit a shaped value can hold ("+1" leaves a leading 1 before the 10 digits).
 _SEPARATORS = ("+", "(", ")", " ", ".", "-")
-_NULL = pa.scalar(None, pa.string())
+#: A null string scalar (``pa.scalar`` would import pandas, at import time).
+_NULL = pa.nulls(1, pa.string())[0]
 
 
 @functools.cache

@@ -11,12 +11,10 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
-import httpx
 import typer
 
-from cleanroom.server.auth import bootstrap_admin, create_admin_token
-from cleanroom.settings import Settings
-from cleanroom.storage.bootstrap import open_storage
+# httpx, the server and its storage load inside the commands, not for ``--help``
+# (tests/test_cli_startup.py).
 
 app = typer.Typer(help="Administer a clean-room server.", no_args_is_help=True)
 
@@ -35,6 +33,8 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 def call(server: str, token: str, method: str, path: str, body: Any = None) -> Any:
     """One API call; problem+json refusals become one ``error:`` line."""
+    import httpx
+
     try:
         response = httpx.request(
             method,
@@ -61,6 +61,10 @@ def init(
     force: Annotated[bool, typer.Option(help="Issue another admin token")] = False,
 ) -> None:
     """Create the data dir and print a one-time bootstrap admin token."""
+    from cleanroom.server.auth import bootstrap_admin, create_admin_token
+    from cleanroom.settings import Settings
+    from cleanroom.storage.bootstrap import open_storage
+
     storage = open_storage(Settings(data_dir=data_dir, database_url=database_url))
     if force:
         with storage.sessionmaker() as session:

@@ -8,21 +8,18 @@ and ``--token``). ``verify`` needs nothing but the export and the server's publi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import httpx
 import typer
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from cleanroom import audit
-from cleanroom.audit import verify_lines
-from cleanroom.audit.export import export_lines, report_input
-from cleanroom.audit.report import render_report
-from cleanroom.errors import CleanRoomError
-from cleanroom.settings import Settings
-from cleanroom.storage.bootstrap import Storage, open_storage
-from protocols import InvalidKey, decode_ed25519_public_key
+from protocols import InvalidKey
+
+# httpx, cryptography, the audit log and its storage load inside the commands, not for
+# ``--help`` (tests/test_cli_startup.py).
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from cleanroom.storage.bootstrap import Storage
 
 audit_app = typer.Typer(help="Export, verify and report on the audit log.", no_args_is_help=True)
 
@@ -41,6 +38,11 @@ class UsageProblem(Exception):
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
     """Read an Ed25519 public key from a PEM file or a file holding base64url raw bytes."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from protocols import decode_ed25519_public_key
+
     data = path.read_bytes()
     if data.lstrip().startswith(b"-----BEGIN"):
         key = serialization.load_pem_public_key(data)
@@ -51,6 +53,9 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
 
 
 def _open_data_dir(data_dir: Path, database_url: str | None) -> Storage:
+    from cleanroom.settings import Settings
+    from cleanroom.storage.bootstrap import open_storage
+
     settings = Settings(data_dir=data_dir, database_url=database_url)
     if not data_dir.is_dir() or (database_url is None and not settings.db_path.exists()):
         raise UsageProblem(f"{data_dir} is not a clean-room data dir (no cleanroom.db)")
@@ -58,6 +63,9 @@ def _open_data_dir(data_dir: Path, database_url: str | None) -> Storage:
 
 
 def _local_export(storage: Storage, collaboration: str) -> list[str]:
+    from cleanroom import audit
+    from cleanroom.audit.export import export_lines
+
     with storage.sessionmaker() as session:
         audit.record(
             session, actor="operator", action="audit.exported", collaboration_id=collaboration
@@ -67,6 +75,8 @@ def _local_export(storage: Storage, collaboration: str) -> list[str]:
 
 
 def _remote_export(server: str, token: str, collaboration: str) -> list[str]:
+    import httpx
+
     url = f"{server.rstrip('/')}/v1/collaborations/{collaboration}/audit"
     reply = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=120)
     if reply.status_code != 200:
@@ -90,6 +100,10 @@ def export(
     token: Annotated[str | None, typer.Option("--token", help="Auditor API token.")] = None,
 ) -> None:
     """Write every entry of a collaboration's chain and a signed head record."""
+    import httpx
+
+    from cleanroom.errors import CleanRoomError
+
     try:
         if (data_dir is None) == (server is None) or (server is not None and not token):
             raise UsageProblem("give either --data-dir, or --server with --token")
@@ -114,6 +128,8 @@ def verify(
 
     Prints OK, or the first bad entry and why; exits 1 when the log does not verify.
     """
+    from cleanroom.audit import verify_lines
+
     try:
         key = load_public_key(public_key)
         with log.open(encoding="utf-8") as lines:
@@ -136,6 +152,11 @@ def report(
 
     The log is exported and verified first; the verification line is on the page.
     """
+    from cleanroom.audit import verify_lines
+    from cleanroom.audit.export import report_input
+    from cleanroom.audit.report import render_report
+    from cleanroom.errors import CleanRoomError
+
     try:
         if data_dir is None:
             raise UsageProblem("give --data-dir (the server's data dir)")

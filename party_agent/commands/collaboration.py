@@ -11,40 +11,25 @@ Policy approval signs, with the party's Ed25519 key, exactly::
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from party_agent.cli_support import HomeOption, reports_errors
-from party_agent.client import (
-    CleanRoomClient,
-    Json,
-    ServerError,
-)
 from party_agent.errors import AgentError, ConfigError
-from party_agent.home import PartyHome
-from party_agent.trust import (
-    accepted_recipients,
-    verified_creator,
-    verified_policy,
-)
-from policies import InvalidPolicy, describe_lines, policy_from_yaml
-from protocols import (
-    KeyUnwrapError,
-    MatchKey,
-    ProtocolError,
-    approval_message,
-    b64url_encode,
-    decode_x25519_public_key,
-    encode_public_key,
-    match_key_message,
-    unwrap_match_key,
-    wrap_match_key,
-)
+from protocols import approval_message, b64url_encode, match_key_message
+
+# httpx, cryptography and policies load inside the commands, not for ``--help``
+# (tests/test_cli_startup.py).
+if TYPE_CHECKING:
+    from party_agent.client import CleanRoomClient, Json
+    from party_agent.home import PartyHome
 
 
 def connect(home: PartyHome) -> tuple[CleanRoomClient, str]:
     """A client for the joined server and the collaboration id, or a ConfigError."""
+    from party_agent.client import CleanRoomClient
+
     server, collaboration, token = home.server, home.collaboration, home.token
     if not server or not collaboration or not token:
         raise ConfigError(f"{home.path} has not joined a server; run 'party-agent join' first")
@@ -57,6 +42,10 @@ def join(
     token: Annotated[str, typer.Option("--token", help="API token from the server admin.")],
 ) -> None:
     """Join a collaboration: check the token, register this party's public keys, save both."""
+    from party_agent.client import CleanRoomClient
+    from party_agent.home import PartyHome
+    from protocols import encode_public_key
+
     party = PartyHome.open(home)
     with CleanRoomClient(server, token) as client:
         me = client.me()
@@ -82,6 +71,10 @@ def keys_create(
     new: Annotated[bool, typer.Option("--new", help="Generate a fresh key (rotate).")] = False,
 ) -> None:
     """Wrap the match key to every party_admin that has joined (creating it if needed)."""
+    from party_agent.home import PartyHome
+    from party_agent.trust import accepted_recipients, verified_policy
+    from protocols import MatchKey, decode_x25519_public_key, wrap_match_key
+
     party = PartyHome.open(home)
     client, collaboration = connect(party)
     with client:
@@ -118,6 +111,8 @@ def keys_create(
 
 def _governing_policy(client: CleanRoomClient, collaboration: str) -> Json:
     """The effective policy, or the latest proposal while none is effective yet."""
+    from party_agent.client import ServerError
+
     try:
         return client.policy(collaboration, "current")
     except ServerError as error:
@@ -131,6 +126,10 @@ def keys_fetch(
     force: Annotated[bool, typer.Option(help="Replace a different local key.")] = False,
 ) -> None:
     """Fetch this party's wrapped copy of the match key and store it in the home."""
+    from party_agent.home import PartyHome
+    from party_agent.trust import verified_creator, verified_policy
+    from protocols import KeyUnwrapError, ProtocolError, unwrap_match_key
+
     party = PartyHome.open(home)
     client, collaboration = connect(party)
     with client:
@@ -151,6 +150,8 @@ def keys_fetch(
 
 def describe_policy(text: str) -> list[str]:
     """The policy in words (``policies.describe_lines``); the YAML itself if it is invalid."""
+    from policies import InvalidPolicy, describe_lines, policy_from_yaml
+
     try:
         return describe_lines(policy_from_yaml(text))
     except InvalidPolicy:
@@ -173,6 +174,8 @@ Which = Annotated[str, typer.Option("--hash", help="A policy hash, 'latest' or '
 
 def policy_show(home: HomeOption, which: Which = "latest") -> None:
     """Show a policy version in words, its hash and who approved it."""
+    from party_agent.home import PartyHome
+
     client, collaboration = connect(PartyHome.open(home))
     with client:
         print_policy(client.policy(collaboration, which))
@@ -188,6 +191,9 @@ def policy_approve(
     The hash is recomputed from the policy text first: the agent never signs a hash it
     did not derive from the text it showed.
     """
+    from party_agent.home import PartyHome
+    from party_agent.trust import verified_policy
+
     party = PartyHome.open(home)
     client, collaboration = connect(party)
     with client:

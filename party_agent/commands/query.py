@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from party_agent import results
 from party_agent.cli_support import HomeOption, reports_errors
-from party_agent.client import Json
 from party_agent.commands.collaboration import connect
-from party_agent.home import PartyHome
+
+# httpx, pyarrow and pandas load when a command runs, not for ``--help``.
+if TYPE_CHECKING:
+    from party_agent.client import CleanRoomClient, Json
 
 Exposures = Annotated[str, typer.Option("--exposures", help="Exposures dataset name.")]
 Purchases = Annotated[str, typer.Option("--purchases", help="Purchases dataset name.")]
@@ -101,8 +102,16 @@ def _emit(reply: Any, as_json: bool) -> None:
         render(reply)
 
 
+def _connect(home: Path) -> tuple[CleanRoomClient, str]:
+    from party_agent.home import PartyHome
+
+    return connect(PartyHome.open(home))
+
+
 def _run(home: Path, template: str, as_json: bool, **params: Any) -> None:
-    client, collaboration = connect(PartyHome.open(home))
+    from party_agent import results
+
+    client, collaboration = _connect(home)
     with client:
         reply = results.query(client, collaboration, template, **params)
     _emit(reply, as_json)
@@ -163,7 +172,9 @@ def result(
     as_json: AsJson = False,
 ) -> None:
     """Show a stored result (receivers of the result and analysts only)."""
-    client, collaboration = connect(PartyHome.open(home))
+    from party_agent import results
+
+    client, collaboration = _connect(home)
     with client:
         _emit(results.get_result(client, collaboration, result_id), as_json)
 
@@ -174,7 +185,9 @@ def export(
     out: Annotated[Path, typer.Option("--out", help="FILE.csv or FILE.parquet", dir_okay=False)],
 ) -> None:
     """Write a result as CSV or Parquet for your own CRM/BI tools."""
-    client, collaboration = connect(PartyHome.open(home))
+    from party_agent import results
+
+    client, collaboration = _connect(home)
     with client:
         reply = results.get_result(client, collaboration, result_id)
     written = results.export(reply, out)
@@ -183,7 +196,9 @@ def export(
 
 def budget(home: HomeOption, as_json: AsJson = False) -> None:
     """Epsilon spent and left in the current budget period."""
-    client, collaboration = connect(PartyHome.open(home))
+    from party_agent import results
+
+    client, collaboration = _connect(home)
     with client:
         reply = results.budget(client, collaboration)
     if as_json:

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from party_agent.cli_support import HomeOption
 from party_agent.errors import ConfigError
-from party_agent.home import PartyHome, check_collaboration_id, read_match_key_file
-from party_agent.mapping import load_mapping
-from party_agent.pipeline import TokenizeJob, run_tokenize
-from party_agent.progress import BarProgress, NoProgress, wants_bar
-from party_agent.reading import Format, open_input
-from protocols import DatasetKind, MatchKey, Tokenizer
+from protocols import DatasetKind
+
+# pyarrow, phonenumbers and cryptography load when the command runs, not for ``--help``.
+if TYPE_CHECKING:
+    from party_agent.home import PartyHome
+    from party_agent.reading import Format
+    from protocols import MatchKey
 
 DEFAULT_BATCH_SIZE = 262_144
 _FORMATS: dict[str, Format] = {"csv": "csv", "parquet": "parquet", "jsonl": "jsonl"}
@@ -56,6 +57,13 @@ def tokenize_command(
     ] = False,
 ) -> None:
     """Turn identifiers into tokens and keep only the declared attributes."""
+    from party_agent.home import PartyHome
+    from party_agent.mapping import load_mapping
+    from party_agent.pipeline import TokenizeJob, run_tokenize
+    from party_agent.progress import BarProgress, NoProgress, wants_bar
+    from party_agent.reading import open_input
+    from protocols import Tokenizer
+
     party = PartyHome.open(home)
     collaboration_id = _collaboration(party, collaboration)
     match_key = _match_key(party, match_key_file, collaboration_id)
@@ -80,10 +88,14 @@ def _collaboration(party: PartyHome, given: str | None) -> str:
     collaboration = given or party.collaboration
     if collaboration is None:
         raise ConfigError("no collaboration: pass --collaboration or run 'party-agent join'")
+    from party_agent.home import check_collaboration_id
+
     return check_collaboration_id(collaboration)
 
 
 def _match_key(party: PartyHome, key_file: Path | None, collaboration: str) -> MatchKey:
+    from party_agent.home import read_match_key_file
+
     if key_file is not None:
         return read_match_key_file(key_file)
     return party.match_key(collaboration)

@@ -11,17 +11,20 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
 from party_agent.cli_support import HomeOption, reports_errors
-from party_agent.client import Json, ServerUnreachable, UploadProgress
 from party_agent.commands.collaboration import connect
-from party_agent.home import PartyHome, write_private
 from protocols import DatasetKind
+
+# httpx and cryptography load when the command runs, not for ``--help``.
+if TYPE_CHECKING:
+    from party_agent.client import Json, UploadProgress
+    from party_agent.home import PartyHome
 
 UPLOAD_RETRIES = 3
 
@@ -47,6 +50,9 @@ def upload(
     chunk_mib: Annotated[int, typer.Option("--chunk-mib", min=1, help="Chunk size.")] = 16,
 ) -> None:
     """Upload a tokenized file in verified chunks; rerun to resume after an interruption."""
+    from party_agent.client import ServerUnreachable
+    from party_agent.home import PartyHome, write_private
+
     party = PartyHome.open(home)
     client, collaboration = connect(party)
     saved = state_path(party, collaboration, dataset)

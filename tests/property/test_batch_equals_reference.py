@@ -7,16 +7,20 @@ the same rejection reason for every row, with ``fold_gmail`` on and off.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from collections import Counter
 
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from protocols import IdType, NormalizeOptions, Reason, Rejected, normalize
 from protocols.normalize import EMPTY_SHA256
 from protocols.normalize_batch import normalize_array
+from tests.hashing_paths import HMAC_PATHS, HmacMany
 
 #: Whitespace and control characters the reference strips or rejects.
 PAD = st.one_of(
@@ -175,3 +179,23 @@ def test_large_batches_take_the_same_paths_as_small_ones() -> None:
     raws += ["a." * 125 + "b" * n + "@gmail.com" for n in (0, 1, 2, 3, 4, 5)]
     for fold in (False, True):
         _check(IdType.EMAIL, raws, NormalizeOptions(fold_gmail=fold))
+
+
+@pytest.mark.parametrize("hmac_many", HMAC_PATHS)
+@given(
+    key=st.binary(max_size=100),
+    values=st.lists(st.one_of(st.text(max_size=140), EMAILS.filter(bool)), max_size=20),
+    prehash=st.booleans(),
+)
+@settings(max_examples=200, deadline=None)
+def test_batch_hmac_equals_stdlib_on_every_path(
+    hmac_many: HmacMany, key: bytes, values: list[str], prehash: bool
+) -> None:
+    """HMAC-SHA256 of each value (or of its hex SHA-256), as ``hmac`` computes it."""
+    expected = b""
+    for value in values:
+        message = value.encode()
+        if prehash:
+            message = hashlib.sha256(message).hexdigest().encode()
+        expected += hmac.new(key, message, hashlib.sha256).digest()
+    assert hmac_many(key, pa.array(values, pa.string()), prehash) == expected

@@ -8,7 +8,9 @@ import pyarrow as pa
 import pytest
 
 from protocols import IdType, MatchKey, NormalizeOptions, Rejected, Tokenizer, normalize
+from protocols.hmac_batch import PURE_PYTHON_ENV
 from protocols.normalize_batch import normalize_array
+from tests.hashing_paths import ENV_PATHS
 from tests.vectors import load_vectors, stdlib_token
 
 VECTORS = load_vectors()
@@ -36,8 +38,15 @@ def test_reference_normalization_matches_vector(case: dict[str, Any]) -> None:
         assert outcome == case["normalized"]
 
 
+@pytest.fixture(params=ENV_PATHS)
+def hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each token test runs on the compiled kernel (where built) and on hashlib."""
+    monkeypatch.setenv(PURE_PYTHON_ENV, request.param)
+    return str(request.param)
+
+
 @pytest.mark.parametrize("case", [c for c in CASES if "token_hex" in c], ids=lambda c: c["note"])
-def test_token_matches_vector_and_stdlib(case: dict[str, Any]) -> None:
+def test_token_matches_vector_and_stdlib(case: dict[str, Any], hashing: str) -> None:
     tokenizer = Tokenizer(MatchKey(KEY), COLLAB, parallel=False)
     token = tokenizer.token(IdType(case["id_type"]), case["raw"], _options(case))
     assert token == bytes.fromhex(case["token_hex"])
@@ -45,7 +54,7 @@ def test_token_matches_vector_and_stdlib(case: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("id_type", list(IdType))
-def test_batch_path_matches_vectors(id_type: IdType) -> None:
+def test_batch_path_matches_vectors(id_type: IdType, hashing: str) -> None:
     for fold in (False, True):
         cases = [c for c in CASES if c["id_type"] == id_type and c["fold_gmail"] == fold]
         for region in {c["region"] for c in cases}:

@@ -1,4 +1,4 @@
-"""Shares of a column run in worker processes give what one process gives."""
+"""Shares of a column run in worker processes or threads give what one call gives."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import pyarrow.compute as pc
 import pytest
 
 from protocols import IdType, NormalizeOptions, hmac_batch
-from protocols.workers import map_shares
+from protocols.workers import map_shares, map_shares_in_threads
+from tests.hashing_paths import ENV_PATHS
 
 KEY = bytes(range(32))
 
@@ -23,12 +24,23 @@ def test_map_shares_keeps_order_and_arguments() -> None:
     assert [n for part in shared for n in part] == _lengths(values, 5)
 
 
+def test_map_shares_in_threads_keeps_order_and_arguments() -> None:
+    values = pa.array([f"v{i}" * (i % 7) for i in range(1_001)])
+    shared = map_shares_in_threads(_lengths, values, (5,), threshold=10)
+    assert [n for part in shared for n in part] == _lengths(values, 5)
+
+
 def test_small_arrays_stay_in_one_share() -> None:
     values = pa.array(["a", "bb"])
     assert map_shares(_lengths, values, (0,), threshold=10) == [[1, 2]]
+    assert map_shares_in_threads(_lengths, values, (0,), threshold=10) == [[1, 2]]
 
 
-def test_parallel_tokenize_column_equals_serial(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("hashing", ENV_PATHS)
+def test_parallel_tokenize_column_equals_serial(
+    hashing: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(hmac_batch.PURE_PYTHON_ENV, hashing)
     raw = [f" User{i}.x+y@{'GMail.com' if i % 2 else 'example.org'} " for i in range(2_000)]
     raw += [None, "", "no-at", "(212) 555-0100", "é@x.com"] * 10
     array = pa.array(raw)

@@ -46,6 +46,18 @@ same variance (``(ln 20 / sqrt 2 / 1.96)^2``, about 1.168): the noise part of a 
 lift pivot is Laplace-tailed, so its variance is counted with this weight."""
 
 
+SUM_Z = Z95 * math.sqrt(LAPLACE_TAIL)
+"""2.118: the 95% half-width of a Laplace variable in standard deviations. A sum of
+independent Laplace noises is no heavier-tailed than one Laplace of the same variance,
+so ``ceil(SUM_Z * sd)`` is a 95% half-width for any such sum."""
+
+
+def sum_half_width(variance: float, widest: float = 0.0) -> float:
+    """95% half-width of a sum of independent discrete Laplace noises of total
+    ``variance`` whose widest single half-width is ``widest``."""
+    return max(widest, math.ceil(SUM_Z * math.sqrt(variance)))
+
+
 @dataclass(frozen=True)
 class Statistic:
     """One noised statistic: its name, L1 sensitivity and epsilon share."""

@@ -7,6 +7,7 @@ suppressed row has no numbers at all. The truth comes from :mod:`cleanroom.demo.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,11 +88,17 @@ class Released:
         }
 
 
-def _number(triple: list[float] | None, truth: float | None) -> Number:
+def _number(triple: list[float | None] | None, truth: float | None) -> Number:
+    """A ``null`` end of a released interval is unbounded (``-inf`` / ``inf``)."""
     if triple is None:
         return Number(None, None, None, truth)
-    value, low, high = (float(x) for x in triple)
-    return Number(value, low, high, truth)
+    value, low, high = triple
+    return Number(
+        None if value is None else float(value),
+        -math.inf if low is None else float(low),
+        math.inf if high is None else float(high),
+        truth,
+    )
 
 
 def attach_truth(reply: dict[str, Any], truth: Table) -> Released:

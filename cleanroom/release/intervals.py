@@ -36,10 +36,17 @@ from dataclasses import dataclass
 
 from cleanroom.release.model import Estimate
 from cleanroom.release.noise import Calibration
-from policies.calibration import LAPLACE_TAIL, Z95
+from policies.calibration import LAPLACE_TAIL, SUM_Z, Z95, sum_half_width
 
-SUM_Z = Z95 * math.sqrt(LAPLACE_TAIL)
-"""2.118: the 95% half-width of a Laplace variable in standard deviations."""
+__all__ = [
+    "SUM_Z",
+    "Arm",
+    "NoisyCount",
+    "count_estimate",
+    "lift_estimates",
+    "rate_estimate",
+    "ratio_estimate",
+]
 
 
 @dataclass(frozen=True)
@@ -56,7 +63,7 @@ class NoisyCount:
 
     def __add__(self, other: NoisyCount) -> NoisyCount:
         variance = self.variance + other.variance
-        width = max(self.half_width, other.half_width, math.ceil(SUM_Z * math.sqrt(variance)))
+        width = sum_half_width(variance, max(self.half_width, other.half_width))
         return NoisyCount(self.value + other.value, variance, width)
 
 

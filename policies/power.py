@@ -9,11 +9,10 @@ and currency) that ``cleanroom policy check`` prints.
 
 The noise comes from :func:`policies.calibration.template_statistics`, the function the
 release path itself calibrates from, so a plan and a release cannot disagree about
-sensitivities, epsilon shares or scales. Rate and lift half-widths are the normal
-approximation of the released intervals at the expected rates (sampling variance plus
-the histogram noise, the noise weighted to Laplace tails as the intervals do); the
-released intervals (noisy Wilson, Newcombe, MOVER-R) are close to these when the counts
-are large and wider when they are small.
+sensitivities, epsilon shares or scales. Rate and lift half-widths are those of the
+released intervals (noisy Wilson, Newcombe, MOVER-R: :mod:`policies.intervals`, the
+formulas the release path uses) evaluated at the expected counts; a release's interval
+varies around them with the noise and the sampling.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from fractions import Fraction
 from typing import Any
 
 from policies.calibration import (
-    LAPLACE_TAIL,
     Z95,
     Statistic,
     discrete_laplace_half_width,
@@ -32,6 +30,7 @@ from policies.calibration import (
     template_statistics,
 )
 from policies.exact import fraction_text
+from policies.intervals import mover_ratio, newcombe, score_interval
 from policies.merge import EffectivePolicy
 from policies.model import Policy, Template
 
@@ -128,8 +127,8 @@ class Plan:
                     "campaign": c.campaign,
                     "exposed_users": c.exposed_users,
                     "holdout_users": c.holdout_users,
-                    "detectable_absolute_lift": c.detectable_absolute_lift,
-                    "detectable_relative_lift": c.detectable_relative_lift,
+                    "detectable_absolute_lift": _finite(c.detectable_absolute_lift),
+                    "detectable_relative_lift": _finite(c.detectable_relative_lift),
                     "expected_lift_detectable": c.expected_lift_detectable,
                     "numbers": [_precision_dict(n) for n in c.numbers],
                 }
@@ -139,14 +138,18 @@ class Plan:
 
 
 def _precision_dict(number: Precision) -> dict[str, Any]:
-    expected = None if math.isnan(number.expected) else number.expected
     return {
         "statistic": number.statistic,
         "unit": number.unit,
-        "expected": expected,
+        "expected": _finite(number.expected),
         "noise_sd": number.noise_sd,
-        "half_width": number.half_width,
+        "half_width": _finite(number.half_width),
     }
+
+
+def _finite(value: float) -> float | None:
+    """``null`` in JSON for an unknown (NaN) or unbounded (inf) value."""
+    return value if math.isfinite(value) else None
 
 
 AnyPolicy = Policy | EffectivePolicy
@@ -175,16 +178,43 @@ def _two_cells(stat: Statistic) -> tuple[float, float]:
     return math.sqrt(variance), sum_half_width(variance, stat.half_width)
 
 
-def rate_sd(users: float, rate: float, cell_variance: float) -> float:
+def rate_sd(users: float, rate: float, cell_variance: float, tail: float = 1.0) -> float:
     """Sd of a released rate from histogram cells (converted, not converted): sampling
-    ``p (1 - p) / n`` plus noise ``((1 - p)^2 + p^2) V / n^2``, the noise weighted to
-    Laplace tails."""
-    noise = LAPLACE_TAIL * cell_variance * ((1 - rate) ** 2 + rate**2)
+    ``p (1 - p) / n`` plus noise ``((1 - p)^2 + p^2) V / n^2`` (times ``tail``)."""
+    noise = tail * cell_variance * ((1 - rate) ** 2 + rate**2)
     return math.sqrt(rate * (1 - rate) / users + noise / users**2)
 
 
 def _rate_noise_sd(users: float, rate: float, cell_variance: float) -> float:
     return math.sqrt(cell_variance * ((1 - rate) ** 2 + rate**2)) / users
+
+
+def _rate_interval(users: float, rate: float, v: float) -> tuple[float, float]:
+    """The interval the release would compute at the expected counts (histogram cells)."""
+    return score_interval(users * rate, users, v, 2 * v, v)
+
+
+def _half(interval: tuple[float, float]) -> float:
+    low, high = interval
+    return (high - low) / 2
+
+
+def detectable_lift(n_e: float, n_h: float, p_h: float, v: float) -> float:
+    """Smallest absolute lift ``d`` whose released interval excludes 0 with 80% power:
+    ``d = L(d) + z_0.8 sd(d)``, ``L`` the lower side of the released interval at the
+    expected counts, ``sd`` the sampling and noise sd of the released lift."""
+    d = (Z95 + Z80) * math.hypot(rate_sd(n_e, p_h, v), rate_sd(n_h, p_h, v))
+    for _ in range(50):
+        p_e = min(p_h + d, 1.0)
+        low, _ = newcombe(p_e, _rate_interval(n_e, p_e, v), p_h, _rate_interval(n_h, p_h, v))
+        sd = math.hypot(rate_sd(n_e, p_e, v), rate_sd(n_h, p_h, v))
+        d_next = (p_e - p_h - low) + Z80 * sd
+        if p_h + d_next >= 1.0:
+            return math.inf
+        if abs(d_next - d) < 1e-9:
+            return d_next
+        d = d_next
+    return d
 
 
 def _lift_numbers(
@@ -193,22 +223,21 @@ def _lift_numbers(
     v = stat.variance
     sd_cell, hw_cell = _cell(stat)
     sd_users, hw_users = _two_cells(stat)
-    sd_e, sd_h = rate_sd(n_e, p_e, v), rate_sd(n_h, p_h, v)
-    sd_abs = math.hypot(sd_e, sd_h)
-    sd_rel = math.sqrt((sd_e / p_h) ** 2 + (p_e * sd_h / p_h**2) ** 2)
+    e, h = _rate_interval(n_e, p_e, v), _rate_interval(n_h, p_h, v)
+    absolute = newcombe(p_e, e, p_h, h)
+    relative = mover_ratio(p_e, e, p_h, h)
     noise_abs = math.hypot(_rate_noise_sd(n_e, p_e, v), _rate_noise_sd(n_h, p_h, v))
     numbers = (
         Precision("lift.exposed_users", "people", n_e, sd_users, hw_users),
         Precision("lift.holdout_users", "people", n_h, sd_users, hw_users),
         Precision("lift.exposed_converted", "people", n_e * p_e, sd_cell, hw_cell),
         Precision("lift.holdout_converted", "people", n_h * p_h, sd_cell, hw_cell),
-        Precision("lift.exposed_rate", "rate", p_e, _rate_noise_sd(n_e, p_e, v), Z95 * sd_e),
-        Precision("lift.holdout_rate", "rate", p_h, _rate_noise_sd(n_h, p_h, v), Z95 * sd_h),
-        Precision("lift.absolute_lift", "rate", p_e - p_h, noise_abs, Z95 * sd_abs),
-        Precision("lift.relative_lift", "ratio", p_e / p_h - 1, noise_abs / p_h, Z95 * sd_rel),
+        Precision("lift.exposed_rate", "rate", p_e, _rate_noise_sd(n_e, p_e, v), _half(e)),
+        Precision("lift.holdout_rate", "rate", p_h, _rate_noise_sd(n_h, p_h, v), _half(h)),
+        Precision("lift.absolute_lift", "rate", p_e - p_h, noise_abs, _half(absolute)),
+        Precision("lift.relative_lift", "ratio", p_e / p_h - 1, noise_abs / p_h, _half(relative)),
     )
-    null_sd = math.hypot(rate_sd(n_e, p_h, v), rate_sd(n_h, p_h, v))
-    return numbers, (Z95 + Z80) * null_sd
+    return numbers, detectable_lift(n_e, n_h, p_h, v)
 
 
 def _conversion_numbers(
@@ -227,7 +256,7 @@ def _conversion_numbers(
             "rate",
             p_e,
             _rate_noise_sd(n_e, p_e, cells.variance),
-            Z95 * rate_sd(n_e, p_e, cells.variance),
+            _half(_rate_interval(n_e, p_e, cells.variance)),
         ),
         Precision("conversions.revenue", "currency", converted * order_value, sd_rev, hw_rev),
     ]

@@ -36,7 +36,8 @@ from dataclasses import dataclass
 
 from cleanroom.release.model import Estimate
 from cleanroom.release.noise import Calibration
-from policies.calibration import LAPLACE_TAIL, SUM_Z, Z95, sum_half_width
+from policies.calibration import SUM_Z, sum_half_width
+from policies.intervals import clip, mover_ratio, newcombe, score_interval
 
 __all__ = [
     "SUM_Z",
@@ -95,32 +96,13 @@ def _rate_point(arm: Arm) -> float | None:
 
 def _score_roots(arm: Arm) -> tuple[float, float]:
     """The noisy Wilson interval of ``arm`` (assumes noisy users > 0), within [0, 1]."""
-    c, n = float(arm.converted.value), float(arm.users.value)
-    z2, vc, vn, cov = Z95 * Z95, arm.converted.variance, arm.users.variance, arm.covariance
-    a = n * n + z2 * n - z2 * LAPLACE_TAIL * vn
-    b = -2.0 * c * n - z2 * n + 2.0 * z2 * LAPLACE_TAIL * cov
-    k = c * c - z2 * LAPLACE_TAIL * vc
-    return _solution_hull(a, b, k)
-
-
-def _solution_hull(a: float, b: float, k: float) -> tuple[float, float]:
-    """Hull of ``{p in [0, 1]: a p^2 + b p + k <= 0}`` (the argmin when it is empty)."""
-
-    def f(p: float) -> float:
-        return (a * p + b) * p + k
-
-    candidates = [0.0, 1.0]
-    disc = b * b - 4.0 * a * k
-    if a != 0 and disc >= 0:
-        root = math.sqrt(disc)
-        candidates += [(-b - root) / (2 * a), (-b + root) / (2 * a)]
-    elif a == 0 and b != 0:
-        candidates.append(-k / b)
-    inside = [p for p in candidates if 0.0 <= p <= 1.0 and f(p) <= 1e-9 * (abs(k) + 1)]
-    if inside:
-        return min(inside), max(inside)
-    best = min((0.0, 1.0, min(max(-b / (2 * a), 0.0), 1.0) if a > 0 else 0.0), key=f)
-    return best, best
+    return score_interval(
+        float(arm.converted.value),
+        float(arm.users.value),
+        arm.converted.variance,
+        arm.users.variance,
+        arm.covariance,
+    )
 
 
 def rate_estimate(arm: Arm) -> Estimate | None:
@@ -132,46 +114,17 @@ def rate_estimate(arm: Arm) -> Estimate | None:
     return Estimate(point, low, high)
 
 
-def _clip(value: float, low: float, high: float) -> float:
-    return min(max(value, low), high)
-
-
-def _newcombe(pe: float, e: tuple[float, float], ph: float, h: tuple[float, float]) -> Estimate:
-    te, th = _clip(pe, *e), _clip(ph, *h)
-    d = te - th
-    low = d - math.hypot(te - e[0], h[1] - th)
-    high = d + math.hypot(e[1] - te, th - h[0])
-    return Estimate(pe - ph, max(low, -1.0), min(high, 1.0))
-
-
-def _mover_ratio(
-    t1: float, i1: tuple[float, float], t2: float, i2: tuple[float, float]
-) -> tuple[float, float]:
-    """MOVER-R interval of ``t1 / t2`` from independent intervals (``t2 > 0``)."""
-    (l1, u1), (l2, u2) = i1, i2
-    if l1 <= 0:
-        low = 0.0
-    else:  # smallest root of (t1 - R t2)^2 = (t1 - l1)^2 + R^2 (u2 - t2)^2, stable form
-        a, c0 = t2 * t2 - (u2 - t2) ** 2, l1 * (2 * t1 - l1)
-        low = c0 / (t1 * t2 + math.sqrt(max(t1 * t1 * t2 * t2 - a * c0, 0.0)))
-    if l2 <= 0:
-        return low, math.inf
-    a, c1 = l2 * (2 * t2 - l2), u1 * (2 * t1 - u1)
-    high = (t1 * t2 + math.sqrt(max(t1 * t1 * t2 * t2 - a * c1, 0.0))) / a
-    return low, max(high, low)
-
-
 def lift_estimates(exposed: Arm, holdout: Arm) -> tuple[Estimate | None, Estimate | None]:
     """(absolute lift, relative lift) of the exposed over the holdout arm."""
     pe, ph = _rate_point(exposed), _rate_point(holdout)
     if pe is None or ph is None:
         return None, None
     e, h = _score_roots(exposed), _score_roots(holdout)
-    absolute = _newcombe(pe, e, ph, h)
-    te, th = _clip(pe, *e), _clip(ph, *h)
+    absolute = Estimate(pe - ph, *newcombe(pe, e, ph, h))
+    te, th = clip(pe, *e), clip(ph, *h)
     if ph <= 0 or th <= 0:
         return absolute, None
-    low, high = _mover_ratio(te, e, th, h)
+    low, high = mover_ratio(te, e, th, h)
     return absolute, Estimate(pe / ph - 1.0, low - 1.0, high - 1.0)
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cleanroom.release.intervals import Arm, NoisyCount, lift_estimates, rate_estimate
+from cleanroom.release.model import Estimate
 from policies.calibration import discrete_laplace_half_width, discrete_laplace_variance
 
 
@@ -65,19 +66,37 @@ def _share(hits: Sequence[bool]) -> float:
     return float(np.mean(hits)) if hits else float("nan")
 
 
-def lift_coverage(world: LiftWorld, releases: int, seed: int) -> Coverage:
-    """Coverage of the exposed rate, absolute and relative lift (given release) over
-    ``releases`` seeded draws of outcomes and histogram noise."""
+def absolute_lifts(world: LiftWorld, releases: int, seed: int) -> list[Estimate]:
+    """The released absolute lift of ``releases`` seeded draws (withheld ones left out)."""
+    found = []
+    for exposed, holdout in _arms(world, releases, seed):
+        absolute, _ = lift_estimates(exposed, holdout)
+        if absolute is not None:
+            found.append(absolute)
+    return found
+
+
+def _arms(world: LiftWorld, releases: int, seed: int) -> list[tuple[Arm, Arm]]:
     rng = np.random.default_rng(seed)
     conv_e = rng.binomial(world.exposed, world.exposed_rate, releases)
     conv_h = rng.binomial(world.holdout, world.holdout_rate, releases)
     true = np.stack([conv_e, world.exposed - conv_e, conv_h, world.holdout - conv_h], axis=1)
     noisy = true + discrete_laplace(rng, world.scale, true.shape)
+    return [
+        (
+            Arm.of_cells(cell(ec, world.scale), cell(en, world.scale)),
+            Arm.of_cells(cell(hc, world.scale), cell(hn, world.scale)),
+        )
+        for ec, en, hc, hn in noisy.tolist()
+    ]
+
+
+def lift_coverage(world: LiftWorld, releases: int, seed: int) -> Coverage:
+    """Coverage of the exposed rate, absolute and relative lift (given release) over
+    ``releases`` seeded draws of outcomes and histogram noise."""
     rate_hits, abs_hits, rel_hits, widths = [], [], [], []
     withheld = 0
-    for ec, en, hc, hn in noisy.tolist():
-        exposed = Arm.of_cells(cell(ec, world.scale), cell(en, world.scale))
-        holdout = Arm.of_cells(cell(hc, world.scale), cell(hn, world.scale))
+    for exposed, holdout in _arms(world, releases, seed):
         rate = rate_estimate(exposed)
         absolute, relative = lift_estimates(exposed, holdout)
         if rate is not None:

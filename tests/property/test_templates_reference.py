@@ -89,6 +89,26 @@ def test_templates_equal_reference(tables, window: int, last: bool, plain, by) -
 
 
 @SETTINGS
+@given(TABLES, st.integers(0, 20), st.integers(1, 3), group_keys())
+def test_conversions_and_lift_agree_on_exposed_users(tables, window: int, c: int, keys) -> None:  # type: ignore[no-untyped-def]
+    """Same arms (holdout excluded from conversions), same kept campaigns under any C;
+    with one campaign and no cap binding, the same converted users too."""
+    exposures, purchases = tables
+    bounds = ContributionBounds(c, 1000, 10_000)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Engine(_sources(Path(tmp), exposures, purchases)) as engine,
+    ):
+        conversions = conversion_cells(
+            engine, "email", window, Attribution.LAST_TOUCH, bounds, keys
+        )
+        lifts = lift_cells(engine, "email", window, bounds, keys)
+    assert [x.exposed for x in conversions.cells] == [x.exposed for x in lifts]
+    if len(lifts) == 1:
+        assert conversions.cells[0].converted == lifts[0].exposed_converted
+
+
+@SETTINGS
 @given(TABLES, st.integers(0, 20), REGION_KEYS)
 def test_conversions_by_a_purchases_dimension_equal_reference(tables, window: int, keys) -> None:  # type: ignore[no-untyped-def]
     exposures, purchases = tables

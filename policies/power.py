@@ -31,6 +31,7 @@ from policies.calibration import (
 )
 from policies.exact import fraction_text
 from policies.intervals import mover_ratio, newcombe, score_interval
+from policies.keys import CAMPAIGN
 from policies.merge import EffectivePolicy
 from policies.model import Policy, Template
 
@@ -331,12 +332,21 @@ class NoiseLine:
     half_width: float
 
 
+def default_groups(policy: AnyPolicy) -> int:
+    """The policy's declared campaign keys, or (none declared yet) as many as
+    ``max_campaigns_per_user``: the largest sensitivity a query could have."""
+    campaigns = policy.keys.for_column(CAMPAIGN)
+    if campaigns is None or not campaigns.keys():
+        return policy.contribution.max_campaigns_per_user
+    return len(campaigns.keys())
+
+
 def noise_lines(policy: AnyPolicy, groups: int | None = None) -> list[NoiseLine]:
     """Noise sd and 95% half-width of every statistic of every allowed template, for a
-    query spending the per-query epsilon with ``groups`` groups (default: at least
-    ``max_campaigns_per_user`` groups, the largest sensitivity)."""
+    query spending the per-query epsilon with ``groups`` campaigns (default:
+    :func:`default_groups`)."""
     epsilon = Fraction(policy.epsilon_per_query)
-    groups = groups if groups is not None else policy.contribution.max_campaigns_per_user
+    groups = groups if groups is not None else default_groups(policy)
     lines = []
     if Template.OVERLAP in policy.templates:
         (cells,) = _stats(policy, Template.OVERLAP, epsilon, 1)

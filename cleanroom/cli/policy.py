@@ -29,7 +29,7 @@ from policies import (
     rules_to_canonical,
     to_canonical,
 )
-from policies.power import NoiseLine, noise_lines
+from policies.power import NoiseLine, default_groups, noise_lines
 from policies.yamlio import read_yaml_file
 
 policy_app = typer.Typer(help="Check, compare and explain policies.", no_args_is_help=True)
@@ -91,10 +91,10 @@ def _noise_text(value: float, unit: str) -> str:
 
 def _noise_block(policy: Policy | EffectivePolicy, groups: int | None) -> list[str]:
     """Per template and statistic, the noise sd and 95% half-width of one query."""
-    count = groups if groups is not None else policy.contribution.max_campaigns_per_user
+    count = groups if groups is not None else default_groups(policy)
     lines = [
         f"Noise of one query spending epsilon {policy.epsilon_per_query} "
-        f"with {count} group(s) (campaigns; --campaigns to change):"
+        f"with {count} campaign(s) (--campaigns to change):"
     ]
     for line in noise_lines(policy, groups):
         lines.append(

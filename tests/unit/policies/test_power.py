@@ -12,7 +12,8 @@ import pytest
 from cleanroom.release import ReleasePolicy
 from cleanroom.release.templates import statistics
 from policies import ContributionBounds, Template, preset
-from policies.power import Expected, noise_lines, plan, queries_per_period
+from policies.keys import ColumnKeys, KeySet
+from policies.power import Expected, default_groups, noise_lines, plan, queries_per_period
 
 STANDARD = preset("standard")
 
@@ -105,3 +106,12 @@ def test_noise_lines_shrink_with_fewer_campaigns_and_bounds() -> None:
     assert revenue[("conversions", "revenue per group")].noise_sd == pytest.approx(
         4 * 250 * 4 * math.sqrt(2), rel=1e-3
     )
+
+
+def test_noise_lines_default_to_the_declared_campaigns() -> None:
+    keys = KeySet.of({"campaign_id": ColumnKeys(frozenset({"a", "b", "c"}))})
+    declared = replace(STANDARD, keys=keys)
+    assert default_groups(STANDARD) == 20 and default_groups(declared) == 3
+    lines = {(n.template, n.statistic): n for n in noise_lines(declared)}
+    three = {(n.template, n.statistic): n for n in noise_lines(STANDARD, groups=3)}
+    assert lines == three

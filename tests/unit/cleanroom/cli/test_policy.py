@@ -133,7 +133,7 @@ def test_check_prints_the_noise_each_query_carries(tmp_path: Path) -> None:
     path = write(tmp_path, "p.yaml", preset_yaml("standard"))
     result = runner.invoke(policy_app, ["check", str(path), "--campaigns", "5"])
     assert result.exit_code == 0, result.output
-    assert "Noise of one query spending epsilon 1/2 with 5 group(s)" in result.stdout
+    assert "Noise of one query spending epsilon 1/2 with 5 campaign(s)" in result.stdout
     # lift: one histogram, sensitivity min(20, 5) = 5 at epsilon 1/2 -> scale 10
     assert "lift         converted users per arm     sd 14.1 people, 95% ±30.0 people" in (
         result.stdout

@@ -31,7 +31,17 @@ class Number:
         return self.low <= self.truth <= self.high
 
     def to_json(self) -> dict[str, Any]:
-        return {"value": self.value, "low": self.low, "high": self.high, "truth": self.truth}
+        """An unbounded interval end is ``null``, as in the server's reply."""
+        return {
+            "value": self.value,
+            "low": _finite(self.low),
+            "high": _finite(self.high),
+            "truth": self.truth,
+        }
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else value
 
 
 @dataclass(frozen=True)

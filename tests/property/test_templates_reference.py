@@ -143,6 +143,44 @@ def test_removing_one_user_moves_statistics_by_at_most_the_bounds(
     assert full.keys() == without.keys() == set(keys.campaigns)
     for stat, sensitivity in (("exposed", 2), ("converted", 2), ("revenue_cents", 15_000)):
         assert _moved(full, without, stat) <= sensitivity, stat
+    # the released histogram: cells (converted, not converted) per group move by at most
+    # min(C, G) in total (policies.calibration.template_statistics)
+    cells = sum(
+        abs(full[k].converted - without[k].converted)
+        + abs((full[k].exposed - full[k].converted) - (without[k].exposed - without[k].converted))
+        for k in full
+    )
+    assert cells <= min(2, len(keys.campaigns))
+
+
+@SETTINGS
+@given(TABLES, st.integers(0, 7), group_keys())
+def test_removing_one_user_moves_the_lift_histogram_by_at_most_min_c_g(
+    tables, victim: int, keys
+) -> None:  # type: ignore[no-untyped-def]
+    exposures, purchases = tables
+    bounds = ContributionBounds(2, 3, 5_000)
+    found = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for drop in (False, True):
+            e = [r for r in exposures if not (drop and r[0] == victim)]
+            p = [r for r in purchases if not (drop and r[0] == victim)]
+            with Engine(_sources(Path(tmp), e or [(None, "a", 0, False)], p)) as engine:
+                lifts = lift_cells(engine, "email", 20, bounds, keys)
+            found.append(
+                [
+                    v
+                    for c in lifts
+                    for v in (
+                        c.exposed_converted,
+                        c.exposed - c.exposed_converted,
+                        c.holdout_converted,
+                        c.holdout - c.holdout_converted,
+                    )
+                ]
+            )
+    moved = sum(abs(a - b) for a, b in zip(*found, strict=True))
+    assert moved <= min(2, len(keys.campaigns))
 
 
 def _moved(full: dict[Any, Any], without: dict[Any, Any], stat: str) -> int:

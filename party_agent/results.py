@@ -13,11 +13,14 @@ Or from a joined party home: ``results.query_frame(home, "overlap", exposures=..
 purchases=...)``. A frame has the key columns, then for every released number three
 columns, ``NAME``, ``NAME_low`` and ``NAME_high`` (its 95% interval), then ``suppressed``
 (the group's noisy user count was below ``k``: every number is withheld) and
-``remainder`` (the row folding suppressed groups together). Withheld numbers are NaN.
+``remainder`` (the row folding suppressed groups together). Withheld numbers are NaN;
+an interval end the server sends as ``null`` is unbounded (``inf``). Values are
+unclamped, unbiased estimates: noise can make a count or a rate negative.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -91,6 +94,18 @@ def _inner(result: Mapping[str, Any]) -> Mapping[str, Any]:
     return inner
 
 
+def _triple(estimate: list[float | None] | None) -> tuple[float | None, float, float]:
+    """``(value, low, high)``; a ``null`` end of an interval is unbounded (-inf / inf)."""
+    if estimate is None:
+        return None, math.nan, math.nan
+    value, low, high = estimate
+    return (
+        value,
+        -math.inf if low is None else float(low),
+        math.inf if high is None else float(high),
+    )
+
+
 def to_dataframe(result: Mapping[str, Any]) -> pd.DataFrame:
     """One row per released group; see the module docstring for the columns."""
     inner = _inner(result)
@@ -100,8 +115,7 @@ def to_dataframe(result: Mapping[str, Any]) -> pd.DataFrame:
         record: dict[str, Any] = dict(zip(keys, row["key"], strict=True))
         for name in values:
             estimate = row["values"].get(name)
-            low_high = (None, None, None) if estimate is None else tuple(estimate)
-            record[name], record[f"{name}_low"], record[f"{name}_high"] = low_high
+            record[name], record[f"{name}_low"], record[f"{name}_high"] = _triple(estimate)
         record["suppressed"], record["remainder"] = bool(row["suppressed"]), bool(row["remainder"])
         records.append(record)
     columns = [*keys, *(f"{n}{s}" for n in values for s in ("", "_low", "_high"))]

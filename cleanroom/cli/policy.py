@@ -29,6 +29,7 @@ from policies import (
     rules_to_canonical,
     to_canonical,
 )
+from policies.power import NoiseLine, default_groups, noise_lines
 from policies.yamlio import read_yaml_file
 
 policy_app = typer.Typer(help="Check, compare and explain policies.", no_args_is_help=True)
@@ -84,6 +85,42 @@ def _report(document: Policy | PartyRules, effective: EffectivePolicy | None) ->
     return report
 
 
+def _noise_text(value: float, unit: str) -> str:
+    return f"{value:,.2f} (currency)" if unit == "currency" else f"{value:,.1f} people"
+
+
+def _noise_block(policy: Policy | EffectivePolicy, groups: int | None) -> list[str]:
+    """Per template and statistic, the noise sd and 95% half-width of one query."""
+    count = groups if groups is not None else default_groups(policy)
+    lines = [
+        f"Noise of one query spending epsilon {policy.epsilon_per_query} "
+        f"with {count} campaign(s) (--campaigns to change):"
+    ]
+    for line in noise_lines(policy, groups):
+        lines.append(
+            f"  {line.template:<12} {line.statistic:<27} sd {_noise_text(line.noise_sd, line.unit)}"
+            f", 95% ±{_noise_text(line.half_width, line.unit)}"
+        )
+    lines.append(
+        "  Rates and lifts depend on group sizes: `party-agent power --policy FILE "
+        "--audience N,...` gives their half-widths and the smallest detectable lift."
+    )
+    return lines
+
+
+def _noise_json(lines: list[NoiseLine]) -> list[dict[str, Any]]:
+    return [
+        {
+            "template": line.template,
+            "statistic": line.statistic,
+            "unit": line.unit,
+            "noise_sd": line.noise_sd,
+            "half_width": line.half_width,
+        }
+        for line in lines
+    ]
+
+
 @policy_app.command("check")
 def check(
     file: Annotated[Path, typer.Argument(help="Policy or party-rules YAML file.")],
@@ -92,11 +129,16 @@ def check(
         typer.Option("--rules", help="Party rules to combine with the policy (repeatable)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    campaigns: Annotated[
+        int | None,
+        typer.Option("--campaigns", min=1, help="Groups per query for the noise block."),
+    ] = None,
 ) -> None:
     """Validate FILE and print it in plain words with its hash (what the parties sign).
 
     With --rules, also print the effective policy (strictest combination) and which
-    document set each field. Exits 2 when a file is invalid.
+    document set each field. A policy also gets the noise each query's numbers carry
+    (sd and 95% half-width, in people or currency). Exits 2 when a file is invalid.
     """
     try:
         document = _load(file)
@@ -113,6 +155,9 @@ def check(
             _fail("--rules needs a policy file, not party rules, as FILE")
         effective = effective_policy(document, extra)
     report = _report(document, effective)
+    governing = effective if effective is not None else document
+    if isinstance(governing, Policy | EffectivePolicy):
+        report["noise"] = _noise_json(noise_lines(governing, campaigns))
     if as_json:
         typer.echo(json.dumps(report, indent=2, sort_keys=True))
         return
@@ -124,6 +169,9 @@ def check(
         typer.echo("\n".join(describe_lines(effective)[1:]))
         typer.echo("\nWhere each rule comes from:")
         typer.echo("\n".join(f"  {line}" for line in effective.provenance()))
+    if isinstance(governing, Policy | EffectivePolicy):
+        typer.echo("")
+        typer.echo("\n".join(_noise_block(governing, campaigns)))
 
 
 def _table(old: Policy, new: Policy, changes: list[Change]) -> Table:

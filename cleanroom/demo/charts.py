@@ -47,7 +47,8 @@ def _extent(series: Sequence[Series]) -> tuple[float, float]:
     for one in series:
         for n in one.numbers:
             if n is not None:
-                values += [v for v in (n.value, n.low, n.high, n.truth) if v is not None]
+                found = (n.value, n.low, n.high, n.truth)
+                values += [v for v in found if v is not None and math.isfinite(v)]
     low, high = min(values), max(values)
     pad = (high - low) * 0.04 or 1.0
     return (low - pad if low < 0 else 0.0), high + pad
@@ -123,7 +124,9 @@ def _mark(
             f"height='14' fill='{color}' fill-opacity='0.35'/>"
         )
     if number.low is not None and number.high is not None:
-        a, b = x(number.low), x(number.high)
+        # an unbounded end (relative lift) is drawn to the edge of the chart
+        a, b = (x(min(max(v, -1e300), 1e300)) for v in (number.low, number.high))
+        a, b = max(a, float(LEFT)), min(b, float(WIDTH - RIGHT))
         parts.append(
             f"<line x1='{a:.1f}' y1='{y:.1f}' x2='{b:.1f}' y2='{y:.1f}' "
             f"stroke='{color}' stroke-width='2'/>"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from cleanroom.demo.released import Number
@@ -68,12 +69,38 @@ def heading(column: str) -> str:
     return HEADINGS.get(column, column.replace("_", " "))
 
 
+NON_NEGATIVE = frozenset(
+    {
+        "users",
+        "exposed_users",
+        "converted_users",
+        "revenue",
+        "roas",
+        "exposed_converted",
+        "holdout_users",
+        "holdout_converted",
+        "conversion_rate",
+        "exposed_rate",
+        "holdout_rate",
+    }
+)
+"""Columns whose truth is never negative: a negative released value (noise) reads
+"< 0, not significant"; the stored value stays unclamped."""
+
+
+def _bound(show: Callable[[float], str], value: float) -> str:
+    return show(value) if math.isfinite(value) else ("∞" if value > 0 else "-∞")
+
+
 def released_text(column: str, number: Number) -> str:
     """``value [low, high]`` in the column's format, or an em dash when not released."""
     show = formatter(column)
     if number.value is None or number.low is None or number.high is None:
         return "—"
-    return f"{show(number.value)} [{show(number.low)}, {show(number.high)}]"
+    shown = show(number.value)
+    if column in NON_NEGATIVE and number.value < 0:
+        shown = "< 0, not significant"
+    return f"{shown} [{_bound(show, number.low)}, {_bound(show, number.high)}]"
 
 
 def truth_text(column: str, number: Number) -> str:

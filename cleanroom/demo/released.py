@@ -7,6 +7,7 @@ suppressed row has no numbers at all. The truth comes from :mod:`cleanroom.demo.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,17 @@ class Number:
         return self.low <= self.truth <= self.high
 
     def to_json(self) -> dict[str, Any]:
-        return {"value": self.value, "low": self.low, "high": self.high, "truth": self.truth}
+        """An unbounded interval end is ``null``, as in the server's reply."""
+        return {
+            "value": self.value,
+            "low": _finite(self.low),
+            "high": _finite(self.high),
+            "truth": self.truth,
+        }
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else value
 
 
 @dataclass(frozen=True)
@@ -87,11 +98,17 @@ class Released:
         }
 
 
-def _number(triple: list[float] | None, truth: float | None) -> Number:
+def _number(triple: list[float | None] | None, truth: float | None) -> Number:
+    """A ``null`` end of a released interval is unbounded (``-inf`` / ``inf``)."""
     if triple is None:
         return Number(None, None, None, truth)
-    value, low, high = (float(x) for x in triple)
-    return Number(value, low, high, truth)
+    value, low, high = triple
+    return Number(
+        None if value is None else float(value),
+        -math.inf if low is None else float(low),
+        math.inf if high is None else float(high),
+        truth,
+    )
 
 
 def attach_truth(reply: dict[str, Any], truth: Table) -> Released:

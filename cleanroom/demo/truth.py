@@ -53,8 +53,16 @@ def _touches(world: World, window_s: int) -> pd.DataFrame:
     return pairs.assign(lag=lag, inside=(lag >= 0) & (lag <= window_s))
 
 
+def _exposed_arm(exposures: pd.DataFrame) -> pd.DataFrame:
+    """Exposure rows of people in a campaign's exposed arm (no holdout row for it)."""
+    held = exposures.groupby(["campaign_id", "person"])["holdout"].transform("any")
+    return exposures[~held.astype(bool)]
+
+
 def conversions(world: World, window_s: int) -> Table:
-    """Per campaign: exposed people, converted people (last touch), revenue, ROAS."""
+    """Per campaign: exposed-arm people, converted people (last touch), revenue, ROAS.
+    Holdout-arm people count nowhere in a campaign, as in the template."""
+    world = World(_exposed_arm(world.exposures), world.purchases, world.spend)
     inside = _touches(world, window_s).query("inside")
     # Last touch: the latest exposure before the purchase; ties go to the first campaign.
     ordered = inside.sort_values(

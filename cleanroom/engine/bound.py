@@ -67,11 +67,18 @@ keys AS (
 )"""  # noqa: S608 -- fixed text; the keys are bound parameters
 
 
-def bounded_cells_sql(token: str, dim: str | None, holdout: bool, rank: bool) -> str:
+def bounded_cells_sql(
+    token: str, dim: str | None, holdout: bool, rank: bool, exposed_only: bool = False
+) -> str:
     """CTEs ``keys``; ``kept_exp``: exposures with a token (``u``, ``cell``, ``t``,
     holdout flag ``h``) in at most ``$max_cells`` groups per user; ``exposed_users``
     (every kept user, possibly repeated) and ``exposed_per_cell`` (distinct users per
     group).
+
+    With ``exposed_only`` (needs ``holdout``), a user's kept groups are chosen among all
+    their groups, holdout ones included (the same choice as ``lift``), and then every row
+    of a campaign in which the user is in the holdout arm (any of their rows for it
+    flagged) is dropped: ``kept_exp`` holds exposed-arm rows only.
 
     With ``rank``, each row gets the rank of its group among the user's groups, ordered
     by ``r = hash(u, kh)`` then ``cell``, and a flag true on one row per user and group
@@ -86,47 +93,57 @@ def bounded_cells_sql(token: str, dim: str | None, holdout: bool, rank: bool) ->
         dim_join = f"{dimension_key_sql('x.' + quote_ident(dim))} = k.dim"
     flag = "coalesce(x.holdout, false)" if holdout else "false"
     rows = f"""
-    SELECT hash(x.{tok}) AS u, k.cell, hash(hash(x.{tok}), k.kh) AS r,
+    SELECT hash(x.{tok}) AS u, k.cell, k.campaign, hash(hash(x.{tok}), k.kh) AS r,
            x.exposure_time AS t, {flag} AS h
     FROM exposures x
     JOIN keys k ON CAST(x.campaign_id AS VARCHAR) = k.campaign AND {dim_join}
     WHERE x.{tok} IS NOT NULL AND x.exposure_time IS NOT NULL"""  # noqa: S608 -- as above
+    arm = "true"
+    if exposed_only:  # the (user, group) pairs of the holdout arm, dropped after ranking
+        rows = f"""
+    SELECT *, bool_or(h) OVER (PARTITION BY u, campaign) AS arm_h FROM ({rows})"""  # noqa: S608 -- as above
+        arm = "NOT arm_h"
     if not rank:
         return f"""{keys_sql(dim)},
-kept_exp AS ({rows}
+kept_exp AS (SELECT u, cell, t, h FROM ({rows}) WHERE {arm}
 ),
 exposed_users AS (SELECT u FROM kept_exp),
 exposed_per_cell AS (SELECT cell, count(DISTINCT u) AS exposed FROM kept_exp GROUP BY cell)"""  # noqa: S608
+    kept, arm_h = "u, cell, t, h, first_in_cell", "arm_h" if exposed_only else "false AS arm_h"
     return f"""{keys_sql(dim)},
 ranked AS (
-  SELECT u, cell, t, h,
+  SELECT u, cell, t, h, {arm_h},
          dense_rank() OVER w AS cell_rank,
          (lag(cell) OVER w) IS DISTINCT FROM cell AS first_in_cell
   FROM ({rows})
   WINDOW w AS (PARTITION BY u ORDER BY r, cell)
 ),
-kept_exp AS (SELECT u, cell, t, h, first_in_cell FROM ranked WHERE cell_rank <= $max_cells),
-exposed_users AS (SELECT u FROM ranked WHERE cell_rank = 1 AND first_in_cell),
+kept_exp AS (SELECT {kept} FROM ranked WHERE cell_rank <= $max_cells AND NOT arm_h),
+exposed_users AS (SELECT u FROM kept_exp WHERE first_in_cell),
 exposed_per_cell AS (
   SELECT cell, count(*) AS exposed FROM kept_exp WHERE first_in_cell GROUP BY cell
 )"""  # noqa: S608 -- as above
 
 
 def bounded_purchases_sql(token: str, dim: str | None = None) -> str:
-    """CTE ``pur``: purchases of users in ``exposed_users``, at most ``$max_purchases`` per
-    user (numbered ``pid``), with the key ``d`` of the purchases dimension (NULL without
-    ``dim``; purchases whose value maps to no declared key are left out),
-    amounts as whole cents clamped to ``[0, $cap_cents]``
-    (NULL, NaN and infinite amounts count as 0). ``isfinite``, not ``isnan``: DuckDB 2.0
-    folds ``isnan`` to false from Parquet statistics that exclude NaN. Either way the
+    """CTE ``pur``: the *attributable* purchases of users in ``exposed_users`` (those with
+    a kept exposure in ``[purchase_time - $window, purchase_time]``), at most
+    ``$max_purchases`` per user (numbered ``pid``), with the key ``d`` of the purchases
+    dimension (NULL without ``dim``; purchases whose value maps to no declared key are
+    left out), amounts as whole cents clamped to ``[0, $cap_cents]`` (NULL, NaN and
+    infinite amounts count as 0). The cap chooses among attributable purchases only, so
+    a purchase outside every window never displaces one that converts; the choice still
+    depends only on the user's own rows. ``isfinite``, not ``isnan``: DuckDB 2.0 folds
+    ``isnan`` to false from Parquet statistics that exclude NaN. Either way the
     ``least``/``greatest`` clamp keeps every amount inside ``[0, cap]``."""
     tok = quote_ident(token)
     d = dimension_key_sql(f"p.{quote_ident(dim)}") if dim else "CAST(NULL AS VARCHAR)"
     declared = f" AND {d} IS NOT NULL" if dim else ""
     return f"""
 pur AS (
-  SELECT u, t, cents, d,
-         row_number() OVER (PARTITION BY u ORDER BY hash(u, t, cents, d), t, cents, d) AS pid
+  SELECT a.u, a.t, a.cents, a.d,
+         row_number() OVER (PARTITION BY a.u ORDER BY hash(a.u, a.t, a.cents, a.d),
+                            a.t, a.cents, a.d) AS pid
   FROM (
     SELECT hash(p.{tok}) AS u, p.purchase_time AS t, {d} AS d,
            CASE WHEN isfinite(p.amount)
@@ -136,6 +153,9 @@ pur AS (
     FROM purchases p
     WHERE p.{tok} IS NOT NULL AND p.purchase_time IS NOT NULL
       AND hash(p.{tok}) IN (SELECT u FROM exposed_users){declared}
+  ) a
+  WHERE EXISTS (
+    SELECT 1 FROM kept_exp e WHERE e.u = a.u AND e.t BETWEEN a.t - $window AND a.t
   )
   QUALIFY pid <= $max_purchases
 )"""  # noqa: S608 -- identifiers quoted and schema-checked; values bound

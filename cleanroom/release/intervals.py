@@ -1,20 +1,32 @@
-"""95% intervals for every released number.
+"""95% intervals for every released number, and the unclamped point estimates.
 
-Counts and revenue: the noise is discrete Laplace with a known scale, so the interval is
-the value +/- ``floor(a)`` where OpenDP's ``discrete_laplacian_scale_to_accuracy`` gives
-``P[|noise| >= a] = 0.05`` (exact, no approximation). A sum of several noisy cells (the
-remainder row) uses the larger of the widest single-cell half-width and the normal
-approximation ``1.96 * sqrt(sum of variances)``.
+Nothing is clamped after noise: a noisy count of -3 is released as -3 (an unbiased
+estimate; displays may show it as "< 0, not significant"). Intervals use only noisy
+values and public noise scales (post-processing).
 
-Rates and lift (normal approximation, delta method, noisy values plugged in): with noisy
-users ``n``, noisy converted ``c``, ``p = c / n`` clamped to [0, 1]::
+- **Counts and revenue** (:func:`count_estimate`): one noisy cell is the value +/-
+  ``floor(a)``, ``a`` the exact discrete Laplace accuracy (``P[|noise| >= a] = 0.05``).
+  A sum of independent cells (users = converted + not converted of a histogram; the
+  remainder row) is the value +/- ``max(widest cell, ceil(2.118 sd))``: a sum of Laplace
+  noises is no heavier-tailed than one Laplace of the same variance, whose 95%
+  half-width is ``ln(20) / sqrt(2) = 2.118`` sd.
+- **Rates** (:func:`rate_estimate`, noisy Wilson score interval): the set of ``p`` in
+  [0, 1] with ``(c - p n)^2 <= z^2 [n p (1 - p) + k Var_noise(c - p n)]`` where ``c``,
+  ``n`` are the noisy converted and users, ``Var_noise(c - p n) = Vc - 2 p Cov + p^2
+  Vn`` (``Cov = Vc`` when users = converted + not converted cells) and ``k =
+  LAPLACE_TAIL`` widens the noise part to Laplace tails. A quadratic in ``p``: exact
+  roots, no delta method; it stays valid when noise dominates (the interval widens to
+  [0, 1]) and near 0 or 1.
+- **Absolute lift** ``p_e - p_h`` (:func:`lift_estimates`): Newcombe's hybrid score
+  interval from the two arms' rate intervals.
+- **Relative lift** ``p_e / p_h - 1``: MOVER-R (Donner & Zou 2012) from the two arms'
+  intervals, the ratio analogue of Newcombe's; unbounded above (``high = inf``,
+  serialized ``null``) when the holdout interval reaches 0.
+- **ROAS** (:func:`ratio_estimate`): revenue over public spend, the revenue interval
+  divided by spend.
 
-    Var(p) ~= p (1 - p) / n                  sampling error (binomial outcome per user)
-            + (Var_c + p^2 Var_n) / n^2       DP noise on both counts (delta method)
-
-Absolute lift ``p_e - p_h`` adds the two variances; relative lift ``p_e / p_h - 1`` has
-``Var ~= Var(p_e) / p_h^2 + p_e^2 Var(p_h) / p_h^4``. ROAS is revenue over public spend,
-so its interval is the revenue interval divided by spend.
+Coverage in small, unbalanced, noise-dominated and near-zero-lift regimes is measured
+by ``tests/statistical/test_interval_coverage.py``.
 """
 
 from __future__ import annotations
@@ -24,8 +36,18 @@ from dataclasses import dataclass
 
 from cleanroom.release.model import Estimate
 from cleanroom.release.noise import Calibration
+from policies.calibration import SUM_Z, sum_half_width
+from policies.intervals import clip, mover_ratio, newcombe, score_interval
 
-Z95 = 1.959963984540054
+__all__ = [
+    "SUM_Z",
+    "Arm",
+    "NoisyCount",
+    "count_estimate",
+    "lift_estimates",
+    "rate_estimate",
+    "ratio_estimate",
+]
 
 
 @dataclass(frozen=True)
@@ -42,54 +64,68 @@ class NoisyCount:
 
     def __add__(self, other: NoisyCount) -> NoisyCount:
         variance = self.variance + other.variance
-        width = max(self.half_width, other.half_width, Z95 * math.sqrt(variance))
+        width = sum_half_width(variance, max(self.half_width, other.half_width))
         return NoisyCount(self.value + other.value, variance, width)
 
 
+@dataclass(frozen=True)
+class Arm:
+    """Noisy converted and users of one group or arm, and the covariance of their noise
+    (``converted.variance`` when users = converted + not-converted cells, else 0)."""
+
+    converted: NoisyCount
+    users: NoisyCount
+    covariance: float = 0.0
+
+    @classmethod
+    def of_cells(cls, converted: NoisyCount, not_converted: NoisyCount) -> Arm:
+        return cls(converted, converted + not_converted, converted.variance)
+
+
 def count_estimate(count: NoisyCount, per_unit: int = 1) -> Estimate:
-    """Released count (or cents, with ``per_unit=100``, in currency units): clamped at 0,
-    interval clipped at 0 (the truth is never negative, so clipping keeps coverage)."""
-    value = max(count.value, 0) / per_unit
-    low = max(count.value - count.half_width, 0) / per_unit
-    high = max(count.value + count.half_width, 0) / per_unit
-    return Estimate(value, low, high)
+    """Released count (or cents, with ``per_unit=100``, in currency units), unclamped,
+    with its symmetric noise interval."""
+    value, half = count.value, count.half_width
+    return Estimate(value / per_unit, (value - half) / per_unit, (value + half) / per_unit)
 
 
-def _rate_and_variance(converted: NoisyCount, users: NoisyCount) -> tuple[float, float] | None:
-    n = users.value
-    if n <= 0:
+def _rate_point(arm: Arm) -> float | None:
+    n = arm.users.value
+    return None if n <= 0 else arm.converted.value / n
+
+
+def _score_roots(arm: Arm) -> tuple[float, float]:
+    """The noisy Wilson interval of ``arm`` (assumes noisy users > 0), within [0, 1]."""
+    return score_interval(
+        float(arm.converted.value),
+        float(arm.users.value),
+        arm.converted.variance,
+        arm.users.variance,
+        arm.covariance,
+    )
+
+
+def rate_estimate(arm: Arm) -> Estimate | None:
+    """Conversion rate ``converted / users`` (unclamped) or ``None`` when noisy users <= 0."""
+    point = _rate_point(arm)
+    if point is None:
         return None
-    p = min(max(converted.value / n, 0.0), 1.0)
-    sampling = p * (1.0 - p) / n
-    noise = (converted.variance + p * p * users.variance) / (n * n)
-    return p, sampling + noise
+    low, high = _score_roots(arm)
+    return Estimate(point, low, high)
 
 
-def _estimate(value: float, variance: float, low: float, high: float) -> Estimate:
-    half = Z95 * math.sqrt(variance)
-    return Estimate(value, max(value - half, low), min(value + half, high))
-
-
-def rate_estimate(converted: NoisyCount, users: NoisyCount) -> Estimate | None:
-    """Conversion rate ``converted / users`` or ``None`` when the noisy users are <= 0."""
-    pv = _rate_and_variance(converted, users)
-    return None if pv is None else _estimate(pv[0], pv[1], 0.0, 1.0)
-
-
-def lift_estimates(
-    exposed: tuple[NoisyCount, NoisyCount], holdout: tuple[NoisyCount, NoisyCount]
-) -> tuple[Estimate | None, Estimate | None]:
-    """(absolute lift, relative lift) from (converted, users) of each arm."""
-    e = _rate_and_variance(*exposed)
-    h = _rate_and_variance(*holdout)
-    if e is None or h is None:
+def lift_estimates(exposed: Arm, holdout: Arm) -> tuple[Estimate | None, Estimate | None]:
+    """(absolute lift, relative lift) of the exposed over the holdout arm."""
+    pe, ph = _rate_point(exposed), _rate_point(holdout)
+    if pe is None or ph is None:
         return None, None
-    (pe, ve), (ph, vh) = e, h
-    absolute = _estimate(pe - ph, ve + vh, -1.0, 1.0)
-    if ph <= 0:
+    e, h = _score_roots(exposed), _score_roots(holdout)
+    absolute = Estimate(pe - ph, *newcombe(pe, e, ph, h))
+    te, th = clip(pe, *e), clip(ph, *h)
+    if ph <= 0 or th <= 0:
         return absolute, None
-    rel_var = ve / ph**2 + pe**2 * vh / ph**4
-    return absolute, _estimate(pe / ph - 1.0, rel_var, -1.0, math.inf)
+    low, high = mover_ratio(te, e, th, h)
+    return absolute, Estimate(pe / ph - 1.0, low - 1.0, high - 1.0)
 
 
 def ratio_estimate(revenue: Estimate, spend: float | None) -> Estimate | None:

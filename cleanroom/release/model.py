@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, ClassVar
@@ -109,7 +110,9 @@ def _check_window(seconds: int) -> None:
 
 @dataclass(frozen=True)
 class Estimate:
-    """A released number and its 95% interval ``[low, high]``."""
+    """A released number and its 95% interval ``[low, high]``. Nothing is clamped: a
+    noisy count may be negative. ``high`` is ``inf`` for an interval unbounded above
+    (a relative lift whose holdout rate may be 0), serialized as ``null``."""
 
     value: float
     low: float
@@ -139,6 +142,7 @@ class Result:
     mechanisms: tuple[Calibration, ...]
     k: int
     exact: bool = False
+    derived: dict[str, str] = field(default_factory=dict)
     digest: str = field(default="")
 
     def to_dict(self) -> dict[str, Any]:
@@ -161,10 +165,7 @@ def _body(result: Result) -> dict[str, Any]:
         "rows": [
             {
                 "key": list(row.key),
-                "values": {
-                    name: None if est is None else [est.value, est.low, est.high]
-                    for name, est in row.values.items()
-                },
+                "values": {name: _estimate_json(est) for name, est in row.values.items()},
                 "suppressed": row.suppressed,
                 "remainder": row.remainder,
             }
@@ -185,7 +186,17 @@ def _body(result: Result) -> dict[str, Any]:
             for c in result.mechanisms
         ],
         "exact": result.exact,
+        "derived": dict(sorted(result.derived.items())),
     }
+
+
+def _bound(value: float) -> float | None:
+    return None if math.isinf(value) else value
+
+
+def _estimate_json(est: Estimate | None) -> list[float | None] | None:
+    """``[value, low, high]``; an unbounded end is ``null``."""
+    return None if est is None else [est.value, _bound(est.low), _bound(est.high)]
 
 
 def result_digest(result: Result) -> str:

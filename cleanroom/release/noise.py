@@ -19,10 +19,10 @@ from typing import Any
 
 import opendp.prelude as dp
 
+from policies.calibration import ALPHA, Statistic, discrete_laplace_variance
+
 dp.enable_features("contrib")
 
-ALPHA = 0.05
-"""Significance of every released interval (95%)."""
 
 _exact = False
 """True only inside ``cleanroom.release._testing.exact_mode`` (tests). Never read from
@@ -67,9 +67,7 @@ def calibrate(statistic: str, sensitivity: int, epsilon: Fraction) -> tuple[Any,
 
     Guarantee: ``Fraction(measurement.map(sensitivity)) <= epsilon`` exactly.
     """
-    if sensitivity < 1 or epsilon <= 0:
-        raise ValueError("sensitivity must be >= 1 and epsilon > 0")
-    scale = float(Fraction(sensitivity) / epsilon)
+    scale = float(Statistic(statistic, sensitivity, epsilon).scale)
     for _ in range(64):
         measurement = _measurement(scale)
         accounted = Fraction(measurement.map(sensitivity))
@@ -88,12 +86,6 @@ def release_vector(
         return NoisyVector(tuple(int(v) for v in values), calibration)
     noisy = measurement([int(v) for v in values])
     return NoisyVector(tuple(int(v) for v in noisy), calibration)
-
-
-def discrete_laplace_variance(scale: float) -> float:
-    """Var of P(x) ~ exp(-|x|/scale) on the integers: 2q/(1-q)^2 with q = exp(-1/scale)."""
-    q = math.exp(-1.0 / scale)
-    return 2.0 * q / (1.0 - q) ** 2
 
 
 def exact_mode_active() -> bool:

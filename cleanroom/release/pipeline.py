@@ -81,5 +81,6 @@ def release(
         mechanisms=table.mechanisms,
         k=policy.k,
         exact=exact_mode_active(),
+        derived=dict(table.derived),
     )
     return replace(result, digest=result_digest(result))

@@ -7,6 +7,8 @@
 - :mod:`~party_agent.commands.upload`: ``upload``
 - :mod:`~party_agent.commands.query`: ``query overlap|conversions|lift``, ``result``,
   ``export``, ``budget``
+- :mod:`~party_agent.commands.power`: ``power`` (offline with ``--policy``: what a
+  policy lets each campaign show, before any budget is spent)
 
 Each module defines a ``register(app)`` that adds its commands to the Typer app of
 :mod:`party_agent.cli`; ``init`` and ``version`` live there.

@@ -49,13 +49,28 @@ def _number(value: float) -> str:
     return f"{value:,.2f}" if abs(value) >= 100 else f"{value:.4g}"
 
 
-def _cell(estimate: list[float] | None, suppressed: bool) -> str:
+NON_NEGATIVE_SUFFIXES = ("users", "converted", "rate", "revenue", "roas")
+"""Columns whose truth is never negative (counts, rates, revenue, ROAS)."""
+
+
+def _bound(value: float | None, unbounded: str) -> str:
+    return unbounded if value is None else _number(value)
+
+
+def _cell(estimate: list[float | None] | None, suppressed: bool, column: str = "") -> str:
+    """``value [low, high]``; a negative noisy count or rate (the stored value is not
+    clamped) reads "< 0, not significant"; a ``null`` end is unbounded."""
     if suppressed:
         return "[dim]suppressed[/dim]"
     if estimate is None:
         return "—"
     value, low, high = estimate
-    return f"{_number(value)} [dim][{_number(low)}, {_number(high)}][/dim]"
+    if value is None:
+        return "—"
+    shown = _number(value)
+    if value < 0 and column.endswith(NON_NEGATIVE_SUFFIXES):
+        shown = "< 0, not significant"
+    return f"{shown} [dim][{_bound(low, '-∞')}, {_bound(high, '∞')}][/dim]"
 
 
 def _console() -> Console:
@@ -71,7 +86,8 @@ def render(reply: Json, console: Console | None = None) -> None:
     table = Table(
         title=f"{reply['template']} — result {reply['id']}",
         title_justify="left",
-        caption="each number: value [95% interval]",
+        caption="each number: value [95% interval]; values are not clamped, so noise can "
+        "make a count or rate negative (shown as < 0, not significant)",
         caption_justify="left",
     )
     for name in inner["key_columns"]:
@@ -80,7 +96,7 @@ def render(reply: Json, console: Console | None = None) -> None:
         table.add_column(name, justify="right")
     for row in inner["rows"]:
         keys = ["(remainder)" if row["remainder"] and k is None else str(k) for k in row["key"]]
-        cells = [_cell(row["values"].get(n), row["suppressed"]) for n in inner["value_columns"]]
+        cells = [_cell(row["values"].get(n), row["suppressed"], n) for n in inner["value_columns"]]
         table.add_row(*keys, *cells)
     console.print(table)
     suppressed = inner["rows_suppressed"]

@@ -89,6 +89,26 @@ def test_templates_equal_reference(tables, window: int, last: bool, plain, by) -
 
 
 @SETTINGS
+@given(TABLES, st.integers(0, 20), st.integers(1, 3), group_keys())
+def test_conversions_and_lift_agree_on_exposed_users(tables, window: int, c: int, keys) -> None:  # type: ignore[no-untyped-def]
+    """Same arms (holdout excluded from conversions), same kept campaigns under any C;
+    with one campaign and no cap binding, the same converted users too."""
+    exposures, purchases = tables
+    bounds = ContributionBounds(c, 1000, 10_000)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Engine(_sources(Path(tmp), exposures, purchases)) as engine,
+    ):
+        conversions = conversion_cells(
+            engine, "email", window, Attribution.LAST_TOUCH, bounds, keys
+        )
+        lifts = lift_cells(engine, "email", window, bounds, keys)
+    assert [x.exposed for x in conversions.cells] == [x.exposed for x in lifts]
+    if len(lifts) == 1:
+        assert conversions.cells[0].converted == lifts[0].exposed_converted
+
+
+@SETTINGS
 @given(TABLES, st.integers(0, 20), REGION_KEYS)
 def test_conversions_by_a_purchases_dimension_equal_reference(tables, window: int, keys) -> None:  # type: ignore[no-untyped-def]
     exposures, purchases = tables
@@ -123,6 +143,44 @@ def test_removing_one_user_moves_statistics_by_at_most_the_bounds(
     assert full.keys() == without.keys() == set(keys.campaigns)
     for stat, sensitivity in (("exposed", 2), ("converted", 2), ("revenue_cents", 15_000)):
         assert _moved(full, without, stat) <= sensitivity, stat
+    # the released histogram: cells (converted, not converted) per group move by at most
+    # min(C, G) in total (policies.calibration.template_statistics)
+    cells = sum(
+        abs(full[k].converted - without[k].converted)
+        + abs((full[k].exposed - full[k].converted) - (without[k].exposed - without[k].converted))
+        for k in full
+    )
+    assert cells <= min(2, len(keys.campaigns))
+
+
+@SETTINGS
+@given(TABLES, st.integers(0, 7), group_keys())
+def test_removing_one_user_moves_the_lift_histogram_by_at_most_min_c_g(
+    tables, victim: int, keys
+) -> None:  # type: ignore[no-untyped-def]
+    exposures, purchases = tables
+    bounds = ContributionBounds(2, 3, 5_000)
+    found = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for drop in (False, True):
+            e = [r for r in exposures if not (drop and r[0] == victim)]
+            p = [r for r in purchases if not (drop and r[0] == victim)]
+            with Engine(_sources(Path(tmp), e or [(None, "a", 0, False)], p)) as engine:
+                lifts = lift_cells(engine, "email", 20, bounds, keys)
+            found.append(
+                [
+                    v
+                    for c in lifts
+                    for v in (
+                        c.exposed_converted,
+                        c.exposed - c.exposed_converted,
+                        c.holdout_converted,
+                        c.holdout - c.holdout_converted,
+                    )
+                ]
+            )
+    moved = sum(abs(a - b) for a, b in zip(*found, strict=True))
+    assert moved <= min(2, len(keys.campaigns))
 
 
 def _moved(full: dict[Any, Any], without: dict[Any, Any], stat: str) -> int:

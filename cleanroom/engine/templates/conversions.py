@@ -1,6 +1,11 @@
 """``conversions``: per campaign (optionally x one dimension of either dataset) exposed
 users, converted users, revenue (clamped cents) and spend.
 
+Exposed means in the exposed arm: a user with any ``holdout`` row for a campaign is in
+its holdout arm and counts nowhere in it (the same arms as ``lift``, which agrees with
+this template on ``exposed_users``). Purchases are capped per user among the
+attributable ones (:func:`cleanroom.engine.bound.bounded_purchases_sql`).
+
 A purchase converts when some kept exposure of the same user lies in
 ``[purchase_time - window, purchase_time]``. Attribution gives the purchase to one group:
 ``last_touch`` the latest such exposure, ``first_touch`` the earliest; simultaneous
@@ -51,14 +56,17 @@ def conversions_sql(
     spend: bool,
     rank: bool = True,
     purchase_dim: str | None = None,
+    holdout: bool = False,
 ) -> str:
     """``dim`` splits groups by an exposures column; ``purchase_dim`` by a purchases
     column (then every campaign is crossed with every declared key of it, and
-    ``exposed`` is the campaign's, repeated on each of its rows)."""
+    ``exposed`` is the campaign's, repeated on each of its rows). With ``holdout`` (the
+    exposures have the column), holdout-arm users of a campaign are not exposed to it:
+    they count nowhere in it and its ghost exposures attract no purchase."""
     spend_cte, spend_col, spend_join = _spend_sql(spend)
     pkeys = f",\npkeys AS (SELECT d, j FROM {DIMENSION_KEYS})" if purchase_dim else ""  # noqa: S608 -- fixed text
     head = f"""
-WITH {bounded_cells_sql(token, dim, holdout=False, rank=rank)},
+WITH {bounded_cells_sql(token, dim, holdout=holdout, rank=rank, exposed_only=holdout)},
 {bounded_purchases_sql(token, purchase_dim)},
 touch AS (
   SELECT p.u, p.pid, any_value(p.cents) AS cents, any_value(p.d) AS d,
@@ -134,7 +142,9 @@ def conversion_cells(
         raise ValueError("the group keys must declare the values of `by`, and only then")
     groups = len(keys.campaigns) if purchase_dim else keys.cell_count()
     rank = groups > bounds.max_campaigns_per_user  # else no user can exceed the bound
-    sql = conversions_sql(token, dim, attribution, engine.has_view("spend"), rank, purchase_dim)
+    holdout = "holdout" in engine.columns("exposures")
+    spend = engine.has_view("spend")
+    sql = conversions_sql(token, dim, attribution, spend, rank, purchase_dim, holdout)
     params = {
         **key_params(keys),
         "window": window_seconds,

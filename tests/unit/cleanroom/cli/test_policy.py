@@ -127,3 +127,20 @@ def test_mounted_on_the_cleanroom_command(tmp_path: Path) -> None:
     result = runner.invoke(app, ["policy", "check", str(path)])
     assert result.exit_code == 0
     assert result.stdout.startswith("Policy `standard`, version 1.\n")
+
+
+def test_check_prints_the_noise_each_query_carries(tmp_path: Path) -> None:
+    path = write(tmp_path, "p.yaml", preset_yaml("standard"))
+    result = runner.invoke(policy_app, ["check", str(path), "--campaigns", "5"])
+    assert result.exit_code == 0, result.output
+    assert "Noise of one query spending epsilon 1/2 with 5 campaign(s)" in result.stdout
+    # lift: one histogram, sensitivity min(20, 5) = 5 at epsilon 1/2 -> scale 10
+    assert "lift         converted users per arm     sd 14.1 people, 95% ±30.0 people" in (
+        result.stdout
+    )
+    assert "revenue per group           sd 141,421.36 (currency)" in result.stdout
+    report = json.loads(
+        runner.invoke(policy_app, ["check", str(path), "--json", "--campaigns", "5"]).stdout
+    )
+    lift = [n for n in report["noise"] if n["template"] == "lift"]
+    assert [n["statistic"] for n in lift] == ["converted users per arm", "users per arm"]

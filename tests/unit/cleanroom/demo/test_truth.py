@@ -46,16 +46,18 @@ def test_overlap_counts_people_on_each_side_and_in_both() -> None:
 
 
 def test_conversions_credit_the_last_touch_inside_the_window() -> None:
+    """Exposed arm only: person 3 is in the holdout of a and b and counts in neither."""
     table = truth.conversions(world(), WEEK)
     assert table[("a",)] == {
-        "exposed_users": 3.0,
+        "exposed_users": 2.0,
         "converted_users": 0.0,
         "conversion_rate": 0.0,
         "revenue": 0.0,
         "roas": 0.0,
     }
-    assert table[("b",)]["converted_users"] == 2.0
-    assert table[("b",)]["revenue"] == 15.0
+    assert table[("b",)]["exposed_users"] == 2.0
+    assert table[("b",)]["converted_users"] == 1.0
+    assert table[("b",)]["revenue"] == 10.0
     assert table[("b",)]["roas"] is None  # zero spend
 
 

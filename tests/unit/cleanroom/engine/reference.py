@@ -85,6 +85,13 @@ def _frames(
     return e, p
 
 
+def exposed_arm(tokened: pd.DataFrame) -> pd.DataFrame:
+    """Rows of (user, campaign) pairs in the exposed arm: a pair with any holdout row is
+    the holdout arm, and ``conversions`` counts only the exposed arm."""
+    held = tokened.groupby(["u", "campaign"])["holdout"].transform("any")
+    return tokened[~held.astype(bool)]
+
+
 def cents(amount: float, cap_cents: int) -> int:
     if not math.isfinite(amount):
         return 0
@@ -114,7 +121,7 @@ def conversions(
     dims = keys.dimension_keys() if by_channel else (None,)
     order = [(c, d) for c in keys.campaigns for d in dims]  # declaration order
     out = {key: [set(), set(), 0] for key in order}
-    tokened = e[e["u"].notna()]
+    tokened = exposed_arm(e[e["u"].notna()])
     for u, c, d in zip(tokened["u"], tokened["campaign"], tokened["dim"], strict=True):
         out[(c, d)][0].add(u)
     for u, t, amount in zip(p["u"], p["t"], p["amount"], strict=True):
@@ -147,7 +154,7 @@ def conversions_by_region(
     campaigns = keys.campaigns
     regions = keys.dimension_keys()
     p = p[p["region"].notna()]
-    tokened = e[e["u"].notna()]
+    tokened = exposed_arm(e[e["u"].notna()])
     exposed = {c: len(set(tokened[tokened["campaign"] == c]["u"])) for c in campaigns}
     out = {(c, r): [exposed[c], set(), 0] for c in campaigns for r in regions}
     for u, t, amount, reg in zip(p["u"], p["t"], p["amount"], p["region"], strict=True):

@@ -65,8 +65,9 @@ def test_conversions_last_touch_clamps_amounts_and_joins_spend(sources: Sources)
     with Engine(sources) as engine:
         cells = conversion_cells(engine, "email", 100, LAST, WIDE, KEYS).cells
     table = {c.campaign: (c.exposed, c.converted, c.revenue_cents, c.spend) for c in cells}
-    # 1e9 is clamped to the 100.00 cap; NaN counts as 0; user 4 was never exposed.
-    assert table == {"a": (2, 2, 10_000, 100.0), "b": (2, 1, 1_000, 50.0), "c": (1, 0, 0, None)}
+    # 1e9 is clamped to the 100.00 cap; user 4 was never exposed; user 2 is in the
+    # holdout arm of a, so neither exposed to it nor converted by it.
+    assert table == {"a": (1, 1, 10_000, 100.0), "b": (2, 1, 1_000, 50.0), "c": (1, 0, 0, None)}
 
 
 def test_first_touch_gives_the_purchase_to_the_earliest_exposure(tmp_path: Path) -> None:
@@ -85,10 +86,31 @@ def test_conversions_by_dimension(sources: Sources) -> None:
     assert found.dimension_dataset is DatasetKind.EXPOSURES
     cells = found.cells
     assert [(c.campaign, c.dimension, c.exposed) for c in cells] == [
-        ("a", "web", 2),
+        ("a", "web", 1),  # user 2 is in a's holdout arm
         ("b", "web", 2),
         ("c", "web", 1),
     ]
+
+
+def test_conversions_and_lift_agree_on_exposed_users(sources: Sources) -> None:
+    with Engine(sources) as engine:
+        conversions = conversion_cells(engine, "email", 100, LAST, WIDE, KEYS).cells
+        lifts = lift_cells(engine, "email", 100, WIDE, KEYS)
+    assert [c.exposed for c in conversions] == [c.exposed for c in lifts]
+
+
+def test_the_purchase_cap_keeps_attributable_purchases(tmp_path: Path) -> None:
+    """P = 1 and each user has one purchase outside every window and one inside: the
+    one kept is always the attributable one, so every user converts."""
+    users = range(60)
+    exp = write_exposures(tmp_path / "e.parquet", [(u, "a", 1_000, False) for u in users])
+    purchases = [(u, 10 + u, 7.0) for u in users] + [(u, 1_050 + u, 3.0) for u in users]
+    pur = write_purchases(tmp_path / "p.parquet", purchases)
+    with Engine(Sources((exp,), (pur,))) as engine:
+        (cell,) = conversion_cells(
+            engine, "email", 200, LAST, ContributionBounds(5, 1, 10_000), A
+        ).cells
+    assert (cell.exposed, cell.converted, cell.revenue_cents) == (60, 60, 60 * 300)
 
 
 def test_lift_splits_arms_by_holdout_flag(sources: Sources) -> None:

@@ -70,13 +70,41 @@ def test_every_template_releases_a_digested_result(
 def test_conversion_sensitivities_follow_the_policy_bounds(sources: Sources) -> None:
     result = release(sources, ConversionsRequest("email", 86_400), POLICY)
     assert {m.statistic: m.sensitivity for m in result.mechanisms} == {
-        "exposed": 3,
-        "converted": 3,
+        "conversion_cells": 3,
         "revenue_cents": 10 * 25_000,
     }
-    assert all(m.epsilon == Fraction(1, 6) for m in result.mechanisms)
+    assert all(m.epsilon == Fraction(1, 4) for m in result.mechanisms)
     for m in result.mechanisms:  # scale = sensitivity / epsilon share, up to float steps
-        assert m.scale == pytest.approx(m.sensitivity * 6, rel=1e-12)
+        assert m.scale == pytest.approx(m.sensitivity * 4, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("request_", "statistic"),
+    [
+        (ConversionsRequest("email", 86_400), "conversion_cells"),
+        (LiftRequest("email", 86_400), "lift_cells"),
+    ],
+    ids=["conversions", "lift"],
+)
+def test_user_count_sensitivity_is_at_most_the_number_of_groups(
+    sources: Sources, request_: TemplateRequest, statistic: str
+) -> None:
+    """C = 20 but only 3 campaigns: a user can be in at most 3 groups."""
+    result = release(sources, request_, replace(POLICY, max_campaigns_per_user=20))
+    cells = next(m for m in result.mechanisms if m.statistic == statistic)
+    assert cells.sensitivity == 3
+    assert cells.epsilon == (POLICY.epsilon if statistic == "lift_cells" else POLICY.epsilon / 2)
+
+
+def test_overlap_is_one_histogram_with_the_whole_epsilon(sources: Sources) -> None:
+    result = release(sources, OverlapRequest("email"), POLICY)
+    (cells,) = result.mechanisms
+    assert (cells.statistic, cells.sensitivity, cells.epsilon) == (
+        "overlap_cells",
+        1,
+        Fraction(1, 2),
+    )
+    assert set(result.derived) == {"users"}
 
 
 def test_exact_mode_is_recorded_in_the_result(sources: Sources) -> None:

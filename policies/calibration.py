@@ -1,0 +1,147 @@
+"""How much noise a query gets: the one source of the sensitivities, epsilon split and
+noise scale of every statistic, for the release path and for planning alike.
+
+The server (:mod:`cleanroom.release`) asks :func:`template_statistics` which
+statistics a template noises, with which L1 sensitivity and which epsilon share, then
+calibrates each one with OpenDP (which may raise the scale by a few float steps so that
+its own privacy map stays within the share). The power planner
+(:mod:`policies.power`) and ``cleanroom policy check`` use the same values before any
+budget is spent. Pure: no I/O, no OpenDP.
+
+With ``C = max_campaigns_per_user``, ``P = max_purchases_per_user``, ``G`` the number of
+groups of the query (declared keys: campaigns, or campaign x exposures-dimension value):
+
+===========================  ===========================================  ============
+template                     statistic (sensitivity)                      epsilon
+===========================  ===========================================  ============
+overlap                      one histogram: exposures only / purchases     whole
+                             only / both (1: a user is in one cell)
+lift                         one histogram: campaign x arm x converted     whole
+                             (min(C, G): one cell per kept campaign)
+conversions                  one histogram: group x converted              1/2
+                             (min(C, G)); revenue cents (P x cap)          1/2
+conversions by a purchases   exposed users per campaign (min(C, G));      1/3 each
+dimension of D values        converted per (campaign, value)
+                             (min(P, min(C, G) x D)); revenue (P x cap)
+===========================  ===========================================  ============
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+from policies.model import Template
+
+ALPHA = 0.05
+"""Significance of every released interval (95%)."""
+
+Z95 = 1.959963984540054
+"""Two-sided 95% standard normal quantile."""
+
+LAPLACE_TAIL = (math.log(1 / ALPHA) / math.sqrt(2) / Z95) ** 2
+"""Variance inflation that makes a normal 95% interval as wide as a Laplace one of the
+same variance (``(ln 20 / sqrt 2 / 1.96)^2``, about 1.168): the noise part of a rate or
+lift pivot is Laplace-tailed, so its variance is counted with this weight."""
+
+
+SUM_Z = Z95 * math.sqrt(LAPLACE_TAIL)
+"""2.118: the 95% half-width of a Laplace variable in standard deviations. A sum of
+independent Laplace noises is no heavier-tailed than one Laplace of the same variance,
+so ``ceil(SUM_Z * sd)`` is a 95% half-width for any such sum."""
+
+
+def sum_half_width(variance: float, widest: float = 0.0) -> float:
+    """95% half-width of a sum of independent discrete Laplace noises of total
+    ``variance`` whose widest single half-width is ``widest``."""
+    return max(widest, math.ceil(SUM_Z * math.sqrt(variance)))
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """One noised statistic: its name, L1 sensitivity and epsilon share."""
+
+    name: str
+    sensitivity: int
+    epsilon: Fraction
+
+    def __post_init__(self) -> None:
+        if self.sensitivity < 1 or self.epsilon <= 0:
+            raise ValueError("sensitivity must be >= 1 and epsilon > 0")
+
+    @property
+    def scale(self) -> Fraction:
+        """The nominal discrete Laplace scale ``sensitivity / epsilon`` (the release
+        path starts here and may move up a few float steps, see
+        ``cleanroom.release.noise.calibrate``)."""
+        return Fraction(self.sensitivity) / self.epsilon
+
+    @property
+    def variance(self) -> float:
+        return discrete_laplace_variance(float(self.scale))
+
+    @property
+    def half_width(self) -> int:
+        return discrete_laplace_half_width(float(self.scale))
+
+
+def discrete_laplace_variance(scale: float) -> float:
+    """Var of P(x) ~ exp(-|x|/scale) on the integers: 2q/(1-q)^2 with q = exp(-1/scale)."""
+    q = math.exp(-1.0 / scale)
+    return 2.0 * q / (1.0 - q) ** 2
+
+
+def discrete_laplace_accuracy(scale: float, alpha: float = ALPHA) -> float:
+    """``a`` with ``P[|X| >= a] = alpha`` for the discrete Laplace (OpenDP's
+    ``discrete_laplacian_scale_to_accuracy``): ``scale * ln(2 / (alpha (1 + q)))``."""
+    q = math.exp(-1.0 / scale)
+    return scale * math.log(2.0 / (alpha * (1.0 + q)))
+
+
+def discrete_laplace_half_width(scale: float, alpha: float = ALPHA) -> int:
+    """Integer half-width ``h`` with ``P[|X| <= h] >= 1 - alpha`` (``floor`` of the
+    accuracy: ``P[|X| > h] = P[|X| >= h + 1] < alpha``)."""
+    return math.floor(discrete_laplace_accuracy(scale, alpha))
+
+
+def _share(epsilon: Fraction, parts: int) -> Fraction:
+    return Fraction(epsilon) / parts
+
+
+def template_statistics(
+    template: Template | str,
+    epsilon: Fraction,
+    *,
+    max_campaigns: int,
+    max_purchases: int,
+    cap_cents: int,
+    groups: int,
+    purchase_values: int | None = None,
+) -> tuple[Statistic, ...]:
+    """The noised statistics of one query, in release order (see the module table).
+
+    ``groups`` is the number of declared groups (campaigns, or campaign x exposures
+    dimension value; campaigns with a purchases dimension of ``purchase_values``
+    values). Sensitivities never go below 1 (an empty query still records a scale).
+    """
+    template = Template(template)
+    per_user = max(1, min(max_campaigns, groups))
+    revenue = max_purchases * cap_cents
+    if template is Template.OVERLAP:
+        return (Statistic("overlap_cells", 1, Fraction(epsilon)),)
+    if template is Template.LIFT:
+        return (Statistic("lift_cells", per_user, Fraction(epsilon)),)
+    if purchase_values is None:
+        half = _share(epsilon, 2)
+        return (
+            Statistic("conversion_cells", per_user, half),
+            Statistic("revenue_cents", revenue, half),
+        )
+    third = _share(epsilon, 3)
+    converted = max(1, min(max_purchases, per_user * purchase_values))
+    return (
+        Statistic("exposed", per_user, third),
+        Statistic("converted", converted, third),
+        Statistic("revenue_cents", revenue, third),
+    )

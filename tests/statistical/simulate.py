@@ -1,0 +1,117 @@
+"""Seeded numpy simulation of releases: binomial outcomes and discrete Laplace noise.
+
+OpenDP's noise cannot be seeded, so coverage tests draw the same distribution with
+numpy: a discrete Laplace variable of scale ``s`` is the difference of two iid
+geometric variables with success probability ``1 - exp(-1/s)``
+(``test_numpy_sampler_matches_opendp`` in ``test_noise_statistics.py`` checks the
+variance against OpenDP's draws).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from cleanroom.release.intervals import Arm, NoisyCount, lift_estimates, rate_estimate
+from cleanroom.release.model import Estimate
+from policies.calibration import discrete_laplace_half_width, discrete_laplace_variance
+
+
+def discrete_laplace(
+    rng: np.random.Generator, scale: float, size: int | tuple[int, ...]
+) -> np.ndarray:
+    p = 1.0 - math.exp(-1.0 / scale)
+    return rng.geometric(p, size) - rng.geometric(p, size)
+
+
+def cell(value: int, scale: float) -> NoisyCount:
+    return NoisyCount(
+        int(value), discrete_laplace_variance(scale), discrete_laplace_half_width(scale)
+    )
+
+
+@dataclass(frozen=True)
+class LiftWorld:
+    """One campaign: arm sizes, population rates, noise scale of the lift histogram."""
+
+    name: str
+    exposed: int
+    holdout: int
+    exposed_rate: float
+    holdout_rate: float
+    scale: float
+
+    @property
+    def absolute(self) -> float:
+        return self.exposed_rate - self.holdout_rate
+
+    @property
+    def relative(self) -> float:
+        return self.exposed_rate / self.holdout_rate - 1
+
+
+@dataclass(frozen=True)
+class Coverage:
+    rate: float
+    absolute: float
+    relative: float
+    relative_withheld: float
+    absolute_width: float
+
+
+def _share(hits: Sequence[bool]) -> float:
+    return float(np.mean(hits)) if hits else float("nan")
+
+
+def absolute_lifts(world: LiftWorld, releases: int, seed: int) -> list[Estimate]:
+    """The released absolute lift of ``releases`` seeded draws (withheld ones left out)."""
+    found = []
+    for exposed, holdout in _arms(world, releases, seed):
+        absolute, _ = lift_estimates(exposed, holdout)
+        if absolute is not None:
+            found.append(absolute)
+    return found
+
+
+def _arms(world: LiftWorld, releases: int, seed: int) -> list[tuple[Arm, Arm]]:
+    rng = np.random.default_rng(seed)
+    conv_e = rng.binomial(world.exposed, world.exposed_rate, releases)
+    conv_h = rng.binomial(world.holdout, world.holdout_rate, releases)
+    true = np.stack([conv_e, world.exposed - conv_e, conv_h, world.holdout - conv_h], axis=1)
+    noisy = true + discrete_laplace(rng, world.scale, true.shape)
+    return [
+        (
+            Arm.of_cells(cell(ec, world.scale), cell(en, world.scale)),
+            Arm.of_cells(cell(hc, world.scale), cell(hn, world.scale)),
+        )
+        for ec, en, hc, hn in noisy.tolist()
+    ]
+
+
+def lift_coverage(world: LiftWorld, releases: int, seed: int) -> Coverage:
+    """Coverage of the exposed rate, absolute and relative lift (given release) over
+    ``releases`` seeded draws of outcomes and histogram noise."""
+    rate_hits, abs_hits, rel_hits, widths = [], [], [], []
+    withheld = 0
+    for exposed, holdout in _arms(world, releases, seed):
+        rate = rate_estimate(exposed)
+        absolute, relative = lift_estimates(exposed, holdout)
+        if rate is not None:
+            rate_hits.append(rate.low <= world.exposed_rate <= rate.high)
+        if absolute is not None:
+            abs_hits.append(absolute.low <= world.absolute <= absolute.high)
+            widths.append(absolute.high - absolute.low)
+        if relative is None:
+            withheld += 1
+        else:
+            rel_hits.append(relative.low <= world.relative <= relative.high)
+    return Coverage(
+        _share(rate_hits),
+        _share(abs_hits),
+        _share(rel_hits),
+        withheld / releases,
+        float(np.mean(widths)),
+    )

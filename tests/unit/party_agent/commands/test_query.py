@@ -1,0 +1,38 @@
+"""How ``party-agent query`` shows released numbers: unclamped values, unbounded ends."""
+
+from __future__ import annotations
+
+import math
+
+from party_agent import results
+from party_agent.commands.query import _cell
+
+
+def test_a_negative_count_reads_not_significant_and_keeps_its_interval() -> None:
+    assert _cell([-3.0, -17.0, 11.0], False, "exposed_converted") == (
+        "< 0, not significant [dim][-17, 11][/dim]"
+    )
+    assert _cell([-0.02, -0.05, 0.01], False, "absolute_lift").startswith("-0.02 ")
+
+
+def test_a_null_end_is_unbounded() -> None:
+    assert _cell([0.5, -0.2, None], False, "relative_lift") == "0.5 [dim][-0.2, ∞][/dim]"
+    assert _cell(None, True, "users") == "[dim]suppressed[/dim]"
+
+
+def test_dataframes_read_a_null_end_as_infinite() -> None:
+    reply = {
+        "key_columns": ["campaign"],
+        "value_columns": ["relative_lift"],
+        "rows": [
+            {
+                "key": ["a"],
+                "values": {"relative_lift": [0.5, -0.2, None]},
+                "suppressed": False,
+                "remainder": False,
+            }
+        ],
+    }
+    frame = results.to_dataframe(reply)
+    assert frame.loc[0, "relative_lift_high"] == math.inf
+    assert frame.loc[0, "relative_lift"] == 0.5

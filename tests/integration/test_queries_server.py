@@ -96,7 +96,7 @@ def check_identical_queries_charge_once(w: QueryWorld) -> None:
 def test_parallel_queries_never_overspend_on_sqlite(
     server: ServerProcess, admin: httpx.Client
 ) -> None:
-    w = make_world(connect_to(server), server.admin_token, "parallel", per_query="1/10")
+    w = make_world(connect_to(server), server.admin_token, "parallel", epsilons='["1/10"]')
     check_never_overspends(w)
     logged = actions(server, w.id)
     assert logged.count("query.granted") == 10
@@ -129,7 +129,7 @@ def postgres_server(tmp_path: Path) -> Iterator[ServerProcess]:
 @pytest.mark.postgres
 def test_parallel_queries_never_overspend_on_postgres(postgres_server: ServerProcess) -> None:
     server = postgres_server
-    w = make_world(connect_to(server), server.admin_token, "parallel", per_query="1/10")
+    w = make_world(connect_to(server), server.admin_token, "parallel", epsilons='["1/10"]')
     check_never_overspends(w)
     check_identical_queries_charge_once(make_world(connect_to(server), server.admin_token))
 

@@ -211,7 +211,7 @@ def test_thousands_of_charges_keep_exact_short_totals(maker: sessionmaker[Sessio
     with maker() as session:
         for i in range(3_000):
             eps = choices[i % len(choices)]
-            state = ledger.charge(session, cid, budget, AT, eps)
+            ledger.charge(session, cid, budget, AT, eps)
             expected += eps
         session.commit()
         stored = ledger.period_state(session, cid, MONTHLY, AT)

@@ -38,7 +38,9 @@ class QueryCreate(BaseModel):
     by: Name | None = Field(default=None, description="One allowed dimension")
     attribution: Literal["first_touch", "last_touch"] = "last_touch"
     epsilon: str | float | None = Field(
-        default=None, description='Exact text such as "1/4"; default: the policy per query'
+        default=None,
+        description='One of the allowed epsilons, as exact text such as "1/4" '
+        "(default: the largest allowed)",
     )
     receiver: Name | None = Field(
         default=None, description="Party the result is for (default: the caller's party)"

@@ -200,7 +200,7 @@ def complete_upload(
     """Verify the whole-file checksum, validate, and publish atomically as a new version.
 
     Bytes identical to the dataset's newest version publish nothing: the reply is that
-    version with ``published: false`` (queries keep their cache key, repeats stay free).
+    version with `published: false` (queries keep their cache key, repeats stay free).
     """
     scope.principal.require(Role.PARTY_ADMIN)
     upload = get_upload(session, scope, upload_id)

@@ -43,6 +43,24 @@ def dataset_for_upload(session: Session, upload: UploadSession) -> Dataset | Non
     return dataset
 
 
+def audit_upload(
+    session: Session, actor: str, action: str, upload: UploadSession, **details: object
+) -> None:
+    """The audit entry of an upload's outcome: dataset, kind, upload id and ``details``."""
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        collaboration_id=upload.collaboration_id,
+        details={
+            "dataset": upload.dataset,
+            "kind": upload.kind,
+            **details,
+            "upload_id": upload.id,
+        },
+    )
+
+
 def current_version(session: Session, upload: UploadSession) -> DatasetVersion | None:
     """The dataset's newest version, if any."""
     dataset = dataset_for_upload(session, upload)
@@ -65,18 +83,8 @@ def keep_current(
 ) -> DatasetVersion:
     """Close an upload whose bytes equal ``current``'s: nothing new is published."""
     upload.status = UploadStatus.COMPLETE
-    audit.record(
-        session,
-        actor=actor,
-        action="dataset.unchanged",
-        collaboration_id=upload.collaboration_id,
-        details={
-            "dataset": upload.dataset,
-            "kind": upload.kind,
-            "version": current.version,
-            "sha256": upload.sha256,
-            "upload_id": upload.id,
-        },
+    audit_upload(
+        session, actor, "dataset.unchanged", upload, version=current.version, sha256=upload.sha256
     )
     session.commit()
     discard_temp_file(settings, upload.id)
@@ -126,19 +134,14 @@ def publish(
     )
     session.add(version)
     upload.status = UploadStatus.COMPLETE
-    audit.record(
+    audit_upload(
         session,
-        actor=actor,
-        action="dataset.publish",
-        collaboration_id=upload.collaboration_id,
-        details={
-            "dataset": upload.dataset,
-            "kind": upload.kind,
-            "version": number,
-            "rows": checked.rows,
-            "sha256": upload.sha256,
-            "upload_id": upload.id,
-        },
+        actor,
+        "dataset.publish",
+        upload,
+        version=number,
+        rows=checked.rows,
+        sha256=upload.sha256,
     )
     session.flush()
     final = settings.data_dir / relative

@@ -15,7 +15,6 @@ from fastapi import APIRouter, Header, Query, Request, status
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from cleanroom import audit
 from cleanroom.errors import (
     ChecksumMismatch,
     Conflict,
@@ -32,7 +31,13 @@ from cleanroom.server.routes.datasets import version_public
 from cleanroom.server.schemas import UploadCompletePublic, UploadCreate, UploadPublic
 from cleanroom.settings import Settings
 from cleanroom.storage.models import DatasetVersion, Role, UploadSession, UploadStatus, new_id
-from cleanroom.uploads.publish import current_version, dataset_for_upload, keep_current, publish
+from cleanroom.uploads.publish import (
+    audit_upload,
+    current_version,
+    dataset_for_upload,
+    keep_current,
+    publish,
+)
 from cleanroom.uploads.sessions import (
     advance,
     check_capacity,
@@ -177,18 +182,8 @@ def _fail(
     upload.status = UploadStatus.FAILED
     upload.failure = str(error)
     discard_temp_file(settings, upload.id)
-    audit.record(
-        session,
-        actor=actor,
-        action="dataset.reject",
-        collaboration_id=upload.collaboration_id,
-        details={
-            "dataset": upload.dataset,
-            "kind": upload.kind,
-            "upload_id": upload.id,
-            "reason": type(error).__name__,
-            "detail": str(error),
-        },
+    audit_upload(
+        session, actor, "dataset.reject", upload, reason=type(error).__name__, detail=str(error)
     )
     session.commit()
 

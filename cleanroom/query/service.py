@@ -175,6 +175,7 @@ class _Run:
             result_digest=result.digest,
             epsilon_charged=fraction_text(epsilon),
             budget_left=fraction_text(policies.remaining(budget.epsilon, after)),
+            lifetime_spent=fraction_text(after.lifetime_spent),
             rows_suppressed=result.rows_suppressed,
         )
         try:

@@ -161,7 +161,8 @@ def test_a_new_dataset_version_is_a_new_query(app: FastAPI) -> None:
     w = world(app, budget="5")
     first = query(w, "brand", conversions("7d"))
     with w.client("brand") as brand:
-        again = upload(brand, w.id, parquet_bytes(exposures(w.id)), "exp", "exposures")
+        changed = exposures(w.id).slice(0, 140)  # identical bytes would be no new version
+        again = upload(brand, w.id, parquet_bytes(changed), "exp", "exposures")
         assert again.status_code in (200, 201), again.text
     second = query(w, "brand", conversions("7d"))
     assert second.status_code == 201 and second.json()["id"] != first.json()["id"]
@@ -198,3 +199,4 @@ def test_granted_query_is_sealed_with_its_charge_and_digests(app: FastAPI) -> No
     assert sealed["rows_suppressed"] == reply["rows_suppressed"]
     assert len(sealed["request_digest"]) == 64 and entry.outcome == "granted"
     assert sealed["details"]["result_id"] == reply["id"]
+    assert sealed["details"]["lifetime_spent"] == "1/2"

@@ -1,8 +1,8 @@
 """Audit entries of the query layer, in one place.
 
 Actions: ``query.granted`` (a fresh release: epsilon charged, budget left in the
-period, the lifetime total after the charge, rows suppressed, result digest), ``query.repeat`` (an identical request served from the
-stored result, epsilon 0), ``query.denied`` (every reason in plain words and its code),
+period, the lifetime total after the charge, rows suppressed, result digest),
+``query.repeat`` (an identical request served from the stored result, epsilon 0), ``query.denied`` (every reason in plain words and its code),
 ``result.read``. Every entry names the policy hash, the effective policy hash (base +
 party rules) and the request digest (SHA-256 of the canonical request, datasets
 versions included). No token, raw value or result number goes in.

@@ -1,7 +1,7 @@
 """Waiting for refreshes does not buy unlimited epsilon: the lifetime cap stops it.
 
 An analyst spends the whole monthly budget, waits for the next month, and does it again,
-for a year (the clock is the app's injected one, so this runs on the in-process app
+for a year (the clock is the server's injected one, so this runs on the in-process app
 through ``ASGIBridge``; the real-server budget tests are ``test_budget_attacks.py`` and
 ``test_queries_server.py``). Without a cap a year would allow 12 x 1; with a lifetime
 cap of 3 the total stops at exactly 3, every later query is refused in plain words
@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from tests.integration.clock import Clock
 from tests.integration.query_world import QueryWorld, conversions, in_process, make_world
 
 WINDOWS = [f"{days}d" for days in range(1, 31)]
@@ -25,7 +26,7 @@ def ask(w: QueryWorld, body: dict[str, Any]) -> Any:
         return client.post(f"/v1/collaborations/{w.id}/queries", json=body)
 
 
-def test_a_year_of_refreshes_stops_at_the_lifetime_cap(app: FastAPI) -> None:
+def test_a_year_of_refreshes_stops_at_the_lifetime_cap(app: FastAPI, clock: Clock) -> None:
     w = make_world(
         in_process(app), app.state.admin_token, budget="1", lifetime="3", epsilons='["1/2"]'
     )
@@ -33,7 +34,7 @@ def test_a_year_of_refreshes_stops_at_the_lifetime_cap(app: FastAPI) -> None:
     granted: list[int] = []
     refusals: set[str] = set()
     for month in range(1, 13):
-        app.state.now.at = datetime(2027, month, 3, tzinfo=UTC)
+        clock.at = datetime(2027, month, 3, tzinfo=UTC)
         this_month = 0
         while True:
             reply = ask(w, conversions(next(windows)))

@@ -33,7 +33,7 @@ from tests.unit.policies.helpers import (
 )
 
 # Known answer: changing the canonical form changes every signature, so it must be on purpose.
-STANDARD_HASH = "859203c6eb6e8aa317c3411e77a523ed3bfffa1ea11d5d4c284b7bcc4317ad9a"
+STANDARD_HASH = "81dda7040f0d697470d21693630663d744b263346d3900ea8c7222b5ff81a355"
 
 
 def test_standard_preset_known_answer() -> None:

@@ -57,13 +57,13 @@ def test_standard_in_plain_words() -> None:
 
 def test_a_policy_without_a_lifetime_cap_says_the_total_is_unbounded() -> None:
     hourly = make_policy(budget=Budget(Fraction(5), Period("1h")))
-    assert describe_lines(hourly)[8] == (
+    assert (
         "Refreshed every 1 hour, the budget allows up to epsilon 43805 in any 365 days "
         "(8761 periods can fall in one), and there is no lifetime cap: the total over time "
         "grows without bound."
-    )
+    ) in describe_lines(hourly)
     single = make_policy(epsilon_choices=frozenset({Fraction(1, 4)}))
-    assert describe_lines(single)[6] == "Each query spends exactly epsilon 0.25."
+    assert "Each query spends exactly epsilon 0.25." in describe_lines(single)
 
 
 def test_strict_has_no_purchase_dimension_and_pins_read_plainly() -> None:

@@ -136,7 +136,7 @@ def test_overlap_needs_no_window() -> None:
 
 def test_an_epsilon_a_party_leaves_out_is_denied_by_that_party() -> None:
     effective = effective_policy(
-        preset("standard"), [brand_rules(epsilon_choices=frozenset({Fraction(1, 4)}))]
+        STANDARD, [brand_rules(epsilon_choices=frozenset({Fraction(1, 4)}))]
     )
     decision = evaluate(conversions(epsilon=Fraction(1, 2)), effective, FRESH)
     assert decision.reasons == (
@@ -146,9 +146,7 @@ def test_an_epsilon_a_party_leaves_out_is_denied_by_that_party() -> None:
 
 
 def test_no_common_epsilon_denies_every_query_in_plain_words() -> None:
-    effective = effective_policy(
-        preset("standard"), [brand_rules(epsilon_choices=frozenset({Fraction(1)}))]
-    )
+    effective = effective_policy(STANDARD, [brand_rules(epsilon_choices=frozenset({Fraction(1)}))])
     decision = evaluate(conversions(), effective, FRESH)
     assert [d.code for d in decision.denials] == ["no_epsilon_allowed"]
     assert decision.reasons == (
@@ -160,17 +158,17 @@ def test_no_common_epsilon_denies_every_query_in_plain_words() -> None:
 
 def test_the_lifetime_cap_denies_even_with_the_period_budget_left() -> None:
     spent = BudgetState(Fraction(0), FRESH.period_start, FRESH.period_end, Fraction(119, 4))
-    decision = evaluate(conversions(), preset("standard"), spent)
+    decision = evaluate(conversions(), STANDARD, spent)
     assert [d.code for d in decision.denials] == ["lifetime_exhausted"]
     assert decision.only_budget
     assert decision.reasons == (
         "this query needs epsilon 0.5, 0.25 is left of the lifetime cap of 30 set by "
         f"{BASE}; it never refreshes",
     )
-    assert evaluate(conversions(epsilon=Fraction(1, 4)), preset("standard"), spent).allowed
+    assert evaluate(conversions(epsilon=Fraction(1, 4)), STANDARD, spent).allowed
     over = BudgetState(Fraction(0), FRESH.period_start, FRESH.period_end, Fraction(30))
     assert (
-        evaluate(conversions(), preset("standard"), over)
+        evaluate(conversions(), STANDARD, over)
         .reasons[0]
         .startswith("this query needs epsilon 0.5, 0 is left of the lifetime cap of 30")
     )

@@ -191,8 +191,7 @@ def denial_error(decision: policies.Decision) -> QueryDenied | BudgetExhausted:
     """The problem for a refused decision: 409 when only the budget refuses, else 403."""
     body = decision.as_dict()
     reasons = list(decision.reasons)
-    only_budget = all(d.code == "budget_exhausted" for d in decision.denials)
-    error = BudgetExhausted if only_budget else QueryDenied
+    error = BudgetExhausted if decision.only_budget else QueryDenied
     return error("; ".join(reasons), reasons=reasons, denials=body["denials"])
 
 

@@ -12,7 +12,9 @@ from policies.budget import (
     charge,
     current_state,
     fresh_state,
+    lifetime_remaining,
     remaining,
+    settle,
 )
 from policies.canonical import (
     canonical_json,
@@ -22,9 +24,25 @@ from policies.canonical import (
     rules_to_canonical,
     to_canonical,
 )
-from policies.describe import Change, describe, describe_lines, diff, overall
+from policies.describe import (
+    Change,
+    describe,
+    describe_lines,
+    diff,
+    over_time_lines,
+    overall,
+    year_total,
+)
 from policies.errors import BudgetExceeded, InvalidPolicy, InvalidQuery, PolicyDenied, PolicyError
-from policies.evaluate import Attribution, Decision, Denial, QueryRequest, evaluate, parse_query
+from policies.evaluate import (
+    BUDGET_CODES,
+    Attribution,
+    Decision,
+    Denial,
+    QueryRequest,
+    evaluate,
+    parse_query,
+)
 from policies.exact import Duration, fraction_text, human_number, parse_fraction
 from policies.files import (
     PRESETS,
@@ -53,6 +71,7 @@ from policies.periods import Period
 from policies.rules import PartyRules
 
 __all__ = [
+    "BUDGET_CODES",
     "FORMAT",
     "PRESETS",
     "Attribution",
@@ -95,8 +114,10 @@ __all__ = [
     "fresh_state",
     "human_number",
     "key_accepted",
+    "lifetime_remaining",
     "load_party_rules",
     "load_policy",
+    "over_time_lines",
     "overall",
     "parse_fraction",
     "parse_party_rules",
@@ -110,5 +131,7 @@ __all__ = [
     "query_to_canonical",
     "remaining",
     "rules_to_canonical",
+    "settle",
     "to_canonical",
+    "year_total",
 ]

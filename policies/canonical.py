@@ -6,7 +6,8 @@
   ``"format": "cleanroom-policy/1"``;
 - exact numbers as ``"n/d"`` strings in lowest terms (``"1/2"``, ``"5/1"``);
 - durations and periods as their canonical text (``"7d"``, ``"monthly"``, ``"30d"``);
-- every set as a sorted list;
+- every set as a sorted list (the allowed epsilons sorted by value);
+- ``budget.lifetime`` as ``null`` when the policy sets no lifetime cap;
 
 serialized with sorted keys, no whitespace (``separators=(",", ":")``), UTF-8, no
 ASCII escaping. ``policy_hash(policy)`` is the lowercase hex SHA-256 of those bytes.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from fractions import Fraction
 from typing import Any
 
 from policies.evaluate import QueryRequest
@@ -29,6 +31,10 @@ from policies.rules import PartyRules
 
 def _sorted(values: frozenset[Any]) -> list[str]:
     return sorted(str(value) for value in values)
+
+
+def _exact(values: frozenset[Fraction]) -> list[str]:
+    return [fraction_text(value) for value in sorted(values)]
 
 
 def to_canonical(policy: Policy) -> dict[str, Any]:
@@ -44,10 +50,13 @@ def to_canonical(policy: Policy) -> dict[str, Any]:
         },
         "window": {"min": str(policy.window.min), "max": str(policy.window.max)},
         "k": policy.k,
-        "epsilon_per_query": fraction_text(policy.epsilon_per_query),
+        "epsilon_choices": _exact(policy.epsilon_choices),
         "budget": {
             "epsilon": fraction_text(policy.budget.epsilon),
             "period": str(policy.budget.period),
+            "lifetime": None
+            if policy.budget.lifetime is None
+            else fraction_text(policy.budget.lifetime),
         },
         "contribution": {
             "max_campaigns_per_user": policy.contribution.max_campaigns_per_user,
@@ -73,10 +82,11 @@ def rules_to_canonical(rules: PartyRules) -> dict[str, Any]:
         out["window"] = {key: str(v) for key, v in window.items() if v is not None}
     if rules.k is not None:
         out["k"] = rules.k
-    if rules.epsilon_per_query is not None:
-        out["epsilon_per_query"] = fraction_text(rules.epsilon_per_query)
-    if rules.budget_epsilon is not None:
-        out["budget"] = {"epsilon": fraction_text(rules.budget_epsilon)}
+    if rules.epsilon_choices is not None:
+        out["epsilon_choices"] = _exact(rules.epsilon_choices)
+    budget = {"epsilon": rules.budget_epsilon, "lifetime": rules.budget_lifetime}
+    if any(v is not None for v in budget.values()):
+        out["budget"] = {key: fraction_text(v) for key, v in budget.items() if v is not None}
     contribution = {
         "max_campaigns_per_user": rules.max_campaigns_per_user,
         "max_purchases_per_user": rules.max_purchases_per_user,

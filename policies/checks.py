@@ -58,6 +58,29 @@ def positive(value: object) -> None:
         raise ValueError(f"must be greater than 0, got {human_number(value)}")
 
 
+MAX_EPSILON_CHOICES = 8
+MAX_EPSILON_DENOMINATOR = 1000
+
+
+def epsilon_choices(values: object) -> None:
+    """A short, non-empty set of simple positive exact numbers (denominator <= 1000).
+
+    Bounding the set and each denominator keeps every sum the ledger can reach small:
+    its denominator divides the least common multiple of the choices' denominators.
+    """
+    if not isinstance(values, frozenset) or not values:
+        raise ValueError("list at least one allowed epsilon")
+    if len(values) > MAX_EPSILON_CHOICES:
+        raise ValueError(f"list at most {MAX_EPSILON_CHOICES} allowed epsilons, got {len(values)}")
+    for value in sorted(values):
+        positive(value)
+        if value.denominator > MAX_EPSILON_DENOMINATOR:
+            raise ValueError(
+                f"{human_number(value)} is not a simple number; an allowed epsilon has a "
+                f"denominator of at most {MAX_EPSILON_DENOMINATOR} (such as 0.05 or 1/3)"
+            )
+
+
 def parties(value: frozenset[str], *, allow_empty: bool) -> None:
     if not allow_empty and not value:
         raise ValueError("must name at least one party")

@@ -7,11 +7,12 @@ which the privacy-guarantees guide explains.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 from policies.exact import human_number
 from policies.keys import CAMPAIGN
 from policies.merge import EffectivePolicy
-from policies.model import Policy
+from policies.model import Budget, Policy
 from policies.order import LEAVES, Direction, compare
 
 
@@ -42,6 +43,41 @@ def _key_lines(policy: Policy | EffectivePolicy) -> list[str]:
     return lines
 
 
+def _choices_line(choices: frozenset[Fraction]) -> str:
+    if not choices:
+        return (
+            "No epsilon is allowed per query (the lists have no value in common): no query can run."
+        )
+    if len(choices) == 1:
+        return f"Each query spends exactly epsilon {human_number(next(iter(choices)))}."
+    listed = ", ".join(human_number(c) for c in sorted(choices))
+    return (
+        f"Each query spends one of these epsilons: {listed} "
+        f"(default {human_number(max(choices))}); no other value is accepted."
+    )
+
+
+def year_total(budget: Budget) -> Fraction:
+    """The most epsilon the refresh allows in any 365 days (before the lifetime cap)."""
+    return budget.epsilon * budget.period.most_per_year()
+
+
+def over_time_lines(budget: Budget) -> list[str]:
+    """What refresh allows over a year, next to the lifetime cap, in plain words."""
+    periods = budget.period.most_per_year()
+    year = (
+        f"Refreshed every {budget.period.noun}, the budget allows up to epsilon "
+        f"{human_number(year_total(budget))} in any 365 days ({periods} periods can fall "
+        "in one)"
+    )
+    if budget.lifetime is None:
+        return [f"{year}, and there is no lifetime cap: the total over time grows without bound."]
+    return [
+        f"{year}; the lifetime cap of epsilon {human_number(budget.lifetime)} bounds all "
+        "queries together for as long as the collaboration lasts, whatever the refresh."
+    ]
+
+
 def describe_lines(policy: Policy | EffectivePolicy) -> list[str]:
     """The policy, one plain sentence per rule."""
     window, budget, bounds = policy.window, policy.budget, policy.contribution
@@ -60,10 +96,10 @@ def describe_lines(policy: Policy | EffectivePolicy) -> list[str]:
         f"is longer than the longest allowed ({window.max.words()}).",
         f"A group's results are released only when its noisy count of people is at least "
         f"{policy.k}; other groups are suppressed (the decision reads noisy values only).",
-        f"Each query may use at most epsilon {human_number(policy.epsilon_per_query)} "
-        "of privacy budget.",
+        _choices_line(policy.epsilon_choices),
         f"All queries together may use at most epsilon {human_number(budget.epsilon)} "
         f"per {budget.period.words()}.",
+        *over_time_lines(budget),
         f"Each person counts toward at most {bounds.max_campaigns_per_user} campaigns and "
         f"{bounds.max_purchases_per_user} purchases; each purchase amount is capped at "
         f"{human_number(bounds.amount_cap)}.",

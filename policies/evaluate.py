@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Any
 
 from policies import checks
-from policies.budget import BudgetState, remaining, until
+from policies.budget import BudgetState, lifetime_remaining, remaining, until
 from policies.errors import InvalidQuery, PolicyDenied
 from policies.exact import Duration, fraction_text, human_number, parse_fraction
 from policies.keys import CAMPAIGN
@@ -31,7 +31,7 @@ class Attribution(StrEnum):
 
 @dataclass(frozen=True)
 class QueryRequest:
-    """What an analyst asks for. ``epsilon=None`` means the policy's per-query epsilon.
+    """What an analyst asks for. ``epsilon=None`` means the largest allowed epsilon.
 
     Build one from wire values with :func:`parse_query` (names, ``"7d"`` windows,
     ``"1/4"``/``"0.25"``/0.25 epsilons, any sequence of dimension names); the fields are
@@ -154,6 +154,10 @@ def parse_query(
     return QueryRequest(**converted)
 
 
+BUDGET_CODES = frozenset({"budget_exhausted", "lifetime_exhausted"})
+"""Denials that only say "not now, the budget is spent" (409; a stored repeat is still free)."""
+
+
 @dataclass(frozen=True)
 class Denial:
     """One reason a query is refused. ``code`` is stable; ``message`` is for people."""
@@ -179,6 +183,11 @@ class Decision:
     @property
     def reasons(self) -> tuple[str, ...]:
         return tuple(denial.message for denial in self.denials)
+
+    @property
+    def only_budget(self) -> bool:
+        """Denied, and only because the budget (of the period or the lifetime) is spent."""
+        return bool(self.denials) and all(d.code in BUDGET_CODES for d in self.denials)
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready form (epsilon as ``"n/d"``) for an API response or an audit entry."""
@@ -268,24 +277,55 @@ def _receiver(request: QueryRequest, policy: EffectivePolicy) -> list[Denial]:
     return [Denial("not_a_receiver", "receivers", message, source)]
 
 
-def _epsilon(epsilon: Fraction, policy: EffectivePolicy, state: BudgetState) -> list[Denial]:
-    denials = []
-    if epsilon > policy.epsilon_per_query:
-        source = policy.source("epsilon_per_query")
-        message = (
-            f"this query asks for epsilon {human_number(epsilon)}, more than the "
-            f"{human_number(policy.epsilon_per_query)} per query allowed by {source}"
+def _choice(request: QueryRequest, policy: EffectivePolicy) -> list[Denial]:
+    """The epsilon must be one of the allowed values (the intersection of every list)."""
+    choices, epsilon = policy.epsilon_choices, request.epsilon
+    if not choices:
+        lists = "; ".join(
+            f"{source} allows {_numbers(value)}"
+            for source, value in policy.layers("epsilon_choices")
+            if value is not None
         )
-        denials.append(Denial("epsilon_too_large", "epsilon_per_query", message, source))
-    left = remaining(policy.budget.epsilon, state)
+        source = policy.source("epsilon_choices")
+        message = (
+            f"no epsilon is allowed, so no query can run: {lists}; "
+            f"no value is in every list and within the budget per period"
+        )
+        return [Denial("no_epsilon_allowed", "epsilon_choices", message, source)]
+    if epsilon is None or epsilon in choices:
+        return []
+    source = policy.excluded_by("epsilon_choices", epsilon) or policy.source("epsilon_choices")
+    message = (
+        f"epsilon {human_number(epsilon)} is not an allowed value; "
+        f"choose one of {_numbers(choices)} (set by {source})"
+    )
+    return [Denial("epsilon_not_allowed", "epsilon_choices", message, source)]
+
+
+def _numbers(values: frozenset[Fraction]) -> str:
+    return ", ".join(human_number(value) for value in sorted(values))
+
+
+def _budget(epsilon: Fraction, policy: EffectivePolicy, state: BudgetState) -> list[Denial]:
+    denials, budget = [], policy.budget
+    left = remaining(budget.epsilon, state)
     if epsilon > left:
         source = policy.source("budget.epsilon")
         message = (
             f"this query needs epsilon {human_number(epsilon)}, {human_number(left)} is left "
-            f"until {until(state.period_end)} (budget of {human_number(policy.budget.epsilon)} "
-            f"per {policy.budget.period.noun} set by {source})"
+            f"until {until(state.period_end)} (budget of {human_number(budget.epsilon)} "
+            f"per {budget.period.noun} set by {source})"
         )
         denials.append(Denial("budget_exhausted", "budget.epsilon", message, source))
+    lifetime_left = lifetime_remaining(budget.lifetime, state)
+    if lifetime_left is not None and epsilon > lifetime_left:
+        source = policy.source("budget.lifetime")
+        message = (
+            f"this query needs epsilon {human_number(epsilon)}, {human_number(lifetime_left)} "
+            f"is left of the lifetime cap of {human_number(budget.lifetime or Fraction(0))} "
+            f"set by {source}; it never refreshes"
+        )
+        denials.append(Denial("lifetime_exhausted", "budget.lifetime", message, source))
     return denials
 
 
@@ -299,13 +339,15 @@ def evaluate(
     """
     if isinstance(policy, Policy):
         policy = effective_policy(policy)
-    epsilon = request.epsilon if request.epsilon is not None else policy.epsilon_per_query
+    choice = _choice(request, policy)
+    epsilon = request.epsilon or max(policy.epsilon_choices, default=Fraction(0))
     denials = [
         *_template(request, policy),
         *_dimensions(request, policy),
         *_keys(request, policy),
         *_window(request, policy),
         *_receiver(request, policy),
-        *_epsilon(epsilon, policy, budget_state),
+        *choice,
+        *([] if choice else _budget(epsilon, policy, budget_state)),
     ]
     return Decision(request, epsilon, tuple(denials))

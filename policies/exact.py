@@ -3,7 +3,9 @@
 Epsilon, budgets and money caps are :class:`fractions.Fraction` values, never floats.
 Text such as ``"0.1"`` or ``"1/4"`` is read exactly (``"0.1"`` is 1/10, not the binary
 float nearest to it). A Python ``float`` is read through its shortest decimal form,
-so ``0.1`` also means 1/10; ``bool``, NaN and infinities are refused.
+so ``0.1`` also means 1/10; ``bool``, NaN and infinities are refused, and so is
+anything longer than :data:`MAX_TEXT` characters or digits (or with a larger exponent):
+an exact number stays small enough to print, store and add.
 
 Durations are whole seconds written as a whole number and one unit: ``s``, ``m``,
 ``h``, ``d`` or ``w`` (``"7d"``, ``"36h"``). Their canonical text uses the largest of
@@ -24,6 +26,9 @@ _UNITS = {"s": 1, "m": 60, "h": 3_600, "d": 86_400, "w": 604_800}
 _WORDS = (("d", "day"), ("h", "hour"), ("m", "minute"), ("s", "second"))
 
 EXACT_HINT = 'write an exact number such as "0.5" or "1/4"'
+MAX_TEXT = 40
+"""Longest text read as an exact number: no policy or query needs more, and an
+exponent such as ``1e-999999999`` would otherwise make Python build a gigantic integer."""
 DURATION_HINT = 'write a whole number and a unit (s, m, h, d or w), such as "7d"'
 
 
@@ -32,14 +37,21 @@ def parse_fraction(value: object) -> Fraction:
     if isinstance(value, bool):
         raise ValueError(f"{EXACT_HINT}, got {value!r}")
     if isinstance(value, Fraction | int):
-        return Fraction(value)
+        number = Fraction(value)
+        if max(abs(number.numerator), number.denominator).bit_length() > 4 * MAX_TEXT:
+            raise ValueError(f"{EXACT_HINT} of at most {MAX_TEXT} digits")
+        return number
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError(f"{EXACT_HINT}, got {value!r}")
-        return Fraction(repr(value))
+        return parse_fraction(repr(value))
     if isinstance(value, str):
         text = value.strip().replace("_", "")
-        if _DECIMAL.fullmatch(text):
+        if len(text) > MAX_TEXT:
+            raise ValueError(f"{EXACT_HINT} of at most {MAX_TEXT} characters")
+        if match := _DECIMAL.fullmatch(text):
+            if match.group(3) and abs(int(match.group(3)[1:])) > MAX_TEXT:
+                raise ValueError(f"{EXACT_HINT}, got {value!r} (exponent too large)")
             return Fraction(text)
         if _RATIO.fullmatch(text):
             numerator, denominator = (int(part) for part in text.split("/"))

@@ -5,10 +5,11 @@ base policy and every party's rules (see :mod:`policies.order` for what "stricte
 means per field) and remembers which document set each field. On the values it is
 commutative and idempotent in the rules: their order and repeats do not matter.
 
-One extra rule: epsilon per query never exceeds the budget per period, so when a
-party lowers the budget below the per-query epsilon, the per-query epsilon follows.
-The result need not be a valid :class:`Policy`: two parties may leave no window or
-no receiver in common, and then every query is denied with both sources named.
+The allowed epsilons are the intersection of every document's list, and one extra
+rule applies: no allowed epsilon exceeds the budget per period, so when a party lowers
+the budget below some choices, those choices drop out. The result need not be a valid
+:class:`Policy`: two parties may leave no window, no receiver or no epsilon in common,
+and then every query is denied with the sources named.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class EffectivePolicy:
     dimensions: Dimensions
     window: WindowBounds
     k: int
-    epsilon_per_query: Fraction
+    epsilon_choices: frozenset[Fraction]
     budget: Budget
     contribution: ContributionBounds
     receivers: frozenset[str]
@@ -125,10 +126,11 @@ def effective_policy(base: Policy, rules: Iterable[PartyRules] = ()) -> Effectiv
     merged = {leaf.path: _merge_leaf(leaf.path, base, rules) for leaf in LEAVES}
     value = {path: pair[0] for path, pair in merged.items()}
     sources = {path: pair[1] for path, pair in merged.items()}
-    if value["epsilon_per_query"] > value["budget.epsilon"]:
-        value["epsilon_per_query"] = value["budget.epsilon"]
+    fitting = frozenset(e for e in value["epsilon_choices"] if e <= value["budget.epsilon"])
+    if fitting != value["epsilon_choices"]:
+        value["epsilon_choices"] = fitting
         budget_source = sources["budget.epsilon"]
-        sources["epsilon_per_query"] = Source(
+        sources["epsilon_choices"] = Source(
             f"{budget_source.label} (its budget of {human_number(value['budget.epsilon'])} "
             "caps every query)",
             budget_source.party,
@@ -141,8 +143,8 @@ def effective_policy(base: Policy, rules: Iterable[PartyRules] = ()) -> Effectiv
         dimensions=Dimensions(value["dimensions.exposures"], value["dimensions.purchases"]),
         window=WindowBounds(value["window.min"], value["window.max"]),
         k=value["k"],
-        epsilon_per_query=value["epsilon_per_query"],
-        budget=Budget(value["budget.epsilon"], value["budget.period"]),
+        epsilon_choices=value["epsilon_choices"],
+        budget=Budget(value["budget.epsilon"], value["budget.period"], value["budget.lifetime"]),
         contribution=ContributionBounds(
             value["contribution.max_campaigns_per_user"],
             value["contribution.max_purchases_per_user"],

@@ -103,13 +103,21 @@ class WindowBounds:
 
 @dataclass(frozen=True)
 class Budget:
-    """Total epsilon that may be spent per refresh period."""
+    """Total epsilon that may be spent per refresh period, and over the whole lifetime.
+
+    ``lifetime`` caps the sum over every period (it never refreshes); ``None`` means no
+    cap, so the total over time grows with every refresh (``policy check`` says so).
+    """
 
     epsilon: Fraction
     period: Period
+    lifetime: Fraction | None = None
 
     def __post_init__(self) -> None:
-        checks.collect([("epsilon", lambda: checks.positive(self.epsilon))], "budget")
+        problems: list[checks.Check] = [("epsilon", lambda: checks.positive(self.epsilon))]
+        if self.lifetime is not None:
+            problems.append(("lifetime", lambda: checks.positive(self.lifetime)))
+        checks.collect(problems, "budget")
 
 
 @dataclass(frozen=True)
@@ -172,7 +180,7 @@ class Policy:
     dimensions: Dimensions
     window: WindowBounds
     k: int
-    epsilon_per_query: Fraction
+    epsilon_choices: frozenset[Fraction]
     budget: Budget
     contribution: ContributionBounds
     receivers: frozenset[str]
@@ -187,8 +195,8 @@ class Policy:
                 ("templates", self._check_templates),
                 ("window", self._check_window),
                 ("k", lambda: checks.whole(self.k, 2)),
-                ("epsilon_per_query", lambda: checks.positive(self.epsilon_per_query)),
-                ("epsilon_per_query", self._check_within_budget),
+                ("epsilon_choices", lambda: checks.epsilon_choices(self.epsilon_choices)),
+                ("epsilon_choices", self._check_within_budget),
                 ("receivers", lambda: checks.parties(self.receivers, allow_empty=False)),
                 ("keys", self.keys.check_declared),
             ],
@@ -209,13 +217,13 @@ class Policy:
             )
 
     def _check_within_budget(self) -> None:
-        if isinstance(self.epsilon_per_query, Fraction) and (
-            self.epsilon_per_query > self.budget.epsilon
-        ):
-            raise ValueError(
-                f"{human_number(self.epsilon_per_query)} is more than the whole budget of "
-                f"{human_number(self.budget.epsilon)} per period"
-            )
+        choices = self.epsilon_choices if isinstance(self.epsilon_choices, frozenset) else ()
+        for choice in sorted(c for c in choices if isinstance(c, Fraction)):
+            if choice > self.budget.epsilon:
+                raise ValueError(
+                    f"{human_number(choice)} is more than the whole budget of "
+                    f"{human_number(self.budget.epsilon)} per period"
+                )
 
     @property
     def label(self) -> str:

@@ -4,8 +4,9 @@ A value ``a`` is *at least as strict* as ``b`` when every query ``a`` allows, ``
 allows too. Per field:
 
 - larger is stricter: ``k``, ``window.min``;
-- smaller is stricter: epsilons, ``window.max``, contribution bounds, the amount cap;
-- a subset is stricter: templates, dimensions, receivers;
+- smaller is stricter: the budget, ``window.max``, contribution bounds, the amount cap;
+- a cap is stricter than none, a smaller cap stricter than a larger: ``budget.lifetime``;
+- a subset is stricter: templates, dimensions, receivers, the allowed epsilons;
 - a longer refresh period is stricter (a month counts as 28 to 31 days);
 - pinned keys: pinning a party, or pinning it to fewer keys, is stricter;
 - declared group keys: fewer values (or no ``other`` bucket) for a column is stricter,
@@ -38,6 +39,7 @@ class Direction(StrEnum):
 class Order(Enum):
     HIGHER = "larger is stricter"
     LOWER = "smaller is stricter"
+    CAP = "a smaller cap is stricter; no cap is the loosest"
     SUBSET = "fewer is stricter"
     PERIOD = "longer is stricter"
     PINS = "fewer keys is stricter"
@@ -48,6 +50,8 @@ def at_least_as_strict(order: Order, a: Any, b: Any) -> bool:
     """Whether value ``a`` allows nothing that ``b`` forbids."""
     if order is Order.HIGHER:
         return bool(a >= b)
+    if order is Order.CAP:
+        return b is None or (a is not None and bool(a <= b))
     if order in (Order.LOWER, Order.SUBSET):
         return bool(a <= b)
     if order is Order.PERIOD:
@@ -64,6 +68,8 @@ def strictest(order: Order, a: Any, b: Any) -> Any:
         return max(a, b)
     if order is Order.LOWER:
         return min(a, b)
+    if order is Order.CAP:
+        return b if a is None else a if b is None else min(a, b)
     if order is Order.SUBSET:
         return a & b
     if order is Order.KEYS:
@@ -89,6 +95,14 @@ def compare(order: Order, old: Any, new: Any) -> Direction:
 
 def _names(values: Any) -> str:
     return ", ".join(sorted(str(v) for v in values)) or "none"
+
+
+def _numbers(values: Any) -> str:
+    return ", ".join(human_number(v) for v in sorted(values)) or "none"
+
+
+def _cap(value: Any) -> str:
+    return "none" if value is None else human_number(value)
 
 
 def _pins(pins: PinnedKeys) -> str:
@@ -125,10 +139,12 @@ LEAVES: tuple[Leaf, ...] = (
     Leaf("window.max", "longest attribution window", Order.LOWER,
          lambda p: p.window.max, lambda r: r.window_max, str),
     Leaf("k", "minimum group size k", Order.HIGHER, lambda p: p.k, lambda r: r.k, str),
-    Leaf("epsilon_per_query", "epsilon per query", Order.LOWER,
-         lambda p: p.epsilon_per_query, lambda r: r.epsilon_per_query, human_number),
+    Leaf("epsilon_choices", "allowed epsilons per query", Order.SUBSET,
+         lambda p: p.epsilon_choices, lambda r: r.epsilon_choices, _numbers),
     Leaf("budget.epsilon", "budget per period", Order.LOWER,
          lambda p: p.budget.epsilon, lambda r: r.budget_epsilon, human_number),
+    Leaf("budget.lifetime", "lifetime budget cap", Order.CAP,
+         lambda p: p.budget.lifetime, lambda r: r.budget_lifetime, _cap),
     Leaf("budget.period", "budget refresh period", Order.PERIOD,
          lambda p: p.budget.period, None, Period.__str__),
     Leaf("contribution.max_campaigns_per_user", "campaigns counted per person", Order.LOWER,

@@ -33,12 +33,13 @@ _MISSING = object()
 _SUB = {
     "dimensions": ("exposures", "purchases"),
     "window": ("min", "max"),
-    "budget": ("epsilon", "period"),
+    "budget": ("epsilon", "period", "lifetime"),
     "contribution": ("max_campaigns_per_user", "max_purchases_per_user", "amount_cap"),
 }
-_COMMON = ("format", "version", "templates", *_SUB, "k", "epsilon_per_query", "receivers")
-POLICY_FIELDS = ("name", *_COMMON, "pinned_keys", "keys")
-RULES_FIELDS = ("party", *_COMMON, "pinned_keys", "keys")
+_COMMON = ("format", "version", "templates", *_SUB, "k", "epsilon_choices", "receivers")
+_LEGACY = ("epsilon_per_query",)
+POLICY_FIELDS = ("name", *_COMMON, "pinned_keys", "keys", *_LEGACY)
+RULES_FIELDS = ("party", *_COMMON, "pinned_keys", "keys", *_LEGACY)
 
 
 class _Reader:
@@ -95,6 +96,28 @@ def _positive(value: Any) -> Fraction:
     number = parse_fraction(value)
     checks.positive(number)
     return number
+
+
+def _choices(value: Any) -> frozenset[Fraction]:
+    values = value if isinstance(value, list) else [value]
+    choices = frozenset(parse_fraction(item) for item in values)
+    if len(choices) < len(values):
+        raise ValueError("lists an epsilon twice")
+    checks.epsilon_choices(choices)
+    return choices
+
+
+def _epsilon_choices(r: _Reader, *, required: bool) -> frozenset[Fraction] | None:
+    """``epsilon_choices``, or the old one-value ``epsilon_per_query`` read as one choice."""
+    if "epsilon_per_query" not in r.data:
+        return r.get("epsilon_choices", _choices, required=required)
+    if "epsilon_choices" in r.data:
+        r.problems.append(
+            "epsilon_per_query: write only epsilon_choices "
+            "(epsilon_per_query is its older one-value form)"
+        )
+        return None
+    return r.get("epsilon_per_query", _choices)
 
 
 def _text(value: Any) -> str:
@@ -162,7 +185,7 @@ def parse_policy(data: object) -> Policy:
         "version": r.get("version", _whole(1)),
         "templates": r.get("templates", _templates),
         "k": r.get("k", _whole(2)),
-        "epsilon_per_query": r.get("epsilon_per_query", _positive),
+        "epsilon_choices": _epsilon_choices(r, required=True),
         "receivers": r.get("receivers", _parties),
         "pinned_keys": r.get("pinned_keys", _pins, required=False) or PinnedKeys(),
         "keys": r.get("keys", parse_keys, required=False) or KeySet(),
@@ -172,6 +195,7 @@ def parse_policy(data: object) -> Policy:
     exposures, purchases = _dimension_sets(dims)
     low, high = window.get("min", Duration.parse), window.get("max", Duration.parse)
     b_eps, period = budget.get("epsilon", _positive), budget.get("period", Period.parse)
+    lifetime = budget.get("lifetime", _positive, required=False)
     caps = contribution.get("max_campaigns_per_user", _whole(1))
     buys = contribution.get("max_purchases_per_user", _whole(1))
     cap = contribution.get("amount_cap", _positive)
@@ -182,7 +206,7 @@ def parse_policy(data: object) -> Policy:
     return Policy(
         dimensions=Dimensions(exposures or frozenset(), purchases or frozenset()),
         window=WindowBounds(low, high),
-        budget=Budget(b_eps, period),
+        budget=Budget(b_eps, period, lifetime),
         contribution=ContributionBounds(caps, buys, cap),
         **values,
     )
@@ -199,7 +223,7 @@ def parse_party_rules(data: object) -> PartyRules:
         "version": r.get("version", _whole(1)),
         "templates": r.get("templates", _templates, required=False),
         "k": r.get("k", _whole(2), required=False),
-        "epsilon_per_query": r.get("epsilon_per_query", _positive, required=False),
+        "epsilon_choices": _epsilon_choices(r, required=False),
         "receivers": r.get("receivers", _parties, required=False),
         "pinned_keys": r.get("pinned_keys", _pins, required=False),
         "keys": r.get("keys", parse_keys, required=False),
@@ -213,9 +237,10 @@ def parse_party_rules(data: object) -> PartyRules:
         if "period" in budget.data:
             problems.append(
                 "budget.period: is set by the collaboration policy for everyone; "
-                "a party's rules may only lower budget.epsilon"
+                "a party's rules may only lower budget.epsilon and budget.lifetime"
             )
         values["budget_epsilon"] = budget.get("epsilon", _positive, required=False)
+        values["budget_lifetime"] = budget.get("lifetime", _positive, required=False)
     if (contribution := r.sub("contribution", required=False)) is not None:
         for key in _SUB["contribution"]:
             convert = _positive if key == "amount_cap" else _whole(1)

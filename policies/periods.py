@@ -24,6 +24,7 @@ PERIOD_HINT = 'write daily, weekly, monthly or a fixed length such as "30d"'
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DAY = 86_400
 MIN_FIXED = Duration(3_600)
+YEAR = 365 * _DAY
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,17 @@ class Period:
         if fixed is None:
             return 28 * _DAY, 31 * _DAY
         return fixed.seconds, fixed.seconds
+
+    def most_per_year(self) -> int:
+        """The most periods that any 365 days can touch; each may be spent in full.
+
+        A span of ``T`` seconds touches at most ``ceil(T / L) + 1`` blocks of length
+        ``L`` (it may start just before a boundary); 365 days touch at most 13 calendar
+        months (one ending on the last day of a month runs into the 13th).
+        """
+        if self.name == "monthly":
+            return 13
+        return -(-YEAR // self.length_range()[0]) + 1
 
     def bounds(self, at: datetime) -> tuple[datetime, datetime]:
         """Start (inclusive) and end (exclusive) of the period holding ``at``, in UTC."""

@@ -284,8 +284,8 @@ def _overlap_numbers(stat: Statistic) -> tuple[Precision, ...]:
 
 def plan(policy: AnyPolicy, expected: Expected, epsilon: Fraction | None = None) -> Plan:
     """The precision of every number of a lift and a conversions query (each spending
-    ``epsilon``, default the policy's per-query epsilon) over ``expected``."""
-    epsilon = Fraction(epsilon if epsilon is not None else policy.epsilon_per_query)
+    ``epsilon``, default the largest allowed epsilon) over ``expected``."""
+    epsilon = Fraction(epsilon if epsilon is not None else max(policy.epsilon_choices))
     groups = len(expected.audience)
     lift = _stats(policy, Template.LIFT, epsilon, groups)
     conversions = _stats(policy, Template.CONVERSIONS, epsilon, groups)
@@ -343,9 +343,11 @@ def default_groups(policy: AnyPolicy) -> int:
 
 def noise_lines(policy: AnyPolicy, groups: int | None = None) -> list[NoiseLine]:
     """Noise sd and 95% half-width of every statistic of every allowed template, for a
-    query spending the per-query epsilon with ``groups`` campaigns (default:
-    :func:`default_groups`)."""
-    epsilon = Fraction(policy.epsilon_per_query)
+    query spending the largest allowed epsilon (what a query that names none spends) with
+    ``groups`` campaigns (default: :func:`default_groups`); none when no epsilon is allowed."""
+    if not policy.epsilon_choices:
+        return []
+    epsilon = max(policy.epsilon_choices)
     groups = groups if groups is not None else default_groups(policy)
     lines = []
     if Template.OVERLAP in policy.templates:

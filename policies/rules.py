@@ -2,7 +2,8 @@
 
 Each field is optional; a field left out adds no restriction. A party cannot change
 the budget's refresh period (the collaboration policy sets it for everyone); it may
-lower the budget's epsilon within that period.
+lower the budget's epsilon within that period and the lifetime cap, and narrow the
+allowed epsilons (the effective set is the intersection).
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ class PartyRules:
     window_min: Duration | None = None
     window_max: Duration | None = None
     k: int | None = None
-    epsilon_per_query: Fraction | None = None
+    epsilon_choices: frozenset[Fraction] | None = None
     budget_epsilon: Fraction | None = None
+    budget_lifetime: Fraction | None = None
     max_campaigns_per_user: int | None = None
     max_purchases_per_user: int | None = None
     amount_cap: Fraction | None = None
@@ -47,9 +49,12 @@ class PartyRules:
         ]
         if self.k is not None:
             optional.append(("k", lambda: checks.whole(self.k, 2)))
+        if self.epsilon_choices is not None:
+            choices = self.epsilon_choices
+            optional.append(("epsilon_choices", lambda: checks.epsilon_choices(choices)))
         for path, number in (
-            ("epsilon_per_query", self.epsilon_per_query),
             ("budget.epsilon", self.budget_epsilon),
+            ("budget.lifetime", self.budget_lifetime),
             ("contribution.amount_cap", self.amount_cap),
         ):
             if number is not None:

@@ -21,6 +21,7 @@ from policies import (
     describe_lines,
     diff,
     effective_policy,
+    fraction_text,
     load_party_rules,
     load_policy,
     overall,
@@ -91,9 +92,11 @@ def _noise_text(value: float, unit: str) -> str:
 
 def _noise_block(policy: Policy | EffectivePolicy, groups: int | None) -> list[str]:
     """Per template and statistic, the noise sd and 95% half-width of one query."""
+    if not policy.epsilon_choices:
+        return ["No epsilon is allowed, so no query can run and nothing is noised."]
     count = groups if groups is not None else default_groups(policy)
     lines = [
-        f"Noise of one query spending epsilon {policy.epsilon_per_query} "
+        f"Noise of one query spending epsilon {fraction_text(max(policy.epsilon_choices))} "
         f"with {count} campaign(s) (--campaigns to change):"
     ]
     for line in noise_lines(policy, groups):

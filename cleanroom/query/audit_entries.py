@@ -1,11 +1,12 @@
 """Audit entries of the query layer, in one place.
 
-Actions: ``query.granted`` (a fresh release: epsilon charged, budget left, rows
-suppressed, result digest), ``query.repeat`` (an identical request served from the
-stored result, epsilon 0), ``query.denied`` (every reason in plain words and its code),
-``result.read``. Every entry names the policy hash, the effective policy hash (base +
-party rules) and the request digest (SHA-256 of the canonical request, datasets
-versions included). No token, raw value or result number goes in.
+Actions: ``query.granted`` (a fresh release: epsilon charged, budget left in the
+period, the lifetime total after the charge, rows suppressed, result digest),
+``query.repeat`` (an identical request served from the stored result, epsilon 0),
+``query.denied`` (every reason in plain words and its code), ``result.read``. Every
+entry names the policy hash, the effective policy hash (base + party rules) and the
+request digest (SHA-256 of the canonical request, datasets versions included). No
+token, raw value or result number goes in.
 
 ``cleanroom.audit.record`` lifts the first-class fields of ``docs/reference/audit-log.md``
 (``outcome``, ``policy_hash``, ``request_digest``, ``epsilon_charged``, ``budget_left``,

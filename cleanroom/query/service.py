@@ -54,10 +54,10 @@ class QueryContext:
 
 @dataclass(frozen=True)
 class BudgetAfter:
-    """The budget a reply reports: the effective limit and period, and their state now."""
+    """The budget a reply reports: the effective limits (period and lifetime) and their
+    state now."""
 
-    limit: Fraction
-    period: policies.Period
+    limits: policies.Budget
     state: BudgetState
 
 
@@ -91,8 +91,7 @@ class _Run:
         audit_query(self.session, self.actor, action, self.collaboration_id, self.plan, **fields)
 
     def budget(self, state: BudgetState) -> BudgetAfter:
-        budget = self.plan.effective.budget
-        return BudgetAfter(budget.epsilon, budget.period, state)
+        return BudgetAfter(self.plan.effective.budget, state)
 
     def deny(self, decision: policies.Decision) -> NoReturn:
         self.session.rollback()
@@ -160,9 +159,7 @@ class _Run:
         """ONE transaction: charge, store, audit, commit."""
         session, budget, epsilon = self.session, self.plan.effective.budget, result.epsilon_spent
         try:
-            after = ledger.charge(
-                session, self.collaboration_id, budget.epsilon, budget.period, self.at, epsilon
-            )
+            after = ledger.charge(session, self.collaboration_id, budget, self.at, epsilon)
         except policies.BudgetExceeded:
             self.deny_late()
         stored = self.store(result)
@@ -178,6 +175,7 @@ class _Run:
             result_digest=result.digest,
             epsilon_charged=fraction_text(epsilon),
             budget_left=fraction_text(policies.remaining(budget.epsilon, after)),
+            lifetime_spent=fraction_text(after.lifetime_spent),
             rows_suppressed=result.rows_suppressed,
         )
         try:
@@ -203,7 +201,7 @@ def submit_query(
     at = ctx.clock()
     plan = plan_query(session, collaboration_id, submission, at)
     run = _Run(session, actor, collaboration_id, plan, at)
-    if any(denial.code != "budget_exhausted" for denial in plan.decision.denials):
+    if plan.decision.denials and not plan.decision.only_budget:
         run.deny(plan.decision)
     existing = _find(session, collaboration_id, plan.key)
     if existing is not None:  # free, so an exhausted budget does not stand in the way

@@ -17,7 +17,7 @@ import policies
 from cleanroom.errors import policy_errors
 from cleanroom.query.request import QuerySubmission, join_family
 from cleanroom.storage.query_tables import StoredResult
-from policies import BudgetState, Period, fraction_text, remaining
+from policies import Budget, BudgetState, fraction_text, lifetime_remaining, remaining
 from protocols import FAMILIES, IdType
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
@@ -38,7 +38,9 @@ class QueryCreate(BaseModel):
     by: Name | None = Field(default=None, description="One allowed dimension")
     attribution: Literal["first_touch", "last_touch"] = "last_touch"
     epsilon: str | float | None = Field(
-        default=None, description='Exact text such as "1/4"; default: the policy per query'
+        default=None,
+        description='One of the allowed epsilons, as exact text such as "1/4" '
+        "(default: the largest allowed)",
     )
     receiver: Name | None = Field(
         default=None, description="Party the result is for (default: the caller's party)"
@@ -72,18 +74,22 @@ def _number(value: Any) -> dict[str, Any]:
     return {"exact": fraction_text(value), "value": float(value)}
 
 
-def budget_public(
-    collaboration_id: str, limit: Any, period: Period, state: BudgetState
-) -> dict[str, Any]:
+def budget_public(collaboration_id: str, budget: Budget, state: BudgetState) -> dict[str, Any]:
     """``/budget`` body and the ``budget`` member of query replies."""
+    left = lifetime_remaining(budget.lifetime, state)
     return {
         "collaboration_id": collaboration_id,
-        "period": period.name,
+        "period": budget.period.name,
         "period_start": state.period_start.isoformat(),
         "period_end": state.period_end.isoformat(),
-        "limit": _number(limit),
+        "limit": _number(budget.epsilon),
         "spent": _number(state.spent),
-        "remaining": _number(remaining(limit, state)),
+        "remaining": _number(remaining(budget.epsilon, state)),
+        "lifetime": {
+            "limit": None if budget.lifetime is None else _number(budget.lifetime),
+            "spent": _number(state.lifetime_spent),
+            "remaining": None if left is None else _number(left),
+        },
     }
 
 
@@ -112,6 +118,12 @@ class ExactNumber(BaseModel):
     value: float = Field(description="The same, rounded to a float for display")
 
 
+class LifetimePublic(BaseModel):
+    limit: ExactNumber | None = Field(description="The lifetime cap; null when there is none")
+    spent: ExactNumber = Field(description="Spent over every period together")
+    remaining: ExactNumber | None = Field(description="Left under the cap; null: no cap")
+
+
 class BudgetPublic(BaseModel):
     collaboration_id: str
     period: str = Field(description="daily, weekly, monthly or a fixed length such as 30d")
@@ -120,6 +132,9 @@ class BudgetPublic(BaseModel):
     limit: ExactNumber
     spent: ExactNumber
     remaining: ExactNumber
+    lifetime: LifetimePublic = Field(
+        description="The total over the whole lifetime; never refreshes"
+    )
 
 
 class DatasetUsed(BaseModel):

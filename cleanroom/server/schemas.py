@@ -158,6 +158,13 @@ class DatasetVersionPublic(Model):
     created_at: datetime
 
 
+class UploadCompletePublic(DatasetVersionPublic):
+    published: bool = Field(
+        description="True: published as this new version; false: the bytes equal the "
+        "newest version's, so nothing new was published and this is that version"
+    )
+
+
 class DatasetPublic(Model):
     name: str
     kind: str

@@ -1,5 +1,9 @@
 """Publishing a validated upload: one rename plus one DB commit, or nothing at all.
 
+Identical content is one version: when the upload's SHA-256 equals the dataset's newest
+version's, :func:`keep_current` publishes nothing, records ``dataset.unchanged`` and
+returns that version, so queries keep their cache key and a repeat stays free.
+
 Order: insert the version row (flush, so a racing publish of the same version fails on
 the unique constraint), fsync and ``os.replace`` the temp file into
 ``DATA_DIR/datasets/<collaboration>/<dataset>/v<N>.parquet``, then commit. If the commit
@@ -19,7 +23,7 @@ from cleanroom import audit
 from cleanroom.errors import Conflict
 from cleanroom.settings import Settings
 from cleanroom.storage.models import Dataset, DatasetVersion, UploadSession, UploadStatus
-from cleanroom.uploads.sessions import temp_path
+from cleanroom.uploads.sessions import discard_temp_file, temp_path
 from cleanroom.uploads.validation import ValidatedFile
 
 
@@ -37,6 +41,54 @@ def dataset_for_upload(session: Session, upload: UploadSession) -> Dataset | Non
     if dataset.kind != upload.kind:
         raise Conflict(f"dataset {upload.dataset!r} holds {dataset.kind}, not {upload.kind}")
     return dataset
+
+
+def audit_upload(
+    session: Session, actor: str, action: str, upload: UploadSession, **details: object
+) -> None:
+    """The audit entry of an upload's outcome: dataset, kind, upload id and ``details``."""
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        collaboration_id=upload.collaboration_id,
+        details={
+            "dataset": upload.dataset,
+            "kind": upload.kind,
+            **details,
+            "upload_id": upload.id,
+        },
+    )
+
+
+def current_version(session: Session, upload: UploadSession) -> DatasetVersion | None:
+    """The dataset's newest version, if any."""
+    dataset = dataset_for_upload(session, upload)
+    if dataset is None:
+        return None
+    return session.scalar(
+        select(DatasetVersion)
+        .where(DatasetVersion.dataset_id == dataset.id)
+        .order_by(DatasetVersion.version.desc())
+        .limit(1)
+    )
+
+
+def keep_current(
+    session: Session,
+    settings: Settings,
+    upload: UploadSession,
+    current: DatasetVersion,
+    actor: str,
+) -> DatasetVersion:
+    """Close an upload whose bytes equal ``current``'s: nothing new is published."""
+    upload.status = UploadStatus.COMPLETE
+    audit_upload(
+        session, actor, "dataset.unchanged", upload, version=current.version, sha256=upload.sha256
+    )
+    session.commit()
+    discard_temp_file(settings, upload.id)
+    return current
 
 
 def _fsync(path: Path) -> None:
@@ -82,19 +134,14 @@ def publish(
     )
     session.add(version)
     upload.status = UploadStatus.COMPLETE
-    audit.record(
+    audit_upload(
         session,
-        actor=actor,
-        action="dataset.publish",
-        collaboration_id=upload.collaboration_id,
-        details={
-            "dataset": upload.dataset,
-            "kind": upload.kind,
-            "version": number,
-            "rows": checked.rows,
-            "sha256": upload.sha256,
-            "upload_id": upload.id,
-        },
+        actor,
+        "dataset.publish",
+        upload,
+        version=number,
+        rows=checked.rows,
+        sha256=upload.sha256,
     )
     session.flush()
     final = settings.data_dir / relative

@@ -32,7 +32,11 @@ Window = Annotated[str, typer.Option("--window", help="Attribution window, e.g. 
 By = Annotated[str | None, typer.Option("--by", help="Break down by one allowed dimension.")]
 AttributionOpt = Annotated[str, typer.Option("--attribution", help="last_touch or first_touch.")]
 Epsilon = Annotated[
-    str | None, typer.Option("--epsilon", help="Epsilon to spend, e.g. 0.25 or 1/4.")
+    str | None,
+    typer.Option(
+        "--epsilon",
+        help="One of the policy's allowed epsilons, e.g. 1/4 (default: the largest allowed).",
+    ),
 ]
 Receiver = Annotated[
     str | None, typer.Option("--receiver", help="Party the result is for (analysts).")
@@ -210,8 +214,19 @@ def export(
     typer.echo(f"wrote {len(reply['result']['rows'])} row(s) to {written}")
 
 
+def lifetime_line(lifetime: Json) -> str:
+    """``lifetime: spent 3.5 of 30, 26.5 left (never refreshes)`` or the no-cap wording."""
+    spent = f"{lifetime['spent']['value']:g}"
+    if lifetime.get("limit") is None:
+        return f"lifetime: spent {spent}, no lifetime cap"
+    return (
+        f"lifetime: spent {spent} of {lifetime['limit']['value']:g}, "
+        f"{lifetime['remaining']['value']:g} left (never refreshes)"
+    )
+
+
 def budget(home: HomeOption, as_json: AsJson = False) -> None:
-    """Epsilon spent and left in the current budget period."""
+    """Epsilon spent and left in the current budget period and over the lifetime."""
     from party_agent import results
 
     client, collaboration = _connect(home)
@@ -225,6 +240,7 @@ def budget(home: HomeOption, as_json: AsJson = False) -> None:
         f"spent {reply['spent']['value']:g} of {reply['limit']['value']:g}, "
         f"{reply['remaining']['value']:g} left"
     )
+    typer.echo(lifetime_line(reply["lifetime"]))
 
 
 def register(app: typer.Typer) -> None:

@@ -48,8 +48,12 @@ def upload(
     dataset: Annotated[str, typer.Option("--dataset", help="Dataset name on the server.")],
     kind: Annotated[DatasetKind, typer.Option("--kind", help="Dataset kind.")],
     chunk_mib: Annotated[int, typer.Option("--chunk-mib", min=1, help="Chunk size.")] = 16,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the server's reply.")] = False,
 ) -> None:
-    """Upload a tokenized file in verified chunks; rerun to resume after an interruption."""
+    """Upload a tokenized file in verified chunks; rerun to resume after an interruption.
+
+    A file identical to the dataset's newest version publishes nothing new (and says so).
+    """
     from party_agent.client import ServerUnreachable
     from party_agent.home import PartyHome, write_private
 
@@ -82,10 +86,18 @@ def upload(
                     raise
                 time.sleep(attempt)
     saved.unlink(missing_ok=True)
-    typer.echo(
-        f"published {version['dataset']} v{version['version']}: {version['rows']} rows, "
-        f"sha256 {version['sha256']}"
-    )
+    typer.echo(json.dumps(version, indent=2, sort_keys=True) if as_json else outcome(version))
+
+
+def outcome(version: Json) -> str:
+    """One line: what the server published, or that the bytes were already the newest."""
+    name = f"{version['dataset']} v{version['version']}"
+    if version.get("published") is False:
+        return (
+            f"unchanged: {name} already holds these exact bytes (sha256 {version['sha256']}); "
+            "nothing new was published, so repeated queries stay free"
+        )
+    return f"published {name}: {version['rows']} rows, sha256 {version['sha256']}"
 
 
 class UploadBar:

@@ -28,11 +28,14 @@ T0 = 1_764_000_000  # 2025-11-24, inside any test clock's past
 
 def policy_yaml(
     budget: str = "1",
-    per_query: str = "1/2",
+    epsilons: str = '["1/4", "1/2"]',
     k: int = 2,
     period: str = "monthly",
     receivers: str = "[brand, retailer]",
+    lifetime: str | None = None,
 ) -> str:
+    cap = "" if lifetime is None else f', lifetime: "{lifetime}"'
+
     return f"""format: cleanroom-policy/1
 name: test
 version: 1
@@ -42,8 +45,8 @@ dimensions:
   purchases: [category]
 window: {{min: 1d, max: 30d}}
 k: {k}
-epsilon_per_query: "{per_query}"
-budget: {{epsilon: "{budget}", period: {period}}}
+epsilon_choices: {epsilons}
+budget: {{epsilon: "{budget}", period: {period}{cap}}}
 contribution: {{max_campaigns_per_user: 3, max_purchases_per_user: 5, amount_cap: 200}}
 receivers: {receivers}
 keys:

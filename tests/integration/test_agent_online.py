@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -110,6 +111,13 @@ def test_upload_publishes_and_resumes_after_an_interruption(
     assert f"resuming upload {session['id']} at byte 65536" in err
     assert "published exposures v1: 4000 rows" in out
     assert not state_path(home, collab.id, "exposures").exists()
+    args = ["upload", "--home", str(homes["brand"]), "--dataset", "exposures"]
+    code, out, err = agent(*args, "--kind", "exposures", str(file))
+    assert code == 0, err
+    assert out.startswith("unchanged: exposures v1 already holds these exact bytes (sha256 ")
+    code, out, err = agent(*args, "--kind", "exposures", "--json", str(file))
+    assert code == 0, err
+    assert (json.loads(out)["published"], json.loads(out)["version"]) == (False, 1)
 
 
 def test_refused_upload_is_one_error_line(

@@ -42,7 +42,7 @@ def query(w: QueryWorld, who: str, body: dict[str, Any]) -> Any:
 def test_budget_exhausts_in_plain_words_and_refreshes_at_the_period_boundary(
     app: FastAPI, clock: Clock
 ) -> None:
-    w = world(app, budget="1", per_query="1/2")
+    w = world(app, budget="1")
     assert query(w, "brand", conversions("7d")).status_code == 201
     second = query(w, "brand", conversions("8d"))
     assert second.status_code == 201, second.text
@@ -82,7 +82,7 @@ def test_denial_is_audited_with_every_reason(app: FastAPI) -> None:
     body = denied.json()
     assert body["type"] == "urn:cleanroom:problem:query-denied"
     codes = {d["code"] for d in body["denials"]}
-    assert {"window_too_long", "dimension_not_allowed", "epsilon_too_large"} <= codes
+    assert {"window_too_long", "dimension_not_allowed", "epsilon_not_allowed"} <= codes
     assert "dimension `zip` is not allowed by" in body["detail"]
     with app.state.sessionmaker() as session:
         entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "query.denied")).one()
@@ -161,7 +161,8 @@ def test_a_new_dataset_version_is_a_new_query(app: FastAPI) -> None:
     w = world(app, budget="5")
     first = query(w, "brand", conversions("7d"))
     with w.client("brand") as brand:
-        again = upload(brand, w.id, parquet_bytes(exposures(w.id)), "exp", "exposures")
+        changed = exposures(w.id).slice(0, 140)  # identical bytes would be no new version
+        again = upload(brand, w.id, parquet_bytes(changed), "exp", "exposures")
         assert again.status_code in (200, 201), again.text
     second = query(w, "brand", conversions("7d"))
     assert second.status_code == 201 and second.json()["id"] != first.json()["id"]
@@ -198,3 +199,4 @@ def test_granted_query_is_sealed_with_its_charge_and_digests(app: FastAPI) -> No
     assert sealed["rows_suppressed"] == reply["rows_suppressed"]
     assert len(sealed["request_digest"]) == 64 and entry.outcome == "granted"
     assert sealed["details"]["result_id"] == reply["id"]
+    assert sealed["details"]["lifetime_spent"] == "1/2"

@@ -1,8 +1,9 @@
 """The query layer on a real ``cleanroom serve`` over loopback (SQLite and PostgreSQL).
 
-50 parallel queries against a budget that fits 10 must grant exactly 10 and charge
-exactly the budget; results are readable only by their receivers and the
-collaboration's analysts, never across collaborations; every read is audited.
+50 parallel queries against a budget that fits 10 (the period budget, or a lifetime
+cap below a larger period budget) must grant exactly 10 and charge exactly the cap;
+results are readable only by their receivers and the collaboration's analysts, never
+across collaborations; every read is audited.
 """
 
 from __future__ import annotations
@@ -56,23 +57,41 @@ def fire_in_parallel(w: QueryWorld) -> list[httpx.Response]:
         return list(pool.map(one, bodies))
 
 
-def check_never_overspends(w: QueryWorld) -> None:
+PERIOD_CAP = (
+    "this query needs epsilon 0.1, 0 is left until ",
+    "(budget of 1 per calendar month set by the collaboration policy `test` v1)",
+)
+LIFETIME_CAP = (
+    "this query needs epsilon 0.1, 0 is left of the lifetime cap of 1 set by the "
+    "collaboration policy `test` v1; it never refreshes",
+    "",
+)
+
+
+def check_never_overspends(w: QueryWorld, refusal: tuple[str, str] = PERIOD_CAP) -> None:
     replies = fire_in_parallel(w)
     codes = sorted(reply.status_code for reply in replies)
     assert codes == [201] * 10 + [409] * 40, [r.text for r in replies if r.status_code >= 500]
     assert len({reply.json()["id"] for reply in replies if reply.status_code == 201}) == 10
     with w.client("aud") as client:
         budget = client.get(f"/v1/collaborations/{w.id}/budget").json()
-    assert (budget["spent"]["exact"], budget["remaining"]["exact"]) == ("1/1", "0/1")
+    assert (budget["spent"]["exact"], budget["lifetime"]["spent"]["exact"]) == ("1/1", "1/1")
+    capped = budget if refusal is PERIOD_CAP else budget["lifetime"]
+    assert capped["remaining"]["exact"] == "0/1"
     refused = [reply.json() for reply in replies if reply.status_code == 409]
     assert all(p["type"] == "urn:cleanroom:problem:budget-exhausted" for p in refused)
     assert all(
-        p["detail"].startswith("this query needs epsilon 0.1, 0 is left until ")
-        and p["detail"].endswith(
-            "(budget of 1 per calendar month set by the collaboration policy `test` v1)"
-        )
-        for p in refused
+        p["detail"].startswith(refusal[0]) and p["detail"].endswith(refusal[1]) for p in refused
     ), {p["detail"] for p in refused}
+
+
+def check_lifetime_never_overspent(server: ServerProcess) -> None:
+    """A lifetime cap of 1 under a period budget of 5 stops 50 parallel queries at 10."""
+    w = make_world(
+        connect_to(server), server.admin_token, "lifetime", budget="5", lifetime="1",
+        epsilons='["1/10"]',
+    )  # fmt: skip
+    check_never_overspends(w, LIFETIME_CAP)
 
 
 def check_identical_queries_charge_once(w: QueryWorld) -> None:
@@ -96,7 +115,7 @@ def check_identical_queries_charge_once(w: QueryWorld) -> None:
 def test_parallel_queries_never_overspend_on_sqlite(
     server: ServerProcess, admin: httpx.Client
 ) -> None:
-    w = make_world(connect_to(server), server.admin_token, "parallel", per_query="1/10")
+    w = make_world(connect_to(server), server.admin_token, "parallel", epsilons='["1/10"]')
     check_never_overspends(w)
     logged = actions(server, w.id)
     assert logged.count("query.granted") == 10
@@ -105,6 +124,7 @@ def test_parallel_queries_never_overspend_on_sqlite(
     check_identical_queries_charge_once(same)
     logged = actions(server, same.id)
     assert (logged.count("query.granted"), logged.count("query.repeat")) == (1, 9)
+    check_lifetime_never_overspent(server)
 
 
 @pytest.fixture
@@ -129,9 +149,10 @@ def postgres_server(tmp_path: Path) -> Iterator[ServerProcess]:
 @pytest.mark.postgres
 def test_parallel_queries_never_overspend_on_postgres(postgres_server: ServerProcess) -> None:
     server = postgres_server
-    w = make_world(connect_to(server), server.admin_token, "parallel", per_query="1/10")
+    w = make_world(connect_to(server), server.admin_token, "parallel", epsilons='["1/10"]')
     check_never_overspends(w)
     check_identical_queries_charge_once(make_world(connect_to(server), server.admin_token))
+    check_lifetime_never_overspent(server)
 
 
 def test_results_go_to_receivers_and_analysts_only(

@@ -47,8 +47,9 @@ def as_rules(policy: Policy, party: str) -> PartyRules:
         window_min=policy.window.min,
         window_max=policy.window.max,
         k=policy.k,
-        epsilon_per_query=policy.epsilon_per_query,
+        epsilon_choices=policy.epsilon_choices,
         budget_epsilon=policy.budget.epsilon,
+        budget_lifetime=policy.budget.lifetime,
         max_campaigns_per_user=policy.contribution.max_campaigns_per_user,
         max_purchases_per_user=policy.contribution.max_purchases_per_user,
         amount_cap=policy.contribution.amount_cap,
@@ -68,7 +69,7 @@ def test_merging_never_loosens_any_field(base: Policy, rules: list[PartyRules]) 
             theirs = leaf.of_rules(rule) if leaf.of_rules else None
             if theirs is not None:
                 assert at_least_as_strict(leaf.order, merged, theirs), leaf.path
-    assert effective.epsilon_per_query <= effective.budget.epsilon
+    assert all(choice <= effective.budget.epsilon for choice in effective.epsilon_choices)
     assert Direction.LOOSER not in {change.direction for change in diff(base, effective)}
 
 

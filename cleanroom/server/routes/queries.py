@@ -77,7 +77,7 @@ def run_query(
         **result_public(outcome.stored),
         "reused": outcome.reused,
         "epsilon_charged": policies.fraction_text(outcome.charged),
-        "budget": budget_public(scope.id, budget.limit, budget.period, budget.state),
+        "budget": budget_public(scope.id, budget.limits, budget.state),
     }
 
 
@@ -120,14 +120,14 @@ def get_result(result_id: str, scope: ScopeDep, session: SessionDep) -> dict[str
 
 @router.get("/budget", response_model=BudgetPublic)
 def get_budget(scope: ScopeDep, session: SessionDep, clock: ClockDep) -> dict[str, Any]:
-    """Epsilon spent and left in the current period of the collaboration policy."""
+    """Epsilon spent and left in the current period and over the lifetime (policy caps)."""
     scope.principal.require(Role.AUDITOR, Role.ANALYST, Role.PARTY_ADMIN)
     version = signed_policy(session, scope.id)
     if version is None:
         raise NoEffectivePolicy("no policy version is approved by every party yet")
     budget = parse_policy(version.text).budget
     state = ledger.period_state(session, scope.id, budget.period, clock())
-    return budget_public(scope.id, budget.epsilon, budget.period, state)
+    return budget_public(scope.id, budget, state)
 
 
 class RulesCreate(BaseModel):

@@ -3,7 +3,7 @@
 POST /v1/collaborations/{c}/uploads                     {dataset, kind, size, sha256}
 PUT  /v1/collaborations/{c}/uploads/{u}?offset=N        body = bytes, X-Chunk-SHA256
 GET  /v1/collaborations/{c}/uploads/{u}                 -> received (resume point)
-POST /v1/collaborations/{c}/uploads/{u}/complete        -> dataset version
+POST /v1/collaborations/{c}/uploads/{u}/complete        -> dataset version (new or unchanged)
 DELETE /v1/collaborations/{c}/uploads/{u}               abort
 """
 
@@ -15,7 +15,6 @@ from fastapi import APIRouter, Header, Query, Request, status
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from cleanroom import audit
 from cleanroom.errors import (
     ChecksumMismatch,
     Conflict,
@@ -29,10 +28,16 @@ from cleanroom.errors import (
 from cleanroom.policy.store import allowed_dimensions
 from cleanroom.server.deps import Scope, ScopeDep, SessionDep, SettingsDep
 from cleanroom.server.routes.datasets import version_public
-from cleanroom.server.schemas import DatasetVersionPublic, UploadCreate, UploadPublic
+from cleanroom.server.schemas import UploadCompletePublic, UploadCreate, UploadPublic
 from cleanroom.settings import Settings
-from cleanroom.storage.models import Role, UploadSession, UploadStatus, new_id
-from cleanroom.uploads.publish import dataset_for_upload, publish
+from cleanroom.storage.models import DatasetVersion, Role, UploadSession, UploadStatus, new_id
+from cleanroom.uploads.publish import (
+    audit_upload,
+    current_version,
+    dataset_for_upload,
+    keep_current,
+    publish,
+)
 from cleanroom.uploads.sessions import (
     advance,
     check_capacity,
@@ -177,18 +182,8 @@ def _fail(
     upload.status = UploadStatus.FAILED
     upload.failure = str(error)
     discard_temp_file(settings, upload.id)
-    audit.record(
-        session,
-        actor=actor,
-        action="dataset.reject",
-        collaboration_id=upload.collaboration_id,
-        details={
-            "dataset": upload.dataset,
-            "kind": upload.kind,
-            "upload_id": upload.id,
-            "reason": type(error).__name__,
-            "detail": str(error),
-        },
+    audit_upload(
+        session, actor, "dataset.reject", upload, reason=type(error).__name__, detail=str(error)
     )
     session.commit()
 
@@ -196,8 +191,12 @@ def _fail(
 @router.post("/{upload_id}/complete")
 def complete_upload(
     upload_id: str, scope: ScopeDep, session: SessionDep, settings: SettingsDep
-) -> DatasetVersionPublic:
-    """Verify the whole-file checksum, validate, and publish atomically as a new version."""
+) -> UploadCompletePublic:
+    """Verify the whole-file checksum, validate, and publish atomically as a new version.
+
+    Bytes identical to the dataset's newest version publish nothing: the reply is that
+    version with `published: false` (queries keep their cache key, repeats stay free).
+    """
     scope.principal.require(Role.PARTY_ADMIN)
     upload = get_upload(session, scope, upload_id)
     require_open(upload)
@@ -209,6 +208,10 @@ def complete_upload(
         path = temp_path(settings, upload.id)
         if file_sha256(path) != upload.sha256:
             raise ChecksumMismatch("the file's SHA-256 does not match the one declared")
+        current = current_version(session, upload)
+        if current is not None and current.sha256 == upload.sha256:
+            kept = keep_current(session, settings, upload, current, actor)
+            return completed(upload, kept, published=False)
         kind = DatasetKind(upload.kind)
         dimensions = allowed_dimensions(session, scope.id, kind)
         checked = validate_dataset(path, kind, dimensions)
@@ -220,7 +223,14 @@ def complete_upload(
         bug = InternalError("the server failed while validating this upload (a bug)")
         _fail(session, settings, upload, actor, bug)
         raise
-    return version_public(upload.dataset, upload.kind, version)
+    return completed(upload, version, published=True)
+
+
+def completed(
+    upload: UploadSession, version: DatasetVersion, *, published: bool
+) -> UploadCompletePublic:
+    public = version_public(upload.dataset, upload.kind, version)
+    return UploadCompletePublic(**public.model_dump(), published=published)
 
 
 @router.delete("/{upload_id}", status_code=status.HTTP_204_NO_CONTENT)

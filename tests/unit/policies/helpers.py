@@ -50,7 +50,7 @@ def make_policy(**changes: Any) -> Policy:
         "dimensions": base.dimensions,
         "window": base.window,
         "k": base.k,
-        "epsilon_per_query": base.epsilon_per_query,
+        "epsilon_choices": base.epsilon_choices,
         "budget": base.budget,
         "contribution": base.contribution,
         "receivers": base.receivers,
@@ -73,6 +73,6 @@ STANDARD_PARTS = {
     "templates": frozenset(Template),
     "dimensions": Dimensions(frozenset({"channel"}), frozenset({"category", "store_region"})),
     "window": WindowBounds(days(1), days(30)),
-    "budget": Budget(Fraction(5), Period("monthly")),
+    "budget": Budget(Fraction(5), Period("monthly"), Fraction(30)),
     "contribution": ContributionBounds(20, 50, Fraction(500)),
 }

@@ -31,6 +31,10 @@ durations = st.integers(1, 24 * 90).map(lambda hours: Duration(hours * 3_600))
 epsilons = st.fractions(min_value=Fraction(1, 1000), max_value=10, max_denominator=1000).filter(
     lambda f: f > 0
 )
+choice_pool = st.sampled_from(
+    [Fraction(n, d) for n, d in ((1, 10), (1, 8), (1, 4), (1, 3), (1, 2), (1, 1))]
+)
+choices = st.frozensets(choice_pool, min_size=1, max_size=4)
 counts = st.integers(1, 200)
 templates = st.frozensets(st.sampled_from(list(Template)))
 periods = st.sampled_from(["daily", "weekly", "monthly", "30d", "12h"]).map(Period)
@@ -54,8 +58,8 @@ key_sets = st.dictionaries(
 @st.composite
 def policies(draw: st.DrawFn) -> Policy:
     low, high = sorted([draw(durations), draw(durations)])
-    budget = draw(epsilons)
-    share = draw(st.fractions(min_value=Fraction(1, 100), max_value=1, max_denominator=100))
+    allowed = draw(choices)
+    budget = max(allowed) * draw(st.integers(1, 20))
     return Policy(
         name=draw(st.sampled_from(["standard", "strict", "pilot-2026"])),
         version=draw(st.integers(1, 9)),
@@ -66,8 +70,8 @@ def policies(draw: st.DrawFn) -> Policy:
         ),
         window=WindowBounds(low, high),
         k=draw(st.integers(2, 500)),
-        epsilon_per_query=budget * share,
-        budget=Budget(budget, draw(periods)),
+        epsilon_choices=allowed,
+        budget=Budget(budget, draw(periods), draw(st.none() | epsilons.map(lambda f: f * 10))),
         contribution=ContributionBounds(draw(counts), draw(counts), draw(epsilons) * 100),
         receivers=draw(st.frozensets(st.sampled_from(PARTIES), min_size=1)),
         pinned_keys=draw(pins),
@@ -92,8 +96,9 @@ def party_rules(draw: st.DrawFn) -> PartyRules:
         window_min=low,
         window_max=high,
         k=maybe(st.integers(2, 500)),
-        epsilon_per_query=maybe(epsilons),
+        epsilon_choices=maybe(choices),
         budget_epsilon=maybe(epsilons),
+        budget_lifetime=maybe(epsilons.map(lambda f: f * 10)),
         max_campaigns_per_user=maybe(counts),
         max_purchases_per_user=maybe(counts),
         amount_cap=maybe(epsilons.map(lambda f: f * 100)),

@@ -15,8 +15,11 @@ from policies import (
     charge,
     current_state,
     fresh_state,
+    lifetime_remaining,
     remaining,
+    settle,
 )
+from policies.budget import MAX_DENOMINATOR
 from tests.unit.policies.helpers import NOV_23
 
 MONTHLY = Period("monthly")
@@ -78,3 +81,28 @@ def test_an_end_that_is_not_midnight_shows_the_time() -> None:
     state = fresh_state(Period("12h"), datetime(2026, 11, 23, 1, tzinfo=UTC))
     with pytest.raises(BudgetExceeded, match=r"1 is left until 2026-11-23 12:00 UTC$"):
         charge(LIMIT, state, Fraction(2))
+
+
+def test_the_lifetime_total_carries_across_periods_and_caps_them() -> None:
+    state = fresh_state(MONTHLY, NOV_23)
+    for _ in range(2):
+        state = charge(LIMIT, state, Fraction(1), lifetime=Fraction(5, 2))
+        state = current_state(state, MONTHLY, state.period_end)
+    assert (state.spent, state.lifetime_spent) == (0, 2)
+    assert lifetime_remaining(Fraction(5, 2), state) == Fraction(1, 2)
+    assert lifetime_remaining(None, state) is None
+    with pytest.raises(BudgetExceeded) as caught:
+        charge(LIMIT, state, Fraction(1), lifetime=Fraction(5, 2))
+    assert str(caught.value) == (
+        "this query needs epsilon 1, 0.5 is left of the lifetime cap of 2.5, which never refreshes"
+    )
+
+
+def test_settle_keeps_small_sums_exact_and_rounds_huge_ones_up() -> None:
+    assert settle(Fraction(7, 12)) == Fraction(7, 12)
+    huge = sum((Fraction(1, p) for p in (10**40 + 1, 10**41 + 3)), Fraction(0))
+    rounded = settle(huge)
+    assert rounded >= huge and rounded.denominator <= MAX_DENOMINATOR
+    assert rounded - huge < Fraction(1, MAX_DENOMINATOR)
+    state = BudgetState(huge, *MONTHLY.bounds(NOV_23), lifetime_spent=huge)
+    assert state.spent == rounded and len(f"{state.spent}") < 80

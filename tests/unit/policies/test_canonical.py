@@ -7,6 +7,8 @@ import json
 from fractions import Fraction
 
 from policies import (
+    Budget,
+    Period,
     PinnedKeys,
     QueryRequest,
     Template,
@@ -31,12 +33,14 @@ from tests.unit.policies.helpers import (
 )
 
 # Known answer: changing the canonical form changes every signature, so it must be on purpose.
-STANDARD_HASH = "39a5f9649b4eb85c7120017e00380515d3d618bbbf6140afd30659b823dbc581"
+STANDARD_HASH = "81dda7040f0d697470d21693630663d744b263346d3900ea8c7222b5ff81a355"
 
 
 def test_standard_preset_known_answer() -> None:
     policy = preset("standard")
-    assert canonical_json(policy).startswith(b'{"budget":{"epsilon":"5/1","period":"monthly"},')
+    assert canonical_json(policy).startswith(
+        b'{"budget":{"epsilon":"5/1","lifetime":"30/1","period":"monthly"},'
+    )
     assert policy_hash(policy) == hashlib.sha256(canonical_json(policy)).hexdigest()
     assert policy_hash(policy) == STANDARD_HASH
 
@@ -45,10 +49,10 @@ def test_key_order_and_spelling_in_yaml_do_not_matter() -> None:
     reordered = """
 receivers: [retailer, brand]
 k: 50
-budget: {period: monthly, epsilon: "5.0"}
+budget: {period: monthly, epsilon: "5.0", lifetime: 30}
 window: {max: 720h, min: 24h}
 contribution: {amount_cap: 500.00, max_purchases_per_user: 50, max_campaigns_per_user: 20}
-epsilon_per_query: 0.5
+epsilon_choices: [0.5, "1/4"]
 templates: [lift, overlap, conversions]
 dimensions: {purchases: [store_region, category], exposures: [channel]}
 version: 1
@@ -64,7 +68,7 @@ keys:
 def test_any_change_changes_the_hash() -> None:
     assert policy_hash(make_policy(k=51)) != STANDARD_HASH
     assert policy_hash(make_policy(version=2)) != STANDARD_HASH
-    assert policy_hash(make_policy(epsilon_per_query=Fraction(1, 3))) != STANDARD_HASH
+    assert policy_hash(make_policy(epsilon_choices=frozenset({Fraction(1, 3)}))) != STANDARD_HASH
     pinned = make_policy(pinned_keys=PinnedKeys.of({"brand": [FINGERPRINT]}))
     assert policy_hash(pinned) != STANDARD_HASH
 
@@ -89,6 +93,22 @@ def test_party_rules_hash_only_what_was_set() -> None:
     same = party_rules_from_yaml("budget: {epsilon: 0.25}\nk: 80\nversion: 3\nparty: retailer\n")
     assert policy_hash(same) == policy_hash(rules)
     assert policy_from_yaml(preset_yaml("standard")) == preset("standard")
+
+
+def test_rules_epsilons_and_lifetime_are_canonical() -> None:
+    rules = retailer_rules(
+        epsilon_choices=frozenset({Fraction(1, 2), Fraction(1, 4)}), budget_lifetime=Fraction(9)
+    )
+    data = json.loads(canonical_json(rules))
+    assert data["epsilon_choices"] == ["1/4", "1/2"]
+    assert data["budget"] == {"lifetime": "9/1"}
+
+
+def test_no_lifetime_cap_is_null_and_reads_back() -> None:
+    policy = make_policy(budget=Budget(Fraction(5), Period("monthly")))
+    data = json.loads(canonical_json(policy))
+    assert data["budget"] == {"epsilon": "5/1", "lifetime": None, "period": "monthly"}
+    assert parse_policy(data) == policy
 
 
 def test_effective_policy_hash_ignores_rule_order_and_repeats() -> None:

@@ -40,15 +40,30 @@ def test_standard_in_plain_words() -> None:
             "to 30 days; queries choose a window in that range.",
             "A group's results are released only when its noisy count of people is at least "
             "50; other groups are suppressed (the decision reads noisy values only).",
-            "Each query may use at most epsilon 0.5 of privacy budget.",
+            "Each query spends one of these epsilons: 0.25, 0.5 (default 0.5); no other value "
+            "is accepted.",
             "All queries together may use at most epsilon 5 per calendar month, refreshed on "
             "the 1st at 00:00 UTC.",
+            "Refreshed every calendar month, the budget allows up to epsilon 65 in any 365 "
+            "days (13 periods can fall in one); the lifetime cap of epsilon 30 bounds all "
+            "queries together for as long as the collaboration lasts, whatever the refresh.",
             "Each person counts toward at most 20 campaigns and 50 purchases; each purchase "
             "amount is capped at 500.",
             "Results are shown only to: brand, retailer.",
             "No keys are pinned: each party's registered keys are accepted.",
         ]
     )
+
+
+def test_a_policy_without_a_lifetime_cap_says_the_total_is_unbounded() -> None:
+    hourly = make_policy(budget=Budget(Fraction(5), Period("1h")))
+    assert (
+        "Refreshed every 1 hour, the budget allows up to epsilon 43805 in any 365 days "
+        "(8761 periods can fall in one), and there is no lifetime cap: the total over time "
+        "grows without bound."
+    ) in describe_lines(hourly)
+    single = make_policy(epsilon_choices=frozenset({Fraction(1, 4)}))
+    assert "Each query spends exactly epsilon 0.25." in describe_lines(single)
 
 
 def test_strict_has_no_purchase_dimension_and_pins_read_plainly() -> None:
@@ -76,8 +91,8 @@ def test_diff_says_what_got_stricter_or_looser() -> None:
     new = make_policy(
         version=2,
         k=100,
-        epsilon_per_query=Fraction(1),
-        budget=Budget(Fraction(5), Period("weekly")),
+        epsilon_choices=frozenset({Fraction(1, 4), Fraction(1, 2), Fraction(1)}),
+        budget=Budget(Fraction(5), Period("weekly"), Fraction(30)),
         dimensions=Dimensions(frozenset({"channel"}), frozenset({"category", "loyalty_tier"})),
     )
     changes = diff(old, new)
@@ -85,7 +100,7 @@ def test_diff_says_what_got_stricter_or_looser() -> None:
         "purchase dimensions changed (neither stricter nor looser): "
         "category, store_region -> category, loyalty_tier",
         "minimum group size k is stricter: 50 -> 100",
-        "epsilon per query is looser: 0.5 -> 1",
+        "allowed epsilons per query is looser: 0.25, 0.5 -> 0.25, 0.5, 1",
         "budget refresh period is looser: monthly -> weekly",
     ]
     assert overall(changes) is Direction.MIXED

@@ -35,7 +35,7 @@ def conversions(**fields: object) -> QueryRequest:
     return QueryRequest(**values)  # type: ignore[arg-type]
 
 
-def test_an_allowed_query_uses_the_policy_epsilon_by_default() -> None:
+def test_an_allowed_query_uses_the_largest_allowed_epsilon_by_default() -> None:
     decision = evaluate(conversions(dimensions=("channel",)), STANDARD, FRESH)
     assert decision.allowed
     assert decision.epsilon == Fraction(1, 2)
@@ -88,8 +88,10 @@ def test_the_brief_examples() -> None:
          f"window 12h is shorter than the minimum of 1d set by {BASE}"),
         (conversions(requester="agency"), "not_a_receiver",
          f"`agency` may not receive results under {BASE}"),
-        (conversions(epsilon=Fraction(1)), "epsilon_too_large",
-         f"this query asks for epsilon 1, more than the 0.5 per query allowed by {BASE}"),
+        (conversions(epsilon=Fraction(1)), "epsilon_not_allowed",
+         f"epsilon 1 is not an allowed value; choose one of 0.25, 0.5 (set by {BASE})"),
+        (conversions(epsilon=Fraction(1, 1000)), "epsilon_not_allowed",
+         f"epsilon 0.001 is not an allowed value; choose one of 0.25, 0.5 (set by {BASE})"),
     ],
 )  # fmt: skip
 def test_single_denials(request_: QueryRequest, code: str, reason: str) -> None:
@@ -128,8 +130,48 @@ def test_no_window_fits_both_parties() -> None:
 
 
 def test_overlap_needs_no_window() -> None:
-    request = QueryRequest(Template.OVERLAP, "retailer", epsilon=Fraction(1, 10))
+    request = QueryRequest(Template.OVERLAP, "retailer", epsilon=Fraction(1, 4))
     assert evaluate(request, preset("strict"), FRESH).allowed
+
+
+def test_an_epsilon_a_party_leaves_out_is_denied_by_that_party() -> None:
+    effective = effective_policy(
+        STANDARD, [brand_rules(epsilon_choices=frozenset({Fraction(1, 4)}))]
+    )
+    decision = evaluate(conversions(epsilon=Fraction(1, 2)), effective, FRESH)
+    assert decision.reasons == (
+        "epsilon 0.5 is not an allowed value; choose one of 0.25 (set by the brand's policy v2)",
+    )
+    assert evaluate(conversions(), effective, FRESH).epsilon == Fraction(1, 4)
+
+
+def test_no_common_epsilon_denies_every_query_in_plain_words() -> None:
+    effective = effective_policy(STANDARD, [brand_rules(epsilon_choices=frozenset({Fraction(1)}))])
+    decision = evaluate(conversions(), effective, FRESH)
+    assert [d.code for d in decision.denials] == ["no_epsilon_allowed"]
+    assert decision.reasons == (
+        f"no epsilon is allowed, so no query can run: {BASE} allows 0.25, 0.5; "
+        "the brand's policy v2 allows 1; no value is in every list and within the budget "
+        "per period",
+    )
+
+
+def test_the_lifetime_cap_denies_even_with_the_period_budget_left() -> None:
+    spent = BudgetState(Fraction(0), FRESH.period_start, FRESH.period_end, Fraction(119, 4))
+    decision = evaluate(conversions(), STANDARD, spent)
+    assert [d.code for d in decision.denials] == ["lifetime_exhausted"]
+    assert decision.only_budget
+    assert decision.reasons == (
+        "this query needs epsilon 0.5, 0.25 is left of the lifetime cap of 30 set by "
+        f"{BASE}; it never refreshes",
+    )
+    assert evaluate(conversions(epsilon=Fraction(1, 4)), STANDARD, spent).allowed
+    over = BudgetState(Fraction(0), FRESH.period_start, FRESH.period_end, Fraction(30))
+    assert (
+        evaluate(conversions(), STANDARD, over)
+        .reasons[0]
+        .startswith("this query needs epsilon 0.5, 0 is left of the lifetime cap of 30")
+    )
 
 
 @pytest.mark.parametrize(

@@ -78,3 +78,24 @@ def test_bad_durations(raw: object) -> None:
 def test_zero_duration() -> None:
     with pytest.raises(ValueError, match=r"^a duration must be longer than zero, got 0s$"):
         Duration.parse("0d")
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("1e-999999999", "(exponent too large)"),
+        ("1e41", "(exponent too large)"),
+        (1e-300, "(exponent too large)"),
+        ("1" * 41, "of at most 40 characters"),
+        (10**400, "of at most 40 digits"),
+        (Fraction(1, 3**200), "of at most 40 digits"),
+    ],
+)
+def test_numbers_too_large_to_handle_are_refused_before_any_arithmetic(
+    raw: object, message: str
+) -> None:
+    with pytest.raises(
+        ValueError, match=r'^write an exact number such as "0.5" or "1/4"'
+    ) as caught:
+        parse_fraction(raw)
+    assert str(caught.value).endswith(message)

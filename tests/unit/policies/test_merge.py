@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from policies import PinnedKeys, Template, effective_policy, key_accepted, preset
+from policies import Budget, Period, PinnedKeys, Template, effective_policy, key_accepted, preset
 from tests.unit.policies.helpers import (
     FINGERPRINT,
     OTHER_FINGERPRINT,
@@ -43,7 +43,7 @@ def test_the_strictest_value_of_each_field_wins() -> None:
                 k=60,
                 templates=frozenset({Template.CONVERSIONS, Template.LIFT}),
                 window_min=days(3),
-                epsilon_per_query=Fraction(1, 4),
+                epsilon_choices=frozenset({Fraction(1, 4), Fraction(1)}),
                 receivers=frozenset({"brand"}),
             ),
         ],
@@ -53,7 +53,7 @@ def test_the_strictest_value_of_each_field_wins() -> None:
     assert effective.dimensions.purchases == frozenset({"category"})
     assert effective.dimensions.exposures == frozenset({"channel"})
     assert (effective.window.min, effective.window.max) == (days(3), days(14))
-    assert effective.epsilon_per_query == Fraction(1, 4)
+    assert effective.epsilon_choices == {Fraction(1, 4)}
     assert effective.contribution.max_purchases_per_user == 10
     assert effective.contribution.max_campaigns_per_user == 20
     assert effective.contribution.amount_cap == Fraction(200)
@@ -75,15 +75,35 @@ def test_a_looser_rule_changes_nothing() -> None:
     assert effective.source("k").label == "the collaboration policy `strict` v1"
 
 
-def test_a_lower_budget_caps_the_epsilon_per_query() -> None:
+def test_a_lower_budget_removes_the_epsilons_above_it() -> None:
     effective = effective_policy(
-        preset("standard"), [retailer_rules(budget_epsilon=Fraction(1, 5))]
+        preset("standard"), [retailer_rules(budget_epsilon=Fraction(3, 10))]
     )
-    assert effective.budget.epsilon == Fraction(1, 5)
-    assert effective.epsilon_per_query == Fraction(1, 5)
-    assert str(effective.source("epsilon_per_query")) == (
-        "the retailer's policy v3 (its budget of 0.2 caps every query)"
+    assert effective.budget.epsilon == Fraction(3, 10)
+    assert effective.epsilon_choices == {Fraction(1, 4)}
+    assert str(effective.source("epsilon_choices")) == (
+        "the retailer's policy v3 (its budget of 0.3 caps every query)"
     )
+
+
+def test_disjoint_epsilon_lists_leave_no_choice() -> None:
+    effective = effective_policy(
+        preset("standard"), [brand_rules(epsilon_choices=frozenset({Fraction(1)}))]
+    )
+    assert effective.epsilon_choices == frozenset()
+
+
+def test_the_smallest_lifetime_cap_wins_and_no_cap_is_the_loosest() -> None:
+    base = make_policy(budget=Budget(Fraction(5), Period("monthly")))
+    assert effective_policy(base).budget.lifetime is None
+    capped = effective_policy(base, [retailer_rules(budget_lifetime=Fraction(12))])
+    assert capped.budget.lifetime == Fraction(12)
+    assert str(capped.source("budget.lifetime")) == "the retailer's policy v3"
+    both = effective_policy(
+        preset("standard"),
+        [retailer_rules(budget_lifetime=Fraction(40)), brand_rules(budget_lifetime=Fraction(20))],
+    )
+    assert both.budget.lifetime == Fraction(20)
 
 
 def test_disjoint_rules_leave_nothing_and_say_who() -> None:

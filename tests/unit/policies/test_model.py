@@ -35,23 +35,23 @@ def test_cross_field_rules() -> None:
     with pytest.raises(InvalidPolicy) as caught:
         make_policy(
             window=WindowBounds(days(10), days(2)),
-            epsilon_per_query=Fraction(6),
+            epsilon_choices=frozenset({Fraction(1, 2), Fraction(6)}),
             receivers=frozenset(),
             templates=frozenset(),
         )
     assert caught.value.problems == (
         "templates: must allow at least one template",
         "window: the minimum 10d is longer than the maximum 2d",
-        "epsilon_per_query: 6 is more than the whole budget of 5 per period",
+        "epsilon_choices: 6 is more than the whole budget of 5 per period",
         "receivers: must name at least one party",
     )
 
 
 def test_a_float_epsilon_is_refused_in_python() -> None:
     with pytest.raises(InvalidPolicy) as caught:
-        make_policy(epsilon_per_query=0.5)
+        make_policy(epsilon_choices=frozenset({0.5}))
     assert message(caught) == (
-        "invalid policy `standard`: epsilon_per_query: must be an exact number (Fraction), got 0.5"
+        "invalid policy `standard`: epsilon_choices: must be an exact number (Fraction), got 0.5"
     )
 
 

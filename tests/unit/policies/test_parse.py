@@ -33,13 +33,28 @@ def edited(old: str, new: str) -> str:
         (edited("k: 50", "k: true"), P + "k: must be a whole number of at least 2, got True"),
         (edited("version: 1", "version: 1.5"),
          P + "version: must be a whole number of at least 1, got 1.5"),
-        (edited('"1/2"', "0"), P + "epsilon_per_query: must be greater than 0, got 0"),
+        (edited('"1/2"', "0"), P + "epsilon_choices: must be greater than 0, got 0"),
         (edited('"1/2"', "abc"),
-         P + "epsilon_per_query: write an exact number such as \"0.5\" or \"1/4\", got 'abc'"),
+         P + "epsilon_choices: write an exact number such as \"0.5\" or \"1/4\", got 'abc'"),
         (edited('"1/2"', ".inf"),
-         P + "epsilon_per_query: write an exact number such as \"0.5\" or \"1/4\", got '.inf'"),
+         P + "epsilon_choices: write an exact number such as \"0.5\" or \"1/4\", got '.inf'"),
         (edited('"1/2"', "6"),
-         P + "epsilon_per_query: 6 is more than the whole budget of 5 per period"),
+         P + "epsilon_choices: 6 is more than the whole budget of 5 per period"),
+        (edited('"1/2"', '"1/4"'), P + "epsilon_choices: lists an epsilon twice"),
+        (edited('["1/4", "1/2"]', "[]"), P + "epsilon_choices: list at least one allowed epsilon"),
+        (edited('["1/4", "1/2"]', "[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]"),
+         P + "epsilon_choices: list at most 8 allowed epsilons, got 9"),
+        (edited('"1/2"', '"1/1001"'),
+         P + "epsilon_choices: 1/1001 is not a simple number; an allowed epsilon has a "
+         "denominator of at most 1000 (such as 0.05 or 1/3)"),
+        (edited('"1/2"', '"1e-999999999"'),
+         P + "epsilon_choices: write an exact number such as \"0.5\" or \"1/4\", "
+         "got '1e-999999999' (exponent too large)"),
+        (edited("k: 50", 'k: 50\nepsilon_per_query: "1/2"'),
+         P + "epsilon_per_query: write only epsilon_choices (epsilon_per_query is its older "
+         "one-value form)"),
+        (edited("lifetime: 30", "lifetime: 0"),
+         P + "budget.lifetime: must be greater than 0, got 0"),
         (edited("min: 1d", "min: 31d"),
          P + "window: the minimum 31d is longer than the maximum 30d"),
         (edited("max: 30d", "max: 30x"),
@@ -132,8 +147,17 @@ def test_numbers_are_read_exactly_from_yaml() -> None:
     policy = policy_from_yaml(
         edited('"1/2"', "0.1").replace("amount_cap: 500", "amount_cap: 19.99")
     )
-    assert policy.epsilon_per_query == Fraction(1, 10)
+    assert policy.epsilon_choices == {Fraction(1, 10), Fraction(1, 4)}
     assert policy.contribution.amount_cap == Fraction(1999, 100)
+
+
+def test_an_old_epsilon_per_query_is_read_as_the_one_allowed_value() -> None:
+    old = edited('epsilon_choices: ["1/4", "1/2"]', 'epsilon_per_query: "1/2"')
+    policy = policy_from_yaml(old.replace("  lifetime: 30", ""))
+    assert policy.epsilon_choices == {Fraction(1, 2)}
+    assert policy.budget.lifetime is None
+    one = policy_from_yaml(edited('["1/4", "1/2"]', '"1/2"'))
+    assert one.epsilon_choices == {Fraction(1, 2)}
 
 
 def test_a_single_fingerprint_may_be_written_without_a_list() -> None:
@@ -158,12 +182,22 @@ def test_party_rules_may_set_any_subset() -> None:
     assert rules.label == "the retailer's policy v3"
 
 
+def test_party_rules_may_narrow_the_epsilons_and_cap_the_lifetime() -> None:
+    rules = party_rules_from_yaml(
+        "party: brand\nversion: 2\nepsilon_choices: ['1/4']\nbudget: {lifetime: 12}\n"
+    )
+    assert rules.epsilon_choices == {Fraction(1, 4)}
+    assert rules.budget_lifetime == Fraction(12) and rules.budget_epsilon is None
+    legacy = party_rules_from_yaml("party: brand\nversion: 2\nepsilon_per_query: 0.5\n")
+    assert legacy.epsilon_choices == {Fraction(1, 2)}
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         ("party: retailer\nversion: 3\nbudget: {period: weekly}\n",
          "invalid rules of `retailer`: budget.period: is set by the collaboration policy for "
-         "everyone; a party's rules may only lower budget.epsilon"),
+         "everyone; a party's rules may only lower budget.epsilon and budget.lifetime"),
         ("party: retailer\nversion: 3\nk: 1\n",
          "invalid rules of `retailer`: k: must be a whole number of at least 2, got 1"),
         ("party: retailer\nversion: 3\nwindow: {min: 9d, max: 2d}\n",

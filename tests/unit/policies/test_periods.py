@@ -78,3 +78,18 @@ def test_nouns() -> None:
         "day",
         "30 days",
     ]
+
+
+@pytest.mark.parametrize(
+    ("period", "most"),
+    [("monthly", 13), ("weekly", 54), ("daily", 366), ("1h", 8761), ("30d", 14), ("365d", 2)],
+)
+def test_the_most_periods_any_365_days_can_touch(period: str, most: int) -> None:
+    assert Period(period).most_per_year() == most
+
+
+def test_thirteen_calendar_months_fit_in_365_days() -> None:
+    start = utc(2026, 12, 31, 12)
+    end = start + timedelta(days=365)
+    months = {(d.year, d.month) for d in (start + timedelta(days=i) for i in range(366)) if d < end}
+    assert len(months) == Period("monthly").most_per_year()

@@ -27,7 +27,7 @@ def test_plan_uses_the_release_paths_statistics() -> None:
     found = plan(STANDARD, expected)
     bounds = STANDARD.contribution
     release = ReleasePolicy(
-        STANDARD.epsilon_per_query,
+        max(STANDARD.epsilon_choices),
         STANDARD.k,
         bounds.max_campaigns_per_user,
         bounds.max_purchases_per_user,

@@ -35,7 +35,7 @@ def test_check_json(tmp_path: Path) -> None:
     assert report["valid"] is True
     assert report["kind"] == "policy"
     assert report["hash"] == policy_hash(preset("strict"))
-    assert report["canonical"]["epsilon_per_query"] == "1/4"
+    assert report["canonical"]["epsilon_choices"] == ["1/4"]
     assert report["description"][0] == "Policy `strict`, version 1."
 
 

@@ -330,6 +330,8 @@ class NoiseLine:
     unit: str
     noise_sd: float
     half_width: float
+    thresholded: bool = False
+    """True for the noisy user counts the k threshold reads."""
 
 
 def default_groups(policy: AnyPolicy) -> int:
@@ -353,21 +355,21 @@ def noise_lines(policy: AnyPolicy, groups: int | None = None) -> list[NoiseLine]
     if Template.OVERLAP in policy.templates:
         (cells,) = _stats(policy, Template.OVERLAP, epsilon, 1)
         lines += [
-            NoiseLine("overlap", "matched users", "people", *_cell(cells)),
-            NoiseLine("overlap", "users on each side", "people", *_two_cells(cells)),
+            NoiseLine("overlap", "matched users", "people", *_cell(cells), True),
+            NoiseLine("overlap", "users on each side", "people", *_two_cells(cells), True),
         ]
     if Template.CONVERSIONS in policy.templates:
         cells, revenue = _stats(policy, Template.CONVERSIONS, epsilon, groups)
         sd_rev, hw_rev = (x / 100 for x in _cell(revenue))
         lines += [
             NoiseLine("conversions", "converted users per group", "people", *_cell(cells)),
-            NoiseLine("conversions", "exposed users per group", "people", *_two_cells(cells)),
+            NoiseLine("conversions", "exposed users per group", "people", *_two_cells(cells), True),
             NoiseLine("conversions", "revenue per group", "currency", sd_rev, hw_rev),
         ]
     if Template.LIFT in policy.templates:
         (cells,) = _stats(policy, Template.LIFT, epsilon, groups)
         lines += [
             NoiseLine("lift", "converted users per arm", "people", *_cell(cells)),
-            NoiseLine("lift", "users per arm", "people", *_two_cells(cells)),
+            NoiseLine("lift", "users per arm", "people", *_two_cells(cells), True),
         ]
     return lines

@@ -108,10 +108,29 @@ def _noise_block(policy: Policy | EffectivePolicy, groups: int | None) -> list[s
         "  Rates and lifts depend on group sizes: `party-agent power --policy FILE "
         "--audience N,...` gives their half-widths and the smallest detectable lift."
     )
-    return lines
+    return lines + _threshold_lines(policy.k, noise_lines(policy, groups))
 
 
-def _noise_json(lines: list[NoiseLine]) -> list[dict[str, Any]]:
+def _threshold_lines(k: int, lines: list[NoiseLine]) -> list[str]:
+    """How k compares with the noise of each count the threshold reads (a utility
+    choice: the threshold acts on noisy counts only, so it costs no privacy)."""
+    out = [f"Threshold k = {k} (acts on the noisy counts below; a utility choice):"]
+    for line in (line for line in lines if line.thresholded):
+        ratio = k / line.half_width
+        out.append(
+            f"  k = {k} is {ratio:.1f}x the 95% noise half-width (±{line.half_width:,.0f}) "
+            f"of {line.statistic} in {line.template}"
+        )
+    if any(line.thresholded and k < 2 * line.half_width for line in lines):
+        out.append(
+            "  Where k is below twice the half-width, groups near k are released or "
+            "suppressed mostly by the noise, and small released groups carry large "
+            "relative error."
+        )
+    return out
+
+
+def _noise_json(k: int, lines: list[NoiseLine]) -> list[dict[str, Any]]:
     return [
         {
             "template": line.template,
@@ -119,6 +138,8 @@ def _noise_json(lines: list[NoiseLine]) -> list[dict[str, Any]]:
             "unit": line.unit,
             "noise_sd": line.noise_sd,
             "half_width": line.half_width,
+            "thresholded": line.thresholded,
+            "k_over_half_width": k / line.half_width if line.thresholded else None,
         }
         for line in lines
     ]
@@ -160,7 +181,7 @@ def check(
     report = _report(document, effective)
     governing = effective if effective is not None else document
     if isinstance(governing, Policy | EffectivePolicy):
-        report["noise"] = _noise_json(noise_lines(governing, campaigns))
+        report["noise"] = _noise_json(governing.k, noise_lines(governing, campaigns))
     if as_json:
         typer.echo(json.dumps(report, indent=2, sort_keys=True))
         return

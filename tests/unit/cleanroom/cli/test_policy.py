@@ -144,3 +144,21 @@ def test_check_prints_the_noise_each_query_carries(tmp_path: Path) -> None:
     )
     lift = [n for n in report["noise"] if n["template"] == "lift"]
     assert [n["statistic"] for n in lift] == ["converted users per arm", "users per arm"]
+
+
+def test_check_compares_k_with_the_noise_of_each_thresholded_count(tmp_path: Path) -> None:
+    path = write(tmp_path, "p.yaml", preset_yaml("standard"))
+    report = json.loads(runner.invoke(policy_app, ["check", str(path), "--json"]).stdout)
+    thresholded = [line for line in report["noise"] if line["thresholded"]]
+    assert {line["template"] for line in thresholded} == {"overlap", "conversions", "lift"}
+    text = runner.invoke(policy_app, ["check", str(path)]).stdout
+    for line in thresholded:
+        ratio = 50 / line["half_width"]
+        assert line["k_over_half_width"] == ratio
+        assert (
+            f"k = 50 is {ratio:.1f}x the 95% noise half-width (±{line['half_width']:,.0f}) "
+            f"of {line['statistic']} in {line['template']}"
+        ) in text
+    assert "mostly by the noise" in text  # k = 50 is below the conversions noise
+    loud = write(tmp_path, "k.yaml", preset_yaml("standard").replace("k: 50", "k: 5000"))
+    assert "mostly by the noise" not in runner.invoke(policy_app, ["check", str(loud)]).stdout

@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     max_open_uploads: int = Field(default=4, gt=0, description="Open upload sessions per member")
     upload_idle_hours: float = Field(default=24, gt=0, description="Idle sessions then expire")
     disk_reserve_bytes: int = Field(default=1 * GIB, ge=0, description="Free space kept spare")
+    max_concurrent_requests: int = Field(
+        default=32, gt=0, le=1000, description="Requests served at once; more wait for a turn"
+    )
+    busy_wait_seconds: float = Field(
+        default=5, ge=0, description="How long a request waits for a turn before a 503"
+    )
     log_level: str = "info"
 
     @property

@@ -8,9 +8,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cleanroom.errors import CleanRoomError, RequestInvalid
+from cleanroom.errors import CleanRoomError, RequestInvalid, ServerBusy
 from protocols import PROBLEM_PREFIX
 
 PROBLEM_JSON = "application/problem+json"
@@ -19,7 +21,18 @@ log = logging.getLogger("cleanroom")
 _HTTP_SLUGS = {404: "not-found", 405: "method-not-allowed", 401: "unauthenticated"}
 
 
-def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+#: Seconds a client is told to wait after a 503 caused by a busy database.
+DB_BUSY_RETRY_AFTER = 1
+
+
+def problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
     body: dict[str, Any] = {
         "type": PROBLEM_PREFIX + slug,
         "title": title,
@@ -27,11 +40,19 @@ def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> JS
         "detail": detail,
     }
     body.update(extra)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _from_error(error: CleanRoomError) -> JSONResponse:
-    return problem(error.status, error.slug, error.title, error.detail, **error.extra)
+def problem_from(error: CleanRoomError, retry_after: int | None = None) -> JSONResponse:
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return problem(error.status, error.slug, error.title, error.detail, headers, **error.extra)
+
+
+def database_busy(error: Exception) -> bool:
+    """The pool had no connection in time, or SQLite's write lock stayed taken."""
+    if isinstance(error, PoolTimeout):
+        return True
+    return isinstance(error, OperationalError) and "database is locked" in str(error)
 
 
 def _validation_detail(error: RequestValidationError) -> str:
@@ -48,11 +69,11 @@ def install_handlers(app: FastAPI) -> None:
     async def on_domain_error(_: Request, error: CleanRoomError) -> JSONResponse:
         if error.status >= 500:
             log.error("internal error: %s", error.detail)
-        return _from_error(error)
+        return problem_from(error)
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
-        return _from_error(RequestInvalid(_validation_detail(error)))
+        return problem_from(RequestInvalid(_validation_detail(error)))
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
@@ -61,6 +82,10 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def on_bug(_: Request, error: Exception) -> JSONResponse:
+        if database_busy(error):
+            log.warning("database busy: %s", type(error).__name__)
+            busy = ServerBusy("the database is busy; retry shortly")
+            return problem_from(busy, retry_after=DB_BUSY_RETRY_AFTER)
         log.exception("unhandled error (a bug)", exc_info=error)
         return problem(
             500,

@@ -27,15 +27,28 @@ def normalize_url(url: str) -> str:
     return url
 
 
+#: Seconds a session waits for a pooled connection (admission keeps it rare; then a 503).
+POOL_TIMEOUT = 10
+
+
+def pool_options(settings: Settings) -> dict[str, Any]:
+    """One connection per admitted request (see :mod:`cleanroom.server.admission`)."""
+    return {
+        "pool_size": settings.max_concurrent_requests,
+        "max_overflow": 4,
+        "pool_timeout": POOL_TIMEOUT,
+        "pool_pre_ping": True,
+    }
+
+
 def make_engine(settings: Settings) -> Engine:
     url = normalize_url(settings.effective_database_url)
     if url.startswith("sqlite"):
-        engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=True
-        )
+        connect_args = {"check_same_thread": False, "timeout": 30}
+        engine = create_engine(url, connect_args=connect_args, **pool_options(settings))
         _configure_sqlite(engine, wal=settings.sqlite_wal)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, **pool_options(settings))
     return engine
 
 

@@ -14,7 +14,9 @@ import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO
 
+import anyio.to_thread
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -53,31 +55,73 @@ class UploadLocks:
         self._locks.pop(upload_id, None)
 
 
+#: Bytes gathered from the request before one write (and hash update) in a worker thread.
+WRITE_BUFFER = 1024 * 1024
+
+
+def _open_at(path: Path, offset: int) -> BinaryIO:
+    handle = path.open("r+b")
+    handle.seek(offset)
+    return handle
+
+
+class _ChunkFile:
+    """An open temp file taking one chunk; every blocking call runs in a worker thread."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+        self.digest = hashlib.sha256()
+        self.pending = bytearray()
+
+    def _write(self, data: bytes) -> None:
+        self.digest.update(data)
+        self.handle.write(data)
+
+    def _close(self, end: int) -> None:
+        with self.handle:
+            self.handle.truncate(end)
+
+    async def add(self, piece: bytes) -> None:
+        self.pending += piece
+        if len(self.pending) >= WRITE_BUFFER:
+            await self.flush()
+
+    async def flush(self) -> None:
+        data, self.pending = bytes(self.pending), bytearray()
+        if data:
+            await anyio.to_thread.run_sync(self._write, data)
+
+    async def close(self, end: int) -> None:
+        await anyio.to_thread.run_sync(self._close, end)
+
+
 async def write_chunk(
     path: Path, offset: int, body: AsyncIterator[bytes], limit: int, expected_sha256: str
 ) -> int:
-    """Stream ``body`` into ``path`` at ``offset``; returns bytes written or raises."""
-    digest = hashlib.sha256()
+    """Stream ``body`` into ``path`` at ``offset``; returns bytes written or raises.
+
+    The event loop only gathers the body; file writes and hashing run in worker threads.
+    """
+    target = _ChunkFile(await anyio.to_thread.run_sync(_open_at, path, offset))
     written = 0
-    with path.open("r+b") as handle:
-        handle.seek(offset)
-        try:
-            async for piece in body:
-                written += len(piece)
-                if written > limit:
-                    raise PayloadTooLarge(
-                        f"chunk exceeds the {limit} bytes left in this upload or the chunk limit"
-                    )
-                digest.update(piece)
-                handle.write(piece)
-            if digest.hexdigest() != expected_sha256:
-                raise ChunkChecksumMismatch(
-                    f"chunk at offset {offset} ({written} bytes) does not match X-Chunk-SHA256"
+    try:
+        async for piece in body:
+            written += len(piece)
+            if written > limit:
+                raise PayloadTooLarge(
+                    f"chunk exceeds the {limit} bytes left in this upload or the chunk limit"
                 )
-        except BaseException:
-            handle.truncate(offset)
-            raise
-        handle.truncate(offset + written)
+            await target.add(piece)
+        await target.flush()
+        if target.digest.hexdigest() != expected_sha256:
+            raise ChunkChecksumMismatch(
+                f"chunk at offset {offset} ({written} bytes) does not match X-Chunk-SHA256"
+            )
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await target.close(offset)
+        raise
+    await target.close(offset + written)
     return written
 
 

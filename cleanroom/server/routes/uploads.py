@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -122,7 +123,36 @@ def get_upload_status(
     return upload_public(get_upload(session, scope, upload_id), settings)
 
 
-@router.put("/{upload_id}")
+def _chunk_limit(
+    session: Session, scope: Scope, settings: Settings, upload_id: str, offset: int
+) -> tuple[UploadSession, int]:
+    """The open upload and how many bytes this chunk may carry; no transaction stays open."""
+    upload = get_upload(session, scope, upload_id)
+    session.refresh(upload)
+    try:
+        require_open(upload)
+        if offset != upload.received:
+            raise UploadOffsetMismatch(
+                f"chunk offset {offset} does not match the {upload.received} bytes received",
+                received=upload.received,
+            )
+        return upload, min(upload.size - offset, settings.max_chunk_bytes)
+    finally:
+        session.commit()  # nothing held while the body streams in
+
+
+@router.put(
+    "/{upload_id}",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "The chunk's bytes, starting at `offset`; at most max_chunk_bytes",
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+)
 async def put_chunk(
     upload_id: str,
     request: Request,
@@ -132,25 +162,22 @@ async def put_chunk(
     chunk_sha256: ChunkSha,
     offset: Annotated[int, Query(ge=0)],
 ) -> UploadPublic:
-    """Append one chunk at ``offset`` (must equal ``received``); streamed, never buffered."""
+    """Append one chunk at ``offset`` (must equal ``received``); streamed, never buffered.
+
+    The only ``async`` route, so it can read the body as it arrives: its database calls
+    and file writes run in worker threads, never on the event loop.
+    """
     scope.principal.require(Role.PARTY_ADMIN)
-    upload = get_upload(session, scope, upload_id)
-    lock = request.app.state.upload_locks.get(upload.id)
+    lock = request.app.state.upload_locks.get(upload_id)
     if lock.locked():
         raise Conflict("another chunk of this upload is being written; retry")
     async with lock:
-        session.refresh(upload)
-        require_open(upload)
-        if offset != upload.received:
-            raise UploadOffsetMismatch(
-                f"chunk offset {offset} does not match the {upload.received} bytes received",
-                received=upload.received,
-            )
-        limit = min(upload.size - offset, settings.max_chunk_bytes)
-        session.commit()  # no transaction stays open while the body streams in
+        upload, limit = await run_in_threadpool(
+            _chunk_limit, session, scope, settings, upload_id, offset
+        )
         path = temp_path(settings, upload.id)
         written = await write_chunk(path, offset, request.stream(), limit, chunk_sha256)
-        advance(session, upload, offset, written)
+        await run_in_threadpool(advance, session, upload, offset, written)
     return upload_public(upload, settings)
 
 

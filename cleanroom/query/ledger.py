@@ -24,13 +24,12 @@ from datetime import datetime
 from fractions import Fraction
 
 from sqlalchemy import ColumnElement, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 import policies
 from cleanroom.errors import InternalError
 from cleanroom.storage.clock import session_now
+from cleanroom.storage.db import insert_if_absent
 from cleanroom.storage.query_tables import BudgetLedgerRow
 from policies import BudgetState, Period, fraction_text
 
@@ -63,22 +62,16 @@ def period_state(
 
 
 def _ensure_row(session: Session, collaboration_id: str, start: datetime, end: datetime) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    if dialect not in ("postgresql", "sqlite"):
-        raise InternalError(f"the budget ledger does not support the {dialect} database")
-    statement = insert(BudgetLedgerRow).values(
-        collaboration_id=collaboration_id,
-        period_start=_epoch(start),
-        period_end=_epoch(end),
-        spent=fraction_text(Fraction(0)),
-        version=0,
-        updated_at=session_now(session),
-    )
-    session.execute(
-        statement.on_conflict_do_nothing(
-            index_elements=["collaboration_id", "period_start", "period_end"]
-        )
+    row = {
+        "collaboration_id": collaboration_id,
+        "period_start": _epoch(start),
+        "period_end": _epoch(end),
+        "spent": fraction_text(Fraction(0)),
+        "version": 0,
+        "updated_at": session_now(session),
+    }
+    insert_if_absent(
+        session, BudgetLedgerRow, ["collaboration_id", "period_start", "period_end"], row
     )
 
 

@@ -8,11 +8,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cleanroom.errors import CleanRoomError, RequestInvalid, ServerBusy
+from cleanroom.errors import CleanRoomError, Conflict, RequestInvalid, ServerBusy
 from protocols import PROBLEM_PREFIX
 
 PROBLEM_JSON = "application/problem+json"
@@ -21,6 +21,7 @@ log = logging.getLogger("cleanroom")
 _HTTP_SLUGS = {404: "not-found", 405: "method-not-allowed", 401: "unauthenticated"}
 
 
+RACE_DETAIL = "a concurrent request changed the same record; read it again and retry"
 #: Seconds a client is told to wait after a 503 caused by a busy database.
 DB_BUSY_RETRY_AFTER = 1
 
@@ -82,6 +83,9 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def on_bug(_: Request, error: Exception) -> JSONResponse:
+        if isinstance(error, IntegrityError):  # a race the route did not expect: retryable
+            log.warning("integrity conflict: %s", type(error.orig).__name__)
+            return problem_from(Conflict(RACE_DETAIL))
         if database_busy(error):
             log.warning("database busy: %s", type(error).__name__)
             busy = ServerBusy("the database is busy; retry shortly")

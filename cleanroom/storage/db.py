@@ -11,6 +11,8 @@ import sqlite3
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from cleanroom.settings import Settings
@@ -82,3 +84,20 @@ def _stamp_new_rows(session: Session, *_: Any) -> None:
         for column in ("created_at", "updated_at"):
             if hasattr(row, column) and getattr(row, column) is None:
                 setattr(row, column, now)
+    """Sessions carry ``info`` (e.g. ``signing_key`` for sealing audit entries)."""
+    return sessionmaker(engine, expire_on_commit=False, info=info or {})
+
+
+def insert_if_absent(
+    session: Session, model: type[Base], keys: list[str], values: dict[str, Any]
+) -> None:
+    """``INSERT ... ON CONFLICT (keys) DO NOTHING``, the first statement of a row lock.
+
+    On SQLite it takes the database's write lock; on PostgreSQL a concurrent insert of the
+    same keys waits for the first to commit. Follow it with ``SELECT ... FOR UPDATE``.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):
+        raise ValueError(f"the {dialect} database is not supported (SQLite or PostgreSQL)")
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=keys))

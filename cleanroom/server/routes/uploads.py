@@ -181,19 +181,23 @@ async def put_chunk(
     return upload_public(upload, settings)
 
 
-def claim(session: Session, upload: UploadSession) -> None:
-    """Move the session from ``open`` to ``validating`` so only one completion runs."""
+def claim(
+    session: Session, upload: UploadSession, status: UploadStatus = UploadStatus.VALIDATING
+) -> None:
+    """Move the session from ``open`` to ``status`` so only one completion or abort runs."""
     result = session.execute(
         update(UploadSession)
         .where(UploadSession.id == upload.id, UploadSession.status == UploadStatus.OPEN)
-        .values(status=UploadStatus.VALIDATING)
+        .values(status=status)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]  # CursorResult has rowcount
         session.rollback()
-        raise UploadNotOpen(f"upload {upload.id} is already being completed")
+        session.refresh(upload)
+        require_open(upload)
+        raise UploadNotOpen(f"upload {upload.id} changed state meanwhile; retry")
     session.commit()
-    upload.status = UploadStatus.VALIDATING
+    upload.status = status
 
 
 def _fail(
@@ -258,6 +262,5 @@ def abort_upload(
     scope.principal.require(Role.PARTY_ADMIN)
     upload = get_upload(session, scope, upload_id)
     require_open(upload)
-    upload.status = UploadStatus.ABORTED
+    claim(session, upload, UploadStatus.ABORTED)
     discard_temp_file(settings, upload.id)
-    session.commit()

@@ -33,6 +33,7 @@ Errors of :mod:`policies` become server errors in one place, :func:`policy_error
     +-- PayloadTooLarge                  413  payload-too-large
     +-- InsufficientStorage              507  insufficient-storage  no disk for a declared upload
     +-- ServerBusy                       503  server-busy           saturated; has Retry-After
+    +-- StartupRefused                   (never sent) another server, another key, a newer schema
     +-- DatasetRejected                  422  dataset-rejected      validation before publish
         +-- ChecksumMismatch             422  checksum-mismatch     whole-file SHA-256
         +-- MalformedParquet             422  malformed-parquet
@@ -168,6 +169,12 @@ class ServerBusy(CleanRoomError):
     """Every turn is taken (or the database is): retry after ``Retry-After`` seconds."""
 
     slug, status, title = "server-busy", 503, "Server busy"
+
+
+class StartupRefused(CleanRoomError):
+    """The server will not open this data dir or database; the CLI prints it as one line."""
+
+    slug, title = "startup-refused", "Startup refused"
 
 
 class DatasetRejected(CleanRoomError):

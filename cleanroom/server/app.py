@@ -38,7 +38,7 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
         threads = anyio.to_thread.current_default_thread_limiter()
         threads.total_tokens = max(threads.total_tokens, settings.max_concurrent_requests + 8)
         yield
-        opened.engine.dispose()
+        opened.close()
 
     app = FastAPI(
         title="Clean room",

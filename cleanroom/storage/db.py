@@ -84,8 +84,6 @@ def _stamp_new_rows(session: Session, *_: Any) -> None:
         for column in ("created_at", "updated_at"):
             if hasattr(row, column) and getattr(row, column) is None:
                 setattr(row, column, now)
-    """Sessions carry ``info`` (e.g. ``signing_key`` for sealing audit entries)."""
-    return sessionmaker(engine, expire_on_commit=False, info=info or {})
 
 
 def insert_if_absent(

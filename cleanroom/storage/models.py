@@ -70,6 +70,15 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: DateTime(timezone=True)}
 
 
+class ServerMeta(Base):
+    """Facts about the database itself, e.g. the fingerprint of the key sealing its audit."""
+
+    __tablename__ = "server_meta"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
 class Collaboration(Base):
     __tablename__ = "collaborations"
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from cleanroom.errors import ChunkChecksumMismatch, Conflict, InsufficientStorage, PayloadTooLarge
 from cleanroom.settings import Settings
-from cleanroom.storage.bootstrap import Storage, open_storage
+from cleanroom.storage.bootstrap import Storage, open_exclusive
 from cleanroom.storage.clock import session_now
 from cleanroom.storage.models import DatasetVersion, UploadSession, UploadStatus
 
@@ -199,8 +199,8 @@ def recover_storage(session: Session, settings: Settings) -> dict[str, int]:
 
 
 def open_for_serving(settings: Settings) -> Storage:
-    """Open the data dir and clean up after a crash: the server's start-up."""
-    storage = open_storage(settings)
+    """Lock and open the data dir, then clean up after a crash: the server's start-up."""
+    storage = open_exclusive(settings)
     with storage.sessionmaker() as session:
         recover_storage(session, settings)
     return storage

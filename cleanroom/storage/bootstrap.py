@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cleanroom.settings import Settings
 from cleanroom.storage.clock import Clock, system_clock
-from cleanroom.storage.db import create_schema, make_engine, make_sessionmaker
+from cleanroom.storage.db import make_engine, make_sessionmaker
 from cleanroom.storage.exclusive import ServerLock, check_signing_key, lock_for_serving
+from cleanroom.storage.schema import require_current
 from cleanroom.storage.signing_key import load_or_create_signing_key
 
 
@@ -43,7 +44,7 @@ def open_storage(settings: Settings, *, clock: Clock = system_clock) -> Storage:
     for directory in (settings.tmp_dir, settings.datasets_dir):
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(settings)
-    create_schema(engine)
+    require_current(engine)
     key = load_or_create_signing_key(settings.signing_key_path)
     maker = make_sessionmaker(engine, info={"signing_key": key, "clock": clock})
     with maker() as session:

@@ -1,8 +1,8 @@
 """The metadata database: engine, sessions and schema creation.
 
 SQLite (the default, ``DATA_DIR/cleanroom.db``) runs in WAL mode with foreign keys on;
-PostgreSQL is chosen by a ``postgresql+psycopg://`` URL. The schema is created with
-``create_all`` on start (v1); versioned migrations are future work.
+PostgreSQL is chosen by a ``postgresql+psycopg://`` URL. The schema is made and
+versioned by Alembic migrations (:mod:`cleanroom.storage.schema`).
 """
 
 from __future__ import annotations
@@ -64,10 +64,6 @@ def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
-
-
-def create_schema(engine: Engine) -> None:
-    Base.metadata.create_all(engine)
 
 
 def make_sessionmaker(engine: Engine, info: dict[str, Any] | None = None) -> sessionmaker[Session]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from dataclasses import dataclass
+import weakref
 from typing import TextIO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -31,19 +31,23 @@ ADVISORY_KEY = 0x636C65616E726F6F  # "cleanroo"
 FINGERPRINT = "signing_key_fingerprint"
 
 
-@dataclass
-class ServerLock:
-    """What a serving process holds; :meth:`release` on shutdown (exit releases it too)."""
+def _close(lock_file: TextIO, engine: Engine, database: Connection | None) -> None:
+    if database is not None:
+        database.close()
+    engine.dispose()
+    lock_file.close()
 
-    lock_file: TextIO
-    engine: Engine  # its own, so the locked connection never goes back to a pool
-    database: Connection | None
+
+class ServerLock:
+    """What a serving process holds; :meth:`release` on shutdown (exit releases it too,
+    and so does garbage collection of an app that was built but never served)."""
+
+    def __init__(self, lock_file: TextIO, engine: Engine, database: Connection | None) -> None:
+        # its own engine, so the locked connection never goes back to a pool
+        self._release = weakref.finalize(self, _close, lock_file, engine, database)
 
     def release(self) -> None:
-        if self.database is not None:
-            self.database.close()
-        self.engine.dispose()
-        self.lock_file.close()
+        self._release()
 
 
 def _lock_data_dir(settings: Settings) -> TextIO:

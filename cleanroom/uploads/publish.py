@@ -44,6 +44,21 @@ def dataset_for_upload(
     return dataset
 
 
+def published_version(session: Session, upload: UploadSession) -> DatasetVersion | None:
+    """The newest version of the upload's dataset holding exactly its bytes."""
+    query = (
+        select(DatasetVersion)
+        .join(Dataset, Dataset.id == DatasetVersion.dataset_id)
+        .where(
+            Dataset.collaboration_id == upload.collaboration_id,
+            Dataset.name == upload.dataset,
+            DatasetVersion.sha256 == upload.sha256,
+        )
+        .order_by(DatasetVersion.version.desc())
+    )
+    return session.scalars(query.limit(1)).first()
+
+
 def lock_dataset(session: Session, upload: UploadSession) -> Dataset:
     """The upload's dataset, created if absent, locked until commit.
 

@@ -174,19 +174,28 @@ def check_capacity(session: Session, settings: Settings, member_id: str, size: i
         raise InsufficientStorage(f"the server has no room for a file of {size} bytes now")
 
 
-def recover_storage(session: Session, settings: Settings) -> dict[str, int]:
-    """On start: expire open sessions, delete their temp files and orphan dataset files."""
-    expired = 0
-    unfinished = UploadSession.status.in_((UploadStatus.OPEN, UploadStatus.VALIDATING))
-    for upload in session.scalars(select(UploadSession).where(unfinished)):
+def _resume_after_restart(settings: Settings, upload: UploadSession) -> int:
+    """Keep ``upload`` resumable: cut its temp file back to the last recorded chunk.
+
+    Returns 1 if it had to be expired instead (its temp file is gone: a publish was cut
+    short between the rename and the commit, and its file was removed as an orphan).
+    """
+    path = temp_path(settings, upload.id)
+    if not path.is_file() or path.stat().st_size < upload.received:
         upload.status = UploadStatus.EXPIRED
-        upload.failure = "the server restarted before the upload completed; start a new upload"
-        expired += 1
-    session.commit()
+        upload.failure = "the server restarted while publishing this upload; upload it again"
+        return 1
+    with path.open("r+b") as handle:
+        handle.truncate(upload.received)
+    upload.status = UploadStatus.OPEN  # a completion cut short by the restart is retried
+    return 0
+
+
+def _remove_orphans(settings: Settings, session: Session, keep: set[Path]) -> int:
     removed = 0
     if settings.tmp_dir.exists():
         for leftover in settings.tmp_dir.iterdir():
-            if leftover.is_file():
+            if leftover.is_file() and leftover not in keep:
                 leftover.unlink()
                 removed += 1
     published = {settings.data_dir / p for p in session.scalars(select(DatasetVersion.path))}
@@ -195,7 +204,23 @@ def recover_storage(session: Session, settings: Settings) -> dict[str, int]:
             if path.is_file() and path not in published:
                 path.unlink()
                 removed += 1
-    return {"expired_sessions": expired, "removed_files": removed}
+    return removed
+
+
+def recover_storage(session: Session, settings: Settings) -> dict[str, int]:
+    """On start: unfinished sessions resume at their last recorded chunk (or expire when
+    their file is gone); temp files of no session and orphan dataset files are deleted."""
+    unfinished = UploadSession.status.in_((UploadStatus.OPEN, UploadStatus.VALIDATING))
+    uploads = list(session.scalars(select(UploadSession).where(unfinished)))
+    expired = sum(_resume_after_restart(settings, upload) for upload in uploads)
+    session.commit()
+    keep = {temp_path(settings, u.id) for u in uploads if u.status == UploadStatus.OPEN}
+    removed = _remove_orphans(settings, session, keep)
+    return {
+        "resumed_sessions": len(uploads) - expired,
+        "expired_sessions": expired,
+        "removed_files": removed,
+    }
 
 
 def open_for_serving(settings: Settings) -> Storage:

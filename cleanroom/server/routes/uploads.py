@@ -2,7 +2,9 @@
 
 POST /v1/collaborations/{c}/uploads                     {dataset, kind, size, sha256}
 PUT  /v1/collaborations/{c}/uploads/{u}?offset=N        body = bytes, X-Chunk-SHA256
-GET  /v1/collaborations/{c}/uploads/{u}                 -> received (resume point)
+GET  /v1/collaborations/{c}/uploads                     -> the caller's unfinished sessions
+GET  /v1/collaborations/{c}/uploads/{u}                 -> received (resume point), or
+                                                           the version it published
 POST /v1/collaborations/{c}/uploads/{u}/complete        -> dataset version
 DELETE /v1/collaborations/{c}/uploads/{u}               abort
 """
@@ -13,7 +15,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cleanroom import audit
@@ -33,7 +35,7 @@ from cleanroom.server.routes.datasets import version_public
 from cleanroom.server.schemas import DatasetVersionPublic, UploadCreate, UploadPublic
 from cleanroom.settings import Settings
 from cleanroom.storage.models import Role, UploadSession, UploadStatus, new_id
-from cleanroom.uploads.publish import dataset_for_upload, publish
+from cleanroom.uploads.publish import dataset_for_upload, publish, published_version
 from cleanroom.uploads.sessions import (
     advance,
     check_capacity,
@@ -50,7 +52,9 @@ router = APIRouter(prefix="/v1/collaborations/{collaboration_id}/uploads", tags=
 ChunkSha = Annotated[str, Header(alias="X-Chunk-SHA256", pattern=r"^[0-9a-f]{64}$")]
 
 
-def upload_public(upload: UploadSession, settings: Settings) -> UploadPublic:
+def upload_public(
+    upload: UploadSession, settings: Settings, published: DatasetVersionPublic | None = None
+) -> UploadPublic:
     return UploadPublic(
         id=upload.id,
         collaboration_id=upload.collaboration_id,
@@ -62,6 +66,7 @@ def upload_public(upload: UploadSession, settings: Settings) -> UploadPublic:
         status=upload.status,
         failure=upload.failure,
         max_chunk_bytes=settings.max_chunk_bytes,
+        published=published,
     )
 
 
@@ -114,13 +119,35 @@ def create_upload(
     return upload_public(upload, settings)
 
 
+@router.get("")
+def list_uploads(scope: ScopeDep, session: SessionDep, settings: SettingsDep) -> list[UploadPublic]:
+    """The caller's unfinished upload sessions (open or validating), oldest first."""
+    scope.principal.require(Role.PARTY_ADMIN)
+    return [upload_public(u, settings) for u in unfinished_uploads(session, scope)]
+
+
+def unfinished_uploads(session: Session, scope: Scope) -> list[UploadSession]:
+    query = select(UploadSession).where(
+        UploadSession.collaboration_id == scope.id,
+        UploadSession.member_id == scope.principal.member_id,
+        UploadSession.status.in_((UploadStatus.OPEN, UploadStatus.VALIDATING)),
+    )
+    return list(session.scalars(query.order_by(UploadSession.created_at)))
+
+
 @router.get("/{upload_id}")
 def get_upload_status(
     upload_id: str, scope: ScopeDep, session: SessionDep, settings: SettingsDep
 ) -> UploadPublic:
-    """The resume point: ``received`` bytes are stored; send the next chunk from there."""
+    """The resume point (``received`` bytes are stored; send the next chunk from there),
+    or, once complete, the version the upload published (a lost reply is not lost)."""
     scope.principal.require(Role.PARTY_ADMIN)
-    return upload_public(get_upload(session, scope, upload_id), settings)
+    upload = get_upload(session, scope, upload_id)
+    published = None
+    if upload.status is UploadStatus.COMPLETE:
+        version = published_version(session, upload)
+        published = version_public(upload.dataset, upload.kind, version) if version else None
+    return upload_public(upload, settings, published)
 
 
 def _chunk_limit(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -44,8 +45,14 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+#: RFC 6750: a 401 names the scheme the client must use.
+WWW_AUTHENTICATE = 'Bearer realm="cleanroom"'
+
+
 def problem_from(error: CleanRoomError, retry_after: int | None = None) -> JSONResponse:
-    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+    if error.status == 401:
+        headers["WWW-Authenticate"] = WWW_AUTHENTICATE
     return problem(error.status, error.slug, error.title, error.detail, headers, **error.extra)
 
 
@@ -65,6 +72,17 @@ def _validation_detail(error: RequestValidationError) -> str:
     return "; ".join(parts) or "request does not match its schema"
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the API takes at this path, read from the OpenAPI document (Starlette
+    names only the first matching route's methods, and routes are one per method)."""
+    path = request.url.path
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        if re.fullmatch(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)), path):
+            methods.update(method.upper() for method in operations)
+    return sorted(methods)
+
+
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(CleanRoomError)
     async def on_domain_error(_: Request, error: CleanRoomError) -> JSONResponse:
@@ -77,9 +95,13 @@ def install_handlers(app: FastAPI) -> None:
         return problem_from(RequestInvalid(_validation_detail(error)))
 
     @app.exception_handler(StarletteHTTPException)
-    async def on_http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def on_http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         slug = _HTTP_SLUGS.get(error.status_code, f"http-{error.status_code}")
-        return problem(error.status_code, slug, str(error.detail), str(error.detail))
+        detail = str(error.detail)
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return problem(error.status_code, slug, detail, detail, headers)
 
     @app.exception_handler(Exception)
     async def on_bug(_: Request, error: Exception) -> JSONResponse:

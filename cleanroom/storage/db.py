@@ -1,6 +1,7 @@
 """The metadata database: engine, sessions and schema creation.
 
-SQLite (the default, ``DATA_DIR/cleanroom.db``) runs in WAL mode with foreign keys on;
+SQLite (the default, ``DATA_DIR/cleanroom.db``) runs in WAL mode, ``synchronous=FULL``,
+with foreign keys on;
 PostgreSQL is chosen by a ``postgresql+psycopg://`` URL. The schema is made and
 versioned by Alembic migrations (:mod:`cleanroom.storage.schema`).
 """
@@ -48,19 +49,24 @@ def make_engine(settings: Settings) -> Engine:
     if url.startswith("sqlite"):
         connect_args = {"check_same_thread": False, "timeout": 30}
         engine = create_engine(url, connect_args=connect_args, **pool_options(settings))
-        _configure_sqlite(engine, wal=settings.sqlite_wal)
+        _configure_sqlite(engine, wal=settings.sqlite_wal, synchronous=settings.sqlite_synchronous)
     else:
         engine = create_engine(url, **pool_options(settings))
     return engine
 
 
-def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
+def _configure_sqlite(engine: Engine, *, wal: bool, synchronous: str) -> None:
+    """WAL, foreign keys, a busy timeout, and ``synchronous=FULL`` by default: every
+    commit is fsynced before it returns, so a charged budget, a stored result or a sealed
+    audit entry the client was told about survives a power loss (every write that matters
+    carries an audit entry, so the setting is per database, not per transaction)."""
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _: Any) -> None:
         cursor = dbapi_connection.cursor()
         if wal:
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'full' else 'NORMAL'}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()

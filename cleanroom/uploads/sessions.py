@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import shutil
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -140,11 +140,6 @@ def advance(session: Session, upload: UploadSession, offset: int, written: int) 
     upload.received = offset + written
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every time stored here is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def expire_idle_uploads(session: Session, settings: Settings) -> int:
     """Expire open sessions idle longer than ``upload_idle_hours``; delete their files."""
     cutoff = session_now(session) - timedelta(hours=settings.upload_idle_hours)
@@ -152,7 +147,7 @@ def expire_idle_uploads(session: Session, settings: Settings) -> int:
     for upload in session.scalars(
         select(UploadSession).where(UploadSession.status == UploadStatus.OPEN)
     ):
-        if _aware(upload.updated_at) < cutoff:
+        if upload.updated_at < cutoff:
             upload.status = UploadStatus.EXPIRED
             upload.failure = f"no chunk for {settings.upload_idle_hours:g} hours; start again"
             discard_temp_file(settings, upload.id)

@@ -65,8 +65,10 @@ def _open_data_dir(data_dir: Path, database_url: str | None) -> Storage:
 def _local_export(storage: Storage, collaboration: str) -> list[str]:
     from cleanroom import audit
     from cleanroom.audit.export import export_lines
+    from cleanroom.query.repeats import seal_pending_repeats
 
     with storage.sessionmaker() as session:
+        seal_pending_repeats(session, collaboration)  # the export accounts for every repeat
         audit.record(
             session, actor="operator", action="audit.exported", collaboration_id=collaboration
         )

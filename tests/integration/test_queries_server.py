@@ -104,7 +104,7 @@ def test_parallel_queries_never_overspend_on_sqlite(
     same = make_world(connect_to(server), server.admin_token, "identical")
     check_identical_queries_charge_once(same)
     logged = actions(server, same.id)
-    assert (logged.count("query.granted"), logged.count("query.repeat")) == (1, 9)
+    assert (logged.count("query.granted"), logged.count("query.repeat")) == (1, 1)  # then counted
 
 
 @pytest.fixture

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from click.testing import Result
 from sqlalchemy import Engine, create_engine, text
+from typer.testing import CliRunner
 
-from cleanroom.storage import query_tables  # noqa: F401  # registers every table
+from cleanroom.cli.main import app as cleanroom_cli
+from cleanroom.settings import Settings
+from cleanroom.storage import (
+    open_storage,
+    query_tables,  # noqa: F401  # registers every table
+)
 from cleanroom.storage.db import normalize_url
 from cleanroom.storage.models import Base
 from cleanroom.storage.schema import head_revision, upgrade
@@ -35,11 +40,13 @@ def release_data_dir(target: Path) -> tuple[Path, str, str]:
     return target, collaboration, token
 
 
-def migrate(data_dir: Path, database_url: str | None = None) -> subprocess.CompletedProcess[str]:
-    args = [sys.executable, "-m", "cleanroom", "admin", "migrate", "--data-dir", str(data_dir)]
-    if database_url:
-        args += ["--database-url", database_url]
-    return subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
+def cleanroom(*args: str) -> Result:
+    """Run the ``cleanroom`` CLI in this process (``serve`` runs in its own)."""
+    return CliRunner().invoke(cleanroom_cli, list(args))
+
+
+def migrate(data_dir: Path) -> Result:
+    return cleanroom("admin", "migrate", "--data-dir", str(data_dir))
 
 
 def test_a_release_database_is_refused_then_migrated_and_keeps_its_state(tmp_path: Path) -> None:
@@ -50,7 +57,7 @@ def test_a_release_database_is_refused_then_migrated_and_keeps_its_state(tmp_pat
         "back it up, then run `cleanroom admin migrate`"
     )
     done = migrate(data_dir)
-    assert (done.returncode, done.stdout) == (
+    assert (done.exit_code, done.stdout) == (
         0,
         f"schema upgraded from revision 0001 to {head_revision()}\n",
     )
@@ -61,52 +68,21 @@ def test_a_release_database_is_refused_then_migrated_and_keeps_its_state(tmp_pat
             members = admin.get(f"/v1/collaborations/{collaboration}/members").json()
         assert sorted(m["party"] for m in members) == ["analyst", "audit", "brand", "retailer"]
         out = tmp_path / "audit.jsonl"
-        exported = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "cleanroom",
-                "audit",
-                "export",
-                "--collaboration",
-                collaboration,
-                "--out",
-                str(out),
-                "--server",
-                server.url,
-                "--token",
-                token,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert exported.returncode == 0, exported.stderr
+        exported = cleanroom(
+            "audit", "export", "--collaboration", collaboration, "--out", str(out),
+            "--server", server.url, "--token", token,
+        )  # fmt: skip
+        assert exported.exit_code == 0, exported.stderr
     finally:
         server.stop()
-    verified = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cleanroom",
-            "audit",
-            "verify",
-            str(out),
-            "--public-key",
-            str(data_dir / "keys" / "server-ed25519.pub.pem"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert verified.returncode == 0, verified.stdout + verified.stderr
+    public = data_dir / "keys" / "server-ed25519.pub.pem"
+    verified = cleanroom("audit", "verify", str(out), "--public-key", str(public))
+    assert verified.exit_code == 0, verified.stdout + verified.stderr
 
 
 def test_a_newer_database_is_refused_by_serve_migrate_and_audit_export(tmp_path: Path) -> None:
-    server = ServerProcess(tmp_path / "data").start()
-    server.stop()
+    server = ServerProcess(tmp_path / "data")
+    open_storage(Settings(data_dir=server.data_dir)).close()  # a data dir at the head
     with sqlite3.connect(server.data_dir / "cleanroom.db") as db:
         db.execute("UPDATE alembic_version SET version_num = '9999'")
     newer = (
@@ -115,34 +91,19 @@ def test_a_newer_database_is_refused_by_serve_migrate_and_audit_export(tmp_path:
     )
     assert refusal(server.data_dir) == newer
     done = migrate(server.data_dir)
-    assert (done.returncode, done.stderr) == (1, newer + "\n")
-    exported = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cleanroom",
-            "audit",
-            "export",
-            "--collaboration",
-            "col_x",
-            "--out",
-            str(tmp_path / "x.jsonl"),
-            "--data-dir",
-            str(server.data_dir),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert (exported.returncode, exported.stderr) == (2, newer + "\n")
+    assert (done.exit_code, done.stderr) == (1, newer + "\n")
+    exported = cleanroom(
+        "audit", "export", "--collaboration", "col_x", "--out", str(tmp_path / "x.jsonl"),
+        "--data-dir", str(server.data_dir),
+    )  # fmt: skip
+    assert (exported.exit_code, exported.stderr) == (2, newer + "\n")
 
 
 def test_migrate_refuses_while_a_server_runs(tmp_path: Path) -> None:
     server = ServerProcess(tmp_path / "data").start()
     try:
         done = migrate(server.data_dir)
-        assert done.returncode == 1
+        assert done.exit_code == 1
         assert done.stderr.startswith("error: another cleanroom server (pid ")
     finally:
         server.stop()

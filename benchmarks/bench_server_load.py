@@ -4,7 +4,8 @@ A real ``cleanroom serve`` (SQLite, access log off) and, in the same run, a triv
 FastAPI app under the same uvicorn (one sync route returning a constant: the ceiling of
 framework + loopback + this load generator). Each workload runs at 1, 8, 32 and 128
 concurrent clients for a fixed time; every client is an asyncio task with its own
-keep-alive connection, sending its next request as soon as the last one is answered.
+keep-alive connection (one pool, all opened before the clock starts), sending its next
+request as soon as the last one is answered.
 
 - **cheap read**: ``GET /v1/me`` (token lookup in the database, one small JSON);
 - **cached repeat**: ``POST .../queries`` of a question already answered (plan, policy
@@ -77,28 +78,46 @@ class Target:
     body: dict[str, object] | None = None
 
 
-async def _client(target: Target, until: float, latencies: list[float], seen: Counter[int]) -> None:
-    async with httpx.AsyncClient(base_url=target.url, headers=target.headers, timeout=60) as http:
-        while time.perf_counter() < until:
-            started = time.perf_counter()
+async def _client(
+    http: httpx.AsyncClient,
+    target: Target,
+    until: float,
+    latencies: list[float],
+    seen: Counter[int],
+) -> None:
+    while time.perf_counter() < until:
+        started = time.perf_counter()
+        try:
             reply = await http.request(target.method, target.path, json=target.body)
-            latencies.append(time.perf_counter() - started)
-            seen[reply.status_code] += 1
+        except httpx.HTTPError:
+            seen[0] += 1  # no answer (reported as status 0, never hidden)
+            continue
+        latencies.append(time.perf_counter() - started)
+        seen[reply.status_code] += 1
 
 
 async def _load(target: Target, clients: int, seconds: float) -> Run:
-    latencies: list[float] = []
-    seen: Counter[int] = Counter()
-    started = time.perf_counter()
-    until = started + seconds
-    await asyncio.gather(*(_client(target, until, latencies, seen) for _ in range(clients)))
-    elapsed = time.perf_counter() - started
+    """``clients`` tasks on one pool of as many keep-alive connections, opened beforehand."""
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(
+        base_url=target.url, headers=target.headers, timeout=60, limits=limits
+    ) as http:
+        await asyncio.gather(  # warm up: open every connection before the clock starts
+            *(http.request(target.method, target.path, json=target.body) for _ in range(clients))
+        )
+        latencies: list[float] = []
+        seen: Counter[int] = Counter()
+        started = time.perf_counter()
+        until = started + seconds
+        await asyncio.gather(
+            *(_client(http, target, until, latencies, seen) for _ in range(clients))
+        )
+        elapsed = time.perf_counter() - started
     cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
     return Run(len(latencies) / elapsed, cuts[49] * 1000, cuts[98] * 1000, seen)
 
 
 def measure(target: Target, clients: int, seconds: float) -> Run:
-    asyncio.run(_load(target, 1, min(seconds, 0.5)))  # warm up connections and caches
     return asyncio.run(_load(target, clients, seconds))
 
 

@@ -42,10 +42,8 @@ def test_a_second_server_on_one_data_dir_is_refused(tmp_path: Path) -> None:
         assert line.endswith(f"is serving {first.data_dir}; stop it first")
         assert first.process is not None and first.process.poll() is None
     finally:
-        first.stop()
-    first.start()  # the lock went with the process
-    first.kill()
-    first.start()  # also after kill -9
+        first.kill()
+    first.start()  # the lock went with the process, even after kill -9
     first.stop()
 
 

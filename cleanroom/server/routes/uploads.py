@@ -269,6 +269,7 @@ def complete_upload(
             raise ChecksumMismatch("the file's SHA-256 does not match the one declared")
         kind = DatasetKind(upload.kind)
         dimensions = allowed_dimensions(session, scope.id, kind)
+        session.commit()  # no transaction (or pooled connection) held while the file is read
         checked = validate_dataset(path, kind, dimensions)
         version = publish(session, settings, upload, checked, actor)
     except (DatasetRejected, Conflict) as error:

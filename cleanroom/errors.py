@@ -32,6 +32,8 @@ Errors of :mod:`policies` become server errors in one place, :func:`policy_error
     |   +-- NoEffectivePolicy            409  no-effective-policy   no version signed by all
     +-- PayloadTooLarge                  413  payload-too-large
     +-- InsufficientStorage              507  insufficient-storage  no disk for a declared upload
+    +-- ServerBusy                       503  server-busy           saturated; has Retry-After
+    +-- StartupRefused                   (never sent) another server, another key, a newer schema
     +-- DatasetRejected                  422  dataset-rejected      validation before publish
         +-- ChecksumMismatch             422  checksum-mismatch     whole-file SHA-256
         +-- MalformedParquet             422  malformed-parquet
@@ -161,6 +163,18 @@ class PayloadTooLarge(CleanRoomError):
 
 class InsufficientStorage(CleanRoomError):
     slug, status, title = "insufficient-storage", 507, "Insufficient storage"
+
+
+class ServerBusy(CleanRoomError):
+    """Every turn is taken (or the database is): retry after ``Retry-After`` seconds."""
+
+    slug, status, title = "server-busy", 503, "Server busy"
+
+
+class StartupRefused(CleanRoomError):
+    """The server will not open this data dir or database; the CLI prints it as one line."""
+
+    slug, title = "startup-refused", "Startup refused"
 
 
 class DatasetRejected(CleanRoomError):

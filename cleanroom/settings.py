@@ -6,6 +6,7 @@ Precedence: explicit keyword arguments (the CLI flags) > environment > defaults.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,11 +27,22 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; default is SQLite at DATA_DIR/cleanroom.db"
     )
     sqlite_wal: bool = True
+    sqlite_synchronous: Literal["full", "normal"] = Field(
+        default="full",
+        description="full: a commit (charge, result, audit entry) survives power loss; "
+        "normal: faster, the last commits may roll back after a power loss",
+    )
     max_upload_bytes: int = Field(default=16 * GIB, gt=0)
     max_chunk_bytes: int = Field(default=256 * MIB, gt=0)
     max_open_uploads: int = Field(default=4, gt=0, description="Open upload sessions per member")
     upload_idle_hours: float = Field(default=24, gt=0, description="Idle sessions then expire")
     disk_reserve_bytes: int = Field(default=1 * GIB, ge=0, description="Free space kept spare")
+    max_concurrent_requests: int = Field(
+        default=32, gt=0, le=1000, description="Requests served at once; more wait for a turn"
+    )
+    busy_wait_seconds: float = Field(
+        default=5, ge=0, description="How long a request waits for a turn before a 503"
+    )
     log_level: str = "info"
 
     @property

@@ -14,6 +14,7 @@ whole ``http=`` client; integration tests talk to a real server on loopback. Eve
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,8 @@ from party_agent.errors import AgentError
 from protocols import PROBLEM_PREFIX, file_sha256
 
 DEFAULT_CHUNK = 16 * 1024 * 1024
+#: How long a resumed upload waits for a completion still running on the server.
+SETTLE_SECONDS = 120
 Json = dict[str, Any]
 
 
@@ -193,6 +196,13 @@ class CleanRoomClient:
         )
         return result
 
+    def list_uploads(self, collaboration: str) -> list[Json]:
+        result: list[Json] = self.request("GET", f"/v1/collaborations/{collaboration}/uploads")
+        return result
+
+    def abort_upload(self, collaboration: str, upload_id: str) -> None:
+        self.request("DELETE", f"/v1/collaborations/{collaboration}/uploads/{upload_id}")
+
     def complete_upload(self, collaboration: str, upload_id: str) -> Json:
         path = f"/v1/collaborations/{collaboration}/uploads/{upload_id}/complete"
         result: Json = self.request("POST", path)
@@ -221,6 +231,9 @@ class CleanRoomClient:
         """
         size, digest = path.stat().st_size, file_sha256(path)
         session = self._resumable(collaboration, resume_id, size, digest)
+        if session is not None and session["status"] == "complete":
+            published: Json = session["published"]  # the reply to `complete` was lost
+            return published
         if session is None:
             session = self.start_upload(collaboration, dataset, kind, size, digest)
         if on_session is not None:
@@ -242,16 +255,28 @@ class CleanRoomClient:
     def _resumable(
         self, collaboration: str, upload_id: str | None, size: int, digest: str
     ) -> Json | None:
+        """The saved session if it holds this file: open (resume it) or complete (done)."""
         if upload_id is None:
             return None
         try:
-            session = self.upload_status(collaboration, upload_id)
+            session = self._settled(collaboration, upload_id)
         except ServerError as error:
             if error.status == 404:
                 return None
             raise
-        fits = session["status"] == "open" and session["size"] == size
-        return session if fits and session["sha256"] == digest else None
+        same_file = session["size"] == size and session["sha256"] == digest
+        if session["status"] == "complete" and not session.get("published"):
+            return None  # the server no longer knows the version: upload again
+        return session if same_file and session["status"] in ("open", "complete") else None
+
+    def _settled(self, collaboration: str, upload_id: str) -> Json:
+        """The session's state once no completion is running on the server any more."""
+        deadline = time.monotonic() + SETTLE_SECONDS
+        session = self.upload_status(collaboration, upload_id)
+        while session["status"] == "validating" and time.monotonic() < deadline:
+            time.sleep(0.5)
+            session = self.upload_status(collaboration, upload_id)
+        return session
 
     def _send(self, collaboration: str, upload_id: str, offset: int, chunk: bytes) -> int:
         """Send one chunk; on an offset conflict continue from the server's resume point."""

@@ -6,6 +6,8 @@ Per batch: each identifier column is tokenized with
 are coalesced in mapping order, the first valid token winning; rows without any valid
 token are dropped; attributes are converted (:mod:`party_agent.attributes`). The output
 is written to a temporary file next to ``out`` and renamed over it only on success.
+The temporary name carries the writer's pid; a run first deletes the temporary files of
+``out`` whose writer is gone (killed before it could clean up).
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ def run_tokenize(job: TokenizeJob, progress: ProgressSink) -> TokenizeSummary:
     """Tokenize ``job.source`` into ``job.out``; on any failure ``out`` is left untouched."""
     summary = TokenizeSummary()
     started = time.perf_counter()
-    temp = job.out.with_name(f".{job.out.name}.{secrets.token_hex(4)}.partial")
+    remove_stale_partials(job.out)
+    temp = job.out.with_name(f".{job.out.name}.{os.getpid()}.{secrets.token_hex(4)}.partial")
     schema = job.output_schema()
     try:
         with pq.ParquetWriter(temp, schema, compression="zstd") as writer:
@@ -64,6 +67,29 @@ def run_tokenize(job: TokenizeJob, progress: ProgressSink) -> TokenizeSummary:
         raise
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
+
+
+def remove_stale_partials(out: Path) -> int:
+    """Delete ``.<out>.<pid>.<hex>.partial`` files whose pid is gone (or unnamed: older
+    agents wrote no pid); returns how many. A live run's file is left alone."""
+    removed = 0
+    for partial in out.parent.glob(f".{out.name}.*.partial"):
+        parts = partial.name.removeprefix(f".{out.name}.").removesuffix(".partial").split(".")
+        has_pid = len(parts) == 2 and parts[0].isdigit()
+        if not (has_pid and _alive(int(parts[0]))):
+            partial.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def tokenize_batch(

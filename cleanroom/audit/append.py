@@ -22,13 +22,12 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from cleanroom.audit.chain import GENESIS_HASH, AuditRecord, Outcome, seal_entry
 from cleanroom.errors import InternalError
 from cleanroom.storage.clock import session_now
+from cleanroom.storage.db import insert_if_absent
 from cleanroom.storage.models import AuditEntry, AuditHead
 
 #: Detail keys that are first-class fields of a sealed record (docs/reference/audit-log.md).
@@ -67,12 +66,8 @@ def _signing_key(session: Session) -> Ed25519PrivateKey:
 
 def _lock_head(session: Session, chain: str) -> tuple[int, str]:
     """Next sequence number and previous hash of ``chain``, holding its head row."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(
-        insert(AuditHead)
-        .values(chain=chain, last_seq=0, last_hash=GENESIS_HASH)
-        .on_conflict_do_nothing(index_elements=["chain"])
+    insert_if_absent(
+        session, AuditHead, ["chain"], {"chain": chain, "last_seq": 0, "last_hash": GENESIS_HASH}
     )
     head = session.execute(
         select(AuditHead.last_seq, AuditHead.last_hash)

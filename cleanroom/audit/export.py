@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
@@ -76,12 +76,12 @@ def policy_history(session: Session, collaboration_id: str) -> list[ReportPolicy
             ReportPolicy(
                 version=str(version.seq),
                 policy_hash=version.policy_hash,
-                proposed_at=utc_text(version.created_at.replace(tzinfo=UTC)),
+                proposed_at=utc_text(version.created_at),
                 description=policies.describe_lines(policy),
                 approvals=[
                     (
                         parties.get(a.member_id, a.member_id),
-                        utc_text(a.created_at.replace(tzinfo=UTC)),
+                        utc_text(a.created_at),
                     )
                     for a in approvals
                 ],

@@ -1,20 +1,23 @@
 """``cleanroom admin``: bootstrap the first admin token, then manage over the HTTP API.
 
-``init`` works directly on the data dir (there is no admin yet to call the API with);
-every other command calls the running server with an admin token
-(``--server``/``CLEANROOM_SERVER``, ``--token``/``CLEANROOM_ADMIN_TOKEN``).
+``init`` and ``migrate`` work directly on the data dir (there is no admin yet to call the
+API with; the server must be stopped); every other command calls the running server with
+an admin token (``--server``/``CLEANROOM_SERVER``, ``--token``/``CLEANROOM_ADMIN_TOKEN``).
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 # httpx, the server and its storage load inside the commands, not for ``--help``
 # (tests/test_cli_startup.py).
+if TYPE_CHECKING:
+    from cleanroom.settings import Settings
+    from cleanroom.storage.bootstrap import Storage
 
 app = typer.Typer(help="Administer a clean-room server.", no_args_is_help=True)
 
@@ -63,9 +66,8 @@ def init(
     """Create the data dir and print a one-time bootstrap admin token."""
     from cleanroom.server.auth import bootstrap_admin, create_admin_token
     from cleanroom.settings import Settings
-    from cleanroom.storage.bootstrap import open_storage
 
-    storage = open_storage(Settings(data_dir=data_dir, database_url=database_url))
+    storage = open_or_fail(Settings(data_dir=data_dir, database_url=database_url))
     if force:
         with storage.sessionmaker() as session:
             token_id, secret = create_admin_token(session)
@@ -75,6 +77,44 @@ def init(
             fail("an admin token already exists (use --force to issue another)")
         token_id, secret = issued
     typer.echo(f"admin token ({token_id}), shown once: {secret}")
+
+
+def open_or_fail(settings: Settings) -> Storage:
+    """Open the data dir, or one ``error:`` line (another key, an old or newer schema)."""
+    from cleanroom.errors import StartupRefused
+    from cleanroom.storage.bootstrap import open_storage
+
+    try:
+        return open_storage(settings)
+    except StartupRefused as refused:
+        fail(refused.detail)
+
+
+@app.command()
+def migrate(data_dir: DataDir, database_url: DatabaseUrl = None) -> None:
+    """Upgrade the database schema to this release's revision (stop the server first)."""
+    from cleanroom.errors import StartupRefused
+    from cleanroom.settings import Settings
+    from cleanroom.storage.db import make_engine
+    from cleanroom.storage.exclusive import lock_for_serving
+    from cleanroom.storage.schema import upgrade
+
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+    if database_url is None and not settings.db_path.exists():
+        fail(f"{data_dir} holds no database (cleanroom.db) to migrate", 2)
+    engine = make_engine(settings)
+    try:
+        lock = lock_for_serving(settings, engine)
+        try:
+            before, after = upgrade(engine)
+        finally:
+            lock.release()
+    except StartupRefused as refused:
+        fail(refused.detail)
+    if before == after:
+        typer.echo(f"schema already at revision {after}")
+    else:
+        typer.echo(f"schema upgraded from revision {before} to {after}")
 
 
 @app.command("create-collaboration")

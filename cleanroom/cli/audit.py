@@ -65,8 +65,10 @@ def _open_data_dir(data_dir: Path, database_url: str | None) -> Storage:
 def _local_export(storage: Storage, collaboration: str) -> list[str]:
     from cleanroom import audit
     from cleanroom.audit.export import export_lines
+    from cleanroom.query.repeats import seal_pending_repeats
 
     with storage.sessionmaker() as session:
+        seal_pending_repeats(session, collaboration)  # the export accounts for every repeat
         audit.record(
             session, actor="operator", action="audit.exported", collaboration_id=collaboration
         )
@@ -85,8 +87,18 @@ def _remote_export(server: str, token: str, collaboration: str) -> list[str]:
     return [line for line in reply.text.splitlines() if line.strip()]
 
 
+def _describe(exc: Exception) -> str:
+    """One line; for a database error its cause, never the SQL statement."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if isinstance(exc, SQLAlchemyError):
+        cause = str(getattr(exc, "orig", None) or type(exc).__name__).strip()
+        return f"cannot read the database: {cause.splitlines()[0] if cause else 'unknown'}"
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
 def _fail(exc: Exception) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)
+    typer.echo(f"error: {_describe(exc)}", err=True)
     return typer.Exit(2)
 
 
@@ -101,6 +113,7 @@ def export(
 ) -> None:
     """Write every entry of a collaboration's chain and a signed head record."""
     import httpx
+    from sqlalchemy.exc import SQLAlchemyError
 
     from cleanroom.errors import CleanRoomError
 
@@ -112,7 +125,14 @@ def export(
         else:
             lines = _remote_export(str(server), str(token), collaboration)
         out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    except (UsageProblem, OSError, CleanRoomError, httpx.HTTPError) as exc:
+    except (
+        UsageProblem,
+        OSError,
+        CleanRoomError,
+        SQLAlchemyError,
+        ValueError,
+        httpx.HTTPError,
+    ) as exc:
         raise _fail(exc) from None
     typer.echo(f"wrote {len(lines) - 1} entries and a signed head to {out}")
 
@@ -152,6 +172,8 @@ def report(
 
     The log is exported and verified first; the verification line is on the page.
     """
+    from sqlalchemy.exc import SQLAlchemyError
+
     from cleanroom.audit import verify_lines
     from cleanroom.audit.export import report_input
     from cleanroom.audit.report import render_report
@@ -166,6 +188,6 @@ def report(
         with storage.sessionmaker() as session:
             page = render_report(report_input(session, collaboration, lines, verified))
         out.write_text(page, encoding="utf-8")
-    except (UsageProblem, OSError, CleanRoomError) as exc:
+    except (UsageProblem, OSError, CleanRoomError, SQLAlchemyError) as exc:
         raise _fail(exc) from None
     typer.echo(f"wrote the compliance report to {out} ({verified})")

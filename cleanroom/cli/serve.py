@@ -22,6 +22,7 @@ def serve(
     """Run the server under uvicorn (one process; prints a bootstrap token on first start)."""
     import uvicorn
 
+    from cleanroom.errors import StartupRefused
     from cleanroom.server.app import create_app
     from cleanroom.server.auth import bootstrap_admin
     from cleanroom.settings import Settings
@@ -32,7 +33,10 @@ def serve(
         settings = Settings(data_dir=data_dir, **{k: v for k, v in flags.items() if v is not None})
     except ValidationError as error:
         fail(f"invalid settings: {error.errors()[0]['msg']}", 2)
-    storage = open_for_serving(settings)
+    try:
+        storage = open_for_serving(settings)
+    except StartupRefused as refused:
+        fail(refused.detail, 1)
     issued = bootstrap_admin(storage)
     if issued is not None:
         typer.echo(f"bootstrap admin token ({issued[0]}), shown once: {issued[1]}", err=True)

@@ -33,13 +33,12 @@ from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import ColumnElement, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 import policies
 from cleanroom.errors import Conflict, InternalError
 from cleanroom.storage.clock import session_now
+from cleanroom.storage.db import insert_if_absent
 from cleanroom.storage.query_tables import BudgetLedgerRow
 from policies import Budget, BudgetState, Period, fraction_text, settle
 
@@ -113,22 +112,16 @@ def period_state(
 def _ensure_row(
     session: Session, collaboration_id: str, span: Span, spent: Fraction = Fraction(0)
 ) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    if dialect not in ("postgresql", "sqlite"):
-        raise InternalError(f"the budget ledger does not support the {dialect} database")
-    statement = insert(BudgetLedgerRow).values(
-        collaboration_id=collaboration_id,
-        period_start=span[0],
-        period_end=span[1],
-        spent=fraction_text(spent),
-        version=0,
-        updated_at=session_now(session),
-    )
-    session.execute(
-        statement.on_conflict_do_nothing(
-            index_elements=["collaboration_id", "period_start", "period_end"]
-        )
+    row = {
+        "collaboration_id": collaboration_id,
+        "period_start": span[0],
+        "period_end": span[1],
+        "spent": fraction_text(spent),
+        "version": 0,
+        "updated_at": session_now(session),
+    }
+    insert_if_absent(
+        session, BudgetLedgerRow, ["collaboration_id", "period_start", "period_end"], row
     )
 
 

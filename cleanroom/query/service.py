@@ -4,8 +4,8 @@
     -> plan (datasets, effective policy = base + every reading party's rules,
     evaluate against the current period's budget) -> denied other than by the budget?
     audit ``query.denied``, 403 -> stored result for the identical request? audit
-    ``query.repeat``, return it, free (even with the budget spent) -> denied by the
-    budget? audit ``query.denied``, 409
+    ``query.repeat`` (first time per actor, then counted: repeats.py), return it, free
+    (even with the budget spent) -> denied by the budget? audit ``query.denied``, 409
     -> release() (engine + OpenDP + thresholds + intervals; charges nothing, holds no lock)
     -> ONE transaction: charge the ledger (atomic, exact), store the result with the dataset
        versions it read, audit ``query.granted`` -> commit -> respond.
@@ -32,6 +32,7 @@ from cleanroom.errors import InternalError, denial_error
 from cleanroom.query import ledger
 from cleanroom.query.audit_entries import audit_query
 from cleanroom.query.plan import Plan, plan_query
+from cleanroom.query.repeats import count_repeat
 from cleanroom.query.request import QuerySubmission
 from cleanroom.release import EngineSettings, Result, release
 from cleanroom.settings import Settings
@@ -116,14 +117,21 @@ class _Run:
         self.deny(decision)
 
     def repeat(self, stored: StoredResult, state: BudgetState | None = None) -> QueryOutcome:
-        """Serve ``stored`` for free; ``state`` is the budget now when the plan's is stale."""
-        self.audit(
-            "query.repeat",
-            outcome=Outcome.REPEAT,
-            result_id=stored.id,
-            result_digest=stored.digest,
-            epsilon_charged="0/1",
-        )
+        """Serve ``stored`` for free; ``state`` is the budget now when the plan's is stale.
+
+        Audited in full the first time this actor is served it again, then counted.
+        """
+
+        def audit_first() -> None:
+            self.audit(
+                "query.repeat",
+                outcome=Outcome.REPEAT,
+                result_id=stored.id,
+                result_digest=stored.digest,
+                epsilon_charged="0/1",
+            )
+
+        count_repeat(self.session, self.collaboration_id, stored.id, self.actor, audit_first)
         self.session.commit()
         budget = self.budget(self.plan.state if state is None else state)
         return QueryOutcome(stored, True, Fraction(0), budget)

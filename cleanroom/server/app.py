@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 
+from cleanroom.server.admission import Admission
 from cleanroom.server.problems import document_problems, install_handlers
 from cleanroom.server.routes import (
     audit,
@@ -32,8 +34,11 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # a thread for every admitted request, plus spares for the dependencies' hand-offs
+        threads = anyio.to_thread.current_default_thread_limiter()
+        threads.total_tokens = max(threads.total_tokens, settings.max_concurrent_requests + 8)
         yield
-        opened.engine.dispose()
+        opened.close()
 
     app = FastAPI(
         title="Clean room",
@@ -49,6 +54,9 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     app.state.signing_key = opened.signing_key
     app.state.clock = opened.clock
     app.state.upload_locks = UploadLocks()
+    app.add_middleware(
+        Admission, limit=settings.max_concurrent_requests, wait_seconds=settings.busy_wait_seconds
+    )
     install_handlers(app)
     document_problems(app)
     for module in ROUTERS:

@@ -41,11 +41,23 @@ ClockDep = Annotated[Clock, Depends(get_clock)]
 _bearer = HTTPBearer(auto_error=False, description="API token: crt_...")
 
 
+def end_read(session: Session) -> None:
+    """End the read transaction so the connection goes back to the pool.
+
+    Each sync dependency and the route run in separate thread hand-offs; a connection
+    held across a hand-off would wait for a thread while other requests wait for it.
+    """
+    session.commit()
+
+
 def get_principal(
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    return authenticate(session, credentials.credentials if credentials else None)
+    try:
+        return authenticate(session, credentials.credentials if credentials else None)
+    finally:
+        end_read(session)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
@@ -70,6 +82,7 @@ def get_scope(
 ) -> Scope:
     principal.require_collaboration(collaboration_id)
     collaboration = session.get(Collaboration, collaboration_id)
+    end_read(session)
     if collaboration is None:
         raise UnknownCollaboration(f"no collaboration {collaboration_id!r} for this token")
     return Scope(collaboration, principal)

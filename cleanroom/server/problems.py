@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cleanroom.errors import CleanRoomError, RequestInvalid
+from cleanroom.errors import CleanRoomError, Conflict, RequestInvalid, ServerBusy
 from protocols import PROBLEM_PREFIX
 
 PROBLEM_JSON = "application/problem+json"
@@ -19,7 +22,19 @@ log = logging.getLogger("cleanroom")
 _HTTP_SLUGS = {404: "not-found", 405: "method-not-allowed", 401: "unauthenticated"}
 
 
-def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+RACE_DETAIL = "a concurrent request changed the same record; read it again and retry"
+#: Seconds a client is told to wait after a 503 caused by a busy database.
+DB_BUSY_RETRY_AFTER = 1
+
+
+def problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
     body: dict[str, Any] = {
         "type": PROBLEM_PREFIX + slug,
         "title": title,
@@ -27,11 +42,25 @@ def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> JS
         "detail": detail,
     }
     body.update(extra)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _from_error(error: CleanRoomError) -> JSONResponse:
-    return problem(error.status, error.slug, error.title, error.detail, **error.extra)
+#: RFC 6750: a 401 names the scheme the client must use.
+WWW_AUTHENTICATE = 'Bearer realm="cleanroom"'
+
+
+def problem_from(error: CleanRoomError, retry_after: int | None = None) -> JSONResponse:
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+    if error.status == 401:
+        headers["WWW-Authenticate"] = WWW_AUTHENTICATE
+    return problem(error.status, error.slug, error.title, error.detail, headers, **error.extra)
+
+
+def database_busy(error: Exception) -> bool:
+    """The pool had no connection in time, or SQLite's write lock stayed taken."""
+    if isinstance(error, PoolTimeout):
+        return True
+    return isinstance(error, OperationalError) and "database is locked" in str(error)
 
 
 def _validation_detail(error: RequestValidationError) -> str:
@@ -43,24 +72,46 @@ def _validation_detail(error: RequestValidationError) -> str:
     return "; ".join(parts) or "request does not match its schema"
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the API takes at this path, read from the OpenAPI document (Starlette
+    names only the first matching route's methods, and routes are one per method)."""
+    path = request.url.path
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        if re.fullmatch(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)), path):
+            methods.update(method.upper() for method in operations)
+    return sorted(methods)
+
+
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(CleanRoomError)
     async def on_domain_error(_: Request, error: CleanRoomError) -> JSONResponse:
         if error.status >= 500:
             log.error("internal error: %s", error.detail)
-        return _from_error(error)
+        return problem_from(error)
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
-        return _from_error(RequestInvalid(_validation_detail(error)))
+        return problem_from(RequestInvalid(_validation_detail(error)))
 
     @app.exception_handler(StarletteHTTPException)
-    async def on_http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def on_http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         slug = _HTTP_SLUGS.get(error.status_code, f"http-{error.status_code}")
-        return problem(error.status_code, slug, str(error.detail), str(error.detail))
+        detail = str(error.detail)
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return problem(error.status_code, slug, detail, detail, headers)
 
     @app.exception_handler(Exception)
     async def on_bug(_: Request, error: Exception) -> JSONResponse:
+        if isinstance(error, IntegrityError):  # a race the route did not expect: retryable
+            log.warning("integrity conflict: %s", type(error.orig).__name__)
+            return problem_from(Conflict(RACE_DETAIL))
+        if database_busy(error):
+            log.warning("database busy: %s", type(error).__name__)
+            busy = ServerBusy("the database is busy; retry shortly")
+            return problem_from(busy, retry_after=DB_BUSY_RETRY_AFTER)
         log.exception("unhandled error (a bug)", exc_info=error)
         return problem(
             500,

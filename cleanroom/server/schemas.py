@@ -133,6 +133,18 @@ class UploadCreate(Model):
     sha256: Sha256Hex
 
 
+class DatasetVersionPublic(Model):
+    dataset: str
+    kind: str
+    version: int
+    size: int
+    sha256: str
+    rows: int
+    columns: list[str]
+    uploaded_by: str
+    created_at: datetime
+
+
 class UploadPublic(Model):
     id: str
     collaboration_id: str
@@ -144,18 +156,9 @@ class UploadPublic(Model):
     status: str
     failure: str | None
     max_chunk_bytes: int
-
-
-class DatasetVersionPublic(Model):
-    dataset: str
-    kind: str
-    version: int
-    size: int
-    sha256: str
-    rows: int
-    columns: list[str]
-    uploaded_by: str
-    created_at: datetime
+    published: DatasetVersionPublic | None = Field(
+        default=None, description="The version this upload published, once complete"
+    )
 
 
 class UploadCompletePublic(DatasetVersionPublic):

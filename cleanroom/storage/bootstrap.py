@@ -7,7 +7,7 @@ top of this; storage itself knows nothing of uploads or roles.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cleanroom.settings import Settings
 from cleanroom.storage.clock import Clock, system_clock
-from cleanroom.storage.db import create_schema, make_engine, make_sessionmaker
+from cleanroom.storage.db import make_engine, make_sessionmaker
+from cleanroom.storage.exclusive import ServerLock, check_signing_key, lock_for_serving
+from cleanroom.storage.schema import require_current
 from cleanroom.storage.signing_key import load_or_create_signing_key
 
 
@@ -25,6 +27,12 @@ class Storage:
     sessionmaker: sessionmaker[Session]
     signing_key: Ed25519PrivateKey
     clock: Clock = system_clock
+    lock: ServerLock | None = None  # held by a serving process (see exclusive.py)
+
+    def close(self) -> None:
+        self.engine.dispose()
+        if self.lock is not None:
+            self.lock.release()
 
 
 def open_storage(settings: Settings, *, clock: Clock = system_clock) -> Storage:
@@ -36,7 +44,21 @@ def open_storage(settings: Settings, *, clock: Clock = system_clock) -> Storage:
     for directory in (settings.tmp_dir, settings.datasets_dir):
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(settings)
-    create_schema(engine)
+    require_current(engine)
     key = load_or_create_signing_key(settings.signing_key_path)
     maker = make_sessionmaker(engine, info={"signing_key": key, "clock": clock})
+    with maker() as session:
+        check_signing_key(session, key)
     return Storage(engine, maker, key, clock)
+
+
+def open_exclusive(settings: Settings, *, clock: Clock = system_clock) -> Storage:
+    """:func:`open_storage` for a server: refuses when another server holds the data dir
+    or the database (:class:`cleanroom.errors.StartupRefused`)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    lock = lock_for_serving(settings, make_engine(settings))
+    try:
+        return replace(open_storage(settings, clock=clock), lock=lock)
+    except BaseException:
+        lock.release()
+        raise

@@ -8,7 +8,7 @@ hashes, match keys only as ciphertext wrapped to a member's X25519 key.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -16,10 +16,12 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     DateTime,
+    Dialect,
     ForeignKey,
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy import (
@@ -66,8 +68,36 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(8)}"
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """A moment in UTC, stored and always read back time-zone aware.
+
+    SQLite keeps no time zone (it stores the UTC wall time) and PostgreSQL answers in the
+    session's zone; both come back as UTC-aware ``datetime``, so the API shows ``Z``.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return self.process_bind_param(value, dialect)
+
+
 class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: DateTime(timezone=True)}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+class ServerMeta(Base):
+    """Facts about the database itself, e.g. the fingerprint of the key sealing its audit."""
+
+    __tablename__ = "server_meta"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
 
 
 class Collaboration(Base):

@@ -57,6 +57,24 @@ class StoredResult(Base):
     created_at: Mapped[datetime] = mapped_column(default=system_clock)
 
 
+class RepeatTally(Base):
+    """How often one actor was served one stored result again (see query/repeats.py).
+
+    ``count`` repeats happened; the audit chain accounts for the first ``sealed`` of them.
+    """
+
+    __tablename__ = "repeat_tallies"
+    __table_args__ = (UniqueConstraint("collaboration_id", "result_id", "actor"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    collaboration_id: Mapped[str] = mapped_column(ForeignKey("collaborations.id"), index=True)
+    result_id: Mapped[str] = mapped_column(ForeignKey("query_results.id"))
+    actor: Mapped[str] = mapped_column(String(100))
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    sealed: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=system_clock)
+
+
 class PartyRulesRow(Base):
     """The rules one party attaches to its datasets (YAML text); newest version applies."""
 

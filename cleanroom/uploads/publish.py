@@ -4,8 +4,8 @@ Identical content is one version: when the upload's SHA-256 equals the dataset's
 version's, :func:`keep_current` publishes nothing, records ``dataset.unchanged`` and
 returns that version, so queries keep their cache key and a repeat stays free.
 
-Order: insert the version row (flush, so a racing publish of the same version fails on
-the unique constraint), fsync and ``os.replace`` the temp file into
+Order: lock the dataset row (created if absent, so racing publishes of one dataset take
+turns), insert the version row, fsync and ``os.replace`` the temp file into
 ``DATA_DIR/datasets/<collaboration>/<dataset>/v<N>.parquet``, then commit. If the commit
 fails the renamed file is removed; if the process dies between rename and commit, the
 unreferenced file is deleted by :func:`cleanroom.uploads.sessions.recover_storage` on start.
@@ -20,20 +20,25 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cleanroom import audit
-from cleanroom.errors import Conflict
+from cleanroom.errors import Conflict, InternalError
 from cleanroom.settings import Settings
+from cleanroom.storage.clock import session_now
+from cleanroom.storage.db import insert_if_absent
 from cleanroom.storage.models import Dataset, DatasetVersion, UploadSession, UploadStatus
 from cleanroom.uploads.sessions import discard_temp_file, temp_path
 from cleanroom.uploads.validation import ValidatedFile
 
 
-def dataset_for_upload(session: Session, upload: UploadSession) -> Dataset | None:
+def dataset_for_upload(
+    session: Session, upload: UploadSession, *, for_update: bool = False
+) -> Dataset | None:
     """The existing dataset of this name, checked against owner and kind."""
-    dataset = session.scalar(
-        select(Dataset).where(
-            Dataset.collaboration_id == upload.collaboration_id, Dataset.name == upload.dataset
-        )
+    query = select(Dataset).where(
+        Dataset.collaboration_id == upload.collaboration_id, Dataset.name == upload.dataset
     )
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    dataset = session.scalar(query)
     if dataset is None:
         return None
     if dataset.owner_id != upload.member_id:
@@ -91,6 +96,41 @@ def keep_current(
     return current
 
 
+def published_version(session: Session, upload: UploadSession) -> DatasetVersion | None:
+    """The newest version of the upload's dataset holding exactly its bytes."""
+    query = (
+        select(DatasetVersion)
+        .join(Dataset, Dataset.id == DatasetVersion.dataset_id)
+        .where(
+            Dataset.collaboration_id == upload.collaboration_id,
+            Dataset.name == upload.dataset,
+            DatasetVersion.sha256 == upload.sha256,
+        )
+        .order_by(DatasetVersion.version.desc())
+    )
+    return session.scalars(query.limit(1)).first()
+
+
+def lock_dataset(session: Session, upload: UploadSession) -> Dataset:
+    """The upload's dataset, created if absent, locked until commit.
+
+    Two uploads of one dataset completing at once then publish one after the other, as
+    versions N and N+1, instead of colliding on the name or the version number.
+    """
+    row = {
+        "collaboration_id": upload.collaboration_id,
+        "name": upload.dataset,
+        "kind": upload.kind,
+        "owner_id": upload.member_id,
+        "created_at": session_now(session),
+    }
+    insert_if_absent(session, Dataset, ["collaboration_id", "name"], row)
+    dataset = dataset_for_upload(session, upload, for_update=True)
+    if dataset is None:
+        raise InternalError("a dataset row vanished while it was locked (a bug)")
+    return dataset
+
+
 def _fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -106,16 +146,7 @@ def publish(
     checked: ValidatedFile,
     actor: str,
 ) -> DatasetVersion:
-    dataset = dataset_for_upload(session, upload)
-    if dataset is None:
-        dataset = Dataset(
-            collaboration_id=upload.collaboration_id,
-            name=upload.dataset,
-            kind=upload.kind,
-            owner_id=upload.member_id,
-        )
-        session.add(dataset)
-        session.flush()
+    dataset = lock_dataset(session, upload)
     last = session.scalar(
         select(func.max(DatasetVersion.version)).where(DatasetVersion.dataset_id == dataset.id)
     )

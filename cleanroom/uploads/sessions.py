@@ -12,15 +12,17 @@ import asyncio
 import hashlib
 import shutil
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
+from typing import BinaryIO
 
+import anyio.to_thread
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cleanroom.errors import ChunkChecksumMismatch, Conflict, InsufficientStorage, PayloadTooLarge
 from cleanroom.settings import Settings
-from cleanroom.storage.bootstrap import Storage, open_storage
+from cleanroom.storage.bootstrap import Storage, open_exclusive
 from cleanroom.storage.clock import session_now
 from cleanroom.storage.models import DatasetVersion, UploadSession, UploadStatus
 
@@ -53,31 +55,73 @@ class UploadLocks:
         self._locks.pop(upload_id, None)
 
 
+#: Bytes gathered from the request before one write (and hash update) in a worker thread.
+WRITE_BUFFER = 1024 * 1024
+
+
+def _open_at(path: Path, offset: int) -> BinaryIO:
+    handle = path.open("r+b")
+    handle.seek(offset)
+    return handle
+
+
+class _ChunkFile:
+    """An open temp file taking one chunk; every blocking call runs in a worker thread."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+        self.digest = hashlib.sha256()
+        self.pending = bytearray()
+
+    def _write(self, data: bytes) -> None:
+        self.digest.update(data)
+        self.handle.write(data)
+
+    def _close(self, end: int) -> None:
+        with self.handle:
+            self.handle.truncate(end)
+
+    async def add(self, piece: bytes) -> None:
+        self.pending += piece
+        if len(self.pending) >= WRITE_BUFFER:
+            await self.flush()
+
+    async def flush(self) -> None:
+        data, self.pending = bytes(self.pending), bytearray()
+        if data:
+            await anyio.to_thread.run_sync(self._write, data)
+
+    async def close(self, end: int) -> None:
+        await anyio.to_thread.run_sync(self._close, end)
+
+
 async def write_chunk(
     path: Path, offset: int, body: AsyncIterator[bytes], limit: int, expected_sha256: str
 ) -> int:
-    """Stream ``body`` into ``path`` at ``offset``; returns bytes written or raises."""
-    digest = hashlib.sha256()
+    """Stream ``body`` into ``path`` at ``offset``; returns bytes written or raises.
+
+    The event loop only gathers the body; file writes and hashing run in worker threads.
+    """
+    target = _ChunkFile(await anyio.to_thread.run_sync(_open_at, path, offset))
     written = 0
-    with path.open("r+b") as handle:
-        handle.seek(offset)
-        try:
-            async for piece in body:
-                written += len(piece)
-                if written > limit:
-                    raise PayloadTooLarge(
-                        f"chunk exceeds the {limit} bytes left in this upload or the chunk limit"
-                    )
-                digest.update(piece)
-                handle.write(piece)
-            if digest.hexdigest() != expected_sha256:
-                raise ChunkChecksumMismatch(
-                    f"chunk at offset {offset} ({written} bytes) does not match X-Chunk-SHA256"
+    try:
+        async for piece in body:
+            written += len(piece)
+            if written > limit:
+                raise PayloadTooLarge(
+                    f"chunk exceeds the {limit} bytes left in this upload or the chunk limit"
                 )
-        except BaseException:
-            handle.truncate(offset)
-            raise
-        handle.truncate(offset + written)
+            await target.add(piece)
+        await target.flush()
+        if target.digest.hexdigest() != expected_sha256:
+            raise ChunkChecksumMismatch(
+                f"chunk at offset {offset} ({written} bytes) does not match X-Chunk-SHA256"
+            )
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await target.close(offset)
+        raise
+    await target.close(offset + written)
     return written
 
 
@@ -96,11 +140,6 @@ def advance(session: Session, upload: UploadSession, offset: int, written: int) 
     upload.received = offset + written
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every time stored here is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def expire_idle_uploads(session: Session, settings: Settings) -> int:
     """Expire open sessions idle longer than ``upload_idle_hours``; delete their files."""
     cutoff = session_now(session) - timedelta(hours=settings.upload_idle_hours)
@@ -108,7 +147,7 @@ def expire_idle_uploads(session: Session, settings: Settings) -> int:
     for upload in session.scalars(
         select(UploadSession).where(UploadSession.status == UploadStatus.OPEN)
     ):
-        if _aware(upload.updated_at) < cutoff:
+        if upload.updated_at < cutoff:
             upload.status = UploadStatus.EXPIRED
             upload.failure = f"no chunk for {settings.upload_idle_hours:g} hours; start again"
             discard_temp_file(settings, upload.id)
@@ -130,19 +169,28 @@ def check_capacity(session: Session, settings: Settings, member_id: str, size: i
         raise InsufficientStorage(f"the server has no room for a file of {size} bytes now")
 
 
-def recover_storage(session: Session, settings: Settings) -> dict[str, int]:
-    """On start: expire open sessions, delete their temp files and orphan dataset files."""
-    expired = 0
-    unfinished = UploadSession.status.in_((UploadStatus.OPEN, UploadStatus.VALIDATING))
-    for upload in session.scalars(select(UploadSession).where(unfinished)):
+def _resume_after_restart(settings: Settings, upload: UploadSession) -> int:
+    """Keep ``upload`` resumable: cut its temp file back to the last recorded chunk.
+
+    Returns 1 if it had to be expired instead (its temp file is gone: a publish was cut
+    short between the rename and the commit, and its file was removed as an orphan).
+    """
+    path = temp_path(settings, upload.id)
+    if not path.is_file() or path.stat().st_size < upload.received:
         upload.status = UploadStatus.EXPIRED
-        upload.failure = "the server restarted before the upload completed; start a new upload"
-        expired += 1
-    session.commit()
+        upload.failure = "the server restarted while publishing this upload; upload it again"
+        return 1
+    with path.open("r+b") as handle:
+        handle.truncate(upload.received)
+    upload.status = UploadStatus.OPEN  # a completion cut short by the restart is retried
+    return 0
+
+
+def _remove_orphans(settings: Settings, session: Session, keep: set[Path]) -> int:
     removed = 0
     if settings.tmp_dir.exists():
         for leftover in settings.tmp_dir.iterdir():
-            if leftover.is_file():
+            if leftover.is_file() and leftover not in keep:
                 leftover.unlink()
                 removed += 1
     published = {settings.data_dir / p for p in session.scalars(select(DatasetVersion.path))}
@@ -151,12 +199,28 @@ def recover_storage(session: Session, settings: Settings) -> dict[str, int]:
             if path.is_file() and path not in published:
                 path.unlink()
                 removed += 1
-    return {"expired_sessions": expired, "removed_files": removed}
+    return removed
+
+
+def recover_storage(session: Session, settings: Settings) -> dict[str, int]:
+    """On start: unfinished sessions resume at their last recorded chunk (or expire when
+    their file is gone); temp files of no session and orphan dataset files are deleted."""
+    unfinished = UploadSession.status.in_((UploadStatus.OPEN, UploadStatus.VALIDATING))
+    uploads = list(session.scalars(select(UploadSession).where(unfinished)))
+    expired = sum(_resume_after_restart(settings, upload) for upload in uploads)
+    session.commit()
+    keep = {temp_path(settings, u.id) for u in uploads if u.status == UploadStatus.OPEN}
+    removed = _remove_orphans(settings, session, keep)
+    return {
+        "resumed_sessions": len(uploads) - expired,
+        "expired_sessions": expired,
+        "removed_files": removed,
+    }
 
 
 def open_for_serving(settings: Settings) -> Storage:
-    """Open the data dir and clean up after a crash: the server's start-up."""
-    storage = open_storage(settings)
+    """Lock and open the data dir, then clean up after a crash: the server's start-up."""
+    storage = open_exclusive(settings)
     with storage.sessionmaker() as session:
         recover_storage(session, settings)
     return storage

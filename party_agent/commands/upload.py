@@ -3,7 +3,9 @@
 The upload session id is saved in ``HOME/uploads/<collaboration>.<dataset>.json`` before
 the first chunk, so rerunning the same command after an interruption (Ctrl-C, a dropped
 connection, a crash) continues from the server's resume point; a dropped connection is
-also retried in place a few times.
+also retried in place a few times. If the session was already published (the reply to
+``complete`` was lost), the published version is reported and nothing is sent again.
+``--list`` shows this member's unfinished sessions; ``--abort ID`` abandons one.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, Trans
 
 from party_agent.cli_support import HomeOption, reports_errors
 from party_agent.commands.collaboration import connect
+from party_agent.errors import ConfigError
 from protocols import DatasetKind
 
 # httpx and cryptography load when the command runs, not for ``--help``.
@@ -33,31 +36,83 @@ def state_path(home: PartyHome, collaboration: str, dataset: str) -> Path:
     return home.path / "uploads" / f"{collaboration}.{dataset}.json"
 
 
-def _saved_upload(path: Path, file: Path) -> str | None:
+def _saved(path: Path) -> dict[str, object]:
     try:
         saved = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
-    upload_id = saved.get("upload_id") if saved.get("file") == str(file.resolve()) else None
+        return {}
+    return saved if isinstance(saved, dict) else {}
+
+
+def _saved_upload_id(path: Path) -> str | None:
+    upload_id = _saved(path).get("upload_id")
     return upload_id if isinstance(upload_id, str) else None
+
+
+def _saved_upload(path: Path, file: Path) -> str | None:
+    """The saved session id for ``path`` if it was saved for this very file."""
+    return _saved_upload_id(path) if _saved(path).get("file") == str(file.resolve()) else None
 
 
 def upload(
     home: HomeOption,
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Tokenized Parquet.")],
-    dataset: Annotated[str, typer.Option("--dataset", help="Dataset name on the server.")],
-    kind: Annotated[DatasetKind, typer.Option("--kind", help="Dataset kind.")],
+    file: Annotated[
+        Path | None,
+        typer.Argument(exists=True, dir_okay=False, help="Tokenized Parquet."),
+    ] = None,
+    dataset: Annotated[str | None, typer.Option("--dataset", help="Dataset name.")] = None,
+    kind: Annotated[DatasetKind | None, typer.Option("--kind", help="Dataset kind.")] = None,
     chunk_mib: Annotated[int, typer.Option("--chunk-mib", min=1, help="Chunk size.")] = 16,
     as_json: Annotated[bool, typer.Option("--json", help="Print the server's reply.")] = False,
+    list_open: Annotated[
+        bool, typer.Option("--list", help="List your unfinished upload sessions.")
+    ] = False,
+    abort: Annotated[
+        str | None, typer.Option("--abort", help="Abandon the upload session of this id.")
+    ] = None,
 ) -> None:
     """Upload a tokenized file in verified chunks; rerun to resume after an interruption.
 
     A file identical to the dataset's newest version publishes nothing new (and says so).
     """
-    from party_agent.client import ServerUnreachable
-    from party_agent.home import PartyHome, write_private
+    from party_agent.home import PartyHome
 
     party = PartyHome.open(home)
+    if list_open or abort is not None:
+        if file is not None or dataset is not None or kind is not None or (list_open and abort):
+            raise ConfigError("--list and --abort ID take no file, --dataset or --kind")
+        manage_sessions(party, abort)
+        return
+    if file is None or dataset is None or kind is None:
+        raise ConfigError("give FILE, --dataset and --kind (or --list, or --abort ID)")
+    version = send_file(party, file, dataset, kind, chunk_mib)
+    typer.echo(json.dumps(version, indent=2, sort_keys=True) if as_json else outcome(version))
+
+
+def manage_sessions(party: PartyHome, abort: str | None) -> None:
+    client, collaboration = connect(party)
+    with client:
+        if abort is not None:
+            client.abort_upload(collaboration, abort)
+            for saved in (party.path / "uploads").glob(f"{collaboration}.*.json"):
+                if _saved_upload_id(saved) == abort:
+                    saved.unlink()
+            typer.echo(f"aborted upload {abort}")
+            return
+        sessions = client.list_uploads(collaboration)
+    if not sessions:
+        typer.echo("no unfinished uploads")
+    for s in sessions:
+        typer.echo(f"{s['id']}  {s['dataset']}  {s['status']}  {s['received']}/{s['size']} bytes")
+
+
+def send_file(
+    party: PartyHome, file: Path, dataset: str, kind: DatasetKind, chunk_mib: int
+) -> Json:
+    """Upload (or resume, or recognize as already published) ``file``; its version."""
+    from party_agent.client import ServerUnreachable
+    from party_agent.home import write_private
+
     client, collaboration = connect(party)
     saved = state_path(party, collaboration, dataset)
 
@@ -86,7 +141,7 @@ def upload(
                     raise
                 time.sleep(attempt)
     saved.unlink(missing_ok=True)
-    typer.echo(json.dumps(version, indent=2, sort_keys=True) if as_json else outcome(version))
+    return version
 
 
 def outcome(version: Json) -> str:

@@ -84,3 +84,48 @@ def test_upload_resumes_after_a_dropped_connection(
     assert version["size"] == size and version["rows"] == 6000
     chunks = -(-size // 65536)
     assert flaky.puts == chunks + 1  # the lost chunk is sent twice, nothing else
+
+
+class LosesCompleteReply(httpx.BaseTransport):
+    """Delivers ``complete`` to the real server, then loses the reply (as a killed agent)."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.completes = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        reply = self.inner.handle_request(request)
+        if request.url.path.endswith("/complete"):
+            self.completes += 1
+            reply.read()
+            raise httpx.ReadError("connection lost after the request was sent")
+        return reply
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_a_lost_complete_reply_is_answered_by_the_session_not_by_a_new_version(
+    server: ServerProcess, collab_a: Collab, tmp_path: Path
+) -> None:
+    file = tmp_path / "e.parquet"
+    pq.write_table(exposures_table(collab_a.id, rows=700), file)
+    token = collab_a.members["brand"].token
+    sessions: list[str] = []
+    lossy = LosesCompleteReply()
+    with CleanRoomClient(server.url, token, transport=lossy) as client:
+        with pytest.raises(ServerUnreachable):
+            client.upload_file(
+                collab_a.id,
+                file,
+                "lost-reply",
+                "exposures",
+                on_session=lambda s: sessions.append(s["id"]),
+            )
+        version = client.upload_file(
+            collab_a.id, file, "lost-reply", "exposures", resume_id=sessions[0]
+        )
+        dataset = client.request("GET", f"/v1/collaborations/{collab_a.id}/datasets/lost-reply")
+    assert (version["dataset"], version["version"], version["rows"]) == ("lost-reply", 1, 700)
+    assert lossy.completes == 1  # asked the session's state; never completed or sent again
+    assert dataset["versions"] == [1]

@@ -158,3 +158,28 @@ def test_commands_before_join_say_what_to_do(tmp_path: Path) -> None:
     PartyHome.create(tmp_path / "h", "x")
     code, _, err = agent("keys", "fetch", "--home", str(tmp_path / "h"))
     assert code == 2 and "run 'party-agent join' first" in err
+
+
+def test_open_sessions_are_listed_and_aborted(
+    joined: tuple[Collab, dict[str, Path]], server: ServerProcess, tmp_path: Path
+) -> None:
+    collab, homes = joined
+    home = PartyHome.open(homes["shop"])
+    assert home.token is not None
+    with CleanRoomClient(server.url, home.token) as client:
+        session = client.start_upload(collab.id, "stuck", "purchases", 1000, "0" * 64)
+    code, out, err = agent("upload", "--home", str(homes["shop"]), "--list")
+    assert code == 0, err
+    assert out == f"{session['id']}  stuck  open  0/1000 bytes\n"
+    state_path(home, collab.id, "stuck").parent.mkdir(exist_ok=True)
+    state_path(home, collab.id, "stuck").write_text(
+        f'{{"upload_id": "{session["id"]}", "file": "x"}}'
+    )
+    code, out, err = agent("upload", "--home", str(homes["shop"]), "--abort", session["id"])
+    assert (code, out) == (0, f"aborted upload {session['id']}\n"), err
+    assert not state_path(home, collab.id, "stuck").exists()
+    assert agent("upload", "--home", str(homes["shop"]), "--list")[1] == "no unfinished uploads\n"
+    code, _, err = agent("upload", "--home", str(homes["shop"]), "--abort", session["id"])
+    assert code == 1 and err.startswith("error: upload ") and err.count("\n") == 1
+    code, _, err = agent("upload", "--home", str(homes["shop"]))
+    assert (code, err) == (2, "error: give FILE, --dataset and --kind (or --list, or --abort ID)\n")

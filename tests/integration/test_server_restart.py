@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.integration.datasets import exposures_table, parquet_bytes
 from tests.integration.server import ServerProcess
-from tests.integration.uploading import CHUNK, put, start, upload
+from tests.integration.uploading import CHUNK, put, send_all, start, upload
 from tests.integration.world import ROLES, api, make_collaboration
 
 
@@ -23,6 +23,9 @@ def exercise_restart(server: ServerProcess) -> None:
         assert put(client, collab.id, session["id"], 0, data[:CHUNK]).status_code == 200
     orphan = server.data_dir / "datasets" / collab.id / "kept" / "v9.parquet"
     orphan.write_bytes(b"left by a crash between rename and commit")
+    (server.data_dir / "tmp" / "upl_of_nobody.part").write_bytes(b"no session")
+    with (server.data_dir / "tmp" / f"{session['id']}.part").open("ab") as part:
+        part.write(b"a chunk cut off by the crash, never recorded")
     server.kill()
     assert any((server.data_dir / "tmp").iterdir())
 
@@ -33,9 +36,13 @@ def exercise_restart(server: ServerProcess) -> None:
         datasets = client.get(f"/v1/collaborations/{collab.id}/datasets").json()
         assert [(d["name"], d["latest"]["rows"]) for d in datasets] == [("kept", 3000)]
         state = client.get(f"/v1/collaborations/{collab.id}/uploads/{session['id']}").json()
-        assert state["status"] == "expired"
-        resumed = put(client, collab.id, session["id"], CHUNK, data[CHUNK : 2 * CHUNK])
-        assert resumed.json()["type"] == "urn:cleanroom:problem:upload-not-open"
+        assert (state["status"], state["received"]) == ("open", CHUNK)  # resumes, not restarts
+        part = server.data_dir / "tmp" / f"{session['id']}.part"
+        assert list((server.data_dir / "tmp").iterdir()) == [part]
+        assert part.stat().st_size == CHUNK
+        send_all(client, collab.id, session["id"], data, offset=CHUNK)
+        done = client.post(f"/v1/collaborations/{collab.id}/uploads/{session['id']}/complete")
+        assert (done.status_code, done.json()["version"]) == (200, 1), done.text
     with api(server.url, server.admin_token) as admin:
         assert admin.get(f"/v1/collaborations/{collab.id}/members").status_code == 200
     assert not any((server.data_dir / "tmp").iterdir())

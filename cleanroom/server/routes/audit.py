@@ -14,6 +14,7 @@ from fastapi.responses import Response
 
 from cleanroom import audit
 from cleanroom.audit.export import export_lines
+from cleanroom.query.repeats import seal_pending_repeats
 from cleanroom.server.deps import ScopeDep, SessionDep
 from cleanroom.storage.models import Role
 
@@ -29,6 +30,7 @@ NDJSON = "application/x-ndjson"
 def export_audit_log(scope: ScopeDep, session: SessionDep, request: Request) -> Response:
     """Every entry of the collaboration's chain, then a signed head record."""
     scope.principal.require(Role.AUDITOR, Role.ADMIN)
+    seal_pending_repeats(session, scope.id)  # the export accounts for every repeat so far
     audit.record(
         session, actor=scope.principal.actor, action="audit.exported", collaboration_id=scope.id
     )

@@ -2,7 +2,9 @@
 
 POST /v1/collaborations/{c}/uploads                     {dataset, kind, size, sha256}
 PUT  /v1/collaborations/{c}/uploads/{u}?offset=N        body = bytes, X-Chunk-SHA256
-GET  /v1/collaborations/{c}/uploads/{u}                 -> received (resume point)
+GET  /v1/collaborations/{c}/uploads                     -> the caller's unfinished sessions
+GET  /v1/collaborations/{c}/uploads/{u}                 -> received (resume point), or
+                                                           the version it published
 POST /v1/collaborations/{c}/uploads/{u}/complete        -> dataset version (new or unchanged)
 DELETE /v1/collaborations/{c}/uploads/{u}               abort
 """
@@ -12,7 +14,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, status
-from sqlalchemy import update
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cleanroom.errors import (
@@ -28,7 +31,12 @@ from cleanroom.errors import (
 from cleanroom.policy.store import allowed_dimensions
 from cleanroom.server.deps import Scope, ScopeDep, SessionDep, SettingsDep
 from cleanroom.server.routes.datasets import version_public
-from cleanroom.server.schemas import UploadCompletePublic, UploadCreate, UploadPublic
+from cleanroom.server.schemas import (
+    DatasetVersionPublic,
+    UploadCompletePublic,
+    UploadCreate,
+    UploadPublic,
+)
 from cleanroom.settings import Settings
 from cleanroom.storage.models import DatasetVersion, Role, UploadSession, UploadStatus, new_id
 from cleanroom.uploads.publish import (
@@ -37,6 +45,7 @@ from cleanroom.uploads.publish import (
     dataset_for_upload,
     keep_current,
     publish,
+    published_version,
 )
 from cleanroom.uploads.sessions import (
     advance,
@@ -54,7 +63,9 @@ router = APIRouter(prefix="/v1/collaborations/{collaboration_id}/uploads", tags=
 ChunkSha = Annotated[str, Header(alias="X-Chunk-SHA256", pattern=r"^[0-9a-f]{64}$")]
 
 
-def upload_public(upload: UploadSession, settings: Settings) -> UploadPublic:
+def upload_public(
+    upload: UploadSession, settings: Settings, published: DatasetVersionPublic | None = None
+) -> UploadPublic:
     return UploadPublic(
         id=upload.id,
         collaboration_id=upload.collaboration_id,
@@ -66,6 +77,7 @@ def upload_public(upload: UploadSession, settings: Settings) -> UploadPublic:
         status=upload.status,
         failure=upload.failure,
         max_chunk_bytes=settings.max_chunk_bytes,
+        published=published,
     )
 
 
@@ -118,16 +130,67 @@ def create_upload(
     return upload_public(upload, settings)
 
 
+@router.get("")
+def list_uploads(scope: ScopeDep, session: SessionDep, settings: SettingsDep) -> list[UploadPublic]:
+    """The caller's unfinished upload sessions (open or validating), oldest first."""
+    scope.principal.require(Role.PARTY_ADMIN)
+    return [upload_public(u, settings) for u in unfinished_uploads(session, scope)]
+
+
+def unfinished_uploads(session: Session, scope: Scope) -> list[UploadSession]:
+    query = select(UploadSession).where(
+        UploadSession.collaboration_id == scope.id,
+        UploadSession.member_id == scope.principal.member_id,
+        UploadSession.status.in_((UploadStatus.OPEN, UploadStatus.VALIDATING)),
+    )
+    return list(session.scalars(query.order_by(UploadSession.created_at)))
+
+
 @router.get("/{upload_id}")
 def get_upload_status(
     upload_id: str, scope: ScopeDep, session: SessionDep, settings: SettingsDep
 ) -> UploadPublic:
-    """The resume point: ``received`` bytes are stored; send the next chunk from there."""
+    """The resume point (``received`` bytes are stored; send the next chunk from there),
+    or, once complete, the version the upload published (a lost reply is not lost)."""
     scope.principal.require(Role.PARTY_ADMIN)
-    return upload_public(get_upload(session, scope, upload_id), settings)
+    upload = get_upload(session, scope, upload_id)
+    published = None
+    if upload.status is UploadStatus.COMPLETE:
+        version = published_version(session, upload)
+        published = version_public(upload.dataset, upload.kind, version) if version else None
+    return upload_public(upload, settings, published)
 
 
-@router.put("/{upload_id}")
+def _chunk_limit(
+    session: Session, scope: Scope, settings: Settings, upload_id: str, offset: int
+) -> tuple[UploadSession, int]:
+    """The open upload and how many bytes this chunk may carry; no transaction stays open."""
+    upload = get_upload(session, scope, upload_id)
+    session.refresh(upload)
+    try:
+        require_open(upload)
+        if offset != upload.received:
+            raise UploadOffsetMismatch(
+                f"chunk offset {offset} does not match the {upload.received} bytes received",
+                received=upload.received,
+            )
+        return upload, min(upload.size - offset, settings.max_chunk_bytes)
+    finally:
+        session.commit()  # nothing held while the body streams in
+
+
+@router.put(
+    "/{upload_id}",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "The chunk's bytes, starting at `offset`; at most max_chunk_bytes",
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+)
 async def put_chunk(
     upload_id: str,
     request: Request,
@@ -137,41 +200,42 @@ async def put_chunk(
     chunk_sha256: ChunkSha,
     offset: Annotated[int, Query(ge=0)],
 ) -> UploadPublic:
-    """Append one chunk at ``offset`` (must equal ``received``); streamed, never buffered."""
+    """Append one chunk at ``offset`` (must equal ``received``); streamed, never buffered.
+
+    The only ``async`` route, so it can read the body as it arrives: its database calls
+    and file writes run in worker threads, never on the event loop.
+    """
     scope.principal.require(Role.PARTY_ADMIN)
-    upload = get_upload(session, scope, upload_id)
-    lock = request.app.state.upload_locks.get(upload.id)
+    lock = request.app.state.upload_locks.get(upload_id)
     if lock.locked():
         raise Conflict("another chunk of this upload is being written; retry")
     async with lock:
-        session.refresh(upload)
-        require_open(upload)
-        if offset != upload.received:
-            raise UploadOffsetMismatch(
-                f"chunk offset {offset} does not match the {upload.received} bytes received",
-                received=upload.received,
-            )
-        limit = min(upload.size - offset, settings.max_chunk_bytes)
-        session.commit()  # no transaction stays open while the body streams in
+        upload, limit = await run_in_threadpool(
+            _chunk_limit, session, scope, settings, upload_id, offset
+        )
         path = temp_path(settings, upload.id)
         written = await write_chunk(path, offset, request.stream(), limit, chunk_sha256)
-        advance(session, upload, offset, written)
+        await run_in_threadpool(advance, session, upload, offset, written)
     return upload_public(upload, settings)
 
 
-def claim(session: Session, upload: UploadSession) -> None:
-    """Move the session from ``open`` to ``validating`` so only one completion runs."""
+def claim(
+    session: Session, upload: UploadSession, status: UploadStatus = UploadStatus.VALIDATING
+) -> None:
+    """Move the session from ``open`` to ``status`` so only one completion or abort runs."""
     result = session.execute(
         update(UploadSession)
         .where(UploadSession.id == upload.id, UploadSession.status == UploadStatus.OPEN)
-        .values(status=UploadStatus.VALIDATING)
+        .values(status=status)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]  # CursorResult has rowcount
         session.rollback()
-        raise UploadNotOpen(f"upload {upload.id} is already being completed")
+        session.refresh(upload)
+        require_open(upload)
+        raise UploadNotOpen(f"upload {upload.id} changed state meanwhile; retry")
     session.commit()
-    upload.status = UploadStatus.VALIDATING
+    upload.status = status
 
 
 def _fail(
@@ -214,6 +278,7 @@ def complete_upload(
             return completed(upload, kept, published=False)
         kind = DatasetKind(upload.kind)
         dimensions = allowed_dimensions(session, scope.id, kind)
+        session.commit()  # no transaction (or pooled connection) held while the file is read
         checked = validate_dataset(path, kind, dimensions)
         version = publish(session, settings, upload, checked, actor)
     except (DatasetRejected, Conflict) as error:
@@ -241,6 +306,5 @@ def abort_upload(
     scope.principal.require(Role.PARTY_ADMIN)
     upload = get_upload(session, scope, upload_id)
     require_open(upload)
-    upload.status = UploadStatus.ABORTED
+    claim(session, upload, UploadStatus.ABORTED)
     discard_temp_file(settings, upload.id)
-    session.commit()

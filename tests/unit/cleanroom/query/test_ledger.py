@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cleanroom.query import ledger
 from cleanroom.settings import Settings
-from cleanroom.storage.db import create_schema, make_engine, make_sessionmaker
+from cleanroom.storage.db import make_engine, make_sessionmaker
 from cleanroom.storage.models import Collaboration
 from cleanroom.storage.query_tables import BudgetLedgerRow
+from cleanroom.storage.schema import require_current
 from policies import Budget, BudgetExceeded, Period
 
 MONTHLY = Period("monthly")
@@ -28,7 +29,7 @@ AT = datetime(2026, 11, 30, 23, 59, 59, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def maker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[Session]]:
     engine = make_engine(Settings(data_dir=tmp_path_factory.mktemp("ledger")))
-    create_schema(engine)
+    require_current(engine)
     yield make_sessionmaker(engine)
     engine.dispose()
 

@@ -10,10 +10,13 @@ import httpx
 from cleanroom.errors import PiiDetected
 from cleanroom.server.app import create_app
 from cleanroom.settings import Settings
+from cleanroom.storage.bootstrap import open_storage
 
 
 def call(tmp_path: Path, path: str) -> httpx.Response:
-    app = create_app(Settings(data_dir=tmp_path))
+    settings = Settings(data_dir=tmp_path)
+    storage = open_storage(settings)  # no server lock: two apps in turn on one data dir
+    app = create_app(settings, storage)
 
     @app.get("/boom")
     def boom() -> None:
@@ -28,7 +31,10 @@ def call(tmp_path: Path, path: str) -> httpx.Response:
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             return await client.get(path)
 
-    return anyio.run(go)
+    try:
+        return anyio.run(go)
+    finally:
+        storage.close()
 
 
 def test_a_bug_is_a_plain_500_problem(tmp_path: Path) -> None:

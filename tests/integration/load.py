@@ -1,0 +1,90 @@
+"""Many concurrent clients against a real server: a mix of reads, repeats, queries, uploads.
+
+Each client is one asyncio task with its own connection; the whole run is bounded by the
+number of clients and a deadline. The answer is the list of (what, status, headers) the
+clients saw; the caller asserts on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import httpx
+
+from tests.integration.datasets import exposures_table, parquet_bytes, sha256
+from tests.integration.query_world import QueryWorld, conversions
+
+
+@dataclass(frozen=True)
+class Seen:
+    what: str
+    status: int
+    retry_after: str | None
+
+
+Action = Callable[[httpx.AsyncClient, int], Awaitable[list[Seen]]]
+
+
+def _seen(what: str, reply: httpx.Response) -> Seen:
+    return Seen(what, reply.status_code, reply.headers.get("Retry-After"))
+
+
+def mix(world: QueryWorld) -> list[tuple[str, Action]]:
+    """The four kinds of work, each a function of (client, client number)."""
+    base = f"/v1/collaborations/{world.id}"
+    data = parquet_bytes(exposures_table(world.id, rows=200))
+
+    async def read(client: httpx.AsyncClient, _: int) -> list[Seen]:
+        return [_seen("read", await client.get(f"{base}/datasets"))]
+
+    async def repeat(client: httpx.AsyncClient, _: int) -> list[Seen]:
+        return [
+            _seen(
+                "repeat", await client.post(f"{base}/queries", json=conversions(receiver="brand"))
+            )
+        ]
+
+    async def fresh(client: httpx.AsyncClient, number: int) -> list[Seen]:
+        body = conversions(window=f"{1 + number % 30}d", receiver="brand")
+        return [_seen("fresh", await client.post(f"{base}/queries", json=body))]
+
+    async def upload(client: httpx.AsyncClient, number: int) -> list[Seen]:
+        create = {"dataset": f"load{number % 3}", "kind": "exposures", "size": len(data)}
+        started = await client.post(f"{base}/uploads", json={**create, "sha256": sha256(data)})
+        if started.status_code != 201:
+            return [_seen("upload.create", started)]
+        path = f"{base}/uploads/{started.json()['id']}"
+        digest = hashlib.sha256(data).hexdigest()
+        chunk = await client.put(
+            path, params={"offset": 0}, content=data, headers={"X-Chunk-SHA256": digest}
+        )
+        done = await client.post(f"{path}/complete")
+        return [
+            _seen("upload.create", started),
+            _seen("upload.put", chunk),
+            _seen("upload.complete", done),
+        ]
+
+    return [("ana", read), ("ana", repeat), ("ana", fresh), ("brand", upload)]
+
+
+async def _client(world: QueryWorld, url: str, who: str, action: Action, number: int) -> list[Seen]:
+    headers = {"Authorization": f"Bearer {world.party(who).token}"}
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
+        return await action(client, number)
+
+
+async def _run(world: QueryWorld, url: str, weights: list[int], clients: int) -> list[Seen]:
+    actions = mix(world)
+    plan = [a for a, w in zip(actions, weights, strict=True) for _ in range(w)]
+    tasks = [_client(world, url, *plan[n % len(plan)], n) for n in range(clients)]
+    results = await asyncio.gather(*tasks)
+    return [seen for result in results for seen in result]
+
+
+def run_load(world: QueryWorld, url: str, clients: int, weights: list[int]) -> list[Seen]:
+    """``weights`` says how many of each (read, repeat, fresh, upload) per round."""
+    return asyncio.run(_run(world, url, weights, clients))

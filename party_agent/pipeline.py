@@ -4,8 +4,11 @@ Per batch: each identifier column is tokenized with
 :meth:`protocols.Tokenizer.tokenize_array` (normalization and HMAC live in
 :mod:`protocols`, never here); columns of one family (``email`` and ``email_sha256``)
 are coalesced in mapping order, the first valid token winning; rows without any valid
-token are dropped; attributes are converted (:mod:`party_agent.attributes`). The output
-is written to a temporary file next to ``out`` and renamed over it only on success.
+token are dropped; attributes are converted (:mod:`party_agent.attributes`); every kept
+string attribute not declared ``free_text`` goes through the same tripwire as the
+server's (:mod:`protocols.tripwire`), and any hit fails the run with the column, the
+pattern and the count. The output is written to a temporary file next to ``out`` and
+renamed over it only on success, so a refused run leaves nothing to upload.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import os
 import secrets
 import time
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -22,13 +25,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from party_agent.attributes import convert_attribute
-from party_agent.errors import InputError
+from party_agent.errors import IdentifierInAttribute, InputError
 from party_agent.mapping import Mapping
 from party_agent.prefetch import prefetch
 from party_agent.progress import ProgressSink
 from party_agent.reading import InputFile
 from party_agent.summary import TokenizeSummary
 from protocols import Tokenizer, token_field
+from protocols.tripwire import TripwireHit, scan_column
 
 
 @dataclass(frozen=True)
@@ -51,13 +55,17 @@ def run_tokenize(job: TokenizeJob, progress: ProgressSink) -> TokenizeSummary:
     started = time.perf_counter()
     temp = job.out.with_name(f".{job.out.name}.{secrets.token_hex(4)}.partial")
     schema = job.output_schema()
+    hits: list[TripwireHit] = []
     try:
         with pq.ParquetWriter(temp, schema, compression="zstd") as writer:
             batches = job.source.batches(job.mapping.input_columns, job.batch_size)
             with closing(prefetch(batches)) as ahead:
                 for batch in ahead:
-                    writer.write_batch(tokenize_batch(job, batch, schema, summary))
+                    kept = tokenize_batch(job, batch, schema, summary)
+                    hits.extend(scan_attributes(job.mapping, kept))
+                    writer.write_batch(kept)
                     progress.update(job.source.bytes_read, summary.rows_read)
+        refuse_identifiers(hits)
         os.replace(temp, job.out)
     except BaseException:
         temp.unlink(missing_ok=True)
@@ -96,6 +104,28 @@ def tokenize_batch(
     for family, array in zip(tokens, kept.columns, strict=False):
         summary.tokens_written[family] += len(array) - array.null_count
     return kept
+
+
+def scan_attributes(mapping: Mapping, kept: pa.RecordBatch) -> list[TripwireHit]:
+    """Tripwire hits in the kept string attributes of one output batch (counted in rows)."""
+    hits = []
+    for spec in mapping.attributes:
+        if spec.scanned:
+            hits += scan_column(spec.column, kept.column(spec.name))
+    return hits
+
+
+def refuse_identifiers(hits: list[TripwireHit]) -> None:
+    """Fail with the first column's total count per pattern; the value is never named."""
+    if not hits:
+        return
+    first = hits[0]
+    count = sum(h.count for h in hits if (h.column, h.pattern) == (first.column, first.pattern))
+    total = replace(first, count=count)
+    raise IdentifierInAttribute(
+        f"{total.summary('row(s)')}; nothing was written (drop the column from the mapping, "
+        "or declare it 'free_text: true' if it really is free text)"
+    )
 
 
 def _family_tokens(

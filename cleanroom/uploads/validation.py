@@ -13,8 +13,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cleanroom.errors import EmptyDataset, MalformedParquet, PiiDetected, SchemaMismatch
-from cleanroom.uploads.tripwire import describe, is_text, scan_column
 from protocols import FAMILIES, SCHEMAS, DatasetKind, UnsupportedVersion, check_token_field
+from protocols.tripwire import TripwireHit, is_text, scan_column
 
 BATCH_ROWS = 65_536
 #: Buffered column reads keep memory flat: without a buffer size, pyarrow 26 holds on to
@@ -75,6 +75,13 @@ def _read_schema(path: Path) -> pa.Schema:
         raise MalformedParquet("file is not a readable Parquet file") from None
 
 
+def _refusal(hit: TripwireHit) -> str:
+    return (
+        f"{hit.summary()}; upload keyed tokens from the party agent, "
+        "never raw or hashed identifiers"
+    )
+
+
 def _scan(path: Path, text_columns: list[str]) -> int:
     """Decode every batch, run the tripwire on text columns; returns the rows read.
 
@@ -93,7 +100,7 @@ def _scan(path: Path, text_columns: list[str]) -> int:
                 values = column.dictionary if pa.types.is_dictionary(column.type) else column
                 hits = scan_column(name, values)
                 if hits:
-                    raise PiiDetected(describe(hits[0]))
+                    raise PiiDetected(_refusal(hits[0]))
     except (pa.ArrowException, OSError):
         raise MalformedParquet("Parquet file is corrupt: a page could not be decoded") from None
     return rows

@@ -21,6 +21,7 @@ Errors of :mod:`policies` become server errors in one place, :func:`policy_error
     |   +-- Forbidden                    403  forbidden             role does not allow this
     |       +-- KeyNotAccepted           403  key-not-accepted      policy pins other keys
     |       +-- QueryDenied              403  query-denied          the policy refuses a query
+    |       +-- KeyReplacementRefused    403  key-replacement-refused  not signed by the old key
     +-- NotFound                         404  not-found
     |   +-- UnknownCollaboration         404  unknown-collaboration (also: not yours)
     |   +-- UnknownResult                404  unknown-result        (also: not yours)
@@ -117,6 +118,10 @@ class KeyNotAccepted(Forbidden):
 
 class QueryDenied(Forbidden):
     slug, status, title = "query-denied", 403, "Query denied by policy"
+
+
+class KeyReplacementRefused(Forbidden):
+    slug, status, title = "key-replacement-refused", 403, "Registered keys cannot be replaced"
 
 
 class NotFound(CleanRoomError):

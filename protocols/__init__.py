@@ -41,10 +41,12 @@ if TYPE_CHECKING:
     from protocols.messages import (
         APPROVAL_PREFIX,
         HASH_BLOCK,
+        KEY_ROTATION_PREFIX,
         MATCH_KEY_PREFIX,
         PROBLEM_PREFIX,
         approval_message,
         file_sha256,
+        key_rotation_message,
         match_key_message,
     )
     from protocols.normalize_batch import NormalizedColumn, normalize_array
@@ -85,10 +87,12 @@ _HOMES: dict[str, tuple[str, ...]] = {
     "messages": (
         "APPROVAL_PREFIX",
         "HASH_BLOCK",
+        "KEY_ROTATION_PREFIX",
         "MATCH_KEY_PREFIX",
         "PROBLEM_PREFIX",
         "approval_message",
         "file_sha256",
+        "key_rotation_message",
         "match_key_message",
     ),
     "normalize_batch": ("NormalizedColumn", "normalize_array"),
@@ -110,6 +114,7 @@ __all__ = [
     "APPROVAL_PREFIX",
     "FAMILIES",
     "HASH_BLOCK",
+    "KEY_ROTATION_PREFIX",
     "MATCH_KEY_PREFIX",
     "PROBLEM_PREFIX",
     "SCHEMAS",
@@ -140,6 +145,7 @@ __all__ = [
     "encode_public_key",
     "file_sha256",
     "hmac_input",
+    "key_rotation_message",
     "match_key_message",
     "normalize",
     "normalize_array",

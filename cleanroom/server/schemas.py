@@ -12,6 +12,7 @@ from protocols import DatasetKind
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 PublicKeyText = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{43}=?$")]
+Signature = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{86}(==)?$")]
 
 
 class Model(BaseModel):
@@ -64,9 +65,9 @@ class Me(Model):
 class KeysRegister(Model):
     x25519_public: PublicKeyText
     ed25519_public: PublicKeyText
-
-
-Signature = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{86}(==)?$")]
+    #: Needed to replace registered keys: the previous Ed25519 key's signature (base64url)
+    #: of ``key_rotation_message`` (unless the effective policy pins the new keys).
+    rotation_signature: Signature | None = None
 
 
 class MatchKeyWraps(Model):

@@ -100,6 +100,8 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[Role] = mapped_column(_vocabulary(Role))
     member_id: Mapped[str | None] = mapped_column(ForeignKey("members.id"), index=True)
+    #: The actor who issued it (``admin:tok_...``, or ``server`` for the bootstrap token).
+    issued_by: Mapped[str] = mapped_column(String(200), default="server")
     created_at: Mapped[datetime] = mapped_column(default=system_clock)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
@@ -130,7 +132,7 @@ class PolicyVersion(Base):
     seq: Mapped[int] = mapped_column(Integer)
     policy_hash: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
-    proposed_by: Mapped[str] = mapped_column(String(40))
+    proposed_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=system_clock)
     effective_at: Mapped[datetime | None] = mapped_column(default=None)
 
@@ -211,7 +213,7 @@ class AuditEntry(Base):
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     time: Mapped[datetime] = mapped_column(default=system_clock)
-    actor: Mapped[str] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(60))
     collaboration_id: Mapped[str | None] = mapped_column(String(40), index=True)
     details: Mapped[dict[str, object]] = mapped_column(JSON)

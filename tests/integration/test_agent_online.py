@@ -49,10 +49,14 @@ def test_match_key_created_by_one_party_is_fetched_by_the_other(
     joined: tuple[Collab, dict[str, Path]],
 ) -> None:
     collab, homes = joined
-    code, out, err = agent("keys", "create", "--home", str(homes["brand"]))
+    shop_fp = PartyHome.open(homes["shop"]).x25519_fingerprint
+    brand_fp = PartyHome.open(homes["brand"]).ed25519_fingerprint
+    accept = ("--accept-fingerprint", shop_fp)
+    code, out, err = agent("keys", "create", "--home", str(homes["brand"]), *accept)
     assert code == 0, err
     assert "match key generation 1" in out and "wrapped to shop" in out
-    code, out, err = agent("keys", "fetch", "--home", str(homes["shop"]))
+    accept = ("--accept-fingerprint", brand_fp)
+    code, out, err = agent("keys", "fetch", "--home", str(homes["shop"]), *accept)
     assert code == 0, err
     brand_key = PartyHome.open(homes["brand"]).match_key(collab.id)
     assert PartyHome.open(homes["shop"]).match_key(collab.id) == brand_key

@@ -39,6 +39,8 @@ Errors of :mod:`policies` become server errors in one place, :func:`policy_error
         +-- SchemaMismatch               422  schema-mismatch
         +-- PiiDetected                  422  pii-detected          the PII tripwire fired
         +-- EmptyDataset                 422  empty-dataset
+        +-- TokenFileMismatch            422  token-file-mismatch   other collaboration or key
+        +-- UnsaltedDigest               422  unsalted-digest       token column holds plain hashes
 """
 
 from __future__ import annotations
@@ -190,6 +192,14 @@ class PiiDetected(DatasetRejected):
 
 class EmptyDataset(DatasetRejected):
     slug, title = "empty-dataset", "Dataset has no rows"
+
+
+class TokenFileMismatch(DatasetRejected):
+    slug, title = "token-file-mismatch", "Token file made for another collaboration or key"
+
+
+class UnsaltedDigest(DatasetRejected):
+    slug, title = "unsalted-digest", "Token column holds unsalted digests of identifiers"
 
 
 def denial_error(decision: policies.Decision) -> QueryDenied | BudgetExhausted:

@@ -32,6 +32,7 @@ from party_agent.progress import ProgressSink
 from party_agent.reading import InputFile
 from party_agent.summary import TokenizeSummary
 from protocols import Tokenizer, token_field
+from protocols.binding import bind_schema
 from protocols.tripwire import TripwireHit, scan_column
 
 
@@ -44,9 +45,11 @@ class TokenizeJob:
     batch_size: int
 
     def output_schema(self) -> pa.Schema:
+        """Token columns, then attributes; bound to the collaboration and the match key
+        (collaboration id and key check values in the Parquet metadata)."""
         fields = [token_field(family) for family in self.mapping.families]
         fields += [pa.field(a.name, a.arrow_type()) for a in self.mapping.attributes]
-        return pa.schema(fields)
+        return bind_schema(pa.schema(fields), self.tokenizer)
 
 
 def run_tokenize(job: TokenizeJob, progress: ProgressSink) -> TokenizeSummary:

@@ -18,6 +18,13 @@ from typing import TYPE_CHECKING, Any
 from protocols.normalize import NormalizeOptions, Rejected, normalize
 
 if TYPE_CHECKING:
+    from protocols.binding import (
+        TokenFileBinding,
+        bind_schema,
+        key_check_value,
+        key_checks,
+        read_binding,
+    )
     from protocols.datasets import SCHEMAS, KindSchema
     from protocols.encoding import b64url_decode, b64url_encode
     from protocols.errors import (
@@ -50,6 +57,7 @@ if TYPE_CHECKING:
         match_key_message,
     )
     from protocols.normalize_batch import NormalizedColumn, normalize_array
+    from protocols.probes import unsalted_count
     from protocols.tokens import (
         TOKEN_TYPE,
         TOKEN_VERSION,
@@ -61,9 +69,22 @@ if TYPE_CHECKING:
         token_column_name,
         token_field,
     )
+    from protocols.tripwire import TripwireHit, scan_column
 
 #: Where each public name lives (the same table as the imports above, for run time).
 _HOMES: dict[str, tuple[str, ...]] = {
+    "tripwire": (
+        "TripwireHit",
+        "scan_column",
+    ),
+    "probes": ("unsalted_count",),
+    "binding": (
+        "TokenFileBinding",
+        "bind_schema",
+        "key_check_value",
+        "key_checks",
+        "read_binding",
+    ),
     "datasets": ("SCHEMAS", "KindSchema"),
     "encoding": ("b64url_decode", "b64url_encode"),
     "errors": (
@@ -132,12 +153,15 @@ __all__ = [
     "Reason",
     "Rejected",
     "TokenColumn",
+    "TokenFileBinding",
     "Tokenizer",
+    "TripwireHit",
     "UnknownIdentifierType",
     "UnsupportedVersion",
     "approval_message",
     "b64url_decode",
     "b64url_encode",
+    "bind_schema",
     "check_token_field",
     "decode_ed25519_public_key",
     "decode_x25519_public_key",
@@ -145,13 +169,18 @@ __all__ = [
     "encode_public_key",
     "file_sha256",
     "hmac_input",
+    "key_check_value",
+    "key_checks",
     "key_rotation_message",
     "match_key_message",
     "normalize",
     "normalize_array",
     "public_key_fingerprint",
+    "read_binding",
+    "scan_column",
     "token_column_name",
     "token_field",
+    "unsalted_count",
     "unwrap_match_key",
     "wrap_match_key",
 ]

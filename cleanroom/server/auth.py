@@ -92,7 +92,7 @@ class Principal:
     def require_collaboration(self, collaboration_id: str) -> None:
         """Admins see every collaboration; members only their own (404 otherwise)."""
         if self.role is not Role.ADMIN and self.collaboration_id != collaboration_id:
-            raise UnknownCollaboration(f"no collaboration {collaboration_id!r} for this token")
+            raise UnknownCollaboration("no such collaboration for this token")
 
 
 def authenticate(session: Session, secret: str | None) -> Principal:

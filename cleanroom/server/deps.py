@@ -71,7 +71,7 @@ def get_scope(
     principal.require_collaboration(collaboration_id)
     collaboration = session.get(Collaboration, collaboration_id)
     if collaboration is None:
-        raise UnknownCollaboration(f"no collaboration {collaboration_id!r} for this token")
+        raise UnknownCollaboration("no such collaboration for this token")
     return Scope(collaboration, principal)
 
 

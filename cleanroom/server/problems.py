@@ -11,6 +11,14 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cleanroom.errors import CleanRoomError, RequestInvalid
+from cleanroom.server.scrub import (
+    RememberJsonBody,
+    Submitted,
+    api_field_names,
+    scrub,
+    scrub_value,
+    submitted_of,
+)
 from protocols import PROBLEM_PREFIX
 
 PROBLEM_JSON = "application/problem+json"
@@ -30,8 +38,10 @@ def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> JS
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
-def _from_error(error: CleanRoomError) -> JSONResponse:
-    return problem(error.status, error.slug, error.title, error.detail, **error.extra)
+def _from_error(error: CleanRoomError, submitted: Submitted) -> JSONResponse:
+    detail = scrub(error.detail, submitted)
+    extra = {name: scrub_value(value, submitted) for name, value in error.extra.items()}
+    return problem(error.status, error.slug, error.title, detail, **extra)
 
 
 def _validation_detail(error: RequestValidationError) -> str:
@@ -43,16 +53,28 @@ def _validation_detail(error: RequestValidationError) -> str:
     return "; ".join(parts) or "request does not match its schema"
 
 
+def _field_names(app: FastAPI) -> frozenset[str]:
+    names: frozenset[str] | None = getattr(app.state, "field_names", None)
+    if names is None:
+        names = app.state.field_names = api_field_names(app.openapi())
+    return names
+
+
 def install_handlers(app: FastAPI) -> None:
+    """The exception handlers, and the middleware that lets them cut submitted values."""
+    app.add_middleware(RememberJsonBody)
+
     @app.exception_handler(CleanRoomError)
-    async def on_domain_error(_: Request, error: CleanRoomError) -> JSONResponse:
+    async def on_domain_error(request: Request, error: CleanRoomError) -> JSONResponse:
+        submitted = submitted_of(request.scope, _field_names(request.app))
         if error.status >= 500:
-            log.error("internal error: %s", error.detail)
-        return _from_error(error)
+            log.error("internal error: %s", scrub(error.detail, submitted))
+        return _from_error(error, submitted)
 
     @app.exception_handler(RequestValidationError)
-    async def on_invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
-        return _from_error(RequestInvalid(_validation_detail(error)))
+    async def on_invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        submitted = submitted_of(request.scope, _field_names(request.app), error.body)
+        return _from_error(RequestInvalid(_validation_detail(error)), submitted)
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:

@@ -120,6 +120,8 @@ class WrappedMatchKey(Base):
     wrapped: Mapped[str] = mapped_column(Text)
     fingerprint: Mapped[str] = mapped_column(String(40))
     signature: Mapped[str] = mapped_column(String(100))
+    #: Token family -> key check value (``protocols.binding``) the creator registered.
+    key_checks: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=system_clock)
 
 

@@ -101,7 +101,7 @@ def keys_create(
     """
     from party_agent.home import PartyHome
     from party_agent.trust import accepted_recipients, require_trusted, verified_policy
-    from protocols import MatchKey, decode_x25519_public_key, wrap_match_key
+    from protocols import MatchKey, decode_x25519_public_key, key_checks, wrap_match_key
 
     party = PartyHome.open(home)
     client, collaboration = connect(party)
@@ -130,7 +130,8 @@ def keys_create(
         }
         message = match_key_message(collaboration, key.fingerprint)
         signed = b64url_encode(party.ed25519_private_key().sign(message))
-        posted = client.post_match_key(collaboration, wrapped, key.fingerprint, signed)
+        checks = key_checks(key, collaboration)
+        posted = client.post_match_key(collaboration, wrapped, key.fingerprint, signed, checks)
     party.store_match_key(collaboration, key)
     trust.known.save()
     typer.echo(f"match key generation {posted['generation']}, fingerprint {key.fingerprint}")
@@ -165,7 +166,7 @@ def keys_fetch(
     """
     from party_agent.home import PartyHome
     from party_agent.trust import require_trusted, verified_creator, verified_policy
-    from protocols import KeyUnwrapError, ProtocolError, unwrap_match_key
+    from protocols import KeyUnwrapError, ProtocolError, key_checks, unwrap_match_key
 
     party = PartyHome.open(home)
     client, collaboration = connect(party)
@@ -179,6 +180,11 @@ def keys_fetch(
     except (KeyUnwrapError, ProtocolError) as error:
         raise AgentError(f"cannot open the wrapped match key: {error}") from None
     creator = verified_creator(policy, members, mine, key, collaboration)
+    if mine.get("key_checks") != key_checks(key, collaboration):
+        raise AgentError(
+            "the key check values the server holds do not belong to this match key; "
+            "the server would refuse every token file, so the key was not stored"
+        )
     trust = trust_context(party, collaboration, reply, accept)
     sighting = trust.see(creator, "ed25519", creator["ed25519_fingerprint"])
     require_trusted([sighting], "the match key was not stored")

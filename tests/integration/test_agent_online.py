@@ -85,8 +85,8 @@ def test_upload_publishes_and_resumes_after_an_interruption(
 ) -> None:
     collab, homes = joined
     file = tmp_path / "exposures.parquet"
-    pq.write_table(exposures_table(collab.id, rows=4000), file)
     home = PartyHome.open(homes["brand"])
+    pq.write_table(exposures_table(collab.id, rows=4000, key=home.match_key(collab.id)), file)
     token = home.token
     assert token is not None
     with CleanRoomClient(server.url, token) as client:
@@ -128,7 +128,8 @@ def test_refused_upload_is_one_error_line(
     joined: tuple[Collab, dict[str, Path]], tmp_path: Path
 ) -> None:
     collab, homes = joined
-    leaky = exposures_table(collab.id, rows=5).append_column(
+    key = PartyHome.open(homes["shop"]).match_key(collab.id)
+    leaky = exposures_table(collab.id, rows=5, key=key).append_column(
         "channel", pa.array([f"u{i}@example.com" for i in range(5)])
     )
     file = tmp_path / "leaky.parquet"

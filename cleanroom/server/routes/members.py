@@ -51,7 +51,7 @@ def _fingerprints(member: Member) -> dict[str, str]:
 def get_member(session: SessionDep, collaboration_id: str, member_id: str) -> Member:
     member = session.get(Member, member_id)
     if member is None or member.collaboration_id != collaboration_id:
-        raise NotFound(f"no member {member_id!r} in this collaboration")
+        raise NotFound("no such member in this collaboration")
     return member
 
 
@@ -81,7 +81,7 @@ def add_member(body: MemberCreate, scope: ScopeDep, session: SessionDep) -> Toke
     try:
         session.flush()
     except IntegrityError:
-        raise Conflict(f"party {body.party!r} is already a member") from None
+        raise Conflict("this party is already a member") from None
     audit.record(
         session,
         actor=scope.principal.actor,
@@ -115,7 +115,7 @@ def revoke_token(token_id: str, principal: PrincipalDep, session: SessionDep) ->
     principal.require(Role.ADMIN)
     token = session.get(ApiToken, token_id)
     if token is None:
-        raise NotFound(f"no token {token_id!r}")
+        raise NotFound("no such token")
     collaboration_id = None
     if token.member_id is not None:
         member = session.get(Member, token.member_id)

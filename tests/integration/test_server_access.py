@@ -142,8 +142,18 @@ FORBIDDEN = [
     ("analyst", "POST", "/v1/collaborations/{c}/policies", {"text": "a: 1"}),
     ("audit", "POST", "/v1/collaborations/{c}/policies", {"text": "a: 1"}),
     ("analyst", "POST", "/v1/collaborations/{c}/policies/{p}/approvals", {"signature": "A" * 86}),
-    ("audit", "POST", "/v1/collaborations/{c}/match-keys", {"wrapped": {"x": "A"}} | SIGNED),
-    ("analyst", "POST", "/v1/collaborations/{c}/match-keys", {"wrapped": {"x": "A"}} | SIGNED),
+    (
+        "audit",
+        "POST",
+        "/v1/collaborations/{c}/match-keys",
+        {"wrapped": {"x": "A"}} | SIGNED | CHECKS,
+    ),
+    (
+        "analyst",
+        "POST",
+        "/v1/collaborations/{c}/match-keys",
+        {"wrapped": {"x": "A"}} | SIGNED | CHECKS,
+    ),
 ]
 
 

@@ -7,8 +7,10 @@ are coalesced in mapping order, the first valid token winning; rows without any 
 token are dropped; attributes are converted (:mod:`party_agent.attributes`); every kept
 string attribute not declared ``free_text`` goes through the same tripwire as the
 server's (:mod:`protocols.tripwire`), and any hit fails the run with the column, the
-pattern and the count. The output is written to a temporary file next to ``out`` and
-renamed over it only on success, so a refused run leaves nothing to upload.
+pattern and the count; token columns go through the server's unsalted-digest probes
+(:mod:`protocols.probes`), which only a bug could trip. The output is written to a
+temporary file next to ``out`` and renamed over it only on success, so a refused run
+leaves nothing to upload.
 """
 
 from __future__ import annotations
@@ -25,14 +27,15 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from party_agent.attributes import convert_attribute
-from party_agent.errors import IdentifierInAttribute, InputError
+from party_agent.errors import IdentifierInAttribute, InputError, InternalError
 from party_agent.mapping import Mapping
 from party_agent.prefetch import prefetch
 from party_agent.progress import ProgressSink
 from party_agent.reading import InputFile
 from party_agent.summary import TokenizeSummary
-from protocols import Tokenizer, token_field
+from protocols import Tokenizer, token_column_name, token_field
 from protocols.binding import bind_schema
+from protocols.probes import unsalted_count
 from protocols.tripwire import TripwireHit, scan_column
 
 
@@ -66,6 +69,7 @@ def run_tokenize(job: TokenizeJob, progress: ProgressSink) -> TokenizeSummary:
                 for batch in ahead:
                     kept = tokenize_batch(job, batch, schema, summary)
                     hits.extend(scan_attributes(job.mapping, kept))
+                    check_keyed(job.mapping, kept)
                     writer.write_batch(kept)
                     progress.update(job.source.bytes_read, summary.rows_read)
         refuse_identifiers(hits)
@@ -116,6 +120,16 @@ def scan_attributes(mapping: Mapping, kept: pa.RecordBatch) -> list[TripwireHit]
         if spec.scanned:
             hits += scan_column(spec.column, kept.column(spec.name))
     return hits
+
+
+def check_keyed(mapping: Mapping, kept: pa.RecordBatch) -> None:
+    """The agent never writes an unsalted digest: the server's probes, run here too."""
+    for family in mapping.families:
+        if unsalted_count(kept.column(token_column_name(family))):
+            raise InternalError(
+                f"token column for {family!r} holds unsalted digests; this is a bug in the "
+                "agent, nothing was written"
+            )
 
 
 def refuse_identifiers(hits: list[TripwireHit]) -> None:

@@ -8,8 +8,13 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from cleanroom.policy.document import match_key_message
-from protocols import MatchKey, b64url_encode, encode_public_key, wrap_match_key
+from protocols import (
+    MatchKey,
+    b64url_encode,
+    encode_public_key,
+    match_key_message,
+    wrap_match_key,
+)
 from protocols.binding import key_checks
 
 

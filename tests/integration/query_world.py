@@ -63,7 +63,9 @@ def tokens(collaboration_id: str, users: list[int]) -> pa.Array:
     return tokenizer.tokenize_array(IdType.EMAIL, emails).tokens
 
 
-def bound(collaboration_id: str, schema: pa.Schema) -> pa.Schema:
+def bound(collaboration_id: str, *attributes: pa.Field) -> pa.Schema:
+    """An email token column and ``attributes``, bound to the collaboration and ``KEY``."""
+    schema = pa.schema([token_field("email"), *attributes])
     return bind_schema(schema, Tokenizer(KEY, collaboration_id, parallel=False))
 
 
@@ -79,15 +81,10 @@ def exposures(collaboration_id: str) -> pa.Table:
         ],
         schema=bound(
             collaboration_id,
-            pa.schema(
-                [
-                    token_field("email"),
-                    pa.field("campaign_id", pa.string()),
-                    pa.field("exposure_time", pa.int64()),
-                    pa.field("holdout", pa.bool_()),
-                    pa.field("channel", pa.string()),
-                ]
-            ),
+            pa.field("campaign_id", pa.string()),
+            pa.field("exposure_time", pa.int64()),
+            pa.field("holdout", pa.bool_()),
+            pa.field("channel", pa.string()),
         ),
     )
 
@@ -102,13 +99,8 @@ def purchases(collaboration_id: str) -> pa.Table:
         ],
         schema=bound(
             collaboration_id,
-            pa.schema(
-                [
-                    token_field("email"),
-                    pa.field("purchase_time", pa.int64()),
-                    pa.field("amount", pa.float64()),
-                ]
-            ),
+            pa.field("purchase_time", pa.int64()),
+            pa.field("amount", pa.float64()),
         ),
     )
 

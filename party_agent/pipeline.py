@@ -36,7 +36,7 @@ from party_agent.summary import TokenizeSummary
 from protocols import Tokenizer, token_column_name, token_field
 from protocols.binding import bind_schema
 from protocols.probes import unsalted_count
-from protocols.tripwire import TripwireHit, scan_column
+from protocols.tripwire import TripwireHit, scan_rows
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ def scan_attributes(mapping: Mapping, kept: pa.RecordBatch) -> list[TripwireHit]
     hits = []
     for spec in mapping.attributes:
         if spec.scanned:
-            hits += scan_column(spec.column, kept.column(spec.name))
+            hits += scan_rows(spec.column, kept.column(spec.name))
     return hits
 
 

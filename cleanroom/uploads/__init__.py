@@ -9,9 +9,9 @@
 - :mod:`~cleanroom.uploads.publish`: one rename plus one commit.
 """
 
+from cleanroom.uploads.binding import check_binding, registered_key_checks
 from cleanroom.uploads.publish import publish
 from cleanroom.uploads.sessions import UploadLocks, open_for_serving, recover_storage
-from cleanroom.uploads.binding import check_binding, registered_key_checks
 from cleanroom.uploads.validation import Expected, ValidatedFile, validate_dataset
 
 __all__ = [

@@ -8,7 +8,7 @@ import hashlib
 import pyarrow as pa
 import pytest
 
-from protocols.tripwire import my_number_valid, scan_column
+from protocols.tripwire import my_number_valid, scan_column, scan_rows
 
 EMAIL, PHONE, HEX, B64 = "email addresses", "phone numbers", "hex digests", "base64 digests"
 SSN, MY_NUMBER = "US social security numbers", "Japanese My Numbers"
@@ -125,3 +125,11 @@ def test_summary_names_column_and_count_never_the_value() -> None:
     assert text == "column 'category': 2 distinct value(s) look like email addresses"
     assert "a@b.io" not in text
     assert hit.summary("row(s)").startswith("column 'category': 2 row(s) look like")
+
+
+def test_rows_are_counted_through_distinct_values() -> None:
+    values = pa.array(["x@y.example.com", "cmp-1", None] * 5 + ["tel:+14155550100"])
+    by_rows = {h.pattern.split(" (")[0]: h.count for h in scan_rows("c", values)}
+    assert by_rows == {EMAIL: 5, PHONE: 1}
+    assert [h.count for h in scan_column("c", values)] == [5, 1]
+    assert scan_rows("c", values.dictionary_encode()) == scan_rows("c", values)

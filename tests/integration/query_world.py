@@ -174,12 +174,17 @@ def approve_current(connect: Connect, collab: Collab) -> None:
             assert reply.status_code == 201, reply.text
 
 
+def register_key(connect: Connect, collab: Collab) -> None:
+    """brand posts ``KEY`` (with its key check values): the world's token files match it."""
+    with connect(collab.members["brand"].token) as brand:
+        bind_match_key(brand, collab.id, collab.members["brand"], KEY)
+
+
 def make_world(connect: Connect, admin_token: str, name: str = "q", **policy: Any) -> QueryWorld:
     with connect(admin_token) as admin:
         collab = make_collaboration(admin, name, ROLES, policy_yaml=policy_yaml(**policy))
     approve_current(connect, collab)
-    with connect(collab.members["brand"].token) as brand:
-        bind_match_key(brand, collab.id, collab.members["brand"], KEY)
+    register_key(connect, collab)
     uploads = [
         ("brand", exposures(collab.id), "exp", "exposures"),
         ("retailer", purchases(collab.id), "pur", "purchases"),

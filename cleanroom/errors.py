@@ -21,6 +21,7 @@ Errors of :mod:`policies` become server errors in one place, :func:`policy_error
     |   +-- Forbidden                    403  forbidden             role does not allow this
     |       +-- KeyNotAccepted           403  key-not-accepted      policy pins other keys
     |       +-- QueryDenied              403  query-denied          the policy refuses a query
+    |       +-- KeyReplacementRefused    403  key-replacement-refused  not signed by the old key
     +-- NotFound                         404  not-found
     |   +-- UnknownCollaboration         404  unknown-collaboration (also: not yours)
     |   +-- UnknownResult                404  unknown-result        (also: not yours)
@@ -40,6 +41,8 @@ Errors of :mod:`policies` become server errors in one place, :func:`policy_error
         +-- SchemaMismatch               422  schema-mismatch
         +-- PiiDetected                  422  pii-detected          the PII tripwire fired
         +-- EmptyDataset                 422  empty-dataset
+        +-- TokenFileMismatch            422  token-file-mismatch   other collaboration or key
+        +-- UnsaltedDigest               422  unsalted-digest       token column holds plain hashes
 """
 
 from __future__ import annotations
@@ -121,6 +124,10 @@ class QueryDenied(Forbidden):
     slug, status, title = "query-denied", 403, "Query denied by policy"
 
 
+class KeyReplacementRefused(Forbidden):
+    slug, status, title = "key-replacement-refused", 403, "Registered keys cannot be replaced"
+
+
 class NotFound(CleanRoomError):
     slug, status, title = "not-found", 404, "Not found"
 
@@ -199,6 +206,14 @@ class PiiDetected(DatasetRejected):
 
 class EmptyDataset(DatasetRejected):
     slug, title = "empty-dataset", "Dataset has no rows"
+
+
+class TokenFileMismatch(DatasetRejected):
+    slug, title = "token-file-mismatch", "Token file made for another collaboration or key"
+
+
+class UnsaltedDigest(DatasetRejected):
+    slug, title = "unsalted-digest", "Token column holds unsalted digests of identifiers"
 
 
 def denial_error(decision: policies.Decision) -> QueryDenied | BudgetExhausted:

@@ -147,10 +147,20 @@ class CleanRoomClient:
         return result
 
     def post_match_key(
-        self, collaboration: str, wrapped: dict[str, str], fingerprint: str, signature: str
+        self,
+        collaboration: str,
+        wrapped: dict[str, str],
+        fingerprint: str,
+        signature: str,
+        key_checks: dict[str, str],
     ) -> Json:
         path = f"/v1/collaborations/{collaboration}/match-keys"
-        body = {"wrapped": wrapped, "fingerprint": fingerprint, "signature": signature}
+        body = {
+            "wrapped": wrapped,
+            "fingerprint": fingerprint,
+            "signature": signature,
+            "key_checks": key_checks,
+        }
         result: Json = self.request("POST", path, json=body)
         return result
 

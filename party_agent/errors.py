@@ -12,7 +12,9 @@ never a raw identifier, an attribute value, a token or key material. The CLI pri
     |   +-- MappingError        the mapping file has problems (all of them, one per line
     |                           in ``problems``; the message counts them)
     +-- InputError              exit 1: the input cannot be read, or an attribute value
-    |                           does not parse as its declared type (column and row)
+    |   |                       does not parse as its declared type (column and row)
+    |   +-- IdentifierInAttribute   a kept attribute holds values that look like
+    |                           identifiers (column, pattern and count; never a value)
     +-- InternalError           exit 1: a bug in the agent; please report it
 """
 
@@ -58,6 +60,10 @@ class MappingError(ConfigError):
 
 class InputError(AgentError):
     """The input file cannot be read or holds a value that breaks the mapping."""
+
+
+class IdentifierInAttribute(InputError):
+    """A kept attribute column holds values the tripwire takes for identifiers."""
 
 
 class InternalError(AgentError):

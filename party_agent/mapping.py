@@ -74,6 +74,8 @@ class AttributeSpec(BaseModel):
     timezone: str | None = None
     precision: int = Field(default=18, ge=1, le=38)
     scale: int = Field(default=2, ge=0, le=38)
+    #: A string column the party declares as free text: the identifier scan skips it.
+    free_text: bool = False
 
     _tz = field_validator("timezone")(_check_timezone)
 
@@ -83,7 +85,14 @@ class AttributeSpec(BaseModel):
             raise ValueError("format and timezone apply to timestamp attributes only")
         if self.scale > self.precision:
             raise ValueError("scale must not exceed precision")
+        if self.free_text and self.type != "string":
+            raise ValueError("free_text applies to string attributes only")
         return self
+
+    @property
+    def scanned(self) -> bool:
+        """Whether the identifier scan (the shared tripwire) runs on this attribute."""
+        return self.type == "string" and not self.free_text
 
     @property
     def name(self) -> str:

@@ -4,10 +4,15 @@ Per batch: each identifier column is tokenized with
 :meth:`protocols.Tokenizer.tokenize_array` (normalization and HMAC live in
 :mod:`protocols`, never here); columns of one family (``email`` and ``email_sha256``)
 are coalesced in mapping order, the first valid token winning; rows without any valid
-token are dropped; attributes are converted (:mod:`party_agent.attributes`). The output
-is written to a temporary file next to ``out`` and renamed over it only on success.
-The temporary name carries the writer's pid; a run first deletes the temporary files of
-``out`` whose writer is gone (killed before it could clean up).
+token are dropped; attributes are converted (:mod:`party_agent.attributes`); every kept
+string attribute not declared ``free_text`` goes through the same tripwire as the
+server's (:mod:`protocols.tripwire`), and any hit fails the run with the column, the
+pattern and the count; token columns go through the server's unsalted-digest probes
+(:mod:`protocols.probes`), which only a bug could trip. The output is written to a
+temporary file next to ``out`` and renamed over it only on success, so a refused run
+leaves nothing to upload. The temporary name carries the writer's pid; a run first
+deletes the temporary files of ``out`` whose writer is gone (killed before it could
+clean up).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import os
 import secrets
 import time
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -24,13 +29,16 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from party_agent.attributes import convert_attribute
-from party_agent.errors import InputError
+from party_agent.errors import IdentifierInAttribute, InputError, InternalError
 from party_agent.mapping import Mapping
 from party_agent.prefetch import prefetch
 from party_agent.progress import ProgressSink
 from party_agent.reading import InputFile
 from party_agent.summary import TokenizeSummary
-from protocols import Tokenizer, token_field
+from protocols import Tokenizer, token_column_name, token_field
+from protocols.binding import bind_schema
+from protocols.probes import unsalted_count
+from protocols.tripwire import TripwireHit, scan_rows
 
 
 @dataclass(frozen=True)
@@ -42,9 +50,11 @@ class TokenizeJob:
     batch_size: int
 
     def output_schema(self) -> pa.Schema:
+        """Token columns, then attributes; bound to the collaboration and the match key
+        (collaboration id and key check values in the Parquet metadata)."""
         fields = [token_field(family) for family in self.mapping.families]
         fields += [pa.field(a.name, a.arrow_type()) for a in self.mapping.attributes]
-        return pa.schema(fields)
+        return bind_schema(pa.schema(fields), self.tokenizer)
 
 
 def run_tokenize(job: TokenizeJob, progress: ProgressSink) -> TokenizeSummary:
@@ -54,13 +64,18 @@ def run_tokenize(job: TokenizeJob, progress: ProgressSink) -> TokenizeSummary:
     remove_stale_partials(job.out)
     temp = job.out.with_name(f".{job.out.name}.{os.getpid()}.{secrets.token_hex(4)}.partial")
     schema = job.output_schema()
+    hits: list[TripwireHit] = []
     try:
         with pq.ParquetWriter(temp, schema, compression="zstd") as writer:
             batches = job.source.batches(job.mapping.input_columns, job.batch_size)
             with closing(prefetch(batches)) as ahead:
                 for batch in ahead:
-                    writer.write_batch(tokenize_batch(job, batch, schema, summary))
+                    kept = tokenize_batch(job, batch, schema, summary)
+                    hits.extend(scan_attributes(job.mapping, kept))
+                    check_keyed(job.mapping, kept)
+                    writer.write_batch(kept)
                     progress.update(job.source.bytes_read, summary.rows_read)
+        refuse_identifiers(hits)
         os.replace(temp, job.out)
     except BaseException:
         temp.unlink(missing_ok=True)
@@ -122,6 +137,38 @@ def tokenize_batch(
     for family, array in zip(tokens, kept.columns, strict=False):
         summary.tokens_written[family] += len(array) - array.null_count
     return kept
+
+
+def scan_attributes(mapping: Mapping, kept: pa.RecordBatch) -> list[TripwireHit]:
+    """Tripwire hits in the kept string attributes of one output batch (counted in rows)."""
+    hits = []
+    for spec in mapping.attributes:
+        if spec.scanned:
+            hits += scan_rows(spec.column, kept.column(spec.name))
+    return hits
+
+
+def check_keyed(mapping: Mapping, kept: pa.RecordBatch) -> None:
+    """The agent never writes an unsalted digest: the server's probes, run here too."""
+    for family in mapping.families:
+        if unsalted_count(kept.column(token_column_name(family))):
+            raise InternalError(
+                f"token column for {family!r} holds unsalted digests; this is a bug in the "
+                "agent, nothing was written"
+            )
+
+
+def refuse_identifiers(hits: list[TripwireHit]) -> None:
+    """Fail with the first column's total count per pattern; the value is never named."""
+    if not hits:
+        return
+    first = hits[0]
+    count = sum(h.count for h in hits if (h.column, h.pattern) == (first.column, first.pattern))
+    total = replace(first, count=count)
+    raise IdentifierInAttribute(
+        f"{total.summary('row(s)')}; nothing was written (drop the column from the mapping, "
+        "or declare it 'free_text: true' if it really is free text)"
+    )
 
 
 def _family_tokens(

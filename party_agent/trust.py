@@ -3,19 +3,26 @@ server must not be able to make a party sign or wrap to something it did not see
 
 - A policy's hash is recomputed from its text before it is shown as verified or signed.
 - The match key is wrapped only to keys the policy accepts for their party (pinned
-  fingerprints), with fingerprints computed here from the raw public keys.
+  fingerprints), with fingerprints computed here from the raw public keys, and only to
+  keys this party has seen and accepted (:mod:`party_agent.known_keys`): its own, keys
+  pinned in the effective policy, or keys the user accepted with
+  ``--accept-fingerprint``. A first-seen or changed key stops the command; nothing is
+  wrapped.
 - A fetched match key must carry its creator's Ed25519 signature over
   ``b"cleanroom match-key v1|" + collaboration_id + b"|" + fingerprint``, by a
-  party_admin key the policy accepts: the server, which knows every public key, cannot
-  slip in a key of its own.
+  party_admin key the policy accepts and this party has accepted: the server, which
+  knows every public key, cannot slip in a key of its own.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 
 from party_agent.client import Json
 from party_agent.errors import AgentError
+from party_agent.known_keys import KeySighting, KnownKeys, Sight, same_fingerprint
 from policies import InvalidPolicy, Policy, key_accepted, policy_from_yaml, policy_hash
 from protocols import (
     MatchKey,
@@ -90,3 +97,40 @@ def verified_creator(
             f"{creator['party']}'s signing key {fingerprint} is not pinned in the policy"
         )
     return {**creator, "ed25519_fingerprint": fingerprint}
+
+
+@dataclass(frozen=True)
+class TrustContext:
+    """What decides whether a member's key is trusted: this home's records, this party's own
+    keys, the effective policy's pins and the fingerprints accepted on the command line."""
+
+    known: KnownKeys
+    own: tuple[str, ...]
+    pinned_policy: Policy | None
+    accepted: list[str]
+
+    def see(self, member: Json, kind: str, fingerprint: str) -> KeySighting:
+        party = str(member["party"])
+        if any(same_fingerprint(fingerprint, fp) for fp in self.own):
+            return KeySighting(party, kind, fingerprint, Sight.TRUSTED)
+        if self._pinned(party, fingerprint):
+            return KeySighting(party, kind, fingerprint, Sight.TRUSTED)
+        return self.known.see(party, kind, fingerprint, self.accepted)
+
+    def _pinned(self, party: str, fingerprint: str) -> bool:
+        policy = self.pinned_policy
+        if policy is None or policy.pinned_keys.for_party(party) is None:
+            return False
+        return key_accepted(policy, party, fingerprint)
+
+
+def require_trusted(sightings: list[KeySighting], outcome: str) -> None:
+    """Stop unless every key is trusted or accepted; the loudest refusal comes first."""
+    refused = [s for s in sightings if s.sight in (Sight.FIRST, Sight.CHANGED)]
+    if refused:
+        refused.sort(key=lambda s: s.sight is not Sight.CHANGED)
+        raise UntrustedKey("; ".join(s.refusal() for s in refused) + f"; {outcome}")
+
+
+class UntrustedKey(AgentError):
+    """A member's key is new or changed and the user has not accepted its fingerprint."""

@@ -18,6 +18,13 @@ from typing import TYPE_CHECKING, Any
 from protocols.normalize import NormalizeOptions, Rejected, normalize
 
 if TYPE_CHECKING:
+    from protocols.binding import (
+        TokenFileBinding,
+        bind_schema,
+        key_check_value,
+        key_checks,
+        read_binding,
+    )
     from protocols.datasets import SCHEMAS, KindSchema
     from protocols.encoding import b64url_decode, b64url_encode
     from protocols.errors import (
@@ -41,13 +48,16 @@ if TYPE_CHECKING:
     from protocols.messages import (
         APPROVAL_PREFIX,
         HASH_BLOCK,
+        KEY_ROTATION_PREFIX,
         MATCH_KEY_PREFIX,
         PROBLEM_PREFIX,
         approval_message,
         file_sha256,
+        key_rotation_message,
         match_key_message,
     )
     from protocols.normalize_batch import NormalizedColumn, normalize_array
+    from protocols.probes import unsalted_count
     from protocols.tokens import (
         TOKEN_TYPE,
         TOKEN_VERSION,
@@ -59,9 +69,22 @@ if TYPE_CHECKING:
         token_column_name,
         token_field,
     )
+    from protocols.tripwire import TripwireHit, scan_column
 
 #: Where each public name lives (the same table as the imports above, for run time).
 _HOMES: dict[str, tuple[str, ...]] = {
+    "tripwire": (
+        "TripwireHit",
+        "scan_column",
+    ),
+    "probes": ("unsalted_count",),
+    "binding": (
+        "TokenFileBinding",
+        "bind_schema",
+        "key_check_value",
+        "key_checks",
+        "read_binding",
+    ),
     "datasets": ("SCHEMAS", "KindSchema"),
     "encoding": ("b64url_decode", "b64url_encode"),
     "errors": (
@@ -85,10 +108,12 @@ _HOMES: dict[str, tuple[str, ...]] = {
     "messages": (
         "APPROVAL_PREFIX",
         "HASH_BLOCK",
+        "KEY_ROTATION_PREFIX",
         "MATCH_KEY_PREFIX",
         "PROBLEM_PREFIX",
         "approval_message",
         "file_sha256",
+        "key_rotation_message",
         "match_key_message",
     ),
     "normalize_batch": ("NormalizedColumn", "normalize_array"),
@@ -110,6 +135,7 @@ __all__ = [
     "APPROVAL_PREFIX",
     "FAMILIES",
     "HASH_BLOCK",
+    "KEY_ROTATION_PREFIX",
     "MATCH_KEY_PREFIX",
     "PROBLEM_PREFIX",
     "SCHEMAS",
@@ -127,12 +153,15 @@ __all__ = [
     "Reason",
     "Rejected",
     "TokenColumn",
+    "TokenFileBinding",
     "Tokenizer",
+    "TripwireHit",
     "UnknownIdentifierType",
     "UnsupportedVersion",
     "approval_message",
     "b64url_decode",
     "b64url_encode",
+    "bind_schema",
     "check_token_field",
     "decode_ed25519_public_key",
     "decode_x25519_public_key",
@@ -140,12 +169,18 @@ __all__ = [
     "encode_public_key",
     "file_sha256",
     "hmac_input",
+    "key_check_value",
+    "key_checks",
+    "key_rotation_message",
     "match_key_message",
     "normalize",
     "normalize_array",
     "public_key_fingerprint",
+    "read_binding",
+    "scan_column",
     "token_column_name",
     "token_field",
+    "unsalted_count",
     "unwrap_match_key",
     "wrap_match_key",
 ]

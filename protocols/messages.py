@@ -3,6 +3,9 @@
 - Signed by a party_admin's Ed25519 key:
   - policy approval: ``b"cleanroom policy approval v1|" + collaboration_id + b"|" + hash``
   - match key: ``b"cleanroom match-key v1|" + collaboration_id + b"|" + key fingerprint``
+- Signed by a member's *previous* Ed25519 key, to replace its registered keys:
+  ``b"cleanroom key rotation v1|" + collaboration_id + b"|" + member_id + b"|"
+  + x25519_public + b"|" + ed25519_public`` (the new keys' base64url text)
 - Problem types of the HTTP API: ``"urn:cleanroom:problem:" + slug`` (RFC 9457).
 - File hashing: SHA-256 hex of the whole file, read in 4 MiB blocks.
 
@@ -16,6 +19,7 @@ from pathlib import Path
 
 APPROVAL_PREFIX = b"cleanroom policy approval v1|"
 MATCH_KEY_PREFIX = b"cleanroom match-key v1|"
+KEY_ROTATION_PREFIX = b"cleanroom key rotation v1|"
 PROBLEM_PREFIX = "urn:cleanroom:problem:"
 HASH_BLOCK = 4 * 1024 * 1024
 
@@ -28,6 +32,14 @@ def approval_message(collaboration_id: str, policy_hash_hex: str) -> bytes:
 def match_key_message(collaboration_id: str, fingerprint: str) -> bytes:
     """What the creator of a match key signs, binding its fingerprint to the collaboration."""
     return MATCH_KEY_PREFIX + f"{collaboration_id}|{fingerprint}".encode()
+
+
+def key_rotation_message(
+    collaboration_id: str, member_id: str, x25519_public: str, ed25519_public: str
+) -> bytes:
+    """What a member signs with its previous Ed25519 key to replace its registered keys."""
+    fields = (collaboration_id, member_id, x25519_public, ed25519_public)
+    return KEY_ROTATION_PREFIX + "|".join(fields).encode()
 
 
 def file_sha256(path: Path) -> str:

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from protocols import IdType, MatchKey, NormalizeOptions, Rejected, Tokenizer, normalize
+from protocols.binding import key_checks
 
 MATCH_KEY_HEX = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 COLLABORATION_ID = "collab-test-vectors"
@@ -129,6 +130,7 @@ def build() -> dict[str, object]:
         "protocol": "cleanroom token v1 (hmac-sha256)",
         "match_key_hex": MATCH_KEY_HEX,
         "collaboration_id": COLLABORATION_ID,
+        "key_checks": key_checks(key, COLLABORATION_ID),
         "cases": cases,
     }
 

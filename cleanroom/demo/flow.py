@@ -101,18 +101,19 @@ def run_loop(
         collab = steps.create_collaboration(runner, layout, server.url, secret)
         outcome.collaboration = collab
         tokens = steps.add_members(runner, server.url, secret, collab)
-        runner.run_all(
+        joined = runner.run_all(
             [
                 steps.join(brand, server.url, tokens[BRAND]),
                 steps.join(retailer, server.url, tokens[RETAILER]),
             ]
         )
+        brand_fp, retailer_fp = (steps.fingerprints(ran) for ran in joined)
         clock.phase("match key and policy approvals")
-        runner.run_all([steps.keys_create(brand), steps.approve(retailer)])
+        creating = steps.keys_create(brand, accept=retailer_fp["x25519"])
+        runner.run_all([creating, steps.approve(retailer)])
         clock.phase("tokenize and upload")
-        ran = runner.run_all(
-            [steps.keys_fetch(retailer), steps.approve(brand), steps.tokenize(brand)]
-        )
+        fetching = steps.keys_fetch(retailer, accept=brand_fp["ed25519"])
+        ran = runner.run_all([fetching, steps.approve(brand), steps.tokenize(brand)])
         outcome.tokenized[BRAND] = steps.json_reply(ran[2])
         spend = layout.brand / spend_file
         ran = runner.run_all(

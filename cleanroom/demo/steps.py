@@ -26,6 +26,7 @@ ADMIN_TOKEN_ENV = "CLEANROOM_ADMIN_TOKEN"
 
 _ADMIN_LINE = re.compile(r"admin token \((tok_\w+)\), shown once: (\S+)")
 _MEMBER_LINE = re.compile(r"member (\S+) token \((tok_\w+)\): (\S+)")
+_FINGERPRINT_LINE = re.compile(r"^(x25519|ed25519) fingerprint:\s+([0-9a-f ]+)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -126,21 +127,32 @@ def join(files: PartyFiles, url: str, token: str) -> Command:
     return Command(files.party, "join the collaboration", "party-agent", args, secrets=secret)
 
 
-def keys_create(files: PartyFiles) -> Command:
+def fingerprints(joined: Ran) -> dict[str, str]:
+    """The fingerprints ``party-agent join`` printed (``x25519``, ``ed25519``): what a party
+    reads to its partner on a call before the partner accepts them."""
+    found = {kind: fp.strip() for kind, fp in _FINGERPRINT_LINE.findall(joined.stdout)}
+    if set(found) != {"x25519", "ed25519"}:
+        raise DemoError("party-agent join printed no key fingerprints")
+    return found
+
+
+def keys_create(files: PartyFiles, accept: str) -> Command:
+    """Wrap the match key, accepting the partner's X25519 fingerprint read out of band."""
     return Command(
         files.party,
         "create and wrap the match key",
         "party-agent",
-        ("keys", "create", "--home", str(files.home)),
+        ("keys", "create", "--home", str(files.home), "--accept-fingerprint", accept),
     )
 
 
-def keys_fetch(files: PartyFiles) -> Command:
+def keys_fetch(files: PartyFiles, accept: str) -> Command:
+    """Fetch the match key, accepting its creator's Ed25519 fingerprint read out of band."""
     return Command(
         files.party,
         "fetch the match key",
         "party-agent",
-        ("keys", "fetch", "--home", str(files.home)),
+        ("keys", "fetch", "--home", str(files.home), "--accept-fingerprint", accept),
     )
 
 

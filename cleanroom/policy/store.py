@@ -91,10 +91,15 @@ def missing_parties(session: Session, version: PolicyVersion) -> list[str]:
 KeyLike = X25519PublicKey | Ed25519PublicKey
 
 
+def key_accepted(policy: policies.Policy, party: str, key: KeyLike) -> bool:
+    """Whether the policy accepts ``key`` for ``party`` (pinned fingerprints)."""
+    return policies.key_accepted(policy, party, public_key_fingerprint(key))
+
+
 def check_pinned(policy: policies.Policy, party: str, key: KeyLike) -> None:
     """Refuse a key the policy does not accept for ``party`` (pinned fingerprints)."""
     fingerprint = public_key_fingerprint(key)
-    if not policies.key_accepted(policy, party, fingerprint):
+    if not key_accepted(policy, party, key):
         raise KeyNotAccepted(
             f"the policy pins other keys for {party!r}; key {fingerprint} is not accepted"
         )

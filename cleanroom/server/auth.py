@@ -35,10 +35,18 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(session: Session, role: Role, member_id: str | None) -> tuple[ApiToken, str]:
+def issue_token(
+    session: Session, role: Role, member_id: str | None, issued_by: str
+) -> tuple[ApiToken, str]:
     """Create a token row; returns the row and the only copy of the secret."""
     secret = new_token()
-    row = ApiToken(id=new_id("tok"), token_hash=hash_token(secret), role=role, member_id=member_id)
+    row = ApiToken(
+        id=new_id("tok"),
+        token_hash=hash_token(secret),
+        role=role,
+        member_id=member_id,
+        issued_by=issued_by,
+    )
     session.add(row)
     return row, secret
 
@@ -52,12 +60,18 @@ class Principal:
     member_id: str | None
     collaboration_id: str | None
     party: str | None
+    issued_by: str = "server"
 
     @property
     def actor(self) -> str:
+        """How the audit log names the caller; a member's credential that a server admin
+        issued says so, since whoever minted it can act with it."""
         if self.party is None:
             return f"admin:{self.token_id}"
-        return f"{self.party}:{self.member_id}"
+        member = f"{self.party}:{self.member_id}"
+        if self.issued_by.startswith("admin:"):
+            return f"{member} (token {self.token_id}, issued by {self.issued_by})"
+        return member
 
     def require(self, *roles: Role) -> None:
         if self.role not in roles:
@@ -78,7 +92,7 @@ class Principal:
     def require_collaboration(self, collaboration_id: str) -> None:
         """Admins see every collaboration; members only their own (404 otherwise)."""
         if self.role is not Role.ADMIN and self.collaboration_id != collaboration_id:
-            raise UnknownCollaboration(f"no collaboration {collaboration_id!r} for this token")
+            raise UnknownCollaboration("no such collaboration for this token")
 
 
 def authenticate(session: Session, secret: str | None) -> Principal:
@@ -91,11 +105,13 @@ def authenticate(session: Session, secret: str | None) -> Principal:
     if row.revoked_at is not None:
         raise TokenRevoked(f"API token {row.id} was revoked")
     if row.member_id is None:
-        return Principal(row.id, Role(row.role), None, None, None)
+        return Principal(row.id, Role(row.role), None, None, None, row.issued_by)
     member = session.get(Member, row.member_id)
     if member is None:
         raise Unauthenticated("API token has no member")
-    return Principal(row.id, Role(row.role), member.id, member.collaboration_id, member.party)
+    return Principal(
+        row.id, Role(row.role), member.id, member.collaboration_id, member.party, row.issued_by
+    )
 
 
 def has_admin(session: Session) -> bool:
@@ -105,7 +121,7 @@ def has_admin(session: Session) -> bool:
 
 def create_admin_token(session: Session) -> tuple[str, str]:
     """Issue an admin token; returns (token id, secret). The secret is never stored."""
-    row, secret = issue_token(session, Role.ADMIN, None)
+    row, secret = issue_token(session, Role.ADMIN, None, issued_by="server")
     audit.record(
         session,
         actor="server",

@@ -84,7 +84,7 @@ def get_scope(
     collaboration = session.get(Collaboration, collaboration_id)
     end_read(session)
     if collaboration is None:
-        raise UnknownCollaboration(f"no collaboration {collaboration_id!r} for this token")
+        raise UnknownCollaboration("no such collaboration for this token")
     return Scope(collaboration, principal)
 
 

@@ -14,6 +14,14 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cleanroom.errors import CleanRoomError, Conflict, RequestInvalid, ServerBusy
+from cleanroom.server.scrub import (
+    RememberJsonBody,
+    Submitted,
+    api_field_names,
+    scrub,
+    scrub_value,
+    submitted_of,
+)
 from protocols import PROBLEM_PREFIX
 
 PROBLEM_JSON = "application/problem+json"
@@ -49,11 +57,21 @@ def problem(
 WWW_AUTHENTICATE = 'Bearer realm="cleanroom"'
 
 
-def problem_from(error: CleanRoomError, retry_after: int | None = None) -> JSONResponse:
+def problem_from(
+    error: CleanRoomError,
+    retry_after: int | None = None,
+    submitted: Submitted | None = None,
+) -> JSONResponse:
+    """The problem for ``error``; with ``submitted``, every value the request carried is
+    cut out of its detail and extension members (never echo a submitted value)."""
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
     if error.status == 401:
         headers["WWW-Authenticate"] = WWW_AUTHENTICATE
-    return problem(error.status, error.slug, error.title, error.detail, headers, **error.extra)
+    detail, extra = error.detail, error.extra
+    if submitted is not None:
+        detail = scrub(detail, submitted)
+        extra = {name: scrub_value(value, submitted) for name, value in extra.items()}
+    return problem(error.status, error.slug, error.title, detail, headers, **extra)
 
 
 def database_busy(error: Exception) -> bool:
@@ -72,6 +90,13 @@ def _validation_detail(error: RequestValidationError) -> str:
     return "; ".join(parts) or "request does not match its schema"
 
 
+def _field_names(app: FastAPI) -> frozenset[str]:
+    names: frozenset[str] | None = getattr(app.state, "field_names", None)
+    if names is None:
+        names = app.state.field_names = api_field_names(app.openapi())
+    return names
+
+
 def allowed_methods(request: Request) -> list[str]:
     """Every method the API takes at this path, read from the OpenAPI document (Starlette
     names only the first matching route's methods, and routes are one per method)."""
@@ -84,15 +109,20 @@ def allowed_methods(request: Request) -> list[str]:
 
 
 def install_handlers(app: FastAPI) -> None:
+    """The exception handlers, and the middleware that lets them cut submitted values."""
+    app.add_middleware(RememberJsonBody)
+
     @app.exception_handler(CleanRoomError)
-    async def on_domain_error(_: Request, error: CleanRoomError) -> JSONResponse:
+    async def on_domain_error(request: Request, error: CleanRoomError) -> JSONResponse:
+        submitted = submitted_of(request.scope, _field_names(request.app))
         if error.status >= 500:
-            log.error("internal error: %s", error.detail)
-        return problem_from(error)
+            log.error("internal error: %s", scrub(error.detail, submitted))
+        return problem_from(error, submitted=submitted)
 
     @app.exception_handler(RequestValidationError)
-    async def on_invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
-        return problem_from(RequestInvalid(_validation_detail(error)))
+    async def on_invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        submitted = submitted_of(request.scope, _field_names(request.app), error.body)
+        return problem_from(RequestInvalid(_validation_detail(error)), submitted=submitted)
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from protocols import DatasetKind
+from protocols import FAMILIES, DatasetKind
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+Family = Literal["email", "phone", "maid", "customer_id"]
+KeyCheck = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
 PublicKeyText = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{43}=?$")]
+Signature = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{86}(==)?$")]
 
 
 class Model(BaseModel):
@@ -64,9 +67,9 @@ class Me(Model):
 class KeysRegister(Model):
     x25519_public: PublicKeyText
     ed25519_public: PublicKeyText
-
-
-Signature = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{86}(==)?$")]
+    #: Needed to replace registered keys: the previous Ed25519 key's signature (base64url)
+    #: of ``key_rotation_message`` (unless the effective policy pins the new keys).
+    rotation_signature: Signature | None = None
 
 
 class MatchKeyWraps(Model):
@@ -79,6 +82,16 @@ class MatchKeyWraps(Model):
     signature: Signature = Field(
         description="creator's Ed25519 signature over the match-key message (see docs)"
     )
+    key_checks: dict[Family, KeyCheck] = Field(
+        description="token family -> protocols.key_checks value of this key; every family"
+    )
+
+    @field_validator("key_checks")
+    @classmethod
+    def _every_family(cls, value: dict[str, str]) -> dict[str, str]:
+        if set(value) != set(FAMILIES):
+            raise ValueError(f"needs one key check value for each of {', '.join(FAMILIES)}")
+        return value
 
 
 class MatchKeyPublic(Model):
@@ -89,6 +102,7 @@ class MatchKeyPublic(Model):
     wrapped: str
     fingerprint: str
     signature: str
+    key_checks: dict[str, str]
     created_at: datetime
 
 

@@ -130,6 +130,8 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[Role] = mapped_column(_vocabulary(Role))
     member_id: Mapped[str | None] = mapped_column(ForeignKey("members.id"), index=True)
+    #: The actor who issued it (``admin:tok_...``, or ``server`` for the bootstrap token).
+    issued_by: Mapped[str] = mapped_column(String(200), default="server")
     created_at: Mapped[datetime] = mapped_column(default=system_clock)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
@@ -148,6 +150,8 @@ class WrappedMatchKey(Base):
     wrapped: Mapped[str] = mapped_column(Text)
     fingerprint: Mapped[str] = mapped_column(String(40))
     signature: Mapped[str] = mapped_column(String(100))
+    #: Token family -> key check value (``protocols.binding``) the creator registered.
+    key_checks: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=system_clock)
 
 
@@ -160,7 +164,7 @@ class PolicyVersion(Base):
     seq: Mapped[int] = mapped_column(Integer)
     policy_hash: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
-    proposed_by: Mapped[str] = mapped_column(String(40))
+    proposed_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=system_clock)
     effective_at: Mapped[datetime | None] = mapped_column(default=None)
 
@@ -241,7 +245,7 @@ class AuditEntry(Base):
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     time: Mapped[datetime] = mapped_column(default=system_clock)
-    actor: Mapped[str] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(60))
     collaboration_id: Mapped[str | None] = mapped_column(String(40), index=True)
     details: Mapped[dict[str, object]] = mapped_column(JSON)

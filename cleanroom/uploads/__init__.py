@@ -2,22 +2,26 @@
 
 - :mod:`~cleanroom.uploads.sessions`: upload sessions on disk (temp files, chunk writes,
   offsets, capacity, idle expiry, recovery on start).
-- :mod:`~cleanroom.uploads.validation`: the finished file's integrity, schema and rows.
-- :mod:`~cleanroom.uploads.tripwire`: refuse string columns that look like identifiers.
+- :mod:`~cleanroom.uploads.validation`: the finished file's integrity, schema and rows,
+  the PII tripwire and the unsalted-digest probes (both in :mod:`protocols`).
+- :mod:`~cleanroom.uploads.binding`: the file's collaboration and key check values
+  against the collaboration's registered match key.
 - :mod:`~cleanroom.uploads.publish`: one rename plus one commit.
 """
 
+from cleanroom.uploads.binding import check_binding, registered_key_checks
 from cleanroom.uploads.publish import publish
 from cleanroom.uploads.sessions import UploadLocks, open_for_serving, recover_storage
-from cleanroom.uploads.tripwire import scan_column
-from cleanroom.uploads.validation import ValidatedFile, validate_dataset
+from cleanroom.uploads.validation import Expected, ValidatedFile, validate_dataset
 
 __all__ = [
+    "Expected",
     "UploadLocks",
     "ValidatedFile",
+    "check_binding",
     "open_for_serving",
     "publish",
     "recover_storage",
-    "scan_column",
+    "registered_key_checks",
     "validate_dataset",
 ]

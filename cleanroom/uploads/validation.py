@@ -6,15 +6,25 @@ a file that validates is a file the engine can read.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cleanroom.errors import EmptyDataset, MalformedParquet, PiiDetected, SchemaMismatch
-from cleanroom.uploads.tripwire import describe, is_text, scan_column
+from cleanroom.errors import (
+    EmptyDataset,
+    MalformedParquet,
+    PiiDetected,
+    SchemaMismatch,
+    UnsaltedDigest,
+)
+from cleanroom.uploads.binding import check_binding
 from protocols import FAMILIES, SCHEMAS, DatasetKind, UnsupportedVersion, check_token_field
+from protocols.probes import unsalted_count
+from protocols.tripwire import TripwireHit, is_text, scan_column
 
 BATCH_ROWS = 65_536
 #: Buffered column reads keep memory flat: without a buffer size, pyarrow 26 holds on to
@@ -75,13 +85,21 @@ def _read_schema(path: Path) -> pa.Schema:
         raise MalformedParquet("file is not a readable Parquet file") from None
 
 
-def _scan(path: Path, text_columns: list[str]) -> int:
-    """Decode every batch, run the tripwire on text columns; returns the rows read.
+def _refusal(hit: TripwireHit) -> str:
+    return (
+        f"{hit.summary()}; upload keyed tokens from the party agent, "
+        "never raw or hashed identifiers"
+    )
+
+
+def _scan(path: Path, text_columns: list[str], token_columns: list[str]) -> int:
+    """Decode every batch, run the tripwire on text columns and the unsalted-digest probes
+    on token columns; returns the rows read.
 
     Text columns are read dictionary-encoded, so the tripwire scans each distinct value
     once instead of every row (a campaign id column of 10M rows has a few hundred).
     """
-    rows = 0
+    rows, unsalted = 0, Counter[str]()
     try:
         parquet = pq.ParquetFile(
             path, read_dictionary=text_columns, buffer_size=READ_BUFFER, pre_buffer=False
@@ -93,22 +111,45 @@ def _scan(path: Path, text_columns: list[str]) -> int:
                 values = column.dictionary if pa.types.is_dictionary(column.type) else column
                 hits = scan_column(name, values)
                 if hits:
-                    raise PiiDetected(describe(hits[0]))
+                    raise PiiDetected(_refusal(hits[0]))
+            for name in token_columns:
+                unsalted[name] += unsalted_count(batch.column(name))
     except (pa.ArrowException, OSError):
         raise MalformedParquet("Parquet file is corrupt: a page could not be decoded") from None
+    _refuse_unsalted(unsalted)
     return rows
 
 
-def validate_dataset(
-    path: Path, kind: DatasetKind, dimensions: frozenset[str] = frozenset()
-) -> ValidatedFile:
-    """Everything checked before publish; ``dimensions`` come from the effective policy."""
+def _refuse_unsalted(counts: Counter[str]) -> None:
+    for name, count in sorted(counts.items()):
+        if count:
+            raise UnsaltedDigest(
+                f"column {name!r}: {count} value(s) are the SHA-256, SHA-1 or MD5 of common "
+                "identifiers or ASCII hex, not keyed tokens (an unsalted hash is open to a "
+                "dictionary attack); upload tokens made by the party agent"
+            )
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the collaboration expects of a file: the effective policy's extra string
+    columns, and the collaboration with its registered key check values."""
+
+    collaboration_id: str
+    key_checks: Mapping[str, str] | None
+    dimensions: frozenset[str] = frozenset()
+
+
+def validate_dataset(path: Path, kind: DatasetKind, expected: Expected) -> ValidatedFile:
+    """Everything checked before publish, cheapest first."""
     schema = _read_schema(path)
-    check_schema(schema, kind, dimensions)
+    check_schema(schema, kind, expected.dimensions)
+    check_binding(schema, expected.collaboration_id, expected.key_checks)
     footer_rows = pq.ParquetFile(path).metadata.num_rows
     if footer_rows == 0:
         raise EmptyDataset("the file has no rows")
-    rows = _scan(path, [f.name for f in schema if is_text(f.type)])
+    tokens = [f.name for f in schema if f.name.startswith("token_")]
+    rows = _scan(path, [f.name for f in schema if is_text(f.type)], tokens)
     if rows != footer_rows:
         raise MalformedParquet("row count in the footer does not match the data")
     return ValidatedFile(rows=rows, columns=list(schema.names))

@@ -24,6 +24,7 @@ from protocols import approval_message, b64url_encode, match_key_message
 if TYPE_CHECKING:
     from party_agent.client import CleanRoomClient, Json
     from party_agent.home import PartyHome
+    from party_agent.trust import TrustContext
 
 
 def connect(home: PartyHome) -> tuple[CleanRoomClient, str]:
@@ -66,20 +67,48 @@ def join(
     typer.echo(f"ed25519 fingerprint: {party.ed25519_fingerprint}")
 
 
+AcceptOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--accept-fingerprint",
+        help="Accept another member's key with this fingerprint (compared out of band); "
+        "repeatable.",
+    ),
+]
+
+
+def trust_context(
+    party: PartyHome, collaboration: str, reply: Json, accept: list[str] | None
+) -> TrustContext:
+    """Whose keys this run trusts; only an *effective* policy's pins count."""
+    from party_agent.known_keys import KnownKeys
+    from party_agent.trust import TrustContext, verified_policy
+
+    pinned = verified_policy(reply) if reply.get("effective") else None
+    own = (party.x25519_fingerprint, party.ed25519_fingerprint)
+    return TrustContext(KnownKeys(party, collaboration), own, pinned, list(accept or []))
+
+
 def keys_create(
     home: HomeOption,
     new: Annotated[bool, typer.Option("--new", help="Generate a fresh key (rotate).")] = False,
+    accept: AcceptOption = None,
 ) -> None:
-    """Wrap the match key to every party_admin that has joined (creating it if needed)."""
+    """Wrap the match key to every party_admin that has joined (creating it if needed).
+
+    Only to keys this home trusts: its own, keys pinned in the effective policy, and keys
+    accepted with ``--accept-fingerprint``; a first-seen or changed key stops it.
+    """
     from party_agent.home import PartyHome
-    from party_agent.trust import accepted_recipients, verified_policy
-    from protocols import MatchKey, decode_x25519_public_key, wrap_match_key
+    from party_agent.trust import accepted_recipients, require_trusted, verified_policy
+    from protocols import MatchKey, decode_x25519_public_key, key_checks, wrap_match_key
 
     party = PartyHome.open(home)
     client, collaboration = connect(party)
     with client:
         members = client.members(collaboration)
-        policy = verified_policy(_governing_policy(client, collaboration))
+        reply = _governing_policy(client, collaboration)
+        policy = verified_policy(reply)
         recipients, refused = accepted_recipients(policy, members)
         waiting = [
             m["party"] for m in members if m["role"] == "party_admin" and not m["x25519_public"]
@@ -88,6 +117,9 @@ def keys_create(
             typer.echo(f"not wrapped to: {'; '.join(refused)}", err=True)
         if not recipients:
             raise AgentError("no party_admin has a key the policy accepts; nothing was wrapped")
+        trust = trust_context(party, collaboration, reply, accept)
+        sightings = [trust.see(m, "x25519", m["x25519_fingerprint"]) for m in recipients]
+        require_trusted(sightings, "nothing was wrapped")
         reuse = party.has_match_key(collaboration) and not new
         key = party.match_key(collaboration) if reuse else MatchKey.generate()
         wrapped = {
@@ -98,8 +130,10 @@ def keys_create(
         }
         message = match_key_message(collaboration, key.fingerprint)
         signed = b64url_encode(party.ed25519_private_key().sign(message))
-        posted = client.post_match_key(collaboration, wrapped, key.fingerprint, signed)
+        checks = key_checks(key, collaboration)
+        posted = client.post_match_key(collaboration, wrapped, key.fingerprint, signed, checks)
     party.store_match_key(collaboration, key)
+    trust.known.save()
     typer.echo(f"match key generation {posted['generation']}, fingerprint {key.fingerprint}")
     for member in recipients:
         typer.echo(f"  wrapped to {member['party']:<20} x25519 {member['x25519_fingerprint']}")
@@ -124,26 +158,40 @@ def _governing_policy(client: CleanRoomClient, collaboration: str) -> Json:
 def keys_fetch(
     home: HomeOption,
     force: Annotated[bool, typer.Option(help="Replace a different local key.")] = False,
+    accept: AcceptOption = None,
 ) -> None:
-    """Fetch this party's wrapped copy of the match key and store it in the home."""
+    """Fetch this party's wrapped copy of the match key and store it in the home.
+
+    The creator's signing key must be trusted like a recipient's in ``keys create``.
+    """
     from party_agent.home import PartyHome
-    from party_agent.trust import verified_creator, verified_policy
-    from protocols import KeyUnwrapError, ProtocolError, unwrap_match_key
+    from party_agent.trust import require_trusted, verified_creator, verified_policy
+    from protocols import KeyUnwrapError, ProtocolError, key_checks, unwrap_match_key
 
     party = PartyHome.open(home)
     client, collaboration = connect(party)
     with client:
         mine = client.my_match_key(collaboration)
         members = client.members(collaboration)
-        policy = verified_policy(_governing_policy(client, collaboration))
+        reply = _governing_policy(client, collaboration)
+        policy = verified_policy(reply)
     try:
         key = unwrap_match_key(mine["wrapped"], party.x25519_private_key(), collaboration)
     except (KeyUnwrapError, ProtocolError) as error:
         raise AgentError(f"cannot open the wrapped match key: {error}") from None
     creator = verified_creator(policy, members, mine, key, collaboration)
+    if mine.get("key_checks") != key_checks(key, collaboration):
+        raise AgentError(
+            "the key check values the server holds do not belong to this match key; "
+            "the server would refuse every token file, so the key was not stored"
+        )
+    trust = trust_context(party, collaboration, reply, accept)
+    sighting = trust.see(creator, "ed25519", creator["ed25519_fingerprint"])
+    require_trusted([sighting], "the match key was not stored")
     if party.has_match_key(collaboration) and party.match_key(collaboration) != key and not force:
         raise ConfigError("the home holds a different match key; pass --force to replace it")
     party.store_match_key(collaboration, key)
+    trust.known.save()
     typer.echo(f"match key generation {mine['generation']}, fingerprint {key.fingerprint}")
     typer.echo(f"  created by {creator['party']}, ed25519 {creator['ed25519_fingerprint']}")
 

@@ -16,8 +16,9 @@ from cleanroom.server.auth import bootstrap_admin
 from cleanroom.settings import Settings
 from cleanroom.storage.bootstrap import open_storage
 from tests.integration.clock import Clock
+from tests.integration.datasets import SEED_KEY
 from tests.integration.server import ServerProcess
-from tests.integration.world import ROLES, Collab, api, make_collaboration
+from tests.integration.world import ROLES, Collab, api, bind_match_key, make_collaboration
 
 #: Small limits so oversize and multi-chunk paths run on tiny files.
 LIMITS = {"CLEANROOM_MAX_UPLOAD_BYTES": str(2 * 1024 * 1024), "CLEANROOM_MAX_CHUNK_BYTES": "65536"}
@@ -38,8 +39,12 @@ def admin(server: ServerProcess) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="session")
-def collab_a(admin: httpx.Client) -> Collab:
-    return make_collaboration(admin, "brand x retailer", ROLES)
+def collab_a(server: ServerProcess, admin: httpx.Client) -> Collab:
+    """Brand x retailer, with brand's seed match key registered (``datasets.SEED_KEY``)."""
+    collab = make_collaboration(admin, "brand x retailer", ROLES)
+    with api(server.url, collab.members["brand"].token) as brand:
+        bind_match_key(brand, collab.id, collab.members["brand"], SEED_KEY)
+    return collab
 
 
 @pytest.fixture(scope="session")

@@ -10,15 +10,22 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from protocols import IdType, MatchKey, Tokenizer
+from protocols.binding import bind_schema
+
+#: The match key the session collaborations register (``world.bind_match_key``).
+SEED_KEY = MatchKey(bytes([1]) * 32)
 
 
-def token_column(collaboration_id: str, count: int, seed: int = 1) -> pa.Array:
-    tokenizer = Tokenizer(MatchKey(bytes([seed]) * 32), collaboration_id, parallel=False)
+def token_column(collaboration_id: str, count: int, key: MatchKey = SEED_KEY) -> pa.Array:
+    tokenizer = Tokenizer(key, collaboration_id, parallel=False)
     emails = pa.array([f"user{i}@example.com" for i in range(count)])
     return tokenizer.tokenize_array(IdType.EMAIL, emails).tokens
 
 
-def exposures_table(collaboration_id: str, rows: int = 50, **extra: Any) -> pa.Table:
+def exposures_table(
+    collaboration_id: str, rows: int = 50, key: MatchKey = SEED_KEY, **extra: Any
+) -> pa.Table:
+    """Exposures tokenized under ``key``, bound to the collaboration as the agent binds them."""
     from protocols import token_field
 
     columns = {
@@ -27,12 +34,13 @@ def exposures_table(collaboration_id: str, rows: int = 50, **extra: Any) -> pa.T
     }
     fields = [token_field("email"), pa.field("campaign_id", pa.string())]
     fields.append(pa.field("exposure_time", pa.int64()))
-    arrays = [token_column(collaboration_id, rows), columns["campaign_id"]]
+    arrays = [token_column(collaboration_id, rows, key), columns["campaign_id"]]
     arrays.append(columns["exposure_time"])
     for name, array in extra.items():
         fields.append(pa.field(name, array.type))
         arrays.append(array)
-    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+    tokenizer = Tokenizer(key, collaboration_id, parallel=False)
+    return pa.Table.from_arrays(arrays, schema=bind_schema(pa.schema(fields), tokenizer))
 
 
 def parquet_bytes(table: pa.Table) -> bytes:

@@ -17,9 +17,10 @@ import pyarrow as pa
 
 from party_agent.client import ASGIBridge
 from protocols import IdType, MatchKey, Tokenizer, approval_message, token_field
+from protocols.binding import bind_schema
 from tests.integration.datasets import parquet_bytes
 from tests.integration.uploading import upload
-from tests.integration.world import Collab, Party, make_collaboration
+from tests.integration.world import Collab, Party, bind_match_key, make_collaboration
 
 ROLES = {"brand": "party_admin", "retailer": "party_admin", "ana": "analyst", "aud": "auditor"}
 KEY = MatchKey(bytes([7]) * 32)
@@ -62,6 +63,12 @@ def tokens(collaboration_id: str, users: list[int]) -> pa.Array:
     return tokenizer.tokenize_array(IdType.EMAIL, emails).tokens
 
 
+def bound(collaboration_id: str, *attributes: pa.Field) -> pa.Schema:
+    """An email token column and ``attributes``, bound to the collaboration and ``KEY``."""
+    schema = pa.schema([token_field("email"), *attributes])
+    return bind_schema(schema, Tokenizer(KEY, collaboration_id, parallel=False))
+
+
 def exposures(collaboration_id: str) -> pa.Table:
     users = list(range(150))
     return pa.Table.from_arrays(
@@ -72,14 +79,12 @@ def exposures(collaboration_id: str) -> pa.Table:
             pa.array([u % 10 == 0 for u in users]),
             pa.array(["social" if u % 2 else "search" for u in users]),
         ],
-        schema=pa.schema(
-            [
-                token_field("email"),
-                pa.field("campaign_id", pa.string()),
-                pa.field("exposure_time", pa.int64()),
-                pa.field("holdout", pa.bool_()),
-                pa.field("channel", pa.string()),
-            ]
+        schema=bound(
+            collaboration_id,
+            pa.field("campaign_id", pa.string()),
+            pa.field("exposure_time", pa.int64()),
+            pa.field("holdout", pa.bool_()),
+            pa.field("channel", pa.string()),
         ),
     )
 
@@ -92,12 +97,10 @@ def purchases(collaboration_id: str) -> pa.Table:
             pa.array([T0 + u * 60 + 86_400 * (1 + u % 5) for u in users], pa.int64()),
             pa.array([float(10 + u % 90) for u in users]),
         ],
-        schema=pa.schema(
-            [
-                token_field("email"),
-                pa.field("purchase_time", pa.int64()),
-                pa.field("amount", pa.float64()),
-            ]
+        schema=bound(
+            collaboration_id,
+            pa.field("purchase_time", pa.int64()),
+            pa.field("amount", pa.float64()),
         ),
     )
 
@@ -171,10 +174,17 @@ def approve_current(connect: Connect, collab: Collab) -> None:
             assert reply.status_code == 201, reply.text
 
 
+def register_key(connect: Connect, collab: Collab) -> None:
+    """brand posts ``KEY`` (with its key check values): the world's token files match it."""
+    with connect(collab.members["brand"].token) as brand:
+        bind_match_key(brand, collab.id, collab.members["brand"], KEY)
+
+
 def make_world(connect: Connect, admin_token: str, name: str = "q", **policy: Any) -> QueryWorld:
     with connect(admin_token) as admin:
         collab = make_collaboration(admin, name, ROLES, policy_yaml=policy_yaml(**policy))
     approve_current(connect, collab)
+    register_key(connect, collab)
     uploads = [
         ("brand", exposures(collab.id), "exp", "exposures"),
         ("retailer", purchases(collab.id), "pur", "purchases"),

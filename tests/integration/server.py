@@ -97,5 +97,18 @@ class ServerProcess:
         finally:
             engine.dispose()
 
+    def tamper(self, statement: str, **params: object) -> None:
+        """Write the metadata database directly, as an operator with file access can."""
+        from sqlalchemy import create_engine, text
+
+        url = self.database_url or f"sqlite:///{self.data_dir / 'cleanroom.db'}"
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+        engine = create_engine(url)
+        try:
+            with engine.begin() as connection:
+                connection.execute(text(statement), params)
+        finally:
+            engine.dispose()
+
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path else ""

@@ -49,7 +49,7 @@ def test_in_process_transport(tmp_path: Path) -> None:
             client.datasets("col_missing")
     error = raised.value
     assert (error.status, error.slug) == (404, "unknown-collaboration")
-    assert str(error) == "no collaboration 'col_missing' for this token (unknown-collaboration 404)"
+    assert str(error) == "no such collaboration for this token (unknown-collaboration 404)"
 
 
 def test_unreachable_server_is_a_typed_error() -> None:

@@ -49,10 +49,14 @@ def test_match_key_created_by_one_party_is_fetched_by_the_other(
     joined: tuple[Collab, dict[str, Path]],
 ) -> None:
     collab, homes = joined
-    code, out, err = agent("keys", "create", "--home", str(homes["brand"]))
+    shop_fp = PartyHome.open(homes["shop"]).x25519_fingerprint
+    brand_fp = PartyHome.open(homes["brand"]).ed25519_fingerprint
+    accept = ("--accept-fingerprint", shop_fp)
+    code, out, err = agent("keys", "create", "--home", str(homes["brand"]), *accept)
     assert code == 0, err
     assert "match key generation 1" in out and "wrapped to shop" in out
-    code, out, err = agent("keys", "fetch", "--home", str(homes["shop"]))
+    accept = ("--accept-fingerprint", brand_fp)
+    code, out, err = agent("keys", "fetch", "--home", str(homes["shop"]), *accept)
     assert code == 0, err
     brand_key = PartyHome.open(homes["brand"]).match_key(collab.id)
     assert PartyHome.open(homes["shop"]).match_key(collab.id) == brand_key
@@ -81,8 +85,8 @@ def test_upload_publishes_and_resumes_after_an_interruption(
 ) -> None:
     collab, homes = joined
     file = tmp_path / "exposures.parquet"
-    pq.write_table(exposures_table(collab.id, rows=4000), file)
     home = PartyHome.open(homes["brand"])
+    pq.write_table(exposures_table(collab.id, rows=4000, key=home.match_key(collab.id)), file)
     token = home.token
     assert token is not None
     with CleanRoomClient(server.url, token) as client:
@@ -124,7 +128,8 @@ def test_refused_upload_is_one_error_line(
     joined: tuple[Collab, dict[str, Path]], tmp_path: Path
 ) -> None:
     collab, homes = joined
-    leaky = exposures_table(collab.id, rows=5).append_column(
+    key = PartyHome.open(homes["shop"]).match_key(collab.id)
+    leaky = exposures_table(collab.id, rows=5, key=key).append_column(
         "channel", pa.array([f"u{i}@example.com" for i in range(5)])
     )
     file = tmp_path / "leaky.parquet"

@@ -242,3 +242,48 @@ def test_format_and_delimiter_flags(party: Party, tmp_path: Path) -> None:
     code, _, stderr = tokenize(party, tmp_path / "in.dat", tmp_path / "o.parquet",
                                "--format", "csv", "--delimiter", "ab")  # fmt: skip
     assert code == 2 and stderr.startswith("error: --delimiter is one character")
+
+
+FREE_TEXT_MAPPING = MAPPING + "  - {column: notes, type: string, as: note, free_text: true}\n"
+
+
+@pytest.mark.parametrize(
+    ("leak", "pattern"),
+    [
+        ("jane.doe@example.com", "email addresses"),
+        ("jane.doe at example dot com", "email addresses"),
+        ("tel:+16502530000", "phone numbers"),
+        (hashlib.md5(b"jane.doe@example.com").hexdigest(), "hex digests"),  # noqa: S324
+    ],
+)
+def test_identifier_in_an_attribute_column_stays_at_home(
+    party: Party, tmp_path: Path, leak: str, pattern: str
+) -> None:
+    write_csv(tmp_path / "in.csv", ROWS)
+    assert tokenize(party, tmp_path / "in.csv", tmp_path / "clean.parquet", "-q")[0] == 0
+    stores = pq.read_table(tmp_path / "clean.parquet").column("store_region").to_pylist()
+    rows = stores.count("region-1") + stores.count("region-2")
+    (tmp_path / "clean.parquet").unlink()
+    text = (tmp_path / "in.csv").read_text()
+    for region in ("region-1", "region-2"):
+        text = text.replace(f",{region},", f",{leak},")
+    (tmp_path / "in.csv").write_text(text)
+    code, stdout, stderr = tokenize(
+        party, tmp_path / "in.csv", tmp_path / "out.parquet", "--batch-size", "16"
+    )
+    assert code == 1
+    assert stderr.startswith(f"error: column 'store': {rows} row(s) look like {pattern}")
+    assert stderr.count("\n") == 1 and leak not in stderr + stdout
+    assert not (tmp_path / "out.parquet").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "in.csv", "mapping.yaml",
+                                                          "match.key"]  # fmt: skip
+
+
+def test_declared_free_text_is_not_scanned(tmp_path: Path) -> None:
+    party = make_party(tmp_path, FREE_TEXT_MAPPING)
+    write_csv(tmp_path / "in.csv", 20)
+    text = (tmp_path / "in.csv").read_text().replace("free text 3", "call 650 253 0000")
+    (tmp_path / "in.csv").write_text(text)
+    code, _, stderr = tokenize(party, tmp_path / "in.csv", tmp_path / "out.parquet", "-q")
+    assert (code, stderr) == (0, "")
+    assert "note" in pq.read_schema(tmp_path / "out.parquet").names

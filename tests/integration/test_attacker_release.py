@@ -31,9 +31,17 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from protocols import token_field
+from protocols import Tokenizer, token_field
+from protocols.binding import bind_schema
 from tests.integration.datasets import parquet_bytes
-from tests.integration.query_world import T0, QueryWorld, approve_current, tokens
+from tests.integration.query_world import (
+    KEY,
+    T0,
+    QueryWorld,
+    approve_current,
+    register_key,
+    tokens,
+)
 from tests.integration.server import ServerProcess
 from tests.integration.uploading import upload
 from tests.integration.world import api, make_collaboration
@@ -65,14 +73,17 @@ keys:
 """
 
 
-def _tokened(table: pa.Table) -> bytes:
-    """The table with its token column tagged as the agent tags it."""
-    return parquet_bytes(table.cast(table.schema.set(0, token_field("email"))))
+def _tokened(collab: str, table: pa.Table) -> bytes:
+    """The table with its token column tagged and bound as the agent does it."""
+    schema = table.schema.set(0, token_field("email"))
+    bound = bind_schema(schema, Tokenizer(KEY, collab, parallel=False))
+    return parquet_bytes(table.cast(bound))
 
 
 def exposures(collab: str, rows: list[tuple[int, str]]) -> bytes:
     users = [u for u, _ in rows]
     return _tokened(
+        collab,
         pa.table(
             {
                 "token_email": tokens(collab, users),
@@ -80,13 +91,14 @@ def exposures(collab: str, rows: list[tuple[int, str]]) -> bytes:
                 "exposure_time": pa.array([T0] * len(rows), pa.int64()),
                 "holdout": pa.array([False] * len(rows)),
             }
-        )
+        ),
     )
 
 
 def purchases(collab: str, rows: list[tuple[int, str, str]]) -> bytes:
     users = [u for u, _, _ in rows]
     return _tokened(
+        collab,
         pa.table(
             {
                 "token_email": tokens(collab, users),
@@ -95,7 +107,7 @@ def purchases(collab: str, rows: list[tuple[int, str, str]]) -> bytes:
                 "category": pa.array([c for _, c, _ in rows]),
                 "store_region": pa.array([r for _, _, r in rows]),
             }
-        )
+        ),
     )
 
 
@@ -105,6 +117,7 @@ def world(server: ServerProcess, admin: httpx.Client, name: str, policy: str) ->
 
     collab = make_collaboration(admin, name, ROLES, policy_yaml=policy)
     approve_current(connect, collab)
+    register_key(connect, collab)
     return QueryWorld(collab, connect)
 
 

@@ -82,7 +82,7 @@ def test_denied_query_is_one_error_line(homes: tuple[QueryWorld, dict[str, Path]
         "--purchases", "pur", "--window", "90d",
     )  # fmt: skip
     assert code == 1
-    assert err.startswith("error: window 90d exceeds the maximum of 30d set by")
+    assert err.startswith("error: window (submitted value) exceeds the maximum of 30d set by")
     assert err.count("\n") == 1
 
 

@@ -14,6 +14,7 @@ SHA = "0" * 64
 UPLOAD = {"dataset": "x", "kind": "exposures", "size": 10, "sha256": SHA}
 KEYS = {"x25519_public": "A" * 43, "ed25519_public": "A" * 43}
 SIGNED = {"fingerprint": "0000 " * 7 + "0000", "signature": "A" * 86}
+CHECKS = {"key_checks": dict.fromkeys(("email", "phone", "maid", "customer_id"), "0" * 16)}
 
 #: Every route under a collaboration: (method, path, json body). Placeholders in braces are
 #: filled from collaboration A. A new route must be added here (see the coverage test).
@@ -23,7 +24,11 @@ ROUTES: list[tuple[str, str, Any]] = [
     ("POST", "/v1/collaborations/{c}/members", {"party": "intruder", "role": "analyst"}),
     ("POST", "/v1/collaborations/{c}/members/{m}/tokens", None),
     ("PUT", "/v1/collaborations/{c}/members/me/keys", KEYS),
-    ("POST", "/v1/collaborations/{c}/match-keys", {"wrapped": {"{m}": "cr-wrap-v1:A"}} | SIGNED),
+    (
+        "POST",
+        "/v1/collaborations/{c}/match-keys",
+        {"wrapped": {"{m}": "cr-wrap-v1:A"}} | SIGNED | CHECKS,
+    ),
     ("GET", "/v1/collaborations/{c}/match-keys/mine", None),
     ("GET", "/v1/collaborations/{c}/policies", None),
     ("POST", "/v1/collaborations/{c}/policies", {"text": "a: 1"}),
@@ -110,7 +115,7 @@ def test_member_of_b_cannot_touch_a(
         reply = client.request(method, url, json=body, headers={"X-Chunk-SHA256": SHA})
     assert reply.status_code == 404, reply.text
     assert reply.json()["type"] == "urn:cleanroom:problem:unknown-collaboration"
-    assert collab_a.id in reply.json()["detail"]
+    assert collab_a.id not in reply.text
 
 
 def eval_placeholders(body: Any, collab: Collab, policy_hash: str) -> Any:
@@ -140,8 +145,18 @@ FORBIDDEN = [
     ("analyst", "POST", "/v1/collaborations/{c}/policies", {"text": "a: 1"}),
     ("audit", "POST", "/v1/collaborations/{c}/policies", {"text": "a: 1"}),
     ("analyst", "POST", "/v1/collaborations/{c}/policies/{p}/approvals", {"signature": "A" * 86}),
-    ("audit", "POST", "/v1/collaborations/{c}/match-keys", {"wrapped": {"x": "A"}} | SIGNED),
-    ("analyst", "POST", "/v1/collaborations/{c}/match-keys", {"wrapped": {"x": "A"}} | SIGNED),
+    (
+        "audit",
+        "POST",
+        "/v1/collaborations/{c}/match-keys",
+        {"wrapped": {"x": "A"}} | SIGNED | CHECKS,
+    ),
+    (
+        "analyst",
+        "POST",
+        "/v1/collaborations/{c}/match-keys",
+        {"wrapped": {"x": "A"}} | SIGNED | CHECKS,
+    ),
 ]
 
 

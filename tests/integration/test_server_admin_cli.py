@@ -70,7 +70,7 @@ def test_refusals_are_one_error_line(admin_env: dict[str, str]) -> None:
         "analyst",
     )
     assert code == 1
-    assert err == "error: no collaboration 'col_nope' for this token (HTTP 404)\n"
+    assert err == "error: no such collaboration for this token (HTTP 404)\n"
     code, _, err = cli({**admin_env, "CLEANROOM_ADMIN_TOKEN": "crt_wrong"}, "admin", "list")
     assert (code, err) == (1, "error: unknown API token (HTTP 401)\n")
 

@@ -18,6 +18,7 @@ from protocols import (
     unwrap_match_key,
     wrap_match_key,
 )
+from protocols.binding import key_checks
 from tests.integration.server import ServerProcess
 from tests.integration.world import Collab, Party, api, make_collaboration
 
@@ -47,7 +48,8 @@ def test_match_key_is_relayed_as_ciphertext_only(
     key = MatchKey.generate()
     wrapped = {mid: wrap_match_key(key, pub, collab.id) for mid, pub in keys.items()}
     message = match_key_message(collab.id, key.fingerprint)
-    body = {"wrapped": wrapped, "fingerprint": key.fingerprint}
+    checks = key_checks(key, collab.id)
+    body = {"wrapped": wrapped, "fingerprint": key.fingerprint, "key_checks": checks}
     with api(server.url, brand.token) as client:
         url = f"/v1/collaborations/{collab.id}/match-keys"
         forged = client.post(url, json=body | {"signature": b64(shop.ed25519.sign(message))})
@@ -58,6 +60,7 @@ def test_match_key_is_relayed_as_ciphertext_only(
     with api(server.url, shop.token) as client:
         mine = client.get(f"/v1/collaborations/{collab.id}/match-keys/mine").json()
     assert unwrap_match_key(mine["wrapped"], shop.x25519, collab.id) == key
+    assert mine["key_checks"] == checks
     stored = server.sql("SELECT wrapped FROM wrapped_match_keys")
     assert stored and all(str(row[0]).startswith("cr-wrap-v1:") for row in stored)
     if server.database_url is None:

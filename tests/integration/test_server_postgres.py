@@ -11,11 +11,11 @@ import pyarrow as pa
 import pytest
 
 from tests.integration import test_server_keys_policy as keys_policy
-from tests.integration.datasets import exposures_table, parquet_bytes
+from tests.integration.datasets import SEED_KEY, exposures_table, parquet_bytes
 from tests.integration.server import ServerProcess
 from tests.integration.test_server_restart import exercise_restart
 from tests.integration.uploading import upload
-from tests.integration.world import api, make_collaboration
+from tests.integration.world import api, bind_match_key, make_collaboration
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 pytestmark = pytest.mark.postgres
@@ -84,6 +84,7 @@ def test_postgres_upload_rejection_and_isolation(
     collab = make_collaboration(pg_admin, "pg", {"brand": "party_admin"})
     other = make_collaboration(pg_admin, "pg-other", {"x": "party_admin"})
     with api(pg_server.url, collab.members["brand"].token) as brand:
+        bind_match_key(brand, collab.id, collab.members["brand"], SEED_KEY)
         leaky = exposures_table(collab.id, rows=5).append_column(
             "channel", pa.array([f"u{i}@example.com" for i in range(5)])
         )

@@ -8,11 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.integration.datasets import exposures_table, parquet_bytes
+from tests.integration.datasets import SEED_KEY, exposures_table, parquet_bytes
 from tests.integration.postgres import fresh_database
 from tests.integration.server import ServerProcess
 from tests.integration.uploading import CHUNK, put, send_all, start
-from tests.integration.world import Party, api, make_collaboration
+from tests.integration.world import Party, api, bind_match_key, make_collaboration
 
 
 @pytest.fixture(
@@ -37,7 +37,10 @@ def racing_server(
 def brand(racing_server: ServerProcess) -> tuple[str, Party]:
     with api(racing_server.url, racing_server.admin_token) as admin:
         collab = make_collaboration(admin, "race", {"brand": "party_admin"})
-    return collab.id, collab.members["brand"]
+    party = collab.members["brand"]
+    with api(racing_server.url, party.token) as client:
+        bind_match_key(client, collab.id, party, SEED_KEY)  # token files must match its key
+    return collab.id, party
 
 
 def at_once(calls: list[Callable[[], httpx.Response]]) -> list[httpx.Response]:

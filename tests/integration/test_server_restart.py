@@ -5,10 +5,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from tests.integration.datasets import exposures_table, parquet_bytes
+from tests.integration.datasets import SEED_KEY, exposures_table, parquet_bytes
 from tests.integration.server import ServerProcess
 from tests.integration.uploading import CHUNK, put, send_all, start, upload
-from tests.integration.world import ROLES, api, make_collaboration
+from tests.integration.world import ROLES, api, bind_match_key, make_collaboration
 
 
 def exercise_restart(server: ServerProcess) -> None:
@@ -16,6 +16,8 @@ def exercise_restart(server: ServerProcess) -> None:
     with api(server.url, server.admin_token) as admin:
         collab = make_collaboration(admin, "restart", ROLES)
     brand = collab.members["brand"]
+    with api(server.url, brand.token) as client:
+        bind_match_key(client, collab.id, brand, SEED_KEY)
     data = parquet_bytes(exposures_table(collab.id, rows=3000))
     with api(server.url, brand.token) as client:
         assert upload(client, collab.id, data, "kept", "exposures").status_code == 200

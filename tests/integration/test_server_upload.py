@@ -10,7 +10,7 @@ import httpx
 import pyarrow as pa
 import pytest
 
-from protocols import token_field
+from protocols import MatchKey, token_field
 from tests.integration.datasets import exposures_table, parquet_bytes, sha256
 from tests.integration.server import ServerProcess
 from tests.integration.uploading import CHUNK, put, send_all, start, upload
@@ -138,6 +138,15 @@ def bad_table(case: str, collab: str) -> pa.Table | bytes:
     if case == "untagged_token":
         plain = pa.field("token_email", pa.binary(32))
         return base.set_column(0, plain, base.column(0))
+    if case == "other_collaboration":
+        return exposures_table("col_0000000000000000", rows=rows)
+    if case == "other_key":
+        return exposures_table(collab, rows=rows, key=MatchKey(bytes([9]) * 32))
+    if case == "unbound":
+        return base.replace_schema_metadata(None)
+    if case == "unsalted_sha256":
+        digests = [hashlib.sha256(f"user{i}@example.com".encode()).digest() for i in range(rows)]
+        return base.set_column(0, base.schema.field(0), pa.array(digests, pa.binary(32)))
     if case == "empty":
         return base.slice(0, 0)
     if case == "malformed":
@@ -151,14 +160,18 @@ REJECTIONS = [
     ("email", "pii-detected", "email addresses"),
     ("phone", "pii-detected", "phone numbers"),
     ("phone_national", "pii-detected", "phone numbers"),
-    ("sha256", "pii-detected", "64-hex-digit"),
+    ("sha256", "pii-detected", "hex digests"),
     ("one_email", "pii-detected", "1 distinct value(s) look like email"),
-    ("campaign_sha256", "pii-detected", "64-hex-digit"),
+    ("campaign_sha256", "pii-detected", "hex digests"),
     ("undeclared", "schema-mismatch", "column 'email' is not declared"),
     ("wrong_type", "schema-mismatch", "column 'exposure_time' must be int64"),
     ("missing_required", "schema-mismatch", "need column(s) campaign_id"),
     ("no_tokens", "schema-mismatch", "at least one token_<family> column"),
     ("untagged_token", "schema-mismatch", "token version 'none'"),
+    ("other_collaboration", "token-file-mismatch", "made for another collaboration"),
+    ("other_key", "token-file-mismatch", "column 'token_email' was made with another match key"),
+    ("unbound", "token-file-mismatch", "does not name its collaboration"),
+    ("unsalted_sha256", "unsalted-digest", "column 'token_email': 20 value(s) are the SHA-256"),
     ("empty", "empty-dataset", "no rows"),
     ("malformed", "malformed-parquet", "not a readable Parquet file"),
     ("truncated", "malformed-parquet", "not a readable Parquet file"),
@@ -243,9 +256,12 @@ def test_publishes_and_rejections_are_audited_without_values(
     rejected = [d for a, _, d in entries if a == "dataset.reject" and d["dataset"] == "audited-bad"]
     assert [d["reason"] for d in rejected] == ["PiiDetected"]
     assert all("@" not in json.dumps(d) for _, _, d in entries)
-    assert {actor for action, actor, _ in entries if action.startswith("dataset.")} == {
-        f"brand:{collab_a.members['brand'].member_id}"
-    }
+    brand_member = collab_a.members["brand"]
+    actors = {actor for action, actor, _ in entries if action.startswith("dataset.")}
+    assert len(actors) == 1
+    assert actors.pop().startswith(
+        f"brand:{brand_member.member_id} (token {brand_member.token_id}, issued by admin:tok_"
+    )
 
 
 def test_open_uploads_per_member_are_limited(server: ServerProcess, admin: httpx.Client) -> None:

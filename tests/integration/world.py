@@ -8,7 +8,14 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from protocols import encode_public_key
+from protocols import (
+    MatchKey,
+    b64url_encode,
+    encode_public_key,
+    match_key_message,
+    wrap_match_key,
+)
+from protocols.binding import key_checks
 
 
 def api(url: str, token: str | None) -> httpx.Client:
@@ -69,3 +76,24 @@ ROLES = {
     "analyst": "analyst",
     "audit": "auditor",
 }
+
+
+def bind_match_key(
+    client: httpx.Client, collaboration_id: str, creator: Party, key: MatchKey
+) -> None:
+    """``creator`` registers its keys and posts ``key`` wrapped to itself, with its key
+    check values: from then on the collaboration accepts token files made with ``key``."""
+    base = f"/v1/collaborations/{collaboration_id}"
+    reply = client.put(f"{base}/members/me/keys", json=creator.keys_body())
+    assert reply.status_code == 200, reply.text
+    message = match_key_message(collaboration_id, key.fingerprint)
+    body = {
+        "wrapped": {
+            creator.member_id: wrap_match_key(key, creator.x25519.public_key(), collaboration_id)
+        },
+        "fingerprint": key.fingerprint,
+        "signature": b64url_encode(creator.ed25519.sign(message)),
+        "key_checks": key_checks(key, collaboration_id),
+    }
+    reply = client.post(f"{base}/match-keys", json=body)
+    assert reply.status_code == 201, reply.text

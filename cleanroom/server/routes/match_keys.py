@@ -30,11 +30,11 @@ def _check_recipients(session: SessionDep, collaboration_id: str, body: MatchKey
     for member_id, text in body.wrapped.items():
         member = session.get(Member, member_id)
         if member is None or member.collaboration_id != collaboration_id:
-            raise RequestInvalid(f"wrapped: {member_id!r} is not a member of this collaboration")
+            raise RequestInvalid("wrapped: a recipient is not a member of this collaboration")
         if not member.x25519_public:
-            raise KeysNotRegistered(f"member {member_id!r} has not registered an X25519 key")
+            raise KeysNotRegistered("a recipient has not registered an X25519 key")
         if not text.startswith(WRAP_PREFIX):
-            raise RequestInvalid(f"wrapped: the value for {member_id!r} is not {WRAP_PREFIX}...")
+            raise RequestInvalid(f"wrapped: a value is not {WRAP_PREFIX}...")
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -65,6 +65,7 @@ def post_match_key(body: MatchKeyWraps, scope: ScopeDep, session: SessionDep) ->
                 wrapped=text,
                 fingerprint=body.fingerprint,
                 signature=body.signature,
+                key_checks=dict(body.key_checks),
             )
         )
     recipients = sorted(body.wrapped)
@@ -77,6 +78,7 @@ def post_match_key(body: MatchKeyWraps, scope: ScopeDep, session: SessionDep) ->
             "generation": generation,
             "recipients": recipients,
             "fingerprint": body.fingerprint,
+            "key_checks": dict(sorted(body.key_checks.items())),
         },
     )
     session.commit()

@@ -8,9 +8,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cleanroom import audit
-from cleanroom.errors import Conflict, InvalidKeyMaterial, NotFound
+from cleanroom.errors import Conflict, InvalidKeyMaterial, KeyReplacementRefused, NotFound
 from cleanroom.policy.document import parse_policy
-from cleanroom.policy.store import check_pinned, effective_policy
+from cleanroom.policy.signatures import verify_member_signature
+from cleanroom.policy.store import KeyLike, check_pinned, effective_policy, key_accepted
 from cleanroom.server.auth import issue_token
 from cleanroom.server.deps import PrincipalDep, Scope, ScopeDep, SessionDep
 from cleanroom.server.schemas import KeysRegister, MemberCreate, MemberPublic, TokenIssued
@@ -20,6 +21,7 @@ from protocols import (
     ProtocolError,
     decode_ed25519_public_key,
     decode_x25519_public_key,
+    key_rotation_message,
     public_key_fingerprint,
 )
 
@@ -37,22 +39,32 @@ def member_public(member: Member) -> MemberPublic:
     return public
 
 
+def _fingerprints(member: Member) -> dict[str, str]:
+    """The fingerprints of a member's registered keys, as audit details (``previous_...``)."""
+    public = member_public(member)
+    return {
+        "previous_x25519_fingerprint": public.x25519_fingerprint or "",
+        "previous_ed25519_fingerprint": public.ed25519_fingerprint or "",
+    }
+
+
 def get_member(session: SessionDep, collaboration_id: str, member_id: str) -> Member:
     member = session.get(Member, member_id)
     if member is None or member.collaboration_id != collaboration_id:
-        raise NotFound(f"no member {member_id!r} in this collaboration")
+        raise NotFound("no such member in this collaboration")
     return member
 
 
 def _issue_token(session: Session, scope: Scope, member: Member) -> TokenIssued:
     """Issue an API token for ``member``, audit it, commit; the secret is shown once."""
-    token, secret = issue_token(session, Role(member.role), member.id)
+    issuer = scope.principal.actor
+    token, secret = issue_token(session, Role(member.role), member.id, issued_by=issuer)
     audit.record(
         session,
-        actor=scope.principal.actor,
+        actor=issuer,
         action="token.issue",
         collaboration_id=scope.id,
-        details={"token_id": token.id, "member_id": member.id},
+        details={"token_id": token.id, "member_id": member.id, "issued_by": issuer},
     )
     session.commit()
     return TokenIssued(
@@ -69,7 +81,7 @@ def add_member(body: MemberCreate, scope: ScopeDep, session: SessionDep) -> Toke
     try:
         session.flush()
     except IntegrityError:
-        raise Conflict(f"party {body.party!r} is already a member") from None
+        raise Conflict("this party is already a member") from None
     audit.record(
         session,
         actor=scope.principal.actor,
@@ -103,7 +115,7 @@ def revoke_token(token_id: str, principal: PrincipalDep, session: SessionDep) ->
     principal.require(Role.ADMIN)
     token = session.get(ApiToken, token_id)
     if token is None:
-        raise NotFound(f"no token {token_id!r}")
+        raise NotFound("no such token")
     collaboration_id = None
     if token.member_id is not None:
         member = session.get(Member, token.member_id)
@@ -120,9 +132,36 @@ def revoke_token(token_id: str, principal: PrincipalDep, session: SessionDep) ->
         session.commit()
 
 
+def _check_replacement(
+    session: Session, scope: Scope, member: Member, body: KeysRegister, keys: tuple[KeyLike, ...]
+) -> str:
+    """How a replacement of registered keys is allowed (``rotation-signature`` or
+    ``policy-pin``); refuses anything else, so a token alone never swaps a member's keys."""
+    if body.rotation_signature is not None:
+        message = key_rotation_message(scope.id, member.id, body.x25519_public, body.ed25519_public)
+        verify_member_signature(member, message, body.rotation_signature, "a key rotation")
+        return "rotation-signature"
+    governing = effective_policy(session, scope.id)
+    if governing is not None:
+        policy = parse_policy(governing.text)
+        pinned = policy.pinned_keys.for_party(member.party) is not None
+        if pinned and all(key_accepted(policy, member.party, key) for key in keys):
+            return "policy-pin"
+    raise KeyReplacementRefused(
+        "this member's keys are registered already; new keys need a rotation signed with "
+        "the previous Ed25519 key, or an effective policy (approved by every party) that "
+        "pins the new fingerprints"
+    )
+
+
 @router.put("/collaborations/{collaboration_id}/members/me/keys")
 def register_keys(body: KeysRegister, scope: ScopeDep, session: SessionDep) -> MemberPublic:
-    """Register (or replace) the caller's X25519 and Ed25519 public keys."""
+    """Register the caller's X25519 and Ed25519 public keys.
+
+    Registered keys are replaced only with ``rotation_signature`` (the previous Ed25519
+    key's signature of the key-rotation message) or when the effective policy pins the
+    new fingerprints for the caller's party.
+    """
     principal = scope.principal
     if principal.member_id is None:
         raise Conflict("only members register keys; server admins have none")
@@ -138,6 +177,19 @@ def register_keys(body: KeysRegister, scope: ScopeDep, session: SessionDep) -> M
         policy = parse_policy(governing.text)
         check_pinned(policy, member.party, x_key)
         check_pinned(policy, member.party, e_key)
+    replaced = (member.x25519_public, member.ed25519_public) != (
+        body.x25519_public,
+        body.ed25519_public,
+    )
+    if member.x25519_public and member.ed25519_public and replaced:
+        how = _check_replacement(session, scope, member, body, (x_key, e_key))
+        audit.record(
+            session,
+            actor=principal.actor,
+            action="member.keys.replace",
+            collaboration_id=scope.id,
+            details={"member_id": member.id, "allowed_by": how, **_fingerprints(member)},
+        )
     member.x25519_public = body.x25519_public
     member.ed25519_public = body.ed25519_public
     audit.record(

@@ -39,6 +39,7 @@ from cleanroom.server.schemas import (
 )
 from cleanroom.settings import Settings
 from cleanroom.storage.models import DatasetVersion, Role, UploadSession, UploadStatus, new_id
+from cleanroom.uploads.binding import registered_key_checks
 from cleanroom.uploads.publish import (
     audit_upload,
     current_version,
@@ -56,7 +57,7 @@ from cleanroom.uploads.sessions import (
     temp_path,
     write_chunk,
 )
-from cleanroom.uploads.validation import validate_dataset
+from cleanroom.uploads.validation import Expected, validate_dataset
 from protocols import DatasetKind, file_sha256
 
 router = APIRouter(prefix="/v1/collaborations/{collaboration_id}/uploads", tags=["uploads"])
@@ -277,9 +278,13 @@ def complete_upload(
             kept = keep_current(session, settings, upload, current, actor)
             return completed(upload, kept, published=False)
         kind = DatasetKind(upload.kind)
-        dimensions = allowed_dimensions(session, scope.id, kind)
+        expected = Expected(
+            scope.id,
+            registered_key_checks(session, scope.id),
+            allowed_dimensions(session, scope.id, kind),
+        )
         session.commit()  # no transaction (or pooled connection) held while the file is read
-        checked = validate_dataset(path, kind, dimensions)
+        checked = validate_dataset(path, kind, expected)
         version = publish(session, settings, upload, checked, actor)
     except (DatasetRejected, Conflict) as error:
         _fail(session, settings, upload, actor, error)

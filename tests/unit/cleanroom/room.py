@@ -36,10 +36,12 @@ from cleanroom.storage.models import (
 )
 from cleanroom.uploads.publish import publish
 from cleanroom.uploads.sessions import create_temp_file, temp_path
-from cleanroom.uploads.validation import validate_dataset
+from cleanroom.uploads.validation import Expected, validate_dataset
 from protocols import DatasetKind, approval_message, encode_public_key, file_sha256
+from protocols.binding import key_checks
 from protocols.encoding import b64url_encode
 from tests.integration.clock import Clock
+from tests.integration.query_world import KEY
 
 #: The integration tests' server time: the last hour of November 2026.
 NOW = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)
@@ -126,11 +128,18 @@ class Room:
         """Validate and publish ``table`` as the next version of ``name`` (what complete does)."""
         with self.session() as session:
             upload = self.upload(session, owner, name, kind, table)
-            dimensions = allowed_dimensions(session, self.id, DatasetKind(kind))
             checked = validate_dataset(
-                temp_path(self.settings, upload.id), DatasetKind(kind), dimensions
+                temp_path(self.settings, upload.id),
+                DatasetKind(kind),
+                self.expected(session, DatasetKind(kind)),
             )
             return publish(session, self.settings, upload, checked, self.actor(owner))
+
+    def expected(self, session: Session, kind: DatasetKind) -> Expected:
+        """What the route expects of a file: the query world's match key is the one
+        registered here (``query_world.KEY``), as if its creator had posted it."""
+        checks = key_checks(KEY, self.id)
+        return Expected(self.id, checks, allowed_dimensions(session, self.id, kind))
 
     def audit_actions(self) -> list[str]:
         with self.session() as session:

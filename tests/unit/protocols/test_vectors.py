@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 
 import pyarrow as pa
 import pytest
 
 from protocols import IdType, MatchKey, NormalizeOptions, Rejected, Tokenizer, normalize
+from protocols.binding import key_checks
 from protocols.hmac_batch import PURE_PYTHON_ENV
 from protocols.normalize_batch import normalize_array
 from tests.hashing_paths import ENV_PATHS
-from tests.vectors import load_vectors, stdlib_token
+from tests.vectors import load_vectors, stdlib_hkdf_sha256, stdlib_token
 
 VECTORS = load_vectors()
 CASES: list[dict[str, Any]] = VECTORS["cases"]
@@ -80,3 +83,13 @@ def test_raw_and_prehashed_forms_meet_in_the_vectors() -> None:
     phone_hashed = next(c for c in CASES if c["id_type"] == "phone_sha256")
     assert phone["normalized"] == "+14155552671"
     assert phone_hashed["token_hex"] == phone["token_hex"]
+
+
+def test_key_check_values_match_vector_and_stdlib() -> None:
+    """Key check values (protocols.binding) pinned per family, re-derived with the stdlib."""
+    expected = VECTORS["key_checks"]
+    assert key_checks(MatchKey(KEY), COLLAB) == expected
+    for family, check in expected.items():
+        family_key = stdlib_hkdf_sha256(KEY, COLLAB.encode(), f"v1|{family}".encode())
+        label = b"\x00cleanroom key check v1"
+        assert hmac.new(family_key, label, hashlib.sha256).digest()[:8].hex() == check

@@ -27,3 +27,5 @@ def test_member_is_scoped_to_its_collaboration_and_role() -> None:
     admin = Principal("tok_2", Role.ADMIN, None, None, None)
     admin.require_collaboration("col_b")
     assert (analyst.actor, admin.actor) == ("brand:mem_1", "admin:tok_2")
+    minted = Principal("tok_3", Role.ANALYST, "mem_1", "col_a", "brand", "admin:tok_2")
+    assert minted.actor == "brand:mem_1 (token tok_3, issued by admin:tok_2)"

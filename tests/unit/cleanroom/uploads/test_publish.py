@@ -25,7 +25,8 @@ def validated_upload(
 ) -> tuple[UploadSession, ValidatedFile]:
     """brand's upload of ``table`` as the exposures dataset ``exp``, validated."""
     upload = room.upload(session, "brand", "exp", "exposures", table)
-    checked = validate_dataset(temp_path(room.settings, upload.id), DatasetKind.EXPOSURES)
+    expected = room.expected(session, DatasetKind.EXPOSURES)
+    checked = validate_dataset(temp_path(room.settings, upload.id), DatasetKind.EXPOSURES, expected)
     return upload, checked
 
 

@@ -1,0 +1,80 @@
+"""Token files are bound to their collaboration and match key (Parquet metadata).
+
+A token file names the collaboration it was made for (schema metadata
+``cleanroom.collaboration``) and, on every token column, the **key check value** of the
+family key that made it (field metadata ``cleanroom.key_check``)::
+
+    key_check = hex(HMAC-SHA256(family_key, b"\\x00cleanroom key check v1")[:8])
+
+A MAC of a fixed label reveals nothing about the key (HMAC is a PRF), yet lets the
+server compare a file with the key check values the match key's creator registered
+(``POST .../match-keys``) without ever seeing the key. The label starts with a NUL byte,
+which no normalized identifier can contain, so a key check value is never the prefix of
+a real token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from protocols.identifiers import FAMILIES
+from protocols.keys import MatchKey
+from protocols.tokens import META_FAMILY, Tokenizer, derive_family_key
+
+KEY_CHECK_LABEL = b"\x00cleanroom key check v1"
+KEY_CHECK_BYTES = 8
+META_COLLABORATION = b"cleanroom.collaboration"
+META_KEY_CHECK = b"cleanroom.key_check"
+
+
+def key_check_value(family_key: bytes) -> str:
+    """The key check value of one family key: 16 lowercase hex digits."""
+    mac = hmac.new(family_key, KEY_CHECK_LABEL, hashlib.sha256).digest()
+    return mac[:KEY_CHECK_BYTES].hex()
+
+
+def key_checks(match_key: MatchKey, collaboration_id: str) -> dict[str, str]:
+    """Key check values of every token family: what the match key's creator registers."""
+    return {
+        family: key_check_value(derive_family_key(match_key, collaboration_id, family))
+        for family in FAMILIES
+    }
+
+
+def bind_schema(schema: pa.Schema, tokenizer: Tokenizer) -> pa.Schema:
+    """``schema`` with the collaboration id and each token column's key check value."""
+    fields = []
+    for field in schema:
+        family = (field.metadata or {}).get(META_FAMILY)
+        if family is not None:
+            check = key_check_value(tokenizer.family_key(family.decode()))
+            field = field.with_metadata({**(field.metadata or {}), META_KEY_CHECK: check})
+        fields.append(field)
+    metadata = {**(schema.metadata or {}), META_COLLABORATION: tokenizer.collaboration_id}
+    return pa.schema(fields, metadata=metadata)
+
+
+@dataclass(frozen=True)
+class TokenFileBinding:
+    """What a token file says it was made for (``None`` where it says nothing)."""
+
+    collaboration: str | None
+    key_checks: dict[str, str | None]  # token column name -> key check value
+
+
+def read_binding(schema: pa.Schema) -> TokenFileBinding:
+    collaboration = (schema.metadata or {}).get(META_COLLABORATION)
+    checks = {
+        field.name: _text((field.metadata or {}).get(META_KEY_CHECK))
+        for field in schema
+        if META_FAMILY in (field.metadata or {})
+    }
+    return TokenFileBinding(_text(collaboration), checks)
+
+
+def _text(value: bytes | None) -> str | None:
+    return None if value is None else value.decode(errors="replace")

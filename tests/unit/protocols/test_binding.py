@@ -1,0 +1,48 @@
+"""Token files name their collaboration and carry each token column's key check value."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from protocols import MatchKey, Tokenizer, token_field
+from protocols.binding import (
+    KEY_CHECK_LABEL,
+    bind_schema,
+    key_check_value,
+    key_checks,
+    read_binding,
+)
+
+KEY = MatchKey(bytes(range(32)))
+
+
+def test_bound_schema_names_collaboration_and_key_checks() -> None:
+    tokenizer = Tokenizer(KEY, "col_a", parallel=False)
+    schema = pa.schema([token_field("email"), token_field("phone"), pa.field("x", pa.string())])
+    binding = read_binding(bind_schema(schema, tokenizer))
+    checks = key_checks(KEY, "col_a")
+    assert binding.collaboration == "col_a"
+    assert binding.key_checks == {"token_email": checks["email"], "token_phone": checks["phone"]}
+
+
+def test_key_checks_differ_by_key_collaboration_and_family() -> None:
+    ours = key_checks(KEY, "col_a")
+    assert len(set(ours.values())) == len(ours)
+    assert key_checks(KEY, "col_b")["email"] != ours["email"]
+    assert key_checks(MatchKey(bytes(32)), "col_a")["email"] != ours["email"]
+
+
+def test_key_check_is_never_a_token_prefix() -> None:
+    """The label starts with NUL, which normalization refuses in every identifier."""
+    tokenizer = Tokenizer(KEY, "col_a", parallel=False)
+    from protocols import IdType
+
+    assert KEY_CHECK_LABEL.startswith(b"\x00")
+    refused = tokenizer.token(IdType.CUSTOMER_ID, KEY_CHECK_LABEL.decode())
+    assert not isinstance(refused, bytes)
+    assert len(key_check_value(tokenizer.family_key("customer_id"))) == 16
+
+
+def test_unbound_schema_says_nothing() -> None:
+    binding = read_binding(pa.schema([token_field("email")]))
+    assert binding.collaboration is None and binding.key_checks == {"token_email": None}

@@ -1,0 +1,51 @@
+"""Unsalted digests in token columns: what the probes catch and what passes."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+import pyarrow as pa
+import pytest
+
+from protocols import IdType, MatchKey, Tokenizer
+from protocols.probes import probe_identifiers, unsalted_count
+
+EMAILS = ["john@gmail.com", "user42@example.com", "info@outlook.com"]
+
+
+def column(values: list[bytes | None]) -> pa.Array:
+    return pa.array(values, pa.binary(32))
+
+
+@pytest.mark.parametrize(
+    "digest",
+    [
+        lambda v: hashlib.sha256(v).digest(),
+        lambda v: hashlib.sha256(hashlib.sha256(v).hexdigest().encode()).digest(),
+        lambda v: hashlib.md5(v, usedforsecurity=False).hexdigest().encode(),
+        lambda v: hashlib.sha1(v, usedforsecurity=False).digest() + bytes(12),
+    ],
+    ids=["sha256", "sha256-of-hex", "md5-hex", "sha1-padded"],
+)
+def test_unsalted_digests_of_probe_identifiers_are_found(digest: Callable[[bytes], bytes]) -> None:
+    values: list[bytes | None] = [digest(e.encode()) for e in EMAILS]
+    values += [digest(b"+14155550100"), None]
+    assert unsalted_count(column(values)) == 4
+
+
+def test_ascii_hex_is_found_even_for_unknown_identifiers() -> None:
+    value = hashlib.md5(b"someone.unlisted@corp.example", usedforsecurity=False).hexdigest()
+    assert unsalted_count(column([value.encode()])) == 1
+
+
+def test_keyed_tokens_pass() -> None:
+    tokenizer = Tokenizer(MatchKey.generate(), "col_a", parallel=False)
+    tokens = tokenizer.tokenize_array(IdType.EMAIL, pa.array(probe_identifiers()[:2000]))
+    assert unsalted_count(tokens.tokens) == 0
+
+
+def test_an_unlisted_identifier_passes_undetected() -> None:
+    """The documented limit: a plain SHA-256 of an identifier not in the list is not caught."""
+    digest = hashlib.sha256(b"someone.unlisted@corp.example").digest()
+    assert unsalted_count(column([digest])) == 0

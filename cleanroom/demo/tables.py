@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from cleanroom.demo.formats import heading, released_text, truth_text
+from cleanroom.charts.formats import heading, released_text, truth_text
 from cleanroom.demo.released import Number, Released
 
 # The console shows the columns a reader compares first; the HTML report and the JSON

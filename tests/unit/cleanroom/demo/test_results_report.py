@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from cleanroom.demo.charts import Series, interval_chart
+from cleanroom.charts import Series, interval_chart
 from cleanroom.demo.pooling import pooled, pooled_lift
 from cleanroom.demo.released import Number, Released, Row, attach_truth
 from cleanroom.demo.results_report import ReportContext, render_results

@@ -1,11 +1,12 @@
-"""How each released column reads: counts, money, rates, percentage points, ROAS."""
+"""How each released column reads: counts (thousands separated), money, rates (%),
+percentage points, ROAS."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
 
-from cleanroom.demo.released import Number
+from cleanroom.charts.number import Number
 
 HEADINGS = {
     "users": "users",

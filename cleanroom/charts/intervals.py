@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from cleanroom.demo.released import Number
+from cleanroom.charts.number import Number
 
 WIDTH = 760
 LEFT = 150

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from cleanroom.charts import Series, formats, interval_chart
-from cleanroom.demo.released import Number, Released, Row
+from cleanroom.charts import Number, Series, formats, interval_chart
+from cleanroom.demo.released import Released, Row
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem;color:#1d2430;max-width:1100px}

@@ -15,6 +15,7 @@ from typing import Any
 
 from rich.console import Console
 
+from cleanroom.charts import Number
 from cleanroom.demo import synthetic, truth
 from cleanroom.demo.audit_steps import AuditOutcome, run_audit
 from cleanroom.demo.flow import LoopOutcome, run_loop
@@ -26,7 +27,7 @@ from cleanroom.demo.mappings import (
 )
 from cleanroom.demo.policy_file import NAME as POLICY_NAME
 from cleanroom.demo.pooling import pooled_lift
-from cleanroom.demo.released import Number, Released, attach_truth
+from cleanroom.demo.released import Released, attach_truth
 from cleanroom.demo.results_report import ReportContext, write_results_report
 from cleanroom.demo.runner import Ran, Runner
 from cleanroom.demo.steps import COLLABORATION_NAME, WINDOW

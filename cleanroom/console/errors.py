@@ -60,7 +60,7 @@ def error_page(request: Request, error: Exception) -> Response:
         request,
         500,
         "Internal error",
-        "The server hit a bug; the operator's log has the details. Nothing was changed.",
+        "The server hit a bug; the operator's log has the details.",
     )
 
 

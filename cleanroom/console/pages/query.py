@@ -121,9 +121,9 @@ def _render(
     status: int = 200,
     **extra: Any,
 ) -> Response:
-    values = extra.pop("values", {})
     context = {"visitor": visitor, "nav": nav_for(visitor.role, scope.id), "form": form}
-    context.update(collaboration=scope.collaboration, values=values, denial=None, **extra)
+    context.update(collaboration=scope.collaboration, values={}, denial=None)
+    context.update(extra)
     return page(request, "query.html", status, **context)
 
 

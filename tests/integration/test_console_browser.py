@@ -123,7 +123,7 @@ def test_analyst_runs_a_query_and_sees_its_chart(visit: Any, served: Any) -> Non
     datasets = page.locator("#datasets-h + table")
     assert "exp" in datasets.inner_text() and "150" in datasets.inner_text()
     ana.go(f"/ui/c/{world.id}/query", "query-form")
-    assert "Epsilon left this monthly" in page.locator(".budget-box").inner_text()
+    assert "Epsilon left in this period (monthly)" in page.locator(".budget-box").inner_text()
     page.get_by_label("Template").select_option("conversions")
     page.get_by_label("Attribution window").select_option("7d")
     page.get_by_label("Spend dataset (for ROAS)").select_option("spend")

@@ -18,6 +18,7 @@ from rich.console import Console
 from cleanroom.charts import Number
 from cleanroom.demo import synthetic, truth
 from cleanroom.demo.audit_steps import AuditOutcome, run_audit
+from cleanroom.demo.console_access import CONSOLE_PATH, sign_in_tokens
 from cleanroom.demo.flow import LoopOutcome, run_loop
 from cleanroom.demo.mappings import (
     BRAND_MAPPING,
@@ -57,6 +58,8 @@ class DemoRun:
     pooled: dict[str, Number]
     audit: AuditOutcome
     reports: dict[str, str | None]
+    layout: Layout
+    tokens: dict[str, str]  # API tokens by member, and the admin's
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,7 @@ def run_demo(options: DemoOptions, console: Console) -> DemoRun:
     }
     document = _document(layout, spec, loop, results, pooled, audit, reports, runner, timings)
     (layout.reports / "results.json").write_text(json.dumps(document, indent=2), "utf-8")
-    return DemoRun(document, results, pooled, audit, reports)
+    return DemoRun(document, results, pooled, audit, reports, layout, loop.tokens)
 
 
 def _now() -> str:
@@ -171,6 +174,7 @@ def _document(
         },
         "world": {"people": spec.people, "seed": spec.seed, "campaigns": spec.campaigns},
         "server": {"url": loop.server_url, "stopped": loop.server_stopped},
+        "console": {"path": CONSOLE_PATH, "sign_in": sign_in_tokens(loop.tokens)},
         "collaboration": loop.collaboration,
         "policy": POLICY_NAME,
         "window": WINDOW,

@@ -70,10 +70,14 @@ class Visit:
         self.page.set_default_timeout(TIMEOUT_MS)
         self.base, self.shots, self.who = server.url, shots, who
 
-    def sign_in(self, token: str) -> None:
+    def sign_in(self, token: str, keyboard: bool = False) -> None:
         self.go("/ui/login", "login")
-        self.page.get_by_label("API token").fill(token)
-        self.page.get_by_role("button", name="Sign in").click()
+        if keyboard:  # the token field has the focus: type, then Enter
+            self.page.keyboard.type(token)
+            self.page.keyboard.press("Enter")
+        else:
+            self.page.get_by_label("API token").fill(token)
+            self.page.get_by_role("button", name="Sign in").click()
         self.page.wait_for_url(re.compile(r".*/ui(/c/.*)?$"))
 
     def go(self, path: str, shot: str, status: int = 200) -> Any:
@@ -104,7 +108,8 @@ def visit(browser: Any, served: tuple[ServerProcess, QueryWorld], shots: Path) -
     def open_as(who: str) -> Visit:
         one = Visit(browser, served[0], shots, who)
         opened.append(one)
-        one.sign_in(served[1].party(who).token if who != "admin" else served[0].admin_token)
+        token = served[1].party(who).token if who != "admin" else served[0].admin_token
+        one.sign_in(token, keyboard=who == "admin")
         return one
 
     yield open_as
@@ -195,6 +200,8 @@ def test_admin_sees_collaborations_and_sign_out_ends_the_session(visit: Any, ser
     admin = visit("admin")
     page = admin.page
     admin.check("home")
+    page.keyboard.press("Tab")  # the first stop skips to the content
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
     page.get_by_role("link", name="q").click()
     page.wait_for_url(re.compile(rf".*/ui/c/{world.id}$"))
     assert admin.nav() == ["Overview", "Audit log"]
@@ -215,3 +222,16 @@ def test_forms_need_the_session_csrf_token_and_errors_are_pages(visit: Any, serv
     missing = ana.go("/ui/c/col_nope", "unknown-collaboration", status=404)
     assert "default-src 'none'" in missing.headers["content-security-policy"]
     assert ana.page.get_by_role("alert").is_visible()
+
+
+def test_the_watch_fails_a_request_that_leaves_loopback(browser: Any) -> None:
+    watch = Watch()
+    context = browser.new_context()
+    watch.attach(context)
+    page = context.new_page()
+    page.set_content("<img src='http://192.0.2.1/pixel.png' alt=''>")  # TEST-NET-1
+    page.wait_for_load_state("load")
+    context.close()
+    assert watch.outside == ["http://192.0.2.1/pixel.png"]
+    with pytest.raises(AssertionError, match="left loopback"):
+        watch.assert_clean()

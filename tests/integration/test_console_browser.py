@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.integration.browser import ARGS, Watch, chromium_or_skip
-from tests.integration.query_world import QueryWorld, make_world
+from tests.integration.query_world import QueryWorld, make_world, policy_yaml
 from tests.integration.server import ServerProcess
 from tests.integration.world import api
 
@@ -40,6 +40,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerPro
         with world.client("retailer") as retailer:  # one result before any test: 1/4 spent
             asked = retailer.post(f"/v1/collaborations/{world.id}/queries", json=overlap())
             assert asked.status_code == 201, asked.text
+            stricter = policy_yaml(k=5).replace("version: 1", "version: 2")
+            proposed = retailer.post(
+                f"/v1/collaborations/{world.id}/policies", json={"text": stricter}
+            )
+            assert proposed.status_code == 201, proposed.text  # signed by nobody yet
         yield server, world
     finally:
         server.stop()
@@ -125,6 +130,9 @@ def test_analyst_runs_a_query_and_sees_its_chart(visit: Any, served: Any) -> Non
     ana.check("overview")
     assert page.get_by_role("heading", name="The policy in plain words").is_visible()
     assert page.get_by_text("Results are released only for groups of at least 2 people").count()
+    versions = page.locator("#history-h + table").inner_text()
+    assert "waiting for brand, retailer" in versions and "approved by every party" in versions
+    assert "minimum group size k is stricter: 2 -> 5" in versions  # policies.diff
     datasets = page.locator("#datasets-h + table")
     assert "exp" in datasets.inner_text() and "150" in datasets.inner_text()
     ana.go(f"/ui/c/{world.id}/query", "query-form")

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+import policies
 from tests.integration.browser import ARGS, Watch, chromium_or_skip
 from tests.integration.query_world import QueryWorld, make_world, policy_yaml
 from tests.integration.server import ServerProcess
@@ -129,7 +130,9 @@ def test_analyst_runs_a_query_and_sees_its_chart(visit: Any, served: Any) -> Non
     page = ana.page
     ana.check("overview")
     assert page.get_by_role("heading", name="The policy in plain words").is_visible()
-    assert page.get_by_text("Results are released only for groups of at least 2 people").count()
+    words = page.locator("ul.words").inner_text()
+    for line in policies.describe_lines(policies.policy_from_yaml(policy_yaml())):
+        assert line in words  # the policy in force, in the policies package's own words
     versions = page.locator("#history-h + table").inner_text()
     assert "waiting for brand, retailer" in versions and "approved by every party" in versions
     assert "minimum group size k is stricter: 2 -> 5" in versions  # policies.diff

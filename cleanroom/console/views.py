@@ -74,7 +74,11 @@ def _cell(column: str, number: Number) -> Cell:
     if number.value is None or number.low is None or number.high is None:
         return Cell("—")
     show = formats.formatter(column)
-    return Cell(show(number.value), f"{show(number.low)} to {show(number.high)}")
+    shown = show(number.value)
+    if column in formats.NON_NEGATIVE and number.value < 0:
+        shown = "< 0, not significant"  # noise below a count or rate that cannot be negative
+    low, high = formats.bound(show, number.low), formats.bound(show, number.high)
+    return Cell(shown, f"{low} to {high}")
 
 
 def _row(row: dict[str, Any], value_columns: list[str]) -> RowView:
@@ -136,7 +140,8 @@ def result_csv(public: dict[str, Any]) -> str:
         values: list[str] = []
         for column in value_columns:
             triple = row["values"].get(column)
-            values += ["", "", ""] if triple is None else [repr(float(x)) for x in triple]
+            triple = triple or [None, None, None]  # null: not released, or an unbounded end
+            values += ["" if x is None else repr(float(x)) for x in triple]
         writer.writerow(
             [*keys, str(row["suppressed"]).lower(), str(row["remainder"]).lower(), *values]
         )

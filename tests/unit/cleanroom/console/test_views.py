@@ -75,3 +75,11 @@ def test_navigation_follows_the_role() -> None:
 def test_times_and_epsilons_read_plainly() -> None:
     assert when("2026-12-01T09:16:00Z") == "2026-12-01 09:16 UTC"
     assert epsilon("1/4") == "1/4" and epsilon("1") == "1" and epsilon("333/1000") == "0.333"
+
+
+def test_unbounded_interval_ends_read_as_infinity_and_stay_empty_in_csv() -> None:
+    row = dict(ROWS[0], values={**ROWS[0]["values"], "converted_users": [-3.0, None, 40.0]})
+    cell = result_view(stored([row])).rows[0].cells[0]
+    assert cell.text == "< 0, not significant" and cell.interval == "-∞ to 40"
+    line = list(csv.reader(io.StringIO(result_csv(stored([row])))))[1]
+    assert line[3:6] == ["-3.0", "", "40.0"]

@@ -4,8 +4,8 @@
     POST /ui/c/{id}/query    runs it through :func:`cleanroom.server.routes.queries.run_query`
                              (the one release path); a refusal is shown in plain words
 
-The form offers only allowed templates, windows, dimensions and receivers, and epsilon
-choices up to the per-query limit, each with the budget it would leave; the budget left
+The form offers only allowed templates, windows, dimensions and receivers, and the
+policy's epsilon choices, each with the budget it would leave; the budget left
 in the period is on the page before anything is submitted.
 """
 
@@ -39,7 +39,6 @@ from protocols import FAMILIES
 
 router = APIRouter(prefix="/ui/c/{collaboration_id}/query", include_in_schema=False)
 WINDOW_CHOICES = ("1d", "3d", "7d", "14d", "30d", "60d", "90d")
-SHARES = (Fraction(1), Fraction(1, 2), Fraction(1, 4), Fraction(1, 10))
 FIELDS = ("template", "exposures", "purchases", "spend", "join", "window", "by", "attribution")
 
 
@@ -62,6 +61,7 @@ class QueryForm:
     joins: list[str]
     epsilons: list[EpsilonChoice]
     per_query: Fraction
+    left: Fraction  # in the period and, where capped, over the lifetime
     budget: dict[str, Any]
     k: int
 
@@ -87,7 +87,10 @@ def build_form(scope: Scope, session: Session, clock: ClockDep) -> QueryForm:
     budget = get_budget(scope, session, clock)  # the API's role check for the budget
     effective = _effective(session, scope.id)
     left = Fraction(budget["remaining"]["exact"])
-    per_query = effective.epsilon_per_query
+    lifetime = budget["lifetime"]["remaining"]
+    if lifetime is not None:  # the lifetime cap may leave less than the period does
+        left = min(left, Fraction(lifetime["exact"]))
+    choices = sorted(effective.epsilon_choices, reverse=True)
     kinds: dict[str, list[str]] = {"exposures": [], "purchases": [], "spend": []}
     for dataset in list_datasets(scope, session):
         kinds.setdefault(dataset.kind, []).append(dataset.name)
@@ -103,11 +106,9 @@ def build_form(scope: Scope, session: Session, clock: ClockDep) -> QueryForm:
         dimensions=dims,
         receivers=receivers,
         joins=list(FAMILIES),
-        epsilons=[
-            EpsilonChoice(policies.fraction_text(e), left - e, e <= left)
-            for e in (per_query * share for share in SHARES)
-        ],
-        per_query=per_query,
+        epsilons=[EpsilonChoice(policies.fraction_text(e), left - e, e <= left) for e in choices],
+        per_query=choices[0] if choices else Fraction(0),
+        left=left,
         budget=budget,
         k=effective.k,
     )

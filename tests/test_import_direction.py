@@ -3,10 +3,11 @@
 Between packages: party_agent -> protocols, policies;  cleanroom -> protocols, policies;
 policies -> protocols;  protocols -> nothing of ours.
 
-Inside ``cleanroom``: cli -> server -> query -> release -> engine; server -> uploads;
-query, uploads -> audit -> policy -> storage; every layer may use ``settings`` and
-``errors``; nothing imports ``demo`` or ``cli`` except their entry points
-(``cleanroom/cli/main.py`` registers the demo command, ``__main__`` runs the CLI).
+Inside ``cleanroom``: cli -> console -> server -> query -> release -> engine; server ->
+uploads; query, uploads -> audit -> policy -> storage; console and demo -> charts (a leaf);
+every layer may use ``settings`` and ``errors``; nothing imports ``demo`` or ``cli``
+except their entry points (``cleanroom/cli/main.py`` registers the demo command,
+``__main__`` runs the CLI).
 """
 
 from __future__ import annotations
@@ -37,8 +38,10 @@ INSIDE = {
     "release": {"engine"},
     "query": {"release", "engine", "audit", "policy", "storage"},
     "server": {"query", "release", "uploads", "audit", "policy", "storage"},
-    "cli": {"server", "query", "uploads", "audit", "policy", "storage"},
-    "demo": set(),
+    "cli": {"console", "server", "query", "uploads", "audit", "policy", "storage"},
+    "charts": set(),
+    "console": {"server", "query", "release", "uploads", "audit", "policy", "storage", "charts"},
+    "demo": {"charts"},
     "__main__": set(),
 }
 #: The only modules that may import ``demo`` or ``cli``.

@@ -19,9 +19,11 @@ def serve(
         str | None, typer.Option(help="SQLAlchemy URL, e.g. postgresql://host/db")
     ] = None,
 ) -> None:
-    """Run the server under uvicorn (one process; prints a bootstrap token on first start)."""
+    """Run the server under uvicorn (one process; prints a bootstrap token on first start).
+    The web console is at /ui."""
     import uvicorn
 
+    from cleanroom.console import install_console
     from cleanroom.errors import StartupRefused
     from cleanroom.server.app import create_app
     from cleanroom.server.auth import bootstrap_admin
@@ -40,5 +42,5 @@ def serve(
     issued = bootstrap_admin(storage)
     if issued is not None:
         typer.echo(f"bootstrap admin token ({issued[0]}), shown once: {issued[1]}", err=True)
-    app_ = create_app(settings, storage)
+    app_ = install_console(create_app(settings, storage))
     uvicorn.run(app_, host=settings.host, port=settings.port, log_level=settings.log_level)

@@ -1,7 +1,9 @@
 """``cleanroom demo``: the whole closed loop on one machine, with synthetic data.
 
 Progress goes to stderr. Without ``--json`` the results (tables with intervals and
-truth) and the report paths go to stdout; with ``--json`` stdout holds exactly one JSON
+truth), the report paths and sign-in tokens for the web console go to stdout; in a
+terminal (and without ``--no-wait``) the server is then started again and serves the
+console until Enter; with ``--json`` stdout holds exactly one JSON
 document with everything. A failure is one line ``error: ...`` and a non-zero exit code,
 and the server is stopped either way. The heavy modules load only when the demo runs,
 so registering the command costs the ``cleanroom`` CLI nothing.
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -45,9 +48,17 @@ def demo(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON document (progress on stderr).")
     ] = False,
+    no_wait: Annotated[
+        bool,
+        typer.Option(
+            "--no-wait", help="Stop the server at the end, even in a terminal (as without one)."
+        ),
+    ] = False,
 ) -> None:
     """Run the whole closed loop on this machine: two parties, a real server, DP results
-    next to the truth, the audit log verified, and HTML reports."""
+    next to the truth, the audit log verified, and HTML reports. In a terminal the server
+    then serves the web console until Enter; sign-in tokens for each role are printed."""
+    from cleanroom.demo.console_access import print_stopped, serve_until_enter
     from cleanroom.demo.run import NOTE, POOLING_NOTE, DemoOptions, run_demo
     from cleanroom.demo.tables import print_results
 
@@ -65,6 +76,15 @@ def demo(
     console.print(f"[bold]done[/bold] in {total:.1f} s; the server is stopped", highlight=False)
     if as_json:
         typer.echo(json.dumps(run.document, indent=2))
-    else:
-        notes = [NOTE, POOLING_NOTE] if run.pooled else [NOTE]
-        print_results(run.results, run.pooled, run.audit.summary, run.reports, notes, _stdout())
+        return
+    notes = [NOTE, POOLING_NOTE] if run.pooled else [NOTE]
+    out = _stdout()
+    print_results(run.results, run.pooled, run.audit.summary, run.reports, notes, out)
+    if no_wait or not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print_stopped(out, run.layout, run.tokens)
+        return
+    try:
+        serve_until_enter(out, run.layout, run.tokens, input)
+    except DemoError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(error.exit_code) from None

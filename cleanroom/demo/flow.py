@@ -31,6 +31,7 @@ class LoopOutcome:
     server_url: str = ""
     server_stopped: bool = False
     collaboration: str = ""
+    tokens: dict[str, str] = field(default_factory=dict)  # API token by member (and admin)
     tokenized: dict[str, dict[str, Any]] = field(default_factory=dict)
     replies: dict[str, dict[str, Any]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
@@ -101,6 +102,7 @@ def run_loop(
         collab = steps.create_collaboration(runner, layout, server.url, secret)
         outcome.collaboration = collab
         tokens = steps.add_members(runner, server.url, secret, collab)
+        outcome.tokens = {"admin": secret, **tokens}
         joined = runner.run_all(
             [
                 steps.join(brand, server.url, tokens[BRAND]),

@@ -19,7 +19,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from cleanroom.demo.released import Number, Row
+from cleanroom.charts import Number
+from cleanroom.demo.released import Row
 
 Z95 = 1.959964
 

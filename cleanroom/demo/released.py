@@ -7,41 +7,11 @@ suppressed row has no numbers at all. The truth comes from :mod:`cleanroom.demo.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
+from cleanroom.charts import Number
 from cleanroom.demo.truth import Table
-
-
-@dataclass(frozen=True)
-class Number:
-    """One released number, its 95% interval, and the true value of the synthetic world."""
-
-    value: float | None
-    low: float | None
-    high: float | None
-    truth: float | None
-
-    @property
-    def covered(self) -> bool | None:
-        """Whether the interval contains the truth (None when either is missing)."""
-        if self.low is None or self.high is None or self.truth is None:
-            return None
-        return self.low <= self.truth <= self.high
-
-    def to_json(self) -> dict[str, Any]:
-        """An unbounded interval end is ``null``, as in the server's reply."""
-        return {
-            "value": self.value,
-            "low": _finite(self.low),
-            "high": _finite(self.high),
-            "truth": self.truth,
-        }
-
-
-def _finite(value: float | None) -> float | None:
-    return None if value is None or not math.isfinite(value) else value
 
 
 @dataclass(frozen=True)
@@ -98,19 +68,6 @@ class Released:
         }
 
 
-def _number(triple: list[float | None] | None, truth: float | None) -> Number:
-    """A ``null`` end of a released interval is unbounded (``-inf`` / ``inf``)."""
-    if triple is None:
-        return Number(None, None, None, truth)
-    value, low, high = triple
-    return Number(
-        None if value is None else float(value),
-        -math.inf if low is None else float(low),
-        math.inf if high is None else float(high),
-        truth,
-    )
-
-
 def attach_truth(reply: dict[str, Any], truth: Table) -> Released:
     """Read a query reply (``party-agent query ... --json``) and pair it with ``truth``."""
     result = reply["result"]
@@ -120,7 +77,8 @@ def attach_truth(reply: dict[str, Any], truth: Table) -> Released:
         key = tuple("" if k is None else str(k) for k in row["key"])
         true_values = {} if row["remainder"] else truth.get(key, {})
         numbers = {
-            name: _number(row["values"].get(name), true_values.get(name)) for name in value_columns
+            name: Number.from_triple(row["values"].get(name), true_values.get(name))
+            for name in value_columns
         }
         rows.append(Row(key, bool(row["suppressed"]), bool(row["remainder"]), numbers))
     return Released(

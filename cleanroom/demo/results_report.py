@@ -1,9 +1,9 @@
 """The results report: one self-contained HTML page (no scripts, no network).
 
-Charts (inline SVG, :mod:`cleanroom.demo.charts`): converted users and ROAS per
-campaign, conversion rate of the exposed and holdout arms, and absolute lift, each
-number with its 95% interval and the true value of the synthetic world. Then every
-released table in full. Every text is escaped with ``html.escape``.
+Charts (inline SVG, :mod:`cleanroom.charts`, shared with the web console): converted
+users and ROAS per campaign, conversion rate of the exposed and holdout arms, and
+absolute lift, each number with its 95% interval and the true value of the synthetic
+world. Then every released table in full. Every text is escaped with ``html.escape``.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from cleanroom.demo import formats
-from cleanroom.demo.charts import Series, interval_chart
-from cleanroom.demo.released import Number, Released, Row
+from cleanroom.charts import Number, Series, formats, interval_chart
+from cleanroom.demo.released import Released, Row
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem;color:#1d2430;max-width:1100px}

@@ -15,8 +15,10 @@ from typing import Any
 
 from rich.console import Console
 
+from cleanroom.charts import Number
 from cleanroom.demo import synthetic, truth
 from cleanroom.demo.audit_steps import AuditOutcome, run_audit
+from cleanroom.demo.console_access import CONSOLE_PATH, sign_in_tokens
 from cleanroom.demo.flow import LoopOutcome, run_loop
 from cleanroom.demo.mappings import (
     BRAND_MAPPING,
@@ -26,7 +28,7 @@ from cleanroom.demo.mappings import (
 )
 from cleanroom.demo.policy_file import NAME as POLICY_NAME
 from cleanroom.demo.pooling import pooled_lift
-from cleanroom.demo.released import Number, Released, attach_truth
+from cleanroom.demo.released import Released, attach_truth
 from cleanroom.demo.results_report import ReportContext, write_results_report
 from cleanroom.demo.runner import Ran, Runner
 from cleanroom.demo.steps import COLLABORATION_NAME, WINDOW
@@ -56,6 +58,8 @@ class DemoRun:
     pooled: dict[str, Number]
     audit: AuditOutcome
     reports: dict[str, str | None]
+    layout: Layout
+    tokens: dict[str, str]  # API tokens by member, and the admin's
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,7 @@ def run_demo(options: DemoOptions, console: Console) -> DemoRun:
     }
     document = _document(layout, spec, loop, results, pooled, audit, reports, runner, timings)
     (layout.reports / "results.json").write_text(json.dumps(document, indent=2), "utf-8")
-    return DemoRun(document, results, pooled, audit, reports)
+    return DemoRun(document, results, pooled, audit, reports, layout, loop.tokens)
 
 
 def _now() -> str:
@@ -170,6 +174,7 @@ def _document(
         },
         "world": {"people": spec.people, "seed": spec.seed, "campaigns": spec.campaigns},
         "server": {"url": loop.server_url, "stopped": loop.server_stopped},
+        "console": {"path": CONSOLE_PATH, "sign_in": sign_in_tokens(loop.tokens)},
         "collaboration": loop.collaboration,
         "policy": POLICY_NAME,
         "window": WINDOW,

@@ -19,6 +19,10 @@ from cleanroom.demo.workdir import Layout
 
 BRAND, RETAILER = "brand", "retailer"
 PARTIES = (BRAND, RETAILER)
+#: Every member and its role: the two parties, and an analyst and an auditor who only use
+#: the web console (their tokens are printed at the end so a person can sign in).
+MEMBERS = {BRAND: "party_admin", RETAILER: "party_admin", "agency": "analyst",
+           "compliance": "auditor"}  # fmt: skip
 COLLABORATION_NAME = "demo-summer-campaigns"
 DATASETS = {"exposures": "exposures", "purchases": "purchases", "spend": "spend"}
 WINDOW = "7d"
@@ -90,7 +94,7 @@ def create_collaboration(runner: Runner, layout: Layout, url: str, secret: str) 
 
 
 def add_members(runner: Runner, url: str, secret: str, collaboration: str) -> dict[str, str]:
-    """Add both parties as ``party_admin``; their API tokens, by party."""
+    """Add every member of :data:`MEMBERS` with its role; their API tokens, by party."""
     commands = [
         Command(
             "admin",
@@ -104,16 +108,16 @@ def add_members(runner: Runner, url: str, secret: str, collaboration: str) -> di
                 "--party",
                 party,
                 "--role",
-                "party_admin",
+                role,
                 "--server",
                 url,
             ),
             env=_token_env(secret),
         )
-        for party in PARTIES
+        for party, role in MEMBERS.items()
     ]
     tokens = {}
-    for party, ran in zip(PARTIES, runner.run_all(commands), strict=True):
+    for party, ran in zip(MEMBERS, runner.run_all(commands), strict=True):
         match = _MEMBER_LINE.search(ran.stdout)
         if match is None:
             raise DemoError(f"cleanroom admin add-member printed no token for {party}")

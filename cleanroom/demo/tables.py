@@ -8,8 +8,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from cleanroom.demo.formats import heading, released_text, truth_text
-from cleanroom.demo.released import Number, Released
+from cleanroom.charts import Number
+from cleanroom.charts.formats import heading, released_text, truth_text
+from cleanroom.demo.released import Released
 
 # The console shows the columns a reader compares first; the HTML report and the JSON
 # document carry every column.

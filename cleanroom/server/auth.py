@@ -102,6 +102,20 @@ def authenticate(session: Session, secret: str | None) -> Principal:
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
     if row is None:
         raise Unauthenticated("unknown API token")
+    return principal_of(session, row)
+
+
+def authenticate_token_id(session: Session, token_id: str) -> Principal:
+    """The principal of a token known by its id (the web console's session holds the id,
+    never the secret); a revoked token is refused exactly as with the bearer secret."""
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise Unauthenticated("unknown API token")
+    return principal_of(session, row)
+
+
+def principal_of(session: Session, row: ApiToken) -> Principal:
+    """Who a token row belongs to, if it is not revoked."""
     if row.revoked_at is not None:
         raise TokenRevoked(f"API token {row.id} was revoked")
     if row.member_id is None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 import subprocess
 import sys
 from collections import defaultdict
@@ -24,7 +25,10 @@ from typing import Any
 import httpx
 import pyarrow.parquet as pq
 import pytest
+from rich.console import Console
 
+from cleanroom.demo.console_access import serve_until_enter
+from cleanroom.demo.workdir import Layout
 from protocols import IdType, NormalizeOptions, normalize
 from protocols.normalize import Rejected
 
@@ -151,6 +155,38 @@ def test_reports_exist_and_parse_as_self_contained_pages(
     compliance = Path(document["reports"]["compliance"])
     assert compliance == workdir / "reports" / "compliance.html"
     _parse(compliance)
+
+
+def test_in_a_terminal_the_demo_serves_the_console_until_enter(
+    demo: tuple[Path, dict[str, Any]],
+) -> None:
+    """What ``cleanroom demo`` does in a terminal after the run, with Enter pressed once
+    an analyst has signed in to the console with the printed token."""
+    workdir, document = demo
+    sign_in = document["console"]["sign_in"]
+    assert set(sign_in) == {"admin", "party_admin", "analyst", "auditor"}
+    assert all(entry["token"].startswith("crt_") for entry in sign_in.values())
+    tokens = {("admin" if r == "admin" else e["who"]): e["token"] for r, e in sign_in.items()}
+    out = Console(record=True, width=200)
+    seen: dict[str, Any] = {}
+
+    def press_enter(prompt: str) -> str:
+        printed = out.export_text(clear=False)
+        seen["url"] = url = re.search(r"Web console: (http://127\.0\.0\.1:\d+/ui)", printed)[1]
+        assert sign_in["analyst"]["token"] in printed
+        with httpx.Client(timeout=10) as client:
+            form = client.get(url + "/login")
+            csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)[1]
+            body = {"csrf": csrf, "token": sign_in["analyst"]["token"]}
+            seen["page"] = client.post(url + "/login", data=body, follow_redirects=True)
+        return ""
+
+    serve_until_enter(out, Layout(workdir), tokens, press_enter)
+    assert seen["page"].status_code == 200
+    assert document["collaboration"] in seen["page"].text  # the overview, signed in
+    assert "the server is stopped" in out.export_text()
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(seen["url"] + "/login", timeout=2)
 
 
 def _secret_forms(workdir: Path) -> set[bytes]:

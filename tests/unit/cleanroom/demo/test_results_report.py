@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from cleanroom.demo.charts import Series, interval_chart
+from cleanroom.charts import Number, Series, interval_chart
 from cleanroom.demo.pooling import pooled, pooled_lift
-from cleanroom.demo.released import Number, Released, Row, attach_truth
+from cleanroom.demo.released import Released, Row, attach_truth
 from cleanroom.demo.results_report import ReportContext, render_results
 from cleanroom.demo.tables import print_results
 

@@ -1,5 +1,6 @@
 """Inline SVG interval charts: one row per group, each released number as a bar or dot
-with its 95% interval as a whisker, and the true value as a diamond. No scripts.
+with its 95% interval as a whisker, and the true value (where known: the demo's synthetic
+world) as a diamond. No scripts.
 
 Every text is escaped with ``html.escape``.
 """
@@ -11,7 +12,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from cleanroom.demo.released import Number
+from cleanroom.charts.number import Number
 
 WIDTH = 760
 LEFT = 150
@@ -147,6 +148,7 @@ def _mark(
 
 
 def _legend(series: Sequence[Series], height: int, bars: bool) -> list[str]:
+    """One entry per series, and the true value's diamond when some number has one."""
     y = height - 14
     parts = []
     cursor = LEFT
@@ -155,6 +157,8 @@ def _legend(series: Sequence[Series], height: int, bars: bool) -> list[str]:
         text = f"{one.name} (released, 95% interval)"
         parts.append(f"<text x='{cursor + 14}' y='{y}' font-size='11'>{_e(text)}</text>")
         cursor += 14 + 7 * len(text)
+    if not any(n is not None and n.truth is not None for one in series for n in one.numbers):
+        return parts
     parts.append(
         f"<path d='M{cursor + 5} {y - 10} L{cursor + 10} {y - 4} L{cursor + 5} {y + 2} "
         f"L{cursor} {y - 4} Z' fill='none' stroke='#1d2430' stroke-width='1.5'/>"

@@ -1,11 +1,12 @@
-"""How each released column reads: counts, money, rates, percentage points, ROAS."""
+"""How each released column reads: counts (thousands separated), money, rates (%),
+percentage points, ROAS."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
 
-from cleanroom.demo.released import Number
+from cleanroom.charts.number import Number
 
 HEADINGS = {
     "users": "users",
@@ -88,7 +89,8 @@ NON_NEGATIVE = frozenset(
 "< 0, not significant"; the stored value stays unclamped."""
 
 
-def _bound(show: Callable[[float], str], value: float) -> str:
+def bound(show: Callable[[float], str], value: float) -> str:
+    """An interval end; an unbounded one reads as infinity."""
     return show(value) if math.isfinite(value) else ("∞" if value > 0 else "-∞")
 
 
@@ -100,7 +102,7 @@ def released_text(column: str, number: Number) -> str:
     shown = show(number.value)
     if column in NON_NEGATIVE and number.value < 0:
         shown = "< 0, not significant"
-    return f"{shown} [{_bound(show, number.low)}, {_bound(show, number.high)}]"
+    return f"{shown} [{bound(show, number.low)}, {bound(show, number.high)}]"
 
 
 def truth_text(column: str, number: Number) -> str:

@@ -140,8 +140,16 @@ class CleanRoomClient:
         result: list[Json] = self.request("GET", f"/v1/collaborations/{collaboration}/members")
         return result
 
-    def register_keys(self, collaboration: str, x25519_public: str, ed25519_public: str) -> Json:
+    def register_keys(
+        self,
+        collaboration: str,
+        x25519_public: str,
+        ed25519_public: str,
+        rotation_signature: str | None = None,
+    ) -> Json:
         body = {"x25519_public": x25519_public, "ed25519_public": ed25519_public}
+        if rotation_signature is not None:
+            body["rotation_signature"] = rotation_signature
         path = f"/v1/collaborations/{collaboration}/members/me/keys"
         result: Json = self.request("PUT", path, json=body)
         return result

@@ -19,6 +19,7 @@ import json
 import os
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -205,6 +206,29 @@ class PartyHome:
 
     def ed25519_public_key(self) -> Ed25519PublicKey:
         return self.ed25519_private_key().public_key()
+
+    def replace_keys(
+        self,
+        x25519: X25519PrivateKey,
+        ed25519: Ed25519PrivateKey,
+        register: Callable[[], object],
+    ) -> None:
+        """Replace both key pairs: staged next to the old ones, ``register`` (the server
+        call that accepts them), then renamed into place. If ``register`` raises, the old
+        keys stay and the staged files are removed."""
+        staged = []
+        for name, key in ((X25519_FILE, x25519), (ED25519_FILE, ed25519)):
+            path = self.path / f"{name}.new"
+            write_private(path, _pem(key))
+            staged.append((path, self.path / name))
+        try:
+            register()
+        except BaseException:
+            for path, _ in staged:
+                path.unlink(missing_ok=True)
+            raise
+        for path, final in staged:
+            os.replace(path, final)
 
     @property
     def x25519_fingerprint(self) -> str:

@@ -261,12 +261,55 @@ def policy_approve(
     typer.echo(f"approved {result['policy_hash']}: {state}")
 
 
+def keys_rotate(home: HomeOption) -> None:
+    """Replace this party's X25519 and Ed25519 keys, signed with its previous Ed25519 key.
+
+    The server accepts the new keys only with that signature. Other members' agents then
+    see a changed key and refuse it until they accept the new fingerprints printed here
+    (`--accept-fingerprint`), compared with you out of band.
+
+    Example: party-agent keys rotate --home brand-home
+    """
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    from party_agent.home import PartyHome
+    from protocols import (
+        b64url_encode,
+        encode_public_key,
+        key_rotation_message,
+        public_key_fingerprint,
+    )
+
+    party = PartyHome.open(home)
+    client, collaboration = connect(party)
+    x25519, ed25519 = X25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    x_text, ed_text = (encode_public_key(k.public_key()) for k in (x25519, ed25519))
+    with client:
+        member = client.me().get("member_id")
+        if not member:
+            raise ConfigError("this home's token belongs to a server admin, not to a member")
+        message = key_rotation_message(collaboration, str(member), x_text, ed_text)
+        signature = b64url_encode(party.ed25519_private_key().sign(message))
+        party.replace_keys(
+            x25519,
+            ed25519,
+            lambda: client.register_keys(collaboration, x_text, ed_text, signature),
+        )
+    typer.echo(f"rotated this party's keys in collaboration {collaboration}")
+    typer.echo(f"x25519 fingerprint:  {public_key_fingerprint(x25519.public_key())}")
+    typer.echo(f"ed25519 fingerprint: {public_key_fingerprint(ed25519.public_key())}")
+
+
 def register(app: typer.Typer) -> None:
     """Add the server-facing commands to the agent's Typer app."""
     app.command("join")(reports_errors(join))
-    keys_app = typer.Typer(help="Create, wrap and fetch the collaboration's match key.")
+    keys_app = typer.Typer(
+        help="Create, wrap and fetch the collaboration's match key; rotate this party's keys."
+    )
     keys_app.command("create")(reports_errors(keys_create))
     keys_app.command("fetch")(reports_errors(keys_fetch))
+    keys_app.command("rotate")(reports_errors(keys_rotate))
     app.add_typer(keys_app, name="keys")
     policy_app = typer.Typer(help="Show and approve the collaboration's policy.")
     policy_app.command("show")(reports_errors(policy_show))

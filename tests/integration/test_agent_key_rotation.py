@@ -9,19 +9,11 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from typer.testing import CliRunner
 
-from party_agent.cli import app
 from party_agent.home import ED25519_FILE, PartyHome
+from tests.integration.agents import agent, join_homes
 from tests.integration.server import ServerProcess
 from tests.integration.world import Collab, make_collaboration
-
-runner = CliRunner()
-
-
-def agent(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture
@@ -29,16 +21,7 @@ def joined(
     server: ServerProcess, admin: httpx.Client, tmp_path: Path
 ) -> tuple[Collab, dict[str, Path]]:
     collab = make_collaboration(admin, "rotate", {"brand": "party_admin", "shop": "party_admin"})
-    homes = {}
-    for party, member in collab.members.items():
-        home = tmp_path / party
-        PartyHome.create(home, party)
-        code, _, err = agent(
-            "join", "--home", str(home), "--server", server.url, "--token", member.token
-        )
-        assert code == 0, err
-        homes[party] = home
-    return collab, homes
+    return collab, join_homes(server.url, collab, tmp_path)
 
 
 def registered(admin: httpx.Client, collab: Collab, party: str) -> tuple[str, str]:

@@ -9,22 +9,14 @@ import httpx
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from typer.testing import CliRunner
 
-from party_agent.cli import app
 from party_agent.client import CleanRoomClient
 from party_agent.commands.upload import state_path
 from party_agent.home import PartyHome
+from tests.integration.agents import agent
 from tests.integration.datasets import exposures_table
 from tests.integration.server import ServerProcess
 from tests.integration.world import Collab, make_collaboration
-
-runner = CliRunner()
-
-
-def agent(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture(scope="module")

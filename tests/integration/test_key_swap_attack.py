@@ -12,20 +12,12 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from typer.testing import CliRunner
 
-from party_agent.cli import app
 from party_agent.home import PartyHome
 from protocols import b64url_encode, encode_public_key, key_rotation_message, public_key_fingerprint
+from tests.integration.agents import agent, join_homes
 from tests.integration.server import ServerProcess
 from tests.integration.world import Collab, api, make_collaboration
-
-runner = CliRunner()
-
-
-def agent(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def generations(server: ServerProcess, collab: Collab) -> int:
@@ -41,15 +33,8 @@ def world(
     server: ServerProcess, admin: httpx.Client, tmp_path: Path
 ) -> tuple[Collab, dict[str, PartyHome]]:
     collab = make_collaboration(admin, "swap", {"brand": "party_admin", "shop": "party_admin"})
-    homes = {}
-    for party, member in collab.members.items():
-        home = PartyHome.create(tmp_path / party, party)
-        code, _, err = agent(
-            "join", "--home", str(home.path), "--server", server.url, "--token", member.token
-        )
-        assert code == 0, err
-        homes[party] = home
-    return collab, homes
+    homes = join_homes(server.url, collab, tmp_path)
+    return collab, {party: PartyHome.open(home) for party, home in homes.items()}
 
 
 def operator_keys() -> dict[str, str]:

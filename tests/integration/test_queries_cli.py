@@ -10,22 +10,14 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 from party_agent import results
-from party_agent.cli import app
 from party_agent.client import CleanRoomClient
 from party_agent.home import PartyHome
+from tests.integration.agents import agent
 from tests.integration.query_world import QueryWorld, make_world
 from tests.integration.server import ServerProcess
 from tests.integration.world import api
-
-runner = CliRunner()
-
-
-def agent(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture(scope="module")

@@ -333,6 +333,10 @@ class NoiseLine:
     thresholded: bool = False
     """True for the noisy user counts the k threshold reads."""
 
+    def k_over_half_width(self, k: int) -> float:
+        """The threshold ``k`` as a multiple of this statistic's 95% noise half-width."""
+        return k / self.half_width
+
 
 def default_groups(policy: AnyPolicy) -> int:
     """The policy's declared campaign keys, or (none declared yet) as many as

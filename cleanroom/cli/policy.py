@@ -90,7 +90,9 @@ def _noise_text(value: float, unit: str) -> str:
     return f"{value:,.2f} (currency)" if unit == "currency" else f"{value:,.1f} people"
 
 
-def _noise_block(policy: Policy | EffectivePolicy, groups: int | None) -> list[str]:
+def _noise_block(
+    policy: Policy | EffectivePolicy, groups: int | None, noise: list[NoiseLine]
+) -> list[str]:
     """Per template and statistic, the noise sd and 95% half-width of one query."""
     if not policy.epsilon_choices:
         return ["No epsilon is allowed, so no query can run and nothing is noised."]
@@ -99,7 +101,7 @@ def _noise_block(policy: Policy | EffectivePolicy, groups: int | None) -> list[s
         f"Noise of one query spending epsilon {fraction_text(max(policy.epsilon_choices))} "
         f"with {count} campaign(s) (--campaigns to change):"
     ]
-    for line in noise_lines(policy, groups):
+    for line in noise:
         lines.append(
             f"  {line.template:<12} {line.statistic:<27} sd {_noise_text(line.noise_sd, line.unit)}"
             f", 95% ±{_noise_text(line.half_width, line.unit)}"
@@ -108,7 +110,7 @@ def _noise_block(policy: Policy | EffectivePolicy, groups: int | None) -> list[s
         "  Rates and lifts depend on group sizes: `party-agent power --policy FILE "
         "--audience N,...` gives their half-widths and the smallest detectable lift."
     )
-    return lines + _threshold_lines(policy.k, noise_lines(policy, groups))
+    return lines + _threshold_lines(policy.k, noise)
 
 
 def _threshold_lines(k: int, lines: list[NoiseLine]) -> list[str]:
@@ -116,7 +118,7 @@ def _threshold_lines(k: int, lines: list[NoiseLine]) -> list[str]:
     choice: the threshold acts on noisy counts only, so it costs no privacy)."""
     out = [f"Threshold k = {k} (acts on the noisy counts below; a utility choice):"]
     for line in (line for line in lines if line.thresholded):
-        ratio = k / line.half_width
+        ratio = line.k_over_half_width(k)
         out.append(
             f"  k = {k} is {ratio:.1f}x the 95% noise half-width (±{line.half_width:,.0f}) "
             f"of {line.statistic} in {line.template}"
@@ -139,7 +141,7 @@ def _noise_json(k: int, lines: list[NoiseLine]) -> list[dict[str, Any]]:
             "noise_sd": line.noise_sd,
             "half_width": line.half_width,
             "thresholded": line.thresholded,
-            "k_over_half_width": k / line.half_width if line.thresholded else None,
+            "k_over_half_width": line.k_over_half_width(k) if line.thresholded else None,
         }
         for line in lines
     ]
@@ -180,8 +182,10 @@ def check(
         effective = effective_policy(document, extra)
     report = _report(document, effective)
     governing = effective if effective is not None else document
+    noise = None
     if isinstance(governing, Policy | EffectivePolicy):
-        report["noise"] = _noise_json(governing.k, noise_lines(governing, campaigns))
+        noise = noise_lines(governing, campaigns)
+        report["noise"] = _noise_json(governing.k, noise)
     if as_json:
         typer.echo(json.dumps(report, indent=2, sort_keys=True))
         return
@@ -193,9 +197,9 @@ def check(
         typer.echo("\n".join(describe_lines(effective)[1:]))
         typer.echo("\nWhere each rule comes from:")
         typer.echo("\n".join(f"  {line}" for line in effective.provenance()))
-    if isinstance(governing, Policy | EffectivePolicy):
+    if noise is not None:
         typer.echo("")
-        typer.echo("\n".join(_noise_block(governing, campaigns)))
+        typer.echo("\n".join(_noise_block(governing, campaigns, noise)))
 
 
 def _table(old: Policy, new: Policy, changes: list[Change]) -> Table:

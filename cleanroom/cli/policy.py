@@ -197,7 +197,7 @@ def check(
         typer.echo("\n".join(describe_lines(effective)[1:]))
         typer.echo("\nWhere each rule comes from:")
         typer.echo("\n".join(f"  {line}" for line in effective.provenance()))
-    if noise is not None:
+    if isinstance(governing, Policy | EffectivePolicy) and noise is not None:
         typer.echo("")
         typer.echo("\n".join(_noise_block(governing, campaigns, noise)))
 

@@ -15,7 +15,7 @@ HEADER = ["email", "email_hash", "phone", "order_total", "order_time", "store", 
 VALID = """
 identifiers:
   - {column: email, type: email, fold_gmail: true}
-  - {column: email_hash, type: email_sha256}
+  - {column: email_hash, type: email_sha256, folded: true}
   - {column: phone, type: phone, region: US}
 attributes:
   - {column: order_total, type: float, as: amount}
@@ -66,7 +66,7 @@ ONE_ERROR = [
     (
         "identifiers: [{column: phone, type: phone}]",
         "identifiers[0] (column 'phone'): a phone column needs a region "
-        "(ISO 3166 code such as 'US')",
+        "(ISO 3166 code such as 'US'), regions (a list tried in order) or country_column",
     ),
     (
         "identifiers: [{column: phone, type: phone, region: XX}]",
@@ -74,14 +74,15 @@ ONE_ERROR = [
     ),
     (
         "identifiers: [{column: email, type: email, region: US}]",
-        "identifiers[0] (column 'email'): region applies to phone columns only",
+        "identifiers[0] (column 'email'): "
+        "region, regions and country_column apply to phone columns only",
     ),
     (
         "identifiers: [{column: phone, type: phone, region: US, fold_gmail: true}]",
         "identifiers[0] (column 'phone'): fold_gmail applies to email columns only",
     ),
     ("identifiers: []", "identifiers: declare at least one identifier column"),
-    ("attributes: []", "identifiers: Field required"),
+    ("attributes: []", "identifiers: declare at least one identifier column"),
     (
         "identifiers: [{column: email, type: email}, {column: email, type: email}]",
         "identifiers: column 'email' is declared more than once",
@@ -157,7 +158,7 @@ attributes:
     problems = _problems(tmp_path, text)
     assert problems == (
         "identifiers[0] (column 'phone'): a phone column needs a region "
-        "(ISO 3166 code such as 'US')",
+        "(ISO 3166 code such as 'US'), regions (a list tried in order) or country_column",
         "attributes[0] (column 'store') type: Input should be 'string', 'int', 'float', "
         "'decimal', 'bool' or 'timestamp'",
         "identifiers: column 'missing' is not in the input",
@@ -191,7 +192,7 @@ def test_kind_in_the_file_is_checked_too(tmp_path: Path) -> None:
 def test_spend_is_not_tokenized(tmp_path: Path) -> None:
     text = "identifiers: [{column: email, type: email}]\n"
     assert _problems(tmp_path, text, DatasetKind.SPEND) == (
-        "kind 'spend' carries no identifiers and is not tokenized",
+        "kind 'spend' carries no identifiers: remove the identifiers section",
     )
 
 

@@ -105,12 +105,18 @@ def column_hashes(array: pa.Array, salt: int) -> U64:
 
 
 def _fixed_width_words(array: pa.Array) -> U64:
-    """The first 8 bytes of each value of a fixed-size binary column of >= 8 bytes
-    (tokens are HMAC outputs: already uniform)."""
+    """Each value of a fixed-size binary column folded into 64 bits, 8 bytes at a time
+    (a shorter tail is zero-padded)."""
     width = array.type.byte_width
     data = array.buffers()[1]
     raw = np.frombuffer(data, np.uint8)[array.offset * width : (array.offset + len(array)) * width]
-    return raw.reshape(len(array), width)[:, :8].copy().view(np.uint64).ravel()
+    words = -(-width // 8)
+    padded = np.zeros((len(array), words * 8), np.uint8)
+    padded[:, :width] = raw.reshape(len(array), width)
+    folded = np.zeros(len(array), np.uint64)
+    for word in padded.view(np.uint64).T:
+        folded = _mix(folded ^ word)
+    return folded
 
 
 def _mix(values: U64) -> U64:

@@ -79,15 +79,15 @@ def run_tokenize(job: TokenizeJob, progress: ProgressSink) -> TokenizeSummary:
     hits: list[TripwireHit] = []
     try:
         with pq.ParquetWriter(temp, schema, compression="zstd") as writer:
-            batches = job.source.batches(job.mapping.input_columns, job.batch_size)
+            batches = job.source.positioned(job.mapping.input_columns, job.batch_size)
             with closing(prefetch(batches)) as ahead:
-                for batch in ahead:
+                for batch, bytes_done in ahead:
                     kept = tokenize_batch(job, batch, schema, summary)
                     hits.extend(scan_attributes(job.mapping, kept))
                     check_keyed(job.mapping, kept)
                     writer.write_batch(kept)
                     duplicates.add(kept)
-                    progress.update(job.source.bytes_read, summary.rows_read)
+                    progress.update(bytes_done, summary.rows_read)
         refuse_identifiers(hits)
         summary.warnings = summary.find_warnings(job.mapping.duplicate_share)
         if job.strict and summary.warnings:

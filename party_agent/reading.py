@@ -71,35 +71,55 @@ class InputFile:
 
     def batches(self, columns: Sequence[str], batch_size: int) -> Iterator[pa.RecordBatch]:
         """The named columns in batches of at most ``batch_size`` rows."""
+        for batch, _ in self.positioned(columns, batch_size):
+            yield batch
+
+    def positioned(
+        self, columns: Sequence[str], batch_size: int
+    ) -> Iterator[tuple[pa.RecordBatch, int]]:
+        """Batches as :meth:`batches`, each with the input bytes done once it is done.
+
+        The position travels with its batch, so a consumer behind a read-ahead thread
+        reports what it processed, not what the reader has read.
+        """
         if self.format == "parquet":
             source = self._parquet(columns, batch_size)
         elif self.format == "jsonl":
             source = self._jsonl(columns, batch_size)
         else:
             source = self._csv(columns, batch_size)
-        for batch in source:
+        before = 0
+        for batch, after in source:
+            rows = max(batch.num_rows, 1)
             for start in range(0, batch.num_rows, batch_size):
-                yield batch.slice(start, batch_size)
+                end = min(start + batch_size, batch.num_rows)
+                yield batch.slice(start, batch_size), before + (after - before) * end // rows
+            before = after
 
-    def _parquet(self, columns: Sequence[str], batch_size: int) -> Iterator[pa.RecordBatch]:
+    def _parquet(
+        self, columns: Sequence[str], batch_size: int
+    ) -> Iterator[tuple[pa.RecordBatch, int]]:
         parquet = pq.ParquetFile(self.path)
         total, done = max(parquet.metadata.num_rows, 1), 0
         for batch in parquet.iter_batches(batch_size=batch_size, columns=list(columns)):
             done += batch.num_rows
             self.bytes_read = self.size * done // total
-            yield batch
+            yield batch, self.bytes_read
 
-    def _jsonl(self, columns: Sequence[str], batch_size: int) -> Iterator[pa.RecordBatch]:
+    def _jsonl(
+        self, columns: Sequence[str], batch_size: int
+    ) -> Iterator[tuple[pa.RecordBatch, int]]:
         with self.path.open("rb") as raw, _maybe_gzip(raw, self.compressed) as text:
             for batch in jsonl_batches(text, columns, batch_size):
                 self.bytes_read = raw.tell()
-                yield batch
+                yield batch, self.bytes_read
 
-    def _csv(self, columns: Sequence[str], batch_size: int) -> Iterator[pa.RecordBatch]:
+    def _csv(self, columns: Sequence[str], batch_size: int) -> Iterator[tuple[pa.RecordBatch, int]]:
         raw = pa.OSFile(str(self.path))
         native = pa.CompressedInputStream(raw, "gzip") if self.compressed else raw
         block = _block_size(batch_size)
         stream = BoundedStream(native, limit=READ_AHEAD_BLOCKS * block)
+        blocks = 0
         try:
             options = _csv_options(self.delimiter, columns, block, self.encoding)
             reader = pacsv.open_csv(stream, **options)
@@ -109,8 +129,11 @@ class InputFile:
                 except StopIteration:
                     return
                 stream.consumed(block)  # the streaming reader makes one batch per block
-                self.bytes_read = raw.tell()
-                yield batch
+                blocks += 1
+                # The reader reads ahead: a batch ends about one block after the last.
+                ahead = raw.tell()
+                self.bytes_read = ahead if self.compressed else min(ahead, blocks * block)
+                yield batch, self.bytes_read
         except UnicodeDecodeError:
             raise InputError(self._undecodable()) from None
         except pa.ArrowInvalid as exc:

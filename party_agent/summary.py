@@ -21,7 +21,7 @@ PHONE_EXAMPLES: dict[Reason, str] = {
     Reason.EMPTY: "an empty cell",
     Reason.NOT_A_PHONE_NUMBER: (
         "not a number, or a national number with no region to read it in "
-        "(e.g. 'ask at desk', or 0000-0000 with no region or country)"
+        "(e.g. 'see notes', or 0000-0000 with no region or country)"
     ),
     Reason.INVALID_PHONE: (
         "a number that is not valid in the region it was read in (e.g. a UK number "

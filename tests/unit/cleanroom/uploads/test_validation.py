@@ -66,8 +66,7 @@ def test_spend_with_the_wire_types_is_accepted() -> None:
         (
             "campaign_id",
             pa.dictionary(pa.int32(), pa.string()),
-            "must be string for spend, found dictionary<values=string, indices=int32, "
-            "ordered=0>",
+            "must be string for spend, found dictionary<values=string, indices=int32, ordered=0>",
         ),
         ("spend", pa.int64(), "must be double for spend, found int64"),
     ],

@@ -9,10 +9,11 @@ Types: ``string``; ``int`` (int64); ``float`` (float64, finite only); ``decimal`
 (decimal128(precision, scale); more fractional digits than ``scale`` is a failure,
 never a silent rounding); ``bool`` (true/false, t/f, yes/no, y/n, 1/0, any case);
 ``timestamp`` -> int64 epoch seconds (fractions truncated). Timestamps with a zone or
-offset are exact; without one they are read in the attribute's ``timezone`` or else the
-mapping's (default UTC); a time that a DST change skips counts as the first valid
-instant after it and an ambiguous one as the earlier instant. Digit-only text and
-integer columns are taken as epoch seconds already.
+offset are exact; without one they are read in the attribute's ``timezone``, else the
+mapping's (or ``--timezone``; with none the pipeline refuses them, see
+:func:`naive_rows`); a time that a DST change skips counts as the first valid instant
+after it and an ambiguous one as the earlier instant. Digit-only text and integer
+columns are taken as epoch seconds already.
 
 Before conversion, :func:`apply_nulls` turns the column's declared ``null_values`` into
 nulls (a declared ``NaN`` also covers float NaN in Parquet), and :func:`apply_transforms`

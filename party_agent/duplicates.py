@@ -25,8 +25,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 U64 = npt.NDArray[np.uint64]
-#: Distinct row hashes held at most (8 bytes each, plus their counts).
-KEEP = 1 << 20
+#: Distinct row hashes held at most (8 bytes each, plus their counts): the share is
+#: exact below that many distinct rows, and its standard error beyond is under 0.4 points.
+KEEP = 1 << 16
 _MULTIPLIER = np.uint64(0x100000001B3)
 _NULL = np.uint64(0x9E3779B97F4A7C15)
 _FULL = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -91,7 +92,7 @@ def column_hashes(array: pa.Array, salt: int) -> U64:
         values = _fixed_width_words(array)
     elif pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
         filled = pc.fill_null(pc.cast(array, pa.float64()) if kind != pa.int64() else array, 0)
-        values = _mix(filled.to_numpy(zero_copy_only=False).view(np.uint64) ^ np.uint64(salt))
+        values = filled.to_numpy(zero_copy_only=False).view(np.uint64)
     else:
         encoded = pc.dictionary_encode(array.cast(pa.string()))
         distinct = encoded.dictionary.to_pylist()
@@ -105,18 +106,14 @@ def column_hashes(array: pa.Array, salt: int) -> U64:
 
 
 def _fixed_width_words(array: pa.Array) -> U64:
-    """Each value of a fixed-size binary column folded into 64 bits, 8 bytes at a time
-    (a shorter tail is zero-padded)."""
+    """The first 8 bytes of each value of a fixed-size binary column (tokens: HMAC
+    outputs, uniform already); a narrower column is zero-padded."""
     width = array.type.byte_width
     data = array.buffers()[1]
     raw = np.frombuffer(data, np.uint8)[array.offset * width : (array.offset + len(array)) * width]
-    words = -(-width // 8)
-    padded = np.zeros((len(array), words * 8), np.uint8)
-    padded[:, :width] = raw.reshape(len(array), width)
-    folded = np.zeros(len(array), np.uint64)
-    for word in padded.view(np.uint64).T:
-        folded = _mix(folded ^ word)
-    return folded
+    words = np.zeros((len(array), 8), np.uint8)
+    words[:, : min(width, 8)] = raw.reshape(len(array), width)[:, :8]
+    return words.view(np.uint64).ravel()
 
 
 def _mix(values: U64) -> U64:

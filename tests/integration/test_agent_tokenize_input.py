@@ -77,6 +77,22 @@ def test_spend_parquet_from_pandas_needs_no_mapping(
     }
 
 
+def test_spend_parquet_from_pyarrow_large_strings(party: Party, tmp_path: Path) -> None:
+    table = pa.table(
+        {
+            "campaign_id": pa.array(["c-1", "c-2"], pa.large_string()),
+            "spend": pa.array([5, 7], pa.int32()),
+            "note": ["ignored", "too"],
+        }
+    )
+    pq.write_table(table, tmp_path / "spend.parquet")
+    out = tmp_path / "out.parquet"
+    code, stdout, stderr = tokenize(party, tmp_path / "spend.parquet", out, "--kind", "spend")
+    assert (code, stderr) == (0, "")
+    assert "rows written:   2" in stdout
+    assert pq.read_table(out).schema.remove_metadata() == SPEND_SCHEMA
+
+
 def test_a_bad_spend_row_is_named_and_nothing_is_written(party: Party, tmp_path: Path) -> None:
     source = write(tmp_path / "spend.csv", "campaign_id,spend\nc-1,100\nc-2,lots\n")
     out = tmp_path / "out.parquet"

@@ -24,8 +24,9 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from collections.abc import Callable, Iterator
 from contextlib import closing
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -68,9 +69,41 @@ class TokenizeJob:
         return bind_schema(pa.schema(fields), self.tokenizer)
 
 
-def run_tokenize(job: TokenizeJob, progress: ProgressSink) -> TokenizeSummary:
+#: Seconds of work between two progress updates that :class:`Pace` aims for.
+PROGRESS_SECONDS = 0.25
+FIRST_CHUNK_ROWS = 4_096
+
+
+@dataclass
+class Pace:
+    """Cuts input batches into chunks of about :data:`PROGRESS_SECONDS` of work each, so
+    progress moves a few times a second whatever the speed: fast (plain ASCII emails,
+    whole batches) or slow (phones that go through ``phonenumbers``, a few thousand rows).
+    Each chunk's size follows from the time the previous one took."""
+
+    limit: int
+    clock: Callable[[], float] = time.perf_counter
+    rows: int = field(default=FIRST_CHUNK_ROWS)
+
+    def chunks(self, batch: pa.RecordBatch) -> Iterator[tuple[pa.RecordBatch, int]]:
+        """``(chunk, rows of batch done after it)``; timed while the consumer works."""
+        start = 0
+        while start < batch.num_rows:
+            size = min(self.rows, batch.num_rows - start)
+            began = self.clock()
+            yield batch.slice(start, size), start + size
+            start += size
+            elapsed = self.clock() - began
+            wanted = size * PROGRESS_SECONDS / elapsed if elapsed > 0 else self.limit
+            self.rows = int(min(max(wanted, FIRST_CHUNK_ROWS // 4), self.limit))
+
+
+def run_tokenize(
+    job: TokenizeJob, progress: ProgressSink, clock: Callable[[], float] = time.perf_counter
+) -> TokenizeSummary:
     """Tokenize ``job.source`` into ``job.out``; on any failure ``out`` is left untouched."""
     duplicates = DuplicateRows()
+    pace = Pace(job.batch_size, clock)
     summary = TokenizeSummary(duplicates=duplicates)
     started = time.perf_counter()
     remove_stale_partials(job.out)
@@ -80,14 +113,18 @@ def run_tokenize(job: TokenizeJob, progress: ProgressSink) -> TokenizeSummary:
     try:
         with pq.ParquetWriter(temp, schema, compression="zstd") as writer:
             batches = job.source.positioned(job.mapping.input_columns, job.batch_size)
+            before = 0
             with closing(prefetch(batches)) as ahead:
-                for batch, bytes_done in ahead:
-                    kept = tokenize_batch(job, batch, schema, summary)
-                    hits.extend(scan_attributes(job.mapping, kept))
-                    check_keyed(job.mapping, kept)
-                    writer.write_batch(kept)
-                    duplicates.add(kept)
-                    progress.update(bytes_done, summary.rows_read)
+                for batch, after in ahead:
+                    for chunk, done in pace.chunks(batch):
+                        kept = tokenize_batch(job, chunk, schema, summary)
+                        hits.extend(scan_attributes(job.mapping, kept))
+                        check_keyed(job.mapping, kept)
+                        writer.write_batch(kept)
+                        duplicates.add(kept)
+                        position = before + (after - before) * done // max(batch.num_rows, 1)
+                        progress.update(position, summary.rows_read)
+                    before = after
         refuse_identifiers(hits)
         summary.warnings = summary.find_warnings(job.mapping.duplicate_share)
         if job.strict and summary.warnings:
@@ -171,8 +208,10 @@ def _attribute(
             )
         summary.rows_dropped_invalid_attribute[spec.column] += _count(failed)
         keep = pc.and_not(keep, failed)
-    missing = pc.and_(pc.is_null(converted), pc.and_not(keep, failed))
-    if spec.on_null == "keep" or not _count(missing):
+    if spec.on_null == "keep":
+        return converted, keep
+    missing = pc.and_(pc.is_null(converted), keep)
+    if not _count(missing):
         return converted, keep
     if spec.on_null == "error":
         row = first_row + _first_true(missing)

@@ -88,6 +88,7 @@ def tokenize_command(
     tokenizer = _tokenizer(home, match_key_file, collaboration) if spec.identifiers else None
     job = TokenizeJob(spec, tokenizer, source, out, batch_size, strict)
     if wants_bar(quiet, json_output):
+        _warm_up()
         with BarProgress(source.size) as bar:
             summary = run_tokenize(job, bar)
     else:
@@ -97,6 +98,14 @@ def tokenize_command(
     elif not quiet:
         typer.echo(f"wrote {out}")
         typer.echo(summary.to_text())
+
+
+def _warm_up() -> None:
+    """Pay pyarrow's one-time lazy imports (its pandas shim, about a second on a busy
+    machine) before the bar is drawn, so the bar moves from its first frame."""
+    import pyarrow as pa
+
+    pa.array([False])
 
 
 def _mapping(

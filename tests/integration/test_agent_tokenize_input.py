@@ -262,33 +262,64 @@ def test_invalid_phones_come_with_made_up_examples_only(tmp_path: Path) -> None:
     assert "1234" not in stdout and "desk" not in stdout  # made-up examples, not the file's
 
 
-class Updates:
-    def __init__(self) -> None:
-        self.calls: list[tuple[int, int]] = []
+class SlowUpdates:
+    """A progress sink on a simulated clock: each row tokenized "takes" ``row_cost`` s."""
+
+    def __init__(self, row_cost: float) -> None:
+        self.row_cost, self.now, self.rows = row_cost, 0.0, 0
+        self.calls: list[tuple[float, int, int]] = []
+
+    def clock(self) -> float:
+        return self.now
 
     def update(self, bytes_done: int, rows_done: int) -> None:
-        self.calls.append((bytes_done, rows_done))
+        self.now += (rows_done - self.rows) * self.row_cost
+        self.rows = rows_done
+        self.calls.append((self.now, bytes_done, rows_done))
 
 
-def test_progress_is_reported_at_least_once_per_4_mib(tmp_path: Path) -> None:
-    """The bar moves with each update; a 16 MB file used to be one 32 MiB block."""
-    source = tmp_path / "big.csv"
+@pytest.fixture(scope="module")
+def big_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    source = tmp_path_factory.mktemp("big") / "big.csv"
     line = "someone.{:07d}@example.com,12.5,1704067200\n"
     with source.open("w") as handle:
         handle.write("email,total,ts\n")
         handle.writelines(line.format(i) for i in range(300_000))
-    size_mib = source.stat().st_size / (1 << 20)
-    assert size_mib > 12
+    return source
+
+
+def _run(source: Path, tmp_path: Path, sink: SlowUpdates) -> None:
     mapping_path = tmp_path / "mapping.yaml"
     mapping_path.write_text(PURCHASES)
     opened = open_input(source)
     mapping = load_mapping(mapping_path, opened.header)
     tokenizer = Tokenizer(MatchKey(bytes(32)), COLLABORATION)
-    updates = Updates()
     job = TokenizeJob(mapping, tokenizer, opened, tmp_path / "out.parquet", 262_144)
-    run_tokenize(job, updates)
-    assert len(updates.calls) >= size_mib / 4
-    done = [b for b, _ in updates.calls]
-    assert done == sorted(done) and done[0] <= 4 << 20 and done[-1] == source.stat().st_size
-    gaps = [b - a for a, b in zip([0, *done], done, strict=False)]
-    assert max(gaps) <= (4 << 20) + 4096
+    run_tokenize(job, sink, clock=sink.clock)
+
+
+@pytest.mark.parametrize("row_cost", [40e-6, 2e-6, 0.5e-6])
+def test_progress_moves_at_least_twice_a_second_at_any_speed(
+    big_csv: Path, tmp_path: Path, row_cost: float
+) -> None:
+    """A 13 MB file: slow (40 us a row, phones through phonenumbers), medium and fast.
+    The bar used to sit at 0 until the whole file was done (one 32 MiB block, and it
+    showed bytes read ahead rather than done)."""
+    sink = SlowUpdates(row_cost)
+    _run(big_csv, tmp_path, sink)
+    times = [t for t, _, _ in sink.calls]
+    gaps = [b - a for a, b in zip([0.0, *times], times, strict=False)]
+    assert max(gaps) <= 0.5
+    assert len(sink.calls) >= times[-1] / 0.5
+    done = [b for _, b, _ in sink.calls]
+    assert done == sorted(done) and done[-1] == big_csv.stat().st_size
+    assert [r for _, _, r in sink.calls][-1] == 300_000
+    if row_cost == 40e-6:  # the 16 MB file that sat at 0 for 7 s: now 2+ updates per MiB
+        assert len(sink.calls) / (big_csv.stat().st_size / (1 << 20)) >= 2
+
+
+def test_fast_runs_keep_whole_batches(big_csv: Path, tmp_path: Path) -> None:
+    """Chunks grow back to the batch size when tokenizing is fast: no per-chunk cost."""
+    sink = SlowUpdates(0.01e-6)
+    _run(big_csv, tmp_path, sink)
+    assert len(sink.calls) <= 6

@@ -84,9 +84,14 @@ class Pace:
     limit: int
     clock: Callable[[], float] = time.perf_counter
     rows: int = field(default=FIRST_CHUNK_ROWS)
+    #: Off (whole batches, no per-chunk cost) when no one watches a progress bar.
+    enabled: bool = True
 
     def chunks(self, batch: pa.RecordBatch) -> Iterator[tuple[pa.RecordBatch, int]]:
         """``(chunk, rows of batch done after it)``; timed while the consumer works."""
+        if not self.enabled:
+            yield batch, batch.num_rows
+            return
         start = 0
         while start < batch.num_rows:
             size = min(self.rows, batch.num_rows - start)
@@ -99,11 +104,15 @@ class Pace:
 
 
 def run_tokenize(
-    job: TokenizeJob, progress: ProgressSink, clock: Callable[[], float] = time.perf_counter
+    job: TokenizeJob,
+    progress: ProgressSink,
+    clock: Callable[[], float] = time.perf_counter,
+    paced: bool = True,
 ) -> TokenizeSummary:
-    """Tokenize ``job.source`` into ``job.out``; on any failure ``out`` is left untouched."""
+    """Tokenize ``job.source`` into ``job.out``; on any failure ``out`` is left untouched.
+    ``paced``: report progress every :data:`PROGRESS_SECONDS` (a bar is shown)."""
     duplicates = DuplicateRows()
-    pace = Pace(job.batch_size, clock)
+    pace = Pace(job.batch_size, clock, enabled=paced)
     summary = TokenizeSummary(duplicates=duplicates)
     started = time.perf_counter()
     remove_stale_partials(job.out)

@@ -10,8 +10,7 @@ CSV text is UTF-8 (a BOM is skipped) unless ``encoding`` names another codec (e.
 ``cp932`` for Shift-JIS from Japanese Excel); text that does not decode fails with a hint
 naming the codecs the file's first bytes do decode in. Only empty cells are null: texts
 like ``NULL`` or ``N/A`` are values unless the mapping lists them in ``null_values``.
-CSV blocks are at most :data:`MAX_BLOCK` bytes (memory, and the first batch arrives
-soon); each batch carries the input position it ends at, for progress.
+Each batch carries the input position it ends at, for progress.
 """
 
 from __future__ import annotations
@@ -38,8 +37,6 @@ Format = Literal["csv", "parquet", "jsonl"]
 DELIMITERS = (",", ";", "\t", "|")
 #: Blocks the CSV reader may read ahead of the batch being tokenized.
 READ_AHEAD_BLOCKS = 3
-#: Largest CSV block (one batch): bounds memory and the wait for the first batch.
-MAX_BLOCK = 4 << 20
 #: Codecs suggested, in this order, when a CSV is not UTF-8 (the first that decodes).
 HINT_ENCODINGS = ("cp932", "euc_jp", "cp1252")
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -189,9 +186,8 @@ def _csv_options(
 
 
 def _block_size(batch_size: int) -> int:
-    """Bytes per CSV block: about ``batch_size`` rows of ~128 bytes, 1 MiB to
-    :data:`MAX_BLOCK`."""
-    return min(max(batch_size * 128, 1 << 20), MAX_BLOCK)
+    """Bytes per CSV block: about ``batch_size`` rows of ~128 bytes, 1-64 MiB."""
+    return min(max(batch_size * 128, 1 << 20), 64 << 20)
 
 
 def _safe_reason(exc: Exception) -> str:

@@ -92,7 +92,7 @@ def tokenize_command(
         with BarProgress(source.size) as bar:
             summary = run_tokenize(job, bar)
     else:
-        summary = run_tokenize(job, NoProgress())
+        summary = run_tokenize(job, NoProgress(), paced=False)
     if json_output:
         typer.echo(summary.to_json())
     elif not quiet:

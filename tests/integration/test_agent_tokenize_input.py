@@ -323,3 +323,16 @@ def test_fast_runs_keep_whole_batches(big_csv: Path, tmp_path: Path) -> None:
     sink = SlowUpdates(0.01e-6)
     _run(big_csv, tmp_path, sink)
     assert len(sink.calls) <= 6
+
+
+def test_without_a_bar_batches_are_not_cut(big_csv: Path, tmp_path: Path) -> None:
+    mapping_path = tmp_path / "mapping.yaml"
+    mapping_path.write_text(PURCHASES)
+    opened = open_input(big_csv)
+    mapping = load_mapping(mapping_path, opened.header)
+    tokenizer = Tokenizer(MatchKey(bytes(32)), COLLABORATION)
+    job = TokenizeJob(mapping, tokenizer, opened, tmp_path / "out.parquet", 262_144)
+    sink = SlowUpdates(40e-6)
+    run_tokenize(job, sink, clock=sink.clock, paced=False)
+    assert [r for _, _, r in sink.calls] == [262_144, 300_000]
+    assert pq.ParquetFile(tmp_path / "out.parquet").metadata.num_row_groups == 2

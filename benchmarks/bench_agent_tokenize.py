@@ -49,6 +49,7 @@ RSS_LIMIT_MIB = 1024.0
 RSS_GROWTH_LIMIT = 1.10
 MAPPING = """\
 kind: purchases
+timezone: UTC
 identifiers:
   - {column: email, type: email}
   - {column: phone, type: phone, region: US}

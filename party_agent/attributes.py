@@ -9,10 +9,16 @@ Types: ``string``; ``int`` (int64); ``float`` (float64, finite only); ``decimal`
 (decimal128(precision, scale); more fractional digits than ``scale`` is a failure,
 never a silent rounding); ``bool`` (true/false, t/f, yes/no, y/n, 1/0, any case);
 ``timestamp`` -> int64 epoch seconds (fractions truncated). Timestamps with a zone or
-offset are exact; without one they are read in the attribute's ``timezone`` or else the
-mapping's (default UTC); a time that a DST change skips counts as the first valid
-instant after it and an ambiguous one as the earlier instant. Digit-only text and
-integer columns are taken as epoch seconds already.
+offset are exact; without one they are read in the attribute's ``timezone``, else the
+mapping's (or ``--timezone``; with none the pipeline refuses them, see
+:func:`naive_rows`); a time that a DST change skips counts as the first valid instant
+after it and an ambiguous one as the earlier instant. Digit-only text and integer
+columns are taken as epoch seconds already.
+
+Before conversion, :func:`apply_nulls` turns the column's declared ``null_values`` into
+nulls (a declared ``NaN`` also covers float NaN in Parquet), and :func:`apply_transforms`
+runs a string attribute's ``transform`` steps and ``values`` map once per distinct value.
+:func:`naive_rows` marks timestamps written without an offset, which need a zone.
 """
 
 from __future__ import annotations
@@ -45,6 +51,60 @@ def convert_attribute(
     converted = _CONVERTERS[spec.type](spec, array, zone)
     failed = pc.and_(pc.is_valid(array), pc.is_null(converted))
     return converted, failed
+
+
+def apply_nulls(spec: AttributeSpec, array: pa.Array) -> pa.Array:
+    """``array`` with the declared ``null_values`` (compared after trimming) as nulls."""
+    if not spec.null_values:
+        return array
+    if pa.types.is_floating(array.type) and any(v.lower() == "nan" for v in spec.null_values):
+        return pc.if_else(pc.is_nan(array), pa.scalar(None, array.type), array)
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        return array
+    marked = pc.is_in(pc.utf8_trim_whitespace(array), value_set=pa.array(spec.null_values))
+    return pc.if_else(marked, pa.scalar(None, array.type), array)
+
+
+def apply_transforms(spec: AttributeSpec, array: pa.Array) -> pa.Array:
+    """A string attribute's ``transform`` steps, then its ``values`` map, computed once
+    per distinct value and spread back over the rows."""
+    if not (spec.transform or spec.values):
+        return array
+    encoded = pc.dictionary_encode(array.cast(pa.string()))
+    distinct = encoded.dictionary.to_pylist()
+    mapped = [_transform(spec, value) for value in distinct]
+    return pa.array(mapped, pa.string()).take(encoded.indices)
+
+
+def _transform(spec: AttributeSpec, value: str) -> str:
+    for step in spec.transform:
+        value = _STEPS[step](value)
+    return spec.values.get(value, value)
+
+
+_STEPS: dict[str, Callable[[str], str]] = {
+    "trim": str.strip,
+    "lower": str.lower,
+    "upper": str.upper,
+}
+
+
+def naive_rows(spec: AttributeSpec, array: pa.Array) -> pa.BooleanArray:
+    """Rows of a timestamp column written without an offset (they need a zone)."""
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    kind = array.type
+    if pa.types.is_date(kind) or (pa.types.is_timestamp(kind) and kind.tz is None):
+        return pc.is_valid(array)
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+        return pc.and_(pc.is_valid(array), pa.scalar(False))
+    text = pc.utf8_trim_whitespace(array.cast(pa.string()))
+    present = pc.and_(pc.is_valid(text), pc.not_equal(text, ""))
+    if spec.format is not None:
+        with_offset = "%z" in spec.format
+        return pc.fill_null(pc.and_(present, pa.scalar(not with_offset)), False)
+    aware = pc.or_(pc.match_substring_regex(text, _OFFSET), pc.match_substring_regex(text, _EPOCH))
+    return pc.fill_null(pc.and_not(present, aware), False)
 
 
 def cast_lenient(array: pa.Array, target: pa.DataType) -> pa.Array:
@@ -95,6 +155,7 @@ def _bool(spec: AttributeSpec, array: pa.Array, zone: str) -> pa.Array:
 
 
 def _timestamp(spec: AttributeSpec, array: pa.Array, zone: str) -> pa.Array:
+    # A naive value only reaches here with a zone: the pipeline refuses it otherwise.
     kind = array.type
     if pa.types.is_integer(kind):
         return cast_lenient(array, pa.int64())

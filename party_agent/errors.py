@@ -14,7 +14,8 @@ never a raw identifier, an attribute value, a token or key material. The CLI pri
     +-- InputError              exit 1: the input cannot be read, or an attribute value
     |   |                       does not parse as its declared type (column and row)
     |   +-- IdentifierInAttribute   a kept attribute holds values that look like
-    |                           identifiers (column, pattern and count; never a value)
+    |   |                       identifiers (column, pattern and count; never a value)
+    |   +-- StrictWarnings      ``--strict`` and the summary has warnings (nothing written)
     +-- InternalError           exit 1: a bug in the agent; please report it
 """
 
@@ -64,6 +65,10 @@ class InputError(AgentError):
 
 class IdentifierInAttribute(InputError):
     """A kept attribute column holds values the tripwire takes for identifiers."""
+
+
+class StrictWarnings(InputError):
+    """``tokenize --strict`` found warnings (zero rows, all invalid, duplicates)."""
 
 
 class InternalError(AgentError):

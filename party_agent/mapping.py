@@ -18,11 +18,16 @@ import pyarrow as pa
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from party_agent.errors import MappingError
+from party_agent.errors import ConfigError, MappingError
 from protocols import FAMILIES, SCHEMAS, DatasetKind, IdType, NormalizeOptions
 
 AttributeType = Literal["string", "int", "float", "decimal", "bool", "timestamp"]
 InvalidAttributes = Literal["error", "drop"]
+OnNull = Literal["keep", "drop", "zero", "error"]
+Transform = Literal["trim", "lower", "upper"]
+NUMERIC_TYPES = frozenset({"int", "float", "decimal"})
+#: Default share of exact duplicate output rows above which the summary warns.
+DUPLICATE_SHARE = 0.01
 OUTPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
@@ -35,6 +40,15 @@ def _check_timezone(name: str | None) -> str | None:
     return name
 
 
+def check_timezone(name: str, option: str) -> str:
+    """``name`` if it is an IANA zone, else a usage error naming ``option``."""
+    try:
+        _check_timezone(name)
+    except ValueError as exc:
+        raise ConfigError(f"{option}: {exc}") from None
+    return name
+
+
 class IdentifierSpec(BaseModel):
     """One input column holding identifiers of one type."""
 
@@ -43,23 +57,49 @@ class IdentifierSpec(BaseModel):
     column: str
     type: IdType
     region: str | None = None
+    #: Phone regions tried in order: the first in which the number is valid wins.
+    regions: tuple[str, ...] = ()
+    #: An input column holding each row's ISO 3166 region (read, never written).
+    country_column: str | None = None
     fold_gmail: bool = False
+    #: email_sha256 only: the hashes were made of Gmail-folded addresses.
+    folded: bool = False
 
     @model_validator(mode="after")
     def _options_fit_the_type(self) -> IdentifierSpec:
-        if self.type is IdType.PHONE and self.region is None:
-            raise ValueError("a phone column needs a region (ISO 3166 code such as 'US')")
-        if self.region is not None and self.type is not IdType.PHONE:
-            raise ValueError("region applies to phone columns only")
-        if self.region is not None and self.region not in phonenumbers.SUPPORTED_REGIONS:
-            raise ValueError(f"unknown phone region {self.region!r}; use a code like 'US'")
+        phone_options = self.region is not None or self.regions or self.country_column
+        if self.type is IdType.PHONE and not phone_options:
+            raise ValueError(
+                "a phone column needs a region (ISO 3166 code such as 'US'), "
+                "regions (a list tried in order) or country_column"
+            )
+        if phone_options and self.type is not IdType.PHONE:
+            raise ValueError("region, regions and country_column apply to phone columns only")
+        if self.region is not None and self.regions:
+            raise ValueError("give region or regions, not both")
+        for region in self.regions_in_order:
+            if region not in phonenumbers.SUPPORTED_REGIONS:
+                raise ValueError(f"unknown phone region {region!r}; use a code like 'US'")
+        if self.fold_gmail and self.type is IdType.EMAIL_SHA256:
+            raise ValueError(
+                "fold_gmail cannot apply to a pre-hashed column: a SHA-256 cannot be folded "
+                "(fold the addresses before hashing them and declare 'folded: true')"
+            )
         if self.fold_gmail and self.type is not IdType.EMAIL:
             raise ValueError("fold_gmail applies to email columns only")
+        if self.folded and self.type is not IdType.EMAIL_SHA256:
+            raise ValueError("folded applies to email_sha256 columns only")
         return self
 
     @property
+    def regions_in_order(self) -> tuple[str, ...]:
+        return (self.region,) if self.region is not None else self.regions
+
+    @property
     def options(self) -> NormalizeOptions:
-        return NormalizeOptions(region=self.region, fold_gmail=self.fold_gmail)
+        """Options of the first (or only) region; :mod:`party_agent.phones` tries the rest."""
+        first = self.regions_in_order[0] if self.regions_in_order else None
+        return NormalizeOptions(region=first, fold_gmail=self.fold_gmail)
 
 
 class AttributeSpec(BaseModel):
@@ -76,6 +116,13 @@ class AttributeSpec(BaseModel):
     scale: int = Field(default=2, ge=0, le=38)
     #: A string column the party declares as free text: the identifier scan skips it.
     free_text: bool = False
+    #: Texts that mean "no value" in this column (e.g. NaN, N/A, NULL); empty cells always do.
+    null_values: tuple[str, ...] = ()
+    #: What a missing value does: keep it null, drop the row, make it 0, or stop.
+    on_null: OnNull = "keep"
+    #: String only: steps applied in order to each distinct value, then ``values``.
+    transform: tuple[Transform, ...] = ()
+    values: dict[str, str] = Field(default_factory=dict)
 
     _tz = field_validator("timezone")(_check_timezone)
 
@@ -87,6 +134,10 @@ class AttributeSpec(BaseModel):
             raise ValueError("scale must not exceed precision")
         if self.free_text and self.type != "string":
             raise ValueError("free_text applies to string attributes only")
+        if (self.transform or self.values) and self.type != "string":
+            raise ValueError("transform and values apply to string attributes only")
+        if self.on_null == "zero" and self.type not in NUMERIC_TYPES:
+            raise ValueError("on_null: zero applies to int, float and decimal attributes only")
         return self
 
     @property
@@ -121,23 +172,21 @@ class Mapping(BaseModel):
 
     version: Literal[1] = 1
     kind: DatasetKind | None = None
-    timezone: str = "UTC"
+    #: Zone of timestamps written without an offset; none declared means such a
+    #: timestamp is an error (a file's local time is never guessed).
+    timezone: str | None = None
     invalid_attributes: InvalidAttributes = "error"
-    identifiers: tuple[IdentifierSpec, ...]
+    #: Warn when more than this share of the output rows are exact duplicates.
+    duplicate_share: float = Field(default=DUPLICATE_SHARE, ge=0, le=1)
+    identifiers: tuple[IdentifierSpec, ...] = ()
     attributes: tuple[AttributeSpec, ...] = ()
 
     _tz = field_validator("timezone")(_check_timezone)
 
-    @field_validator("identifiers")
-    @classmethod
-    def _at_least_one(cls, value: tuple[IdentifierSpec, ...]) -> tuple[IdentifierSpec, ...]:
-        if not value:
-            raise ValueError("declare at least one identifier column")
-        return value
-
     @property
     def input_columns(self) -> list[str]:
         names = [i.column for i in self.identifiers] + [a.column for a in self.attributes]
+        names += [i.country_column for i in self.identifiers if i.country_column]
         return list(dict.fromkeys(names))
 
     @property
@@ -146,8 +195,22 @@ class Mapping(BaseModel):
         present = {i.type.family for i in self.identifiers}
         return [f for f in FAMILIES if f in present]
 
-    def zone_of(self, attribute: AttributeSpec) -> str:
+    def zone_of(self, attribute: AttributeSpec) -> str | None:
         return attribute.timezone or self.timezone
+
+
+def spend_mapping() -> Mapping:
+    """The mapping ``tokenize --kind spend`` uses without ``--mapping``: the two columns
+    of the ``spend`` schema, under their own names."""
+    return Mapping.model_validate(
+        {
+            "kind": "spend",
+            "attributes": [
+                {"column": "campaign_id", "type": "string", "on_null": "error"},
+                {"column": "spend", "type": "float", "on_null": "error"},
+            ],
+        }
+    )
 
 
 def load_mapping(path: Path, header: Sequence[str], kind: DatasetKind | None = None) -> Mapping:
@@ -220,6 +283,11 @@ def _cross_problems(raw: dict[str, Any], header: Sequence[str]) -> list[str]:
         for entry in entries:
             if entry["column"] not in known:
                 problems.append(f"{section}: column {entry['column']!r} is not in the input")
+    for entry in identifiers:
+        country = entry.get("country_column")
+        if isinstance(country, str) and country not in known:
+            problems.append(f"identifiers: country_column {country!r} is not in the input")
+    problems += _folding_problems(identifiers)
     id_columns = [e["column"] for e in identifiers]
     for column in sorted({c for c in id_columns if id_columns.count(c) > 1}):
         problems.append(f"identifiers: column {column!r} is declared more than once")
@@ -238,13 +306,35 @@ def _cross_problems(raw: dict[str, Any], header: Sequence[str]) -> list[str]:
     return problems
 
 
+def _folding_problems(identifiers: list[dict[str, Any]]) -> list[str]:
+    """A folded raw column beside unfolded hashes of the same family gives one person
+    two tokens (``a.b@gmail.com`` folds, its hash cannot): refused."""
+    folding = [e["column"] for e in identifiers if e.get("type") == "email" and e.get("fold_gmail")]
+    unfolded = [
+        e["column"]
+        for e in identifiers
+        if e.get("type") == "email_sha256" and not e.get("folded") and not e.get("fold_gmail")
+    ]
+    if folding and unfolded:
+        return [
+            f"identifiers: column {folding[0]!r} folds Gmail addresses but the hashes in "
+            f"{unfolded[0]!r} cannot be folded, so one person would get two tokens; set "
+            "'fold_gmail: false', or declare 'folded: true' if the hashes were made of "
+            "folded addresses"
+        ]
+    return []
+
+
 def kind_problems(mapping: Mapping, kind: DatasetKind | None) -> list[str]:
     """Differences between the mapping's output and the wire schema of ``kind``."""
+    needs_tokens = kind is None or SCHEMAS[kind].needs_tokens
+    if needs_tokens and not mapping.identifiers:
+        return ["identifiers: declare at least one identifier column"]
+    if not needs_tokens and mapping.identifiers:
+        return [f"kind '{kind}' carries no identifiers: remove the identifiers section"]
     if kind is None:
         return []
     schema = SCHEMAS[kind]
-    if not schema.needs_tokens:
-        return [f"kind {kind.value!r} carries no identifiers and is not tokenized"]
     produced = {a.name: a.arrow_type() for a in mapping.attributes}
     problems = []
     for name, wanted in {**schema.required, **schema.optional}.items():

@@ -8,7 +8,11 @@ token are dropped; attributes are converted (:mod:`party_agent.attributes`); eve
 string attribute not declared ``free_text`` goes through the same tripwire as the
 server's (:mod:`protocols.tripwire`), and any hit fails the run with the column, the
 pattern and the count; token columns go through the server's unsalted-digest probes
-(:mod:`protocols.probes`), which only a bug could trip. The output is written to a
+(:mod:`protocols.probes`), which only a bug could trip. A ``spend`` mapping has no
+identifiers: every row is kept and no token column is written. Missing attribute values
+follow the column's ``on_null``; a timestamp without an offset needs a zone. At the end
+the summary's warnings are computed (:mod:`party_agent.summary`); with ``strict`` any
+warning fails the run. The output is written to a
 temporary file next to ``out`` and renamed over it only on success, so a refused run
 leaves nothing to upload. The temporary name carries the writer's pid; a run first
 deletes the temporary files of ``out`` whose writer is gone (killed before it could
@@ -20,17 +24,21 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from collections.abc import Callable, Iterator
 from contextlib import closing
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from party_agent.attributes import convert_attribute
-from party_agent.errors import IdentifierInAttribute, InputError, InternalError
-from party_agent.mapping import Mapping
+from party_agent.attributes import apply_nulls, apply_transforms, convert_attribute, naive_rows
+from party_agent.duplicates import DuplicateRows
+from party_agent.errors import IdentifierInAttribute, InputError, InternalError, StrictWarnings
+from party_agent.mapping import AttributeSpec, Mapping
+from party_agent.phones import tokenize_identifier
 from party_agent.prefetch import prefetch
 from party_agent.progress import ProgressSink
 from party_agent.reading import InputFile
@@ -44,22 +52,68 @@ from protocols.tripwire import TripwireHit, scan_rows
 @dataclass(frozen=True)
 class TokenizeJob:
     mapping: Mapping
-    tokenizer: Tokenizer
+    #: ``None`` for a mapping without identifiers (spend): nothing to tokenize.
+    tokenizer: Tokenizer | None
     source: InputFile
     out: Path
     batch_size: int
+    strict: bool = False
 
     def output_schema(self) -> pa.Schema:
         """Token columns, then attributes; bound to the collaboration and the match key
         (collaboration id and key check values in the Parquet metadata)."""
         fields = [token_field(family) for family in self.mapping.families]
         fields += [pa.field(a.name, a.arrow_type()) for a in self.mapping.attributes]
+        if self.tokenizer is None:
+            return pa.schema(fields)
         return bind_schema(pa.schema(fields), self.tokenizer)
 
 
-def run_tokenize(job: TokenizeJob, progress: ProgressSink) -> TokenizeSummary:
-    """Tokenize ``job.source`` into ``job.out``; on any failure ``out`` is left untouched."""
-    summary = TokenizeSummary()
+#: Seconds of work between two progress updates that :class:`Pace` aims for.
+PROGRESS_SECONDS = 0.25
+FIRST_CHUNK_ROWS = 4_096
+
+
+@dataclass
+class Pace:
+    """Cuts input batches into chunks of about :data:`PROGRESS_SECONDS` of work each, so
+    progress moves a few times a second whatever the speed: fast (plain ASCII emails,
+    whole batches) or slow (phones that go through ``phonenumbers``, a few thousand rows).
+    Each chunk's size follows from the time the previous one took."""
+
+    limit: int
+    clock: Callable[[], float] = time.perf_counter
+    rows: int = field(default=FIRST_CHUNK_ROWS)
+    #: Off (whole batches, no per-chunk cost) when no one watches a progress bar.
+    enabled: bool = True
+
+    def chunks(self, batch: pa.RecordBatch) -> Iterator[tuple[pa.RecordBatch, int]]:
+        """``(chunk, rows of batch done after it)``; timed while the consumer works."""
+        if not self.enabled:
+            yield batch, batch.num_rows
+            return
+        start = 0
+        while start < batch.num_rows:
+            size = min(self.rows, batch.num_rows - start)
+            began = self.clock()
+            yield batch.slice(start, size), start + size
+            start += size
+            elapsed = self.clock() - began
+            wanted = size * PROGRESS_SECONDS / elapsed if elapsed > 0 else self.limit
+            self.rows = int(min(max(wanted, FIRST_CHUNK_ROWS // 4), self.limit))
+
+
+def run_tokenize(
+    job: TokenizeJob,
+    progress: ProgressSink,
+    clock: Callable[[], float] = time.perf_counter,
+    paced: bool = True,
+) -> TokenizeSummary:
+    """Tokenize ``job.source`` into ``job.out``; on any failure ``out`` is left untouched.
+    ``paced``: report progress every :data:`PROGRESS_SECONDS` (a bar is shown)."""
+    duplicates = DuplicateRows()
+    pace = Pace(job.batch_size, clock, enabled=paced)
+    summary = TokenizeSummary(duplicates=duplicates)
     started = time.perf_counter()
     remove_stale_partials(job.out)
     temp = job.out.with_name(f".{job.out.name}.{os.getpid()}.{secrets.token_hex(4)}.partial")
@@ -67,15 +121,23 @@ def run_tokenize(job: TokenizeJob, progress: ProgressSink) -> TokenizeSummary:
     hits: list[TripwireHit] = []
     try:
         with pq.ParquetWriter(temp, schema, compression="zstd") as writer:
-            batches = job.source.batches(job.mapping.input_columns, job.batch_size)
+            batches = job.source.positioned(job.mapping.input_columns, job.batch_size)
+            before = 0
             with closing(prefetch(batches)) as ahead:
-                for batch in ahead:
-                    kept = tokenize_batch(job, batch, schema, summary)
-                    hits.extend(scan_attributes(job.mapping, kept))
-                    check_keyed(job.mapping, kept)
-                    writer.write_batch(kept)
-                    progress.update(job.source.bytes_read, summary.rows_read)
+                for batch, after in ahead:
+                    for chunk, done in pace.chunks(batch):
+                        kept = tokenize_batch(job, chunk, schema, summary)
+                        hits.extend(scan_attributes(job.mapping, kept))
+                        check_keyed(job.mapping, kept)
+                        writer.write_batch(kept)
+                        duplicates.add(kept)
+                        position = before + (after - before) * done // max(batch.num_rows, 1)
+                        progress.update(position, summary.rows_read)
+                    before = after
         refuse_identifiers(hits)
+        summary.warnings = summary.find_warnings(job.mapping.duplicate_share)
+        if job.strict and summary.warnings:
+            raise StrictWarnings(f"--strict: {'; '.join(summary.warnings)}; nothing was written")
         os.replace(temp, job.out)
     except BaseException:
         temp.unlink(missing_ok=True)
@@ -114,22 +176,14 @@ def tokenize_batch(
     first_row = summary.rows_read + 1
     summary.rows_read += batch.num_rows
     tokens = _family_tokens(job, batch, summary)
-    keep = _any_valid(list(tokens.values()), batch.num_rows)
+    if job.mapping.identifiers:
+        keep = _any_valid(list(tokens.values()), batch.num_rows)
+    else:
+        keep = pa.array(np.ones(batch.num_rows, dtype=bool))
     summary.rows_dropped_no_identifier += batch.num_rows - _count(keep)
     attributes = []
     for spec in job.mapping.attributes:
-        column = batch.column(spec.column)
-        converted, failed = convert_attribute(spec, column, job.mapping.zone_of(spec))
-        failed = pc.and_(failed, keep)
-        if _count(failed):
-            if job.mapping.invalid_attributes == "error":
-                row = first_row + _first_true(failed)
-                raise InputError(
-                    f"column {spec.column!r}, data row {row:,}: value is not a valid "
-                    f"{spec.type} (set 'invalid_attributes: drop' in the mapping to drop such rows)"
-                )
-            summary.rows_dropped_invalid_attribute[spec.column] += _count(failed)
-            keep = pc.and_not(keep, failed)
+        converted, keep = _attribute(job, spec, batch, keep, first_row, summary)
         attributes.append(converted)
     arrays = [*tokens.values(), *attributes]
     kept = pa.RecordBatch.from_arrays(arrays, schema=schema).filter(keep)
@@ -137,6 +191,70 @@ def tokenize_batch(
     for family, array in zip(tokens, kept.columns, strict=False):
         summary.tokens_written[family] += len(array) - array.null_count
     return kept
+
+
+def _attribute(
+    job: TokenizeJob,
+    spec: AttributeSpec,
+    batch: pa.RecordBatch,
+    keep: pa.BooleanArray,
+    first_row: int,
+    summary: TokenizeSummary,
+) -> tuple[pa.Array, pa.BooleanArray]:
+    """One converted attribute column, and ``keep`` less the rows it drops."""
+    column = apply_transforms(spec, apply_nulls(spec, batch.column(spec.column)))
+    zone = job.mapping.zone_of(spec)
+    if spec.type == "timestamp" and zone is None:
+        _refuse_naive(spec, column, keep, first_row, summary)
+    converted, failed = convert_attribute(spec, column, zone or "UTC")
+    failed = pc.and_(failed, keep)
+    if _count(failed):
+        if job.mapping.invalid_attributes == "error":
+            row = first_row + _first_true(failed)
+            raise InputError(
+                f"column {spec.column!r}, data row {row:,}: value is not a valid "
+                f"{spec.type} (set 'invalid_attributes: drop' in the mapping to drop such rows)"
+            )
+        summary.rows_dropped_invalid_attribute[spec.column] += _count(failed)
+        keep = pc.and_not(keep, failed)
+    if spec.on_null == "keep":
+        return converted, keep
+    missing = pc.and_(pc.is_null(converted), keep)
+    if not _count(missing):
+        return converted, keep
+    if spec.on_null == "error":
+        row = first_row + _first_true(missing)
+        raise InputError(
+            f"column {spec.column!r}, data row {row:,}: value is missing (the mapping says "
+            "'on_null: error'; use drop or zero, or list the text in null_values)"
+        )
+    if spec.on_null == "zero":
+        return pc.fill_null(converted, pa.scalar(0).cast(converted.type)), keep
+    summary.rows_dropped_null[spec.column] += _count(missing)
+    return converted, pc.and_not(keep, missing)
+
+
+def _refuse_naive(
+    spec: AttributeSpec,
+    column: pa.Array,
+    keep: pa.BooleanArray,
+    first_row: int,
+    summary: TokenizeSummary,
+) -> None:
+    """A timestamp without an offset and no zone declared: stop with the row number."""
+    naive = pc.and_(naive_rows(spec, column), keep)
+    if not _count(naive):
+        if _count(pc.and_(pc.is_valid(column), keep)):
+            summary.offset_columns.add(spec.column)
+        return
+    row = first_row + _first_true(naive)
+    with_offset = pc.and_(pc.and_not(pc.is_valid(column), naive), keep)
+    mixed = spec.column in summary.offset_columns or _count(with_offset) > 0
+    what = "mixes timestamps with and without a UTC offset: " if mixed else ""
+    raise InputError(
+        f"column {spec.column!r} {what}data row {row:,} has no UTC offset and no time zone "
+        "is declared; set 'timezone:' in the mapping (e.g. Asia/Tokyo) or pass --timezone"
+    )
 
 
 def scan_attributes(mapping: Mapping, kept: pa.RecordBatch) -> list[TripwireHit]:
@@ -177,8 +295,10 @@ def _family_tokens(
     """One token array per family, in output order; same-family columns coalesced."""
     tokens: dict[str, pa.Array] = {}
     for spec in job.mapping.identifiers:
-        column = job.tokenizer.tokenize_array(spec.type, batch.column(spec.column), spec.options)
-        summary.count_rejected(spec.column, column.rejected)
+        if job.tokenizer is None:
+            raise InternalError("a mapping with identifiers needs a tokenizer; this is a bug")
+        column = tokenize_identifier(job.tokenizer, spec, batch)
+        summary.count_rejected(spec.column, column.rejected, spec.type)
         family = spec.type.family
         tokens[family] = (
             pc.coalesce(tokens[family], column.tokens) if family in tokens else column.tokens

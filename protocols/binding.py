@@ -10,7 +10,9 @@ A MAC of a fixed label reveals nothing about the key (HMAC is a PRF), yet lets t
 server compare a file with the key check values the match key's creator registered
 (``POST .../match-keys``) without ever seeing the key. The label starts with a NUL byte,
 which no normalized identifier can contain, so a key check value is never the prefix of
-a real token.
+a real token. The file also names the normalization revision its agent applied
+(``cleanroom.normalization``, :data:`protocols.normalize.NORMALIZATION_REVISION`), so
+files made under different rules can be told apart.
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ import pyarrow as pa
 
 from protocols.identifiers import FAMILIES
 from protocols.keys import MatchKey
+from protocols.normalize import NORMALIZATION_REVISION
 from protocols.tokens import META_FAMILY, Tokenizer, derive_family_key
 
 KEY_CHECK_LABEL = b"\x00cleanroom key check v1"
 KEY_CHECK_BYTES = 8
 META_COLLABORATION = b"cleanroom.collaboration"
 META_KEY_CHECK = b"cleanroom.key_check"
+META_NORMALIZATION = b"cleanroom.normalization"
 
 
 def key_check_value(family_key: bytes) -> str:
@@ -54,7 +58,11 @@ def bind_schema(schema: pa.Schema, tokenizer: Tokenizer) -> pa.Schema:
             check = key_check_value(tokenizer.family_key(family.decode()))
             field = field.with_metadata({**(field.metadata or {}), META_KEY_CHECK: check})
         fields.append(field)
-    metadata = {**(schema.metadata or {}), META_COLLABORATION: tokenizer.collaboration_id}
+    metadata = {
+        **(schema.metadata or {}),
+        META_COLLABORATION: tokenizer.collaboration_id,
+        META_NORMALIZATION: str(NORMALIZATION_REVISION),
+    }
     return pa.schema(fields, metadata=metadata)
 
 

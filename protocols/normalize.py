@@ -18,6 +18,14 @@ from protocols.identifiers import IdType, Reason
 MAX_EMAIL_LENGTH = 254
 MAX_CUSTOMER_ID_LENGTH = 256
 GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
+#: The one domain folded Gmail addresses are written under (googlemail.com is an alias).
+GMAIL_DOMAIN = "gmail.com"
+#: Normalization revision: 2 reads full-width ASCII in emails as ASCII and writes folded
+#: googlemail.com addresses as gmail.com (docs/reference/protocol.md, "Revisions").
+NORMALIZATION_REVISION = 2
+#: Full-width forms of printable ASCII (U+FF01-U+FF5E, as Japanese input methods type
+#: them) -> ASCII, as UTS 46 maps them for domain names.
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -36,7 +44,8 @@ class NormalizeOptions:
     """Per-column normalization choices a party declares in its mapping.
 
     ``region`` is the ISO 3166 region used for phone numbers written without a country
-    code; ``fold_gmail`` removes dots and ``+suffix`` from Gmail local parts.
+    code; ``fold_gmail`` removes dots and ``+suffix`` from Gmail local parts and writes
+    ``googlemail.com`` as ``gmail.com``.
     """
 
     region: str | None = None
@@ -81,8 +90,9 @@ def _has_control(text: str) -> bool:
 
 
 def normalize_email(text: str, *, fold_gmail: bool = False) -> str | Rejected:
-    """Lowercase a trimmed email and check its shape; optionally fold Gmail aliases."""
-    text = text.lower()
+    """Lowercase a trimmed email (full-width ASCII read as ASCII) and check its shape;
+    optionally fold Gmail aliases (googlemail.com becomes gmail.com)."""
+    text = text.translate(_FULL_WIDTH).lower()
     if _has_control(text):
         return Rejected(Reason.CONTROL_CHARACTER)
     if any(ch.isspace() for ch in text):
@@ -97,7 +107,7 @@ def normalize_email(text: str, *, fold_gmail: bool = False) -> str | Rejected:
     if len(labels) < 2 or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
         return Rejected(Reason.INVALID_DOMAIN)
     if fold_gmail and domain in GMAIL_DOMAINS:
-        local = local.split("+", 1)[0].replace(".", "")
+        local, domain = local.split("+", 1)[0].replace(".", ""), GMAIL_DOMAIN
     if not local:
         return Rejected(Reason.EMPTY_LOCAL_PART)
     email = f"{local}@{domain}"

@@ -28,6 +28,7 @@ from protocols.identifiers import IdType, Reason
 from protocols.normalize import (
     DEFAULT_OPTIONS,
     EMPTY_SHA256,
+    GMAIL_DOMAIN,
     GMAIL_DOMAINS,
     MAX_EMAIL_LENGTH,
     NormalizeOptions,
@@ -220,7 +221,8 @@ def _lengths(strings: pa.StringArray) -> npt.NDArray[np.int64]:
 
 
 def _fold_gmail(emails: pa.StringArray, plain: Mask) -> pa.StringArray:
-    """Drop dots and ``+suffix`` from Gmail local parts (``plain`` rows have one "@").
+    """Drop dots and ``+suffix`` from Gmail local parts (``plain`` rows have one "@"),
+    and write both Gmail domains as ``gmail.com``.
 
     A plain row ending in "@gmail.com" has that domain, so its local part is a fixed
     slice (plain rows are ASCII: code units are characters).
@@ -234,7 +236,7 @@ def _fold_gmail(emails: pa.StringArray, plain: Mask) -> pa.StringArray:
         local = pc.utf8_slice_codeunits(emails.filter(arrow_mask), 0, -len(suffix))
         local = pc.list_element(pc.split_pattern(local, "+", max_splits=1), 0)
         local = pc.replace_substring(local, ".", "")
-        folded = pc.binary_join_element_wise(local, pa.scalar(suffix), "")
+        folded = pc.binary_join_element_wise(local, pa.scalar("@" + GMAIL_DOMAIN), "")
         emails = pc.replace_with_mask(emails, arrow_mask, folded)
     return emails
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from protocols import IdType, MatchKey, NormalizeOptions, Rejected, Tokenizer, normalize
 from protocols.binding import key_checks
+from protocols.normalize import NORMALIZATION_REVISION
 
 MATCH_KEY_HEX = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 COLLABORATION_ID = "collab-test-vectors"
@@ -25,7 +26,31 @@ CASES: list[tuple[str, str, str | None, bool, str]] = [
     ("email", "alice+newsletter@example.com", None, False, "plus-addressing kept"),
     ("email", "a.l.i.c.e+promo@gmail.com", None, True, "gmail dots and plus folded"),
     ("email", "a.l.i.c.e+promo@gmail.com", None, False, "gmail without folding"),
-    ("email", "Bob.Smith@GoogleMail.com", None, True, "googlemail folded"),
+    ("email", "Bob.Smith@GoogleMail.com", None, True, "googlemail folded, written as gmail.com"),
+    ("email", "bob.smith+news@googlemail.com", None, True, "googlemail plus folded to gmail"),
+    ("email", "bobsmith@gmail.com", None, True, "gmail folded meets googlemail folded"),
+    ("email", "Bob.Smith@GoogleMail.com", None, False, "googlemail without folding kept"),
+    (
+        "email",
+        "\uff41\uff4c\uff49\uff43\uff45\uff20\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45\uff0e\uff43\uff4f\uff4d",
+        None,
+        False,
+        "full-width ASCII read as ASCII",
+    ),
+    (
+        "email",
+        "\uff34\uff41\uff52\uff4f.Yamada@Example.JP",
+        None,
+        False,
+        "full-width letters in the local part",
+    ),
+    (
+        "email",
+        "\uff22\uff4f\uff42.Smith@googlemail.com",
+        None,
+        True,
+        "full-width, folded googlemail",
+    ),
     ("email", "bob.smith@example.org", None, True, "folding leaves other domains"),
     ("email", "Jos\u00e9@exampl\u00e9.fr", None, False, "unicode, precomposed"),
     ("email", "Jose\u0301@example\u0301.fr", None, False, "unicode, decomposed (NFC)"),
@@ -48,6 +73,11 @@ CASES: list[tuple[str, str, str | None, bool, str]] = [
     ("phone", "(415) 555-2671", "US", False, "national, US region"),
     ("phone", "415.555.2671", "US", False, "national with dots"),
     ("phone", "+14155552671", "GB", False, "E.164 ignores region"),
+    ("phone", "090-1234-5678", "JP", False, "national, JP mobile"),
+    ("phone", "03-1234-5678", "JP", False, "national, Tokyo landline"),
+    ("phone", "020 7946 0018", "GB", False, "national, London"),
+    ("phone", "07700 900123", "GB", False, "UK mobile in the reserved drama range: invalid"),
+    ("phone", "020 7946 0018", "JP", False, "UK national number read as JP: another valid number"),
     ("phone", "020 7946 0018", "GB", False, "UK national"),
     ("phone", "+44 20 7946 0018", None, False, "UK international"),
     ("phone", "0044 20 7946 0018", "DE", False, "international dialing prefix"),
@@ -128,6 +158,7 @@ def build() -> dict[str, object]:
         cases.append(case)
     return {
         "protocol": "cleanroom token v1 (hmac-sha256)",
+        "normalization_revision": NORMALIZATION_REVISION,
         "match_key_hex": MATCH_KEY_HEX,
         "collaboration_id": COLLABORATION_ID,
         "key_checks": key_checks(key, COLLABORATION_ID),

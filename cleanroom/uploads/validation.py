@@ -65,7 +65,8 @@ def check_schema(
             expected = declared[field.name]
             if field.type != expected:
                 raise SchemaMismatch(
-                    f"column {field.name!r} must be {expected} for {kind}, found {field.type}"
+                    f"column {field.name!r} must be {expected} for {kind}, found "
+                    f"{field.type}{_convert_hint(field.type, expected)}"
                 )
         else:
             raise SchemaMismatch(f"column {field.name!r} is not declared for {kind} datasets")
@@ -76,6 +77,18 @@ def check_schema(
         raise SchemaMismatch(f"{kind} datasets need at least one token_<family> column")
     if len(set(schema.names)) != len(schema.names):
         raise SchemaMismatch("column names must be unique")
+
+
+def _convert_hint(found: pa.DataType, expected: pa.DataType) -> str:
+    """How to get the wire type, for the near misses pandas and pyarrow write."""
+    near_string = pa.types.is_large_string(found) or pa.types.is_dictionary(found)
+    near_number = pa.types.is_integer(found) or pa.types.is_floating(found)
+    if (expected == pa.string() and near_string) or (expected == pa.float64() and near_number):
+        return (
+            " (pandas and pyarrow write such columns; 'party-agent tokenize' converts them, "
+            "for spend with '--kind spend')"
+        )
+    return ""
 
 
 def _read_schema(path: Path) -> pa.Schema:

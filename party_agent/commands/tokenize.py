@@ -14,8 +14,9 @@ from protocols import DatasetKind
 # pyarrow, phonenumbers and cryptography load when the command runs, not for ``--help``.
 if TYPE_CHECKING:
     from party_agent.home import PartyHome
+    from party_agent.mapping import Mapping
     from party_agent.reading import Format
-    from protocols import MatchKey
+    from protocols import MatchKey, Tokenizer
 
 DEFAULT_BATCH_SIZE = 262_144
 _FORMATS: dict[str, Format] = {"csv": "csv", "parquet": "parquet", "jsonl": "jsonl"}
@@ -23,13 +24,17 @@ _FORMATS: dict[str, Format] = {"csv": "csv", "parquet": "parquet", "jsonl": "jso
 
 def tokenize_command(
     home: HomeOption,
-    mapping: Annotated[
-        Path, typer.Option("--mapping", help="Mapping YAML: identifiers and attributes.")
-    ],
     input_path: Annotated[
         Path, typer.Option("--in", help="Input file: CSV (optionally .gz), Parquet or JSONL.")
     ],
     out: Annotated[Path, typer.Option("--out", help="Output Parquet file (replaced atomically).")],
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping",
+            help="Mapping YAML: identifiers and attributes (optional with --kind spend).",
+        ),
+    ] = None,
     match_key_file: Annotated[
         Path | None,
         typer.Option("--match-key-file", help="Offline: a 64-hex-digit shared-secret file."),
@@ -48,6 +53,18 @@ def tokenize_command(
     delimiter: Annotated[
         str | None, typer.Option("--delimiter", help="CSV delimiter (default: sniffed).")
     ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option("--encoding", help="CSV text encoding, e.g. cp932 (default: UTF-8)."),
+    ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option("--timezone", help="Zone of timestamps without an offset, e.g. Asia/Tokyo."),
+    ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Treat summary warnings as errors (exit 1, no output)."),
+    ] = False,
     batch_size: Annotated[
         int, typer.Option("--batch-size", min=1, help="Rows per batch (bounds memory).")
     ] = DEFAULT_BATCH_SIZE,
@@ -56,32 +73,74 @@ def tokenize_command(
         bool, typer.Option("--json", help="Print only the summary, as JSON.")
     ] = False,
 ) -> None:
-    """Turn identifiers into tokens and keep only the declared attributes."""
-    from party_agent.home import PartyHome
-    from party_agent.mapping import load_mapping
+    """Turn identifiers into tokens and keep only the declared attributes.
+
+    A spend file (--kind spend) has no identifiers: its campaign_id and spend columns
+    are checked and written with the wire types, and no --mapping is needed.
+    """
     from party_agent.pipeline import TokenizeJob, run_tokenize
     from party_agent.progress import BarProgress, NoProgress, wants_bar
     from party_agent.reading import open_input
-    from protocols import Tokenizer
 
-    party = PartyHome.open(home)
-    collaboration_id = _collaboration(party, collaboration)
-    match_key = _match_key(party, match_key_file, collaboration_id)
-    source = open_input(input_path, _format(input_format), _delimiter(delimiter))
+    source = open_input(input_path, _format(input_format), _delimiter(delimiter), encoding)
     _check_output(input_path, out)
-    spec = load_mapping(mapping, source.header, kind)
-    tokenizer = Tokenizer(match_key, collaboration_id)
-    job = TokenizeJob(spec, tokenizer, source, out, batch_size)
+    spec = _mapping(mapping, source.header, kind, timezone)
+    tokenizer = _tokenizer(home, match_key_file, collaboration) if spec.identifiers else None
+    job = TokenizeJob(spec, tokenizer, source, out, batch_size, strict)
     if wants_bar(quiet, json_output):
+        _warm_up()
         with BarProgress(source.size) as bar:
             summary = run_tokenize(job, bar)
     else:
-        summary = run_tokenize(job, NoProgress())
+        summary = run_tokenize(job, NoProgress(), paced=False)
     if json_output:
         typer.echo(summary.to_json())
     elif not quiet:
         typer.echo(f"wrote {out}")
         typer.echo(summary.to_text())
+
+
+def _warm_up() -> None:
+    """Pay pyarrow's one-time lazy imports (its pandas shim, about a second on a busy
+    machine) before the bar is drawn, so the bar moves from its first frame."""
+    import pyarrow as pa
+
+    pa.array([False])
+
+
+def _mapping(
+    path: Path | None, header: list[str], kind: DatasetKind | None, timezone: str | None
+) -> Mapping:
+    from party_agent.mapping import check_timezone, load_mapping, spend_mapping
+
+    if path is None:
+        if kind is not DatasetKind.SPEND:
+            raise ConfigError("give --mapping (only --kind spend has a default mapping)")
+        spec = spend_mapping()
+        missing = [c for c in spec.input_columns if c not in header]
+        if missing:
+            raise ConfigError(
+                f"a spend file needs column(s) {', '.join(missing)} (or pass --mapping)"
+            )
+    else:
+        spec = load_mapping(path, header, kind)
+    if timezone is None:
+        return spec
+    zone = check_timezone(timezone, "--timezone")
+    if spec.timezone is not None and spec.timezone != zone:
+        raise ConfigError(
+            f"--timezone {zone} disagrees with the mapping's timezone {spec.timezone}"
+        )
+    return spec.model_copy(update={"timezone": zone})
+
+
+def _tokenizer(home: Path, key_file: Path | None, collaboration: str | None) -> Tokenizer:
+    from party_agent.home import PartyHome
+    from protocols import Tokenizer
+
+    party = PartyHome.open(home)
+    collaboration_id = _collaboration(party, collaboration)
+    return Tokenizer(_match_key(party, key_file, collaboration_id), collaboration_id)
 
 
 def _collaboration(party: PartyHome, given: str | None) -> str:

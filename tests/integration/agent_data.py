@@ -12,6 +12,7 @@ from protocols import IdType, MatchKey, NormalizeOptions, Rejected, normalize
 
 COLLABORATION = "collab-test-1"
 MAPPING = """\
+timezone: UTC
 identifiers:
   - {column: email, type: email}
   - {column: email_hash, type: email_sha256}

@@ -63,6 +63,6 @@ def test_subprocess_exit_codes_and_one_line_errors(tmp_path: Path) -> None:
     assert again.stderr.startswith(b"error: ")
     usage = agent("tokenize", "--home", tmp_path / "home", tmpdir=tmp_path)
     assert usage.returncode == 2
-    assert usage.stderr == b"error: Missing option '--mapping'.\n"
+    assert usage.stderr == b"error: Missing option '--in'.\n"
     unknown = agent("tokenise", tmpdir=tmp_path)
     assert unknown.returncode == 2 and unknown.stderr.startswith(b"error: No such command")

@@ -8,7 +8,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from party_agent.attributes import convert_attribute
+from party_agent.attributes import apply_nulls, apply_transforms, convert_attribute, naive_rows
 from party_agent.mapping import AttributeSpec
 
 
@@ -102,3 +102,72 @@ def test_dst_gaps_and_overlaps_are_resolved_not_failed(
     local: str, expected: tuple[int, ...]
 ) -> None:
     assert _convert("timestamp", [local], zone="America/New_York") == ([_epoch(*expected)], [False])
+
+
+def _spec(**fields: Any) -> AttributeSpec:
+    return AttributeSpec.model_validate({"column": "c", **fields})
+
+
+def test_declared_null_values_become_null_and_nothing_else_does() -> None:
+    spec = _spec(type="float", null_values=["NaN", "N/A", "NULL"])
+    marked = apply_nulls(spec, pa.array([" N/A", "NULL", "NaN", "null", "1.5", None]))
+    assert marked.to_pylist() == [None, None, None, "null", "1.5", None]
+
+
+def test_a_declared_nan_covers_float_nan_too() -> None:
+    marked = apply_nulls(_spec(type="float", null_values=["NaN"]), pa.array([1.0, float("nan")]))
+    assert marked.to_pylist() == [1.0, None]
+    values, failed = _convert("float", [1.0, float("nan")])
+    assert (values, failed) == ([1.0, None], [False, True])  # undeclared NaN is invalid
+
+
+def test_transforms_run_in_order_then_the_value_map(monkeypatch: pytest.MonkeyPatch) -> None:
+    from party_agent import attributes
+
+    calls: list[str] = []
+    original = attributes._transform
+
+    def counting(spec: AttributeSpec, value: str) -> str:
+        calls.append(value)
+        return original(spec, value)
+
+    monkeypatch.setattr(attributes, "_transform", counting)
+    spec = _spec(type="string", transform=["trim", "lower"], values={"connected tv": "ctv"})
+    column = pa.array(["CTV", " ctv", "Connected TV", "CTV", None, "Search", "CTV"])
+    assert apply_transforms(spec, column).to_pylist() == [
+        "ctv",
+        "ctv",
+        "ctv",
+        "ctv",
+        None,
+        "search",
+        "ctv",
+    ]
+    assert sorted(calls) == sorted(["CTV", " ctv", "Connected TV", "Search"])  # once each
+
+
+@pytest.mark.parametrize(
+    ("values", "naive"),
+    [
+        (["2024-01-05 10:00:00", "2024-01-05T10:00:00+09:00", "2024-01-05T01:00Z"], [1, 0, 0]),
+        (["1704067200", "", None, "2024-01-05"], [0, 0, 0, 1]),
+    ],
+)
+def test_naive_rows_are_those_without_an_offset(values: list[Any], naive: list[int]) -> None:
+    found = naive_rows(_spec(type="timestamp"), pa.array(values, pa.string()))
+    assert found.to_pylist() == [bool(n) for n in naive]
+
+
+def test_naive_rows_of_typed_columns() -> None:
+    spec = _spec(type="timestamp")
+    assert naive_rows(spec, pa.array([1, None], pa.timestamp("s"))).to_pylist() == [True, False]
+    aware = pa.array([1], pa.timestamp("s", tz="Asia/Tokyo"))
+    assert naive_rows(spec, aware).to_pylist() == [False]
+    assert naive_rows(spec, pa.array([1704067200], pa.int64())).to_pylist() == [False]
+    with_offset = _spec(type="timestamp", format="%Y%m%d %H%M%z")
+    assert naive_rows(with_offset, pa.array(["20240105 1000+0900"])).to_pylist() == [False]
+
+
+def test_a_jst_wall_clock_time_is_nine_hours_before_utc() -> None:
+    values, _ = _convert("timestamp", ["2024-01-05 09:00:00"], zone="Asia/Tokyo")
+    assert values == [_epoch(2024, 1, 5, 0, 0)]

@@ -15,7 +15,7 @@ HEADER = ["email", "email_hash", "phone", "order_total", "order_time", "store", 
 VALID = """
 identifiers:
   - {column: email, type: email, fold_gmail: true}
-  - {column: email_hash, type: email_sha256}
+  - {column: email_hash, type: email_sha256, folded: true}
   - {column: phone, type: phone, region: US}
 attributes:
   - {column: order_total, type: float, as: amount}
@@ -66,7 +66,7 @@ ONE_ERROR = [
     (
         "identifiers: [{column: phone, type: phone}]",
         "identifiers[0] (column 'phone'): a phone column needs a region "
-        "(ISO 3166 code such as 'US')",
+        "(ISO 3166 code such as 'US'), regions (a list tried in order) or country_column",
     ),
     (
         "identifiers: [{column: phone, type: phone, region: XX}]",
@@ -74,14 +74,15 @@ ONE_ERROR = [
     ),
     (
         "identifiers: [{column: email, type: email, region: US}]",
-        "identifiers[0] (column 'email'): region applies to phone columns only",
+        "identifiers[0] (column 'email'): "
+        "region, regions and country_column apply to phone columns only",
     ),
     (
         "identifiers: [{column: phone, type: phone, region: US, fold_gmail: true}]",
         "identifiers[0] (column 'phone'): fold_gmail applies to email columns only",
     ),
     ("identifiers: []", "identifiers: declare at least one identifier column"),
-    ("attributes: []", "identifiers: Field required"),
+    ("attributes: []", "identifiers: declare at least one identifier column"),
     (
         "identifiers: [{column: email, type: email}, {column: email, type: email}]",
         "identifiers: column 'email' is declared more than once",
@@ -137,6 +138,52 @@ ONE_ERROR = [
     ("identifiers: [{column: email, type: email}]\nversion: 2", "version: Input should be 1"),
     ("- just a list", "the file must hold a mapping with 'identifiers'"),
     ("identifiers: [unclosed", "not valid YAML at line 1"),
+    (
+        "identifiers: [{column: email_hash, type: email_sha256, fold_gmail: true}]",
+        "identifiers[0] (column 'email_hash'): fold_gmail cannot apply to a pre-hashed "
+        "column: a SHA-256 cannot be folded (fold the addresses before hashing them and "
+        "declare 'folded: true')",
+    ),
+    (
+        "identifiers: [{column: email, type: email, fold_gmail: true}, "
+        "{column: email_hash, type: email_sha256}]",
+        "identifiers: column 'email' folds Gmail addresses but the hashes in 'email_hash' "
+        "cannot be folded, so one person would get two tokens; set 'fold_gmail: false', or "
+        "declare 'folded: true' if the hashes were made of folded addresses",
+    ),
+    (
+        "identifiers: [{column: email, type: email, folded: true}]",
+        "identifiers[0] (column 'email'): folded applies to email_sha256 columns only",
+    ),
+    (
+        "identifiers: [{column: phone, type: phone, region: US, regions: [JP]}]",
+        "identifiers[0] (column 'phone'): give region or regions, not both",
+    ),
+    (
+        "identifiers: [{column: phone, type: phone, regions: [JP, XX]}]",
+        "identifiers[0] (column 'phone'): unknown phone region 'XX'; use a code like 'US'",
+    ),
+    (
+        "identifiers: [{column: phone, type: phone, country_column: country}]",
+        "identifiers: country_column 'country' is not in the input",
+    ),
+    (
+        "identifiers: [{column: email, type: email}]\n"
+        "attributes: [{column: order_total, type: float, transform: [lower]}]",
+        "attributes[0] (column 'order_total'): transform and values apply to string "
+        "attributes only",
+    ),
+    (
+        "identifiers: [{column: email, type: email}]\n"
+        "attributes: [{column: store, type: string, on_null: zero}]",
+        "attributes[0] (column 'store'): on_null: zero applies to int, float and decimal "
+        "attributes only",
+    ),
+    (
+        "identifiers: [{column: email, type: email}]\n"
+        "attributes: [{column: store, type: string, transform: [title]}]",
+        "attributes[0] (column 'store') transform.0: Input should be 'trim', 'lower' or 'upper'",
+    ),
 ]
 
 
@@ -157,7 +204,7 @@ attributes:
     problems = _problems(tmp_path, text)
     assert problems == (
         "identifiers[0] (column 'phone'): a phone column needs a region "
-        "(ISO 3166 code such as 'US')",
+        "(ISO 3166 code such as 'US'), regions (a list tried in order) or country_column",
         "attributes[0] (column 'store') type: Input should be 'string', 'int', 'float', "
         "'decimal', 'bool' or 'timestamp'",
         "identifiers: column 'missing' is not in the input",
@@ -191,8 +238,25 @@ def test_kind_in_the_file_is_checked_too(tmp_path: Path) -> None:
 def test_spend_is_not_tokenized(tmp_path: Path) -> None:
     text = "identifiers: [{column: email, type: email}]\n"
     assert _problems(tmp_path, text, DatasetKind.SPEND) == (
-        "kind 'spend' carries no identifiers and is not tokenized",
+        "kind 'spend' carries no identifiers: remove the identifiers section",
     )
+
+
+def test_a_spend_mapping_needs_no_identifiers(tmp_path: Path) -> None:
+    text = "kind: spend\nattributes:\n  - {column: store, type: string, as: campaign_id}\n"
+    text += "  - {column: order_total, type: float, as: spend}\n"
+    mapping = _load(tmp_path, text)
+    assert mapping.families == []  # type: ignore[attr-defined]
+    assert mapping.input_columns == ["store", "order_total"]  # type: ignore[attr-defined]
+
+
+def test_phone_options_and_the_country_column_are_read(tmp_path: Path) -> None:
+    text = "identifiers: [{column: phone, type: phone, regions: [JP, US], country_column: notes}]\n"
+    mapping = _load(tmp_path, text)
+    spec = mapping.identifiers[0]  # type: ignore[attr-defined]
+    assert spec.regions_in_order == ("JP", "US") and spec.options.region == "JP"
+    assert mapping.input_columns == ["phone", "notes"]  # type: ignore[attr-defined]
+    assert mapping.timezone is None  # type: ignore[attr-defined]
 
 
 def test_missing_file_is_a_mapping_error(tmp_path: Path) -> None:

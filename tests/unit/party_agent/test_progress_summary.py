@@ -46,8 +46,11 @@ def test_summary_json_fields() -> None:
         "rows_written": 7,
         "rows_dropped_no_identifier": 2,
         "rows_dropped_invalid_attribute": {"amount": 1},
+        "rows_dropped_null": {},
         "invalid_identifiers": {"email": {"empty": 1, "no_at_sign": 3}, "phone": {}},
+        "invalid_identifier_examples": {},
         "tokens_written": {"email": 7},
+        "warnings": [],
         "seconds": 2.0,
         "rows_per_second": 5.0,
     }

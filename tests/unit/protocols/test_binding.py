@@ -7,11 +7,14 @@ import pyarrow as pa
 from protocols import MatchKey, Tokenizer, token_field
 from protocols.binding import (
     KEY_CHECK_LABEL,
+    META_NORMALIZATION,
     bind_schema,
     key_check_value,
     key_checks,
     read_binding,
 )
+from protocols.normalize import NORMALIZATION_REVISION
+from tests.vectors import load_vectors
 
 KEY = MatchKey(bytes(range(32)))
 
@@ -46,3 +49,9 @@ def test_key_check_is_never_a_token_prefix() -> None:
 def test_unbound_schema_says_nothing() -> None:
     binding = read_binding(pa.schema([token_field("email")]))
     assert binding.collaboration is None and binding.key_checks == {"token_email": None}
+
+
+def test_bound_files_name_the_normalization_revision_of_the_vectors() -> None:
+    assert load_vectors()["normalization_revision"] == NORMALIZATION_REVISION
+    schema = bind_schema(pa.schema([]), Tokenizer(MatchKey(bytes(32)), "collab-1"))
+    assert schema.metadata[META_NORMALIZATION] == str(NORMALIZATION_REVISION).encode()

@@ -46,3 +46,42 @@ def test_token_column_named_for_another_family_is_refused() -> None:
     schema = pa.schema([mislabeled, ("campaign_id", pa.string()), ("exposure_time", pa.int64())])
     with pytest.raises(SchemaMismatch, match="token family metadata does not match"):
         check_schema(schema, DatasetKind.EXPOSURES)
+
+
+SPEND = [("campaign_id", pa.string()), ("spend", pa.float64())]
+HINT = (
+    " (pandas and pyarrow write such columns; 'party-agent tokenize' converts them, "
+    "for spend with '--kind spend')"
+)
+
+
+def test_spend_with_the_wire_types_is_accepted() -> None:
+    check_schema(pa.schema(SPEND), DatasetKind.SPEND)
+
+
+@pytest.mark.parametrize(
+    ("column", "found", "message"),
+    [
+        ("campaign_id", pa.large_string(), "must be string for spend, found large_string"),
+        (
+            "campaign_id",
+            pa.dictionary(pa.int32(), pa.string()),
+            "must be string for spend, found dictionary<values=string, indices=int32, ordered=0>",
+        ),
+        ("spend", pa.int64(), "must be double for spend, found int64"),
+    ],
+)
+def test_spend_as_pandas_writes_it_is_refused_with_the_way_out(
+    column: str, found: pa.DataType, message: str
+) -> None:
+    fields = [(name, found if name == column else kind) for name, kind in SPEND]
+    with pytest.raises(SchemaMismatch) as caught:
+        check_schema(pa.schema(fields), DatasetKind.SPEND)
+    assert str(caught.value) == f"column {column!r} {message}{HINT}"
+
+
+def test_a_type_with_no_conversion_gets_no_hint() -> None:
+    fields = [("campaign_id", pa.string()), ("spend", pa.string())]
+    with pytest.raises(SchemaMismatch) as caught:
+        check_schema(pa.schema(fields), DatasetKind.SPEND)
+    assert str(caught.value) == "column 'spend' must be double for spend, found string"

@@ -9,6 +9,7 @@ Field reference, presets and the hash definition: ``docs/reference/policy.md``.
 from policies.attribution import (
     MICRO,
     SINGLE_TOUCH,
+    Attribution,
     AttributionRules,
     HalfLifeBounds,
     StageColumn,
@@ -44,7 +45,6 @@ from policies.describe import (
 from policies.errors import BudgetExceeded, InvalidPolicy, InvalidQuery, PolicyDenied, PolicyError
 from policies.evaluate import (
     BUDGET_CODES,
-    Attribution,
     Decision,
     Denial,
     QueryRequest,

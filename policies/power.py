@@ -189,7 +189,7 @@ def _credit_lines(policy: AnyPolicy, epsilon: Fraction, groups: int) -> list[Noi
         sd_rev, hw_rev = (x / 100 for x in _cell(cents))
         lines += [
             NoiseLine("attribution", f"exposed users ({label})", "people", *_cell(exposed), True),
-            NoiseLine("attribution", f"credited conv. ({label})", "people", sd_credit, hw_credit),
+            NoiseLine("attribution", f"credited conv. ({label})", "credits", sd_credit, hw_credit),
             NoiseLine("attribution", f"credited revenue ({label})", "currency", sd_rev, hw_rev),
         ]
     return lines
@@ -348,7 +348,8 @@ def plan(policy: AnyPolicy, expected: Expected, epsilon: Fraction | None = None)
 
 @dataclass(frozen=True)
 class NoiseLine:
-    """Noise of one statistic of one template, in the data's units."""
+    """Noise of one statistic of one template, in the data's units (``people``,
+    ``currency``, or ``credits``: credited conversions, one per purchase)."""
 
     template: str
     statistic: str

@@ -292,6 +292,26 @@ def _conversion_numbers(
     return tuple(numbers)
 
 
+def _credit_numbers(
+    policy: AnyPolicy, epsilon: Fraction, groups: int, converted: float, order_value: float
+) -> tuple[Precision, ...]:
+    """A one-model fractional-credit query (``linear``, ``position_based``, ...): its
+    credited conversions (about one per converted user's purchase) and revenue; empty
+    when the policy allows single-touch models only. A comparison of M models is
+    noisier by (2M + 1) / 3 (``noise_lines``)."""
+    models = sorted(str(m) for m in set(policy.attribution.models) - SINGLE_TOUCH)
+    if not models:
+        return ()
+    _, micro, cents = _stats(policy, Template.CONVERSIONS, epsilon, groups, (models[0],))[:3]
+    sd_credit, hw_credit = (x / MICRO for x in _cell(micro))
+    sd_rev, hw_rev = (x / 100 for x in _cell(cents))
+    return (
+        Precision("attribution.credited_conversions", "credits", converted, sd_credit, hw_credit),
+        Precision("attribution.credited_revenue", "currency", converted * order_value, sd_rev,
+                  hw_rev),
+    )  # fmt: skip
+
+
 def queries_per_period(policy: AnyPolicy, epsilon: Fraction) -> int:
     """How many queries of ``epsilon`` one budget period allows."""
     return math.floor(Fraction(policy.budget.epsilon) / Fraction(epsilon))
@@ -324,6 +344,7 @@ def plan(policy: AnyPolicy, expected: Expected, epsilon: Fraction | None = None)
         numbers, detectable = _lift_numbers(lift[0], n_e, n_h, p_e, p_h)
         spend = expected.spend[i] if expected.spend else None
         numbers += _conversion_numbers(conversions, n_e, p_e, expected.order_value, spend)
+        numbers += _credit_numbers(policy, epsilon, groups, n_e * p_e, expected.order_value)
         campaigns.append(
             CampaignPlan(
                 campaign=i + 1,

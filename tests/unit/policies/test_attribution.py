@@ -180,3 +180,15 @@ def test_policy_check_shows_the_noise_of_credited_numbers() -> None:
     assert noise_lines(make_policy(attribution=AttributionRules()), groups=3) == [
         n for n in noise_lines(STANDARD, groups=3) if n.template != "attribution"
     ]
+
+
+def test_the_power_planner_shows_credited_numbers_when_the_policy_allows_them() -> None:
+    from policies.power import Expected, plan
+
+    numbers = {n.statistic: n for n in plan(STANDARD, Expected((20_000,))).campaigns[0].numbers}
+    credited = numbers["attribution.credited_conversions"]
+    # one campaign: epsilon 1/2 over 3 statistics, sensitivity P = 50 credits: scale 300
+    assert credited.unit == "credits" and 300 * 1.39 < credited.noise_sd < 300 * 1.42
+    assert credited.expected == numbers["conversions.converted_users"].expected
+    plain = plan(make_policy(attribution=AttributionRules()), Expected((20_000,)))
+    assert not any(n.statistic.startswith("attribution.") for n in plain.campaigns[0].numbers)

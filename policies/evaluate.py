@@ -208,11 +208,16 @@ def parse_query(
 
     Raises :class:`InvalidQuery` naming every field that is wrong.
     """
-    compare: object = ()
+    compare: tuple[Attribution, ...] = ()
+    listed: list[str] = []
     if isinstance(attribution, list | tuple):
+        try:
+            compare = _compare_of(attribution)
+        except ValueError as error:
+            listed.append(f"attribution: {error}")
         if not attribution:
-            raise InvalidQuery("attribution: list at least one model")
-        compare, attribution = attribution, attribution[0]
+            listed.append("attribution: list at least one model")
+        attribution = compare[0] if compare else Attribution.LAST_TOUCH
     wire = {
         "template": template,
         "requester": requester,
@@ -225,8 +230,8 @@ def parse_query(
         "half_life": half_life,
     }
     converted, problems = _convert(wire)
-    if problems:
-        raise InvalidQuery("; ".join(problems))
+    if listed or problems:
+        raise InvalidQuery("; ".join([*listed, *problems]))
     return QueryRequest(**converted)
 
 

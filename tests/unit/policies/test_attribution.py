@@ -95,7 +95,10 @@ def test_w_shaped_is_allowed_with_a_declared_stage_column() -> None:
         ({"attribution": "position_based", "position_weights": ["1/3", 0.3]},
          "position_weights: each weight must be above 0 and below 1, in steps of "
          "1/1_000_000, got 1/3"),
-        ({"attribution": ["linear", "linear"]}, "compare: names a model twice"),
+        ({"attribution": ["linear", "linear"]}, "attribution: names a model twice"),
+        ({"attribution": ["linear", "u_shaped"]},
+         "attribution: 'u_shaped' is not an attribution model; choose from first_touch, "
+         "last_touch, linear, position_based, time_decay, w_shaped"),
         ({"attribution": []}, "attribution: list at least one model"),
     ],
 )  # fmt: skip

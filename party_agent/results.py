@@ -9,6 +9,11 @@
         frame = results.to_dataframe(reply)       # one row per group
         results.export(reply, "conversions.parquet")
 
+Attribution models side by side (one query, one epsilon covering every model):
+``results.query(client, collab, "conversions", ..., attribution=["last_touch",
+"linear", "position_based"])`` gives a frame with ``exposed_users`` and, per model,
+``<model>.credited_conversions``, ``<model>.credited_revenue`` and ``<model>.roas``.
+
 Or from a joined party home: ``results.query_frame(home, "overlap", exposures=...,
 purchases=...)``. A frame has the key columns, then for every released number three
 columns, ``NAME``, ``NAME_low`` and ``NAME_high`` (its 95% interval), then ``suppressed``
@@ -21,7 +26,7 @@ unclamped, unbiased estimates: noise can make a count or a rate negative.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,12 +53,18 @@ def query(
     join: str = "email",
     window: str | None = None,
     by: str | None = None,
-    attribution: str = "last_touch",
+    attribution: str | Sequence[str] = "last_touch",
     epsilon: str | None = None,
     receiver: str | None = None,
     remainder: bool = False,
+    position_weights: Sequence[str | float] | None = None,
+    half_life: str | None = None,
 ) -> Json:
-    """Run one query (or get the stored identical one, free); returns the server's reply."""
+    """Run one query (or get the stored identical one, free); returns the server's reply.
+
+    ``attribution`` (conversions): one model, or a list of models compared side by side
+    in one query (one column set per model); ``position_weights`` ([first, last]) for
+    ``position_based``, ``half_life`` (e.g. ``"3d"``) for ``time_decay``."""
     if template not in TEMPLATES:
         raise ConfigError(f"unknown template {template!r}; choose from {', '.join(TEMPLATES)}")
     body: dict[str, Any] = {
@@ -61,10 +72,12 @@ def query(
         "exposures": exposures,
         "purchases": purchases,
         "join": join,
-        "attribution": attribution,
+        "attribution": attribution if isinstance(attribution, str) else list(attribution),
         "remainder": remainder,
     }
-    optional = {"spend": spend, "window": window, "by": by, "epsilon": epsilon}
+    optional: dict[str, Any] = {"spend": spend, "window": window, "by": by, "epsilon": epsilon}
+    optional["position_weights"] = None if position_weights is None else list(position_weights)
+    optional["half_life"] = half_life
     optional["receiver"] = receiver
     body.update({name: value for name, value in optional.items() if value is not None})
     reply: Json = client.request("POST", f"{_base(collaboration)}/queries", json=body)

@@ -6,6 +6,15 @@ here; ``tests/unit/policies/test_public_api.py`` keeps ``__all__`` honest.
 Field reference, presets and the hash definition: ``docs/reference/policy.md``.
 """
 
+from policies.attribution import (
+    MICRO,
+    SINGLE_TOUCH,
+    Attribution,
+    AttributionRules,
+    HalfLifeBounds,
+    StageColumn,
+    WeightBounds,
+)
 from policies.budget import (
     BudgetState,
     can_spend,
@@ -36,7 +45,6 @@ from policies.describe import (
 from policies.errors import BudgetExceeded, InvalidPolicy, InvalidQuery, PolicyDenied, PolicyError
 from policies.evaluate import (
     BUDGET_CODES,
-    Attribution,
     Decision,
     Denial,
     QueryRequest,
@@ -73,8 +81,11 @@ from policies.rules import PartyRules
 __all__ = [
     "BUDGET_CODES",
     "FORMAT",
+    "MICRO",
     "PRESETS",
+    "SINGLE_TOUCH",
     "Attribution",
+    "AttributionRules",
     "Budget",
     "BudgetExceeded",
     "BudgetState",
@@ -87,6 +98,7 @@ __all__ = [
     "Direction",
     "Duration",
     "EffectivePolicy",
+    "HalfLifeBounds",
     "InvalidPolicy",
     "InvalidQuery",
     "KeySet",
@@ -98,7 +110,9 @@ __all__ = [
     "PolicyError",
     "QueryRequest",
     "Source",
+    "StageColumn",
     "Template",
+    "WeightBounds",
     "WindowBounds",
     "can_spend",
     "canonical_json",

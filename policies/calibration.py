@@ -23,15 +23,27 @@ conversions                  one histogram: group x converted              1/2
 conversions by a purchases   exposed users per campaign (min(C, G));      1/3 each
 dimension of D values        converted per (campaign, value)
                              (min(P, min(C, G) x D)); revenue (P x cap)
+conversions with fractional  exposed users per group (min(C, G)); per      1/(2M+1)
+credit, M models (any        model: credited micro-credits (P x 10^6)      each
+``by``)                      and credited revenue cents (P x cap)
 ===========================  ===========================================  ============
+
+Fractional credit (``linear``, ``position_based``, ``time_decay``, ``w_shaped``, or a
+comparison of several models): each kept purchase gives 1 credit, in whole
+micro-credits (:data:`policies.attribution.MICRO` per purchase, each group's share
+rounded down), and its clamped cents (each group's share rounded down) to the touches
+in its window, so one user moves the credits of all groups together by at most ``P``
+credits and the revenue by at most ``P x cap``, whatever the model.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+from policies.attribution import MICRO
 from policies.model import Template
 
 ALPHA = 0.05
@@ -118,16 +130,22 @@ def template_statistics(
     cap_cents: int,
     groups: int,
     purchase_values: int | None = None,
+    credit_models: Sequence[str] = (),
 ) -> tuple[Statistic, ...]:
     """The noised statistics of one query, in release order (see the module table).
 
     ``groups`` is the number of declared groups (campaigns, or campaign x exposures
     dimension value; campaigns with a purchases dimension of ``purchase_values``
-    values). Sensitivities never go below 1 (an empty query still records a scale).
+    values). ``credit_models`` names the models of a fractional-credit ``conversions``
+    query (then ``groups`` counts the groups of the exposed users: campaigns with a
+    purchases dimension). Sensitivities never go below 1 (an empty query still records
+    a scale).
     """
     template = Template(template)
     per_user = max(1, min(max_campaigns, groups))
     revenue = max_purchases * cap_cents
+    if template is Template.CONVERSIONS and credit_models:
+        return credit_statistics(epsilon, per_user, max_purchases, revenue, credit_models)
     if template is Template.OVERLAP:
         return (Statistic("overlap_cells", 1, Fraction(epsilon)),)
     if template is Template.LIFT:
@@ -145,3 +163,18 @@ def template_statistics(
         Statistic("converted", converted, third),
         Statistic("revenue_cents", revenue, third),
     )
+
+
+def credit_statistics(
+    epsilon: Fraction, per_user: int, max_purchases: int, revenue: int, models: Sequence[str]
+) -> tuple[Statistic, ...]:
+    """Exposed users (``per_user`` = min(C, G)), then per model its credited
+    micro-credits (P x 10^6) and credited revenue cents (P x cap): ``2M + 1``
+    statistics of an equal share each, so the comparison of M models costs the query's
+    epsilon once."""
+    share = _share(epsilon, 2 * len(models) + 1)
+    out = [Statistic("exposed", per_user, share)]
+    for model in models:
+        out.append(Statistic(f"credited_micro:{model}", max_purchases * MICRO, share))
+        out.append(Statistic(f"credited_revenue_cents:{model}", revenue, share))
+    return tuple(out)

@@ -8,6 +8,9 @@
 - durations and periods as their canonical text (``"7d"``, ``"monthly"``, ``"30d"``);
 - every set as a sorted list (the allowed epsilons sorted by value);
 - ``budget.lifetime`` as ``null`` when the policy sets no lifetime cap;
+- ``attribution`` only when the policy sets it to something other than the default
+  (``last_touch`` and ``first_touch``, no bounds), so the hash of a policy written
+  before the section existed is unchanged;
 
 serialized with sorted keys, no whitespace (``separators=(",", ":")``), UTF-8, no
 ASCII escaping. ``policy_hash(policy)`` is the lowercase hex SHA-256 of those bytes.
@@ -21,6 +24,7 @@ import json
 from fractions import Fraction
 from typing import Any
 
+from policies.attribution import to_canonical as attribution_to_canonical
 from policies.evaluate import QueryRequest
 from policies.exact import fraction_text
 from policies.keys import to_canonical as keys_to_canonical
@@ -39,6 +43,13 @@ def _exact(values: frozenset[Fraction]) -> list[str]:
 
 def to_canonical(policy: Policy) -> dict[str, Any]:
     """The policy as plain JSON-ready data in canonical form."""
+    out = _policy_fields(policy)
+    if not policy.attribution.is_default:
+        out["attribution"] = attribution_to_canonical(policy.attribution)
+    return out
+
+
+def _policy_fields(policy: Policy) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "name": policy.name,
@@ -133,12 +144,23 @@ def effective_policy_hash(effective: EffectivePolicy) -> str:
 
 
 def query_to_canonical(request: QueryRequest) -> dict[str, Any]:
-    """A query request as canonical JSON-ready data (``epsilon`` as ``"n/d"`` or null)."""
-    return {
+    """A query request as canonical JSON-ready data (``epsilon`` as ``"n/d"`` or null).
+
+    ``attribution`` is the model, or the list of a comparison; ``position_weights``
+    (``["n/d", "n/d"]``) and ``half_life`` appear only when the request has them, so a
+    request of the earlier kind keeps its canonical form (and its repeat key)."""
+    out: dict[str, Any] = {
         "template": str(request.template),
         "requester": request.requester,
         "window": None if request.window is None else str(request.window),
-        "attribution": str(request.attribution),
+        "attribution": [str(m) for m in request.compare]
+        if request.compare
+        else str(request.attribution),
         "dimensions": list(request.dimensions),
         "epsilon": None if request.epsilon is None else fraction_text(request.epsilon),
     }
+    if request.position_weights is not None:
+        out["position_weights"] = [fraction_text(w) for w in request.position_weights]
+    if request.half_life is not None:
+        out["half_life"] = str(request.half_life)
+    return out

@@ -94,6 +94,7 @@ def describe_lines(policy: Policy | EffectivePolicy) -> list[str]:
         if window.min <= window.max
         else f"No attribution window is allowed: the shortest allowed ({window.min.words()}) "
         f"is longer than the longest allowed ({window.max.words()}).",
+        _attribution_line(policy),
         f"A group's results are released only when its noisy count of people is at least "
         f"{policy.k}; other groups are suppressed (the decision reads noisy values only).",
         _choices_line(policy.epsilon_choices),
@@ -114,6 +115,27 @@ def describe_lines(policy: Policy | EffectivePolicy) -> list[str]:
         accepted = _listing(fingerprints) if fingerprints else "none (no key is accepted)"
         lines.append(f"Keys of {party} are pinned to the fingerprints: {accepted}.")
     return lines
+
+
+def _attribution_line(policy: Policy | EffectivePolicy) -> str:
+    rules = policy.attribution
+    parts = [f"Attribution models of conversions: {_listing(frozenset(rules.models))}"]
+    if rules.end_weight is not None:
+        low, high = human_number(rules.end_weight.min), human_number(rules.end_weight.max)
+        parts.append(f"position_based gives the first and the last touch each {low} to {high}")
+    if rules.half_life is not None:
+        parts.append(
+            f"time_decay halves a touch's weight every {rules.half_life.min.words()} to "
+            f"{rules.half_life.max.words()}"
+        )
+    if rules.stage is not None:
+        parts.append(
+            f"w_shaped reads the stage column `{rules.stage.column}` "
+            f"(milestone `{rules.stage.milestone}`)"
+        )
+    else:
+        parts.append("w_shaped is unavailable (no stage column is declared)")
+    return "; ".join(parts) + "."
 
 
 def describe(policy: Policy | EffectivePolicy) -> str:

@@ -9,24 +9,17 @@ retailer's policy v3").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
 from policies import checks
+from policies.attribution import DEFAULT_POSITION_WEIGHTS, MICRO, SINGLE_TOUCH, Attribution
 from policies.budget import BudgetState, lifetime_remaining, remaining, until
 from policies.errors import InvalidQuery, PolicyDenied
 from policies.exact import Duration, fraction_text, human_number, parse_fraction
 from policies.keys import CAMPAIGN
 from policies.merge import EffectivePolicy, Source, effective_policy, source_of
 from policies.model import Policy, Template
-
-
-class Attribution(StrEnum):
-    """Which exposure gets the credit when a purchase follows several."""
-
-    FIRST_TOUCH = "first_touch"
-    LAST_TOUCH = "last_touch"
 
 
 @dataclass(frozen=True)
@@ -36,6 +29,10 @@ class QueryRequest:
     Build one from wire values with :func:`parse_query` (names, ``"7d"`` windows,
     ``"1/4"``/``"0.25"``/0.25 epsilons, any sequence of dimension names); the fields are
     checked and converted again on construction, so an instance is always valid.
+
+    ``compare`` lists every model of a comparison (``attribution`` is then its first);
+    ``position_weights`` (first, last) default to 40%/40% when ``position_based`` is
+    asked for; ``half_life`` is required by ``time_decay``.
     """
 
     template: Template
@@ -44,6 +41,22 @@ class QueryRequest:
     attribution: Attribution = Attribution.LAST_TOUCH
     dimensions: tuple[str, ...] = ()
     epsilon: Fraction | None = None
+    compare: tuple[Attribution, ...] = ()
+    position_weights: tuple[Fraction, Fraction] | None = None
+    half_life: Duration | None = None
+
+    @property
+    def models(self) -> tuple[Attribution, ...]:
+        """Every model the request names (the comparison, or the one model)."""
+        return self.compare or (self.attribution,)
+
+    @property
+    def credit_models(self) -> tuple[Attribution, ...]:
+        """The models released as fractional credit: all of a comparison, or the one
+        model when it splits credit; empty for a plain single-touch request."""
+        if self.compare or self.attribution not in SINGLE_TOUCH:
+            return self.models
+        return ()
 
     def __post_init__(self) -> None:
         converted, problems = _convert({name: getattr(self, name) for name in _CONVERTERS})
@@ -51,8 +64,11 @@ class QueryRequest:
             object.__setattr__(self, name, value)
         if not problems:
             problems.extend(self._shape_problems())
+            problems.extend(self._model_problems())
         if problems:
             raise InvalidQuery("; ".join(problems))
+        if Attribution.POSITION_BASED in self.models and self.position_weights is None:
+            object.__setattr__(self, "position_weights", DEFAULT_POSITION_WEIGHTS)
 
     def _shape_problems(self) -> list[str]:
         if self.template is Template.OVERLAP:
@@ -62,6 +78,22 @@ class QueryRequest:
         problems = [] if self.window else [f"{self.template} needs an attribution window"]
         if len(self.dimensions) > 1:
             problems.append(f"{self.template} can be broken down by one dimension at most")
+        return problems
+
+    def _model_problems(self) -> list[str]:
+        models, problems = self.models, []
+        if self.compare and self.compare[0] is not self.attribution:
+            problems.append("attribution: a comparison starts with the request's attribution")
+        if self.template is not Template.CONVERSIONS:
+            if self.credit_models or self.position_weights or self.half_life:
+                problems.append("attribution: only conversions takes attribution models")
+            return problems
+        if self.position_weights and Attribution.POSITION_BASED not in models:
+            problems.append("position_weights: only position_based takes position weights")
+        if self.half_life and Attribution.TIME_DECAY not in models:
+            problems.append("half_life: only time_decay takes a half-life")
+        if Attribution.TIME_DECAY in models and self.half_life is None:
+            problems.append("half_life: time_decay needs a half-life, e.g. 7d")
         return problems
 
 
@@ -74,7 +106,37 @@ def _template_of(value: object) -> Template:
 def _attribution_of(value: object) -> Attribution:
     if isinstance(value, str) and value in set(Attribution):
         return Attribution(value)
-    raise ValueError(f"{value!r} is not an attribution; choose first_touch or last_touch")
+    raise ValueError(f"{value!r} is not an attribution model; choose from {', '.join(Attribution)}")
+
+
+def _compare_of(value: object) -> tuple[Attribution, ...]:
+    if isinstance(value, str) or not isinstance(value, tuple | list):
+        raise ValueError(f"must be a list of attribution models, got {value!r}")
+    models = tuple(_attribution_of(v) for v in value)
+    if len(set(models)) < len(models):
+        raise ValueError("names a model twice")
+    return models
+
+
+def _weight_of(value: object) -> Fraction:
+    weight = parse_fraction(value)
+    if not 0 < weight < 1 or (weight * MICRO).denominator != 1:
+        raise ValueError(
+            f"each weight must be above 0 and below 1, in steps of 1/{MICRO:_}, "
+            f"got {human_number(weight)}"
+        )
+    return weight
+
+
+def _weights_of(value: object) -> tuple[Fraction, Fraction] | None:
+    if value is None:
+        return None
+    if isinstance(value, str) or not isinstance(value, tuple | list) or len(value) != 2:
+        raise ValueError(f"must be [first, last], two weights such as [0.4, 0.4], got {value!r}")
+    first, last = _weight_of(value[0]), _weight_of(value[1])
+    if first + last > 1:
+        raise ValueError(f"first + last must be at most 1, got {human_number(first + last)}")
+    return first, last
 
 
 def _window_of(value: object) -> Duration | None:
@@ -110,6 +172,9 @@ _CONVERTERS = {
     "epsilon": _epsilon_of,
     "dimensions": _dimensions_of,
     "requester": _requester_of,
+    "compare": _compare_of,
+    "position_weights": _weights_of,
+    "half_life": _window_of,
 }
 
 
@@ -135,11 +200,24 @@ def parse_query(
     attribution: object = Attribution.LAST_TOUCH,
     dimensions: object = (),
     epsilon: object = None,
+    position_weights: object = None,
+    half_life: object = None,
 ) -> QueryRequest:
-    """A request from wire values: names, ``"7d"`` windows, ``"1/4"``/``0.25`` epsilons.
+    """A request from wire values: names, ``"7d"`` windows, ``"1/4"``/``0.25`` epsilons;
+    ``attribution`` one model or a list of models to compare side by side.
 
     Raises :class:`InvalidQuery` naming every field that is wrong.
     """
+    compare: tuple[Attribution, ...] = ()
+    listed: list[str] = []
+    if isinstance(attribution, list | tuple):
+        try:
+            compare = _compare_of(attribution)
+        except ValueError as error:
+            listed.append(f"attribution: {error}")
+        if not attribution:
+            listed.append("attribution: list at least one model")
+        attribution = compare[0] if compare else Attribution.LAST_TOUCH
     wire = {
         "template": template,
         "requester": requester,
@@ -147,10 +225,13 @@ def parse_query(
         "attribution": attribution,
         "dimensions": dimensions,
         "epsilon": epsilon,
+        "compare": compare,
+        "position_weights": position_weights,
+        "half_life": half_life,
     }
     converted, problems = _convert(wire)
-    if problems:
-        raise InvalidQuery("; ".join(problems))
+    if listed or problems:
+        raise InvalidQuery("; ".join([*listed, *problems]))
     return QueryRequest(**converted)
 
 
@@ -254,6 +335,44 @@ def _keys(request: QueryRequest, policy: EffectivePolicy) -> list[Denial]:
     return denials
 
 
+def _attribution(request: QueryRequest, policy: EffectivePolicy) -> list[Denial]:
+    """Each model must be allowed, and its parameters within the policy's bounds."""
+    if request.template is not Template.CONVERSIONS:
+        return []
+    rules, source, denials = policy.attribution, policy.source("attribution"), []
+    for model in request.models:
+        if model in rules.models:
+            continue
+        if model is Attribution.W_SHAPED and rules.stage is None:
+            message = (
+                "w_shaped is unavailable: it needs a stage column of the exposures declared "
+                f"under attribution.stage, and {source} declares none"
+            )
+            denials.append(Denial("attribution_unavailable", "attribution.stage", message, source))
+            continue
+        allowed = ", ".join(sorted(rules.models))
+        message = f"attribution model `{model}` is not allowed by {source} (allowed: {allowed})"
+        denials.append(Denial("attribution_not_allowed", "attribution.models", message, source))
+    bounds = rules.end_weight
+    if request.position_weights and bounds and Attribution.POSITION_BASED in rules.models:
+        for end, weight in zip(("first", "last"), request.position_weights, strict=True):
+            if not bounds.contains(weight):
+                message = (
+                    f"position weight of the {end} touch {human_number(weight)} is outside "
+                    f"{human_number(bounds.min)}..{human_number(bounds.max)} set by {source}"
+                )
+                denials.append(
+                    Denial(
+                        "position_weight_out_of_bounds", "attribution.end_weight", message, source
+                    )
+                )
+    half = rules.half_life
+    if request.half_life and half and not half.contains(request.half_life):
+        message = f"half-life {request.half_life} is outside {half.min}..{half.max} set by {source}"
+        denials.append(Denial("half_life_out_of_bounds", "attribution.half_life", message, source))
+    return denials
+
+
 def _window(request: QueryRequest, policy: EffectivePolicy) -> list[Denial]:
     window, bounds, denials = request.window, policy.window, []
     if window is None:
@@ -345,6 +464,7 @@ def evaluate(
         *_template(request, policy),
         *_dimensions(request, policy),
         *_keys(request, policy),
+        *_attribution(request, policy),
         *_window(request, policy),
         *_receiver(request, policy),
         *choice,

@@ -15,10 +15,11 @@ and then every query is denied with the sources named.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from policies.attribution import AttributionRules
 from policies.exact import human_number
 from policies.keys import KeySet
 from policies.model import (
@@ -69,6 +70,7 @@ class EffectivePolicy:
     pinned_keys: PinnedKeys
     keys: KeySet
     sources: tuple[tuple[str, Source], ...]
+    attribution: AttributionRules = field(default_factory=AttributionRules)
 
     @property
     def name(self) -> str:
@@ -154,6 +156,7 @@ def effective_policy(base: Policy, rules: Iterable[PartyRules] = ()) -> Effectiv
         pinned_keys=value["pinned_keys"],
         keys=value["keys"],
         sources=tuple(sorted(sources.items())),
+        attribution=value["attribution"],
     )
 
 

@@ -16,6 +16,7 @@ from fractions import Fraction
 from functools import partial
 
 from policies import checks
+from policies.attribution import AttributionRules
 from policies.exact import Duration, human_number
 from policies.keys import KeySet
 from policies.periods import Period
@@ -171,8 +172,9 @@ class PinnedKeys:
 
 @dataclass(frozen=True)
 class Policy:
-    """A collaboration policy: every field is required except ``pinned_keys`` and
-    ``keys`` (without declared keys no query can group by that column)."""
+    """A collaboration policy: every field is required except ``pinned_keys``, ``keys``
+    (without declared keys no query can group by that column) and ``attribution``
+    (without it, ``conversions`` offers ``last_touch`` and ``first_touch`` only)."""
 
     name: str
     version: int
@@ -186,6 +188,7 @@ class Policy:
     receivers: frozenset[str]
     pinned_keys: PinnedKeys = field(default_factory=PinnedKeys)
     keys: KeySet = field(default_factory=KeySet)
+    attribution: AttributionRules = field(default_factory=AttributionRules)
 
     def __post_init__(self) -> None:
         checks.collect(
@@ -199,6 +202,7 @@ class Policy:
                 ("epsilon_choices", self._check_within_budget),
                 ("receivers", lambda: checks.parties(self.receivers, allow_empty=False)),
                 ("keys", self.keys.check_declared),
+                ("attribution", self._check_stage),
             ],
             f"policy `{self.name}`" if isinstance(self.name, str) else "policy",
         )
@@ -214,6 +218,14 @@ class Policy:
         if self.window.min > self.window.max:
             raise ValueError(
                 f"the minimum {self.window.min} is longer than the maximum {self.window.max}"
+            )
+
+    def _check_stage(self) -> None:
+        stage = self.attribution.stage
+        if stage is not None and stage.column not in self.dimensions.exposures:
+            raise ValueError(
+                f"stage.column `{stage.column}` must be one of dimensions.exposures "
+                "(a touch's stage is a string column of the exposures)"
             )
 
     def _check_within_budget(self) -> None:

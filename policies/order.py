@@ -10,7 +10,9 @@ allows too. Per field:
 - a longer refresh period is stricter (a month counts as 28 to 31 days);
 - pinned keys: pinning a party, or pinning it to fewer keys, is stricter;
 - declared group keys: fewer values (or no ``other`` bucket) for a column is stricter,
-  and so is declaring keys for a column that had none (see :mod:`policies.keys`).
+  and so is declaring keys for a column that had none (see :mod:`policies.keys`);
+- attribution: fewer models and narrower parameter bounds are stricter (set by the
+  collaboration policy only; party rules do not change it).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class Order(Enum):
     PERIOD = "longer is stricter"
     PINS = "fewer keys is stricter"
     KEYS = "fewer group keys is stricter"
+    ATTRIBUTION = "fewer models and narrower bounds are stricter"
 
 
 def at_least_as_strict(order: Order, a: Any, b: Any) -> bool:
@@ -56,7 +59,7 @@ def at_least_as_strict(order: Order, a: Any, b: Any) -> bool:
         return bool(a <= b)
     if order is Order.PERIOD:
         return bool(a == b or a.length_range()[0] >= b.length_range()[1])
-    if order is Order.KEYS:
+    if order in (Order.KEYS, Order.ATTRIBUTION):
         return bool(a.within(b))
     pins_a, pins_b = a.as_dict(), b.as_dict()
     return all(p in pins_a and pins_a[p] <= fps for p, fps in pins_b.items())
@@ -160,6 +163,8 @@ LEAVES: tuple[Leaf, ...] = (
     Leaf("pinned_keys", "pinned key fingerprints", Order.PINS,
          lambda p: p.pinned_keys, lambda r: r.pinned_keys, _pins),
     Leaf("keys", "declared group keys", Order.KEYS, lambda p: p.keys, lambda r: r.keys, _keys),
+    Leaf("attribution", "attribution models", Order.ATTRIBUTION,
+         lambda p: p.attribution, None, lambda a: a.short()),
 )  # fmt: skip
 
 LEAF = {leaf.path: leaf for leaf in LEAVES}

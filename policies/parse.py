@@ -12,6 +12,7 @@ from fractions import Fraction
 from typing import Any, TypeVar
 
 from policies import checks
+from policies.attribution import AttributionRules, parse_attribution
 from policies.errors import InvalidPolicy
 from policies.exact import Duration, parse_fraction
 from policies.keys import KeySet, parse_keys
@@ -38,7 +39,7 @@ _SUB = {
 }
 _COMMON = ("format", "version", "templates", *_SUB, "k", "epsilon_choices", "receivers")
 _LEGACY = ("epsilon_per_query",)
-POLICY_FIELDS = ("name", *_COMMON, "pinned_keys", "keys", *_LEGACY)
+POLICY_FIELDS = ("name", *_COMMON, "pinned_keys", "keys", "attribution", *_LEGACY)
 RULES_FIELDS = ("party", *_COMMON, "pinned_keys", "keys", *_LEGACY)
 
 
@@ -189,6 +190,8 @@ def parse_policy(data: object) -> Policy:
         "receivers": r.get("receivers", _parties),
         "pinned_keys": r.get("pinned_keys", _pins, required=False) or PinnedKeys(),
         "keys": r.get("keys", parse_keys, required=False) or KeySet(),
+        "attribution": r.get("attribution", parse_attribution, required=False)
+        or AttributionRules(),
     }
     dims, window, budget, contribution = (r.sub(key) for key in _SUB)
     assert dims and window and budget and contribution  # noqa: S101 - required=True

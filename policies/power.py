@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from policies.attribution import MICRO, SINGLE_TOUCH
 from policies.calibration import (
     Z95,
     Statistic,
@@ -157,7 +158,11 @@ AnyPolicy = Policy | EffectivePolicy
 
 
 def _stats(
-    policy: AnyPolicy, template: Template, epsilon: Fraction, groups: int
+    policy: AnyPolicy,
+    template: Template,
+    epsilon: Fraction,
+    groups: int,
+    credit_models: tuple[str, ...] = (),
 ) -> tuple[Statistic, ...]:
     bounds = policy.contribution
     return template_statistics(
@@ -167,7 +172,27 @@ def _stats(
         max_purchases=bounds.max_purchases_per_user,
         cap_cents=int(Fraction(bounds.amount_cap) * 100),
         groups=groups,
+        credit_models=credit_models,
     )
+
+
+def _credit_lines(policy: AnyPolicy, epsilon: Fraction, groups: int) -> list[NoiseLine]:
+    """Fractional credit: one model alone, and the comparison of every allowed model
+    (the epsilon split over 2M + 1 statistics)."""
+    allowed = tuple(sorted(str(m) for m in policy.attribution.models))
+    if not set(policy.attribution.models) - SINGLE_TOUCH:
+        return []
+    lines = []
+    for models, label in (((allowed[0],), "1 model"), (allowed, f"{len(allowed)} models")):
+        exposed, micro, cents = _stats(policy, Template.CONVERSIONS, epsilon, groups, models)[:3]
+        sd_credit, hw_credit = (x / MICRO for x in _cell(micro))
+        sd_rev, hw_rev = (x / 100 for x in _cell(cents))
+        lines += [
+            NoiseLine("attribution", f"exposed users ({label})", "people", *_cell(exposed), True),
+            NoiseLine("attribution", f"credited conv. ({label})", "credits", sd_credit, hw_credit),
+            NoiseLine("attribution", f"credited revenue ({label})", "currency", sd_rev, hw_rev),
+        ]
+    return lines
 
 
 def _cell(stat: Statistic) -> tuple[float, float]:
@@ -267,6 +292,26 @@ def _conversion_numbers(
     return tuple(numbers)
 
 
+def _credit_numbers(
+    policy: AnyPolicy, epsilon: Fraction, groups: int, converted: float, order_value: float
+) -> tuple[Precision, ...]:
+    """A one-model fractional-credit query (``linear``, ``position_based``, ...): its
+    credited conversions (about one per converted user's purchase) and revenue; empty
+    when the policy allows single-touch models only. A comparison of M models is
+    noisier by (2M + 1) / 3 (``noise_lines``)."""
+    models = sorted(str(m) for m in set(policy.attribution.models) - SINGLE_TOUCH)
+    if not models:
+        return ()
+    _, micro, cents = _stats(policy, Template.CONVERSIONS, epsilon, groups, (models[0],))[:3]
+    sd_credit, hw_credit = (x / MICRO for x in _cell(micro))
+    sd_rev, hw_rev = (x / 100 for x in _cell(cents))
+    return (
+        Precision("attribution.credited_conversions", "credits", converted, sd_credit, hw_credit),
+        Precision("attribution.credited_revenue", "currency", converted * order_value, sd_rev,
+                  hw_rev),
+    )  # fmt: skip
+
+
 def queries_per_period(policy: AnyPolicy, epsilon: Fraction) -> int:
     """How many queries of ``epsilon`` one budget period allows."""
     return math.floor(Fraction(policy.budget.epsilon) / Fraction(epsilon))
@@ -299,6 +344,7 @@ def plan(policy: AnyPolicy, expected: Expected, epsilon: Fraction | None = None)
         numbers, detectable = _lift_numbers(lift[0], n_e, n_h, p_e, p_h)
         spend = expected.spend[i] if expected.spend else None
         numbers += _conversion_numbers(conversions, n_e, p_e, expected.order_value, spend)
+        numbers += _credit_numbers(policy, epsilon, groups, n_e * p_e, expected.order_value)
         campaigns.append(
             CampaignPlan(
                 campaign=i + 1,
@@ -323,7 +369,8 @@ def plan(policy: AnyPolicy, expected: Expected, epsilon: Fraction | None = None)
 
 @dataclass(frozen=True)
 class NoiseLine:
-    """Noise of one statistic of one template, in the data's units."""
+    """Noise of one statistic of one template, in the data's units (``people``,
+    ``currency``, or ``credits``: credited conversions, one per purchase)."""
 
     template: str
     statistic: str
@@ -370,6 +417,7 @@ def noise_lines(policy: AnyPolicy, groups: int | None = None) -> list[NoiseLine]
             NoiseLine("conversions", "exposed users per group", "people", *_two_cells(cells), True),
             NoiseLine("conversions", "revenue per group", "currency", sd_rev, hw_rev),
         ]
+        lines += _credit_lines(policy, epsilon, groups)
     if Template.LIFT in policy.templates:
         (cells,) = _stats(policy, Template.LIFT, epsilon, groups)
         lines += [

@@ -87,7 +87,9 @@ def _report(document: Policy | PartyRules, effective: EffectivePolicy | None) ->
 
 
 def _noise_text(value: float, unit: str) -> str:
-    return f"{value:,.2f} (currency)" if unit == "currency" else f"{value:,.1f} people"
+    if unit == "currency":
+        return f"{value:,.2f} (currency)"
+    return f"{value:,.1f} {'credits' if unit == 'credits' else 'people'}"
 
 
 def _noise_block(

@@ -10,10 +10,14 @@ from cleanroom.engine.model import (
     ContributionBounds,
     ConversionCell,
     ConversionCells,
+    CreditCell,
+    CreditCells,
+    CreditSettings,
     GroupKeys,
     LiftCell,
     OverlapCounts,
 )
+from cleanroom.engine.templates.attribution import credit_cells
 from cleanroom.engine.templates.conversions import conversion_cells
 from cleanroom.engine.templates.lift import lift_cells
 from cleanroom.engine.templates.overlap import overlap_counts
@@ -23,6 +27,9 @@ __all__ = [
     "ContributionBounds",
     "ConversionCell",
     "ConversionCells",
+    "CreditCell",
+    "CreditCells",
+    "CreditSettings",
     "Engine",
     "EngineSettings",
     "GroupKeys",
@@ -30,6 +37,7 @@ __all__ = [
     "OverlapCounts",
     "Sources",
     "conversion_cells",
+    "credit_cells",
     "lift_cells",
     "overlap_counts",
 ]

@@ -68,12 +68,20 @@ keys AS (
 
 
 def bounded_cells_sql(
-    token: str, dim: str | None, holdout: bool, rank: bool, exposed_only: bool = False
+    token: str,
+    dim: str | None,
+    holdout: bool,
+    rank: bool,
+    exposed_only: bool = False,
+    stage: str | None = None,
 ) -> str:
     """CTEs ``keys``; ``kept_exp``: exposures with a token (``u``, ``cell``, ``t``,
-    holdout flag ``h``) in at most ``$max_cells`` groups per user; ``exposed_users``
-    (every kept user, possibly repeated) and ``exposed_per_cell`` (distinct users per
-    group).
+    holdout flag ``h``, milestone flag ``s``) in at most ``$max_cells`` groups per user;
+    ``exposed_users`` (every kept user, possibly repeated) and ``exposed_per_cell``
+    (distinct users per group).
+
+    With ``stage`` (an exposures column), ``s`` is true on rows whose stage equals the
+    bound ``$milestone``; without it ``s`` is false. It plays no part in the bounding.
 
     With ``exposed_only`` (needs ``holdout``), a user's kept groups are chosen among all
     their groups, holdout ones included (the same choice as ``lift``), and then every row
@@ -92,9 +100,12 @@ def bounded_cells_sql(
     if dim:
         dim_join = f"{dimension_key_sql('x.' + quote_ident(dim))} = k.dim"
     flag = "coalesce(x.holdout, false)" if holdout else "false"
+    milestone = "false"
+    if stage:
+        milestone = f"coalesce(CAST(x.{quote_ident(stage)} AS VARCHAR) = $milestone, false)"
     rows = f"""
     SELECT hash(x.{tok}) AS u, k.cell, k.campaign, hash(hash(x.{tok}), k.kh) AS r,
-           x.exposure_time AS t, {flag} AS h
+           x.exposure_time AS t, {flag} AS h, {milestone} AS s
     FROM exposures x
     JOIN keys k ON CAST(x.campaign_id AS VARCHAR) = k.campaign AND {dim_join}
     WHERE x.{tok} IS NOT NULL AND x.exposure_time IS NOT NULL"""  # noqa: S608 -- as above
@@ -105,14 +116,14 @@ def bounded_cells_sql(
         arm = "NOT arm_h"
     if not rank:
         return f"""{keys_sql(dim)},
-kept_exp AS (SELECT u, cell, t, h FROM ({rows}) WHERE {arm}
+kept_exp AS (SELECT u, cell, t, h, s FROM ({rows}) WHERE {arm}
 ),
 exposed_users AS (SELECT u FROM kept_exp),
 exposed_per_cell AS (SELECT cell, count(DISTINCT u) AS exposed FROM kept_exp GROUP BY cell)"""  # noqa: S608
-    kept, arm_h = "u, cell, t, h, first_in_cell", "arm_h" if exposed_only else "false AS arm_h"
+    kept, arm_h = "u, cell, t, h, s, first_in_cell", "arm_h" if exposed_only else "false AS arm_h"
     return f"""{keys_sql(dim)},
 ranked AS (
-  SELECT u, cell, t, h, {arm_h},
+  SELECT u, cell, t, h, s, {arm_h},
          dense_rank() OVER w AS cell_rank,
          (lag(cell) OVER w) IS DISTINCT FROM cell AS first_in_cell
   FROM ({rows})

@@ -14,10 +14,56 @@ from protocols import FAMILIES, DatasetKind, token_column_name
 
 
 class Attribution(StrEnum):
-    """Which exposure gets a purchase that follows several within the window."""
+    """Which exposures get a purchase that follows several within the window: one
+    (``first_touch``, ``last_touch``) or a share each (the others; see
+    :mod:`cleanroom.engine.templates.attribution`)."""
 
     FIRST_TOUCH = "first_touch"
     LAST_TOUCH = "last_touch"
+    LINEAR = "linear"
+    POSITION_BASED = "position_based"
+    TIME_DECAY = "time_decay"
+    W_SHAPED = "w_shaped"
+
+
+@dataclass(frozen=True)
+class CreditSettings:
+    """The models of a fractional-credit query and their parameters.
+
+    ``first_micro``/``last_micro``: the position-based weights of the first and last
+    touch in micro-credits (of 1,000,000); ``half_life_seconds`` for ``time_decay``;
+    ``stage_column`` and ``milestone`` for ``w_shaped``.
+    """
+
+    models: tuple[Attribution, ...]
+    first_micro: int = 400_000
+    last_micro: int = 400_000
+    half_life_seconds: int | None = None
+    stage_column: str | None = None
+    milestone: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.models or len(set(self.models)) < len(self.models):
+            raise ValueError("name each model once, at least one")
+        if not (self.first_micro > 0 and self.last_micro > 0) or (
+            self.first_micro + self.last_micro > 1_000_000
+        ):
+            raise ValueError("position weights must be positive and sum to at most 1")
+        if Attribution.TIME_DECAY in self.models and not self.half_life_seconds:
+            raise ValueError("time_decay needs a half-life")
+        if Attribution.W_SHAPED in self.models and not (self.stage_column and self.milestone):
+            raise ValueError("w_shaped needs a stage column and a milestone stage")
+
+    def parameters(self) -> dict[str, object]:
+        """What the result records of these settings (JSON-ready)."""
+        out: dict[str, object] = {"models": [str(m) for m in self.models]}
+        if Attribution.POSITION_BASED in self.models:
+            out["position_weights_micro"] = [self.first_micro, self.last_micro]
+        if Attribution.TIME_DECAY in self.models:
+            out["half_life_seconds"] = self.half_life_seconds
+        if Attribution.W_SHAPED in self.models:
+            out["stage"] = {"column": self.stage_column, "milestone": self.milestone}
+        return out
 
 
 @dataclass(frozen=True)
@@ -120,3 +166,24 @@ class LiftCell:
     exposed_converted: int
     holdout: int
     holdout_converted: int
+
+
+@dataclass(frozen=True)
+class CreditCell:
+    """One group of a fractional-credit ``conversions`` query: its exposed users and,
+    per model (in the settings' order), credited micro-credits and credited cents."""
+
+    campaign: str
+    dimension: str | None
+    exposed: int
+    credits: tuple[tuple[int, int], ...]
+    spend: float | None
+
+
+@dataclass(frozen=True)
+class CreditCells:
+    """All groups of one fractional-credit query (see :class:`ConversionCells`)."""
+
+    dimension_dataset: DatasetKind | None
+    models: tuple[Attribution, ...]
+    cells: tuple[CreditCell, ...]

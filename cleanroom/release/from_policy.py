@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from cleanroom.engine import Attribution, GroupKeys
+from cleanroom.engine import Attribution, CreditSettings, GroupKeys
 from cleanroom.errors import RequestInvalid
 from cleanroom.release.model import (
     ConversionsRequest,
@@ -17,8 +17,7 @@ from cleanroom.release.model import (
     ReleasePolicy,
     TemplateRequest,
 )
-from policies import Attribution as PolicyAttribution
-from policies import Decision, EffectivePolicy, QueryRequest, Template
+from policies import MICRO, Decision, EffectivePolicy, QueryRequest, StageColumn, Template
 from policies.keys import CAMPAIGN
 
 
@@ -59,8 +58,28 @@ def release_policy(
     )
 
 
-def template_request(query: QueryRequest, join_family: str) -> TemplateRequest:
-    """The template request of an evaluated policy query, joined on ``join_family``."""
+def credit_settings(query: QueryRequest, stage: StageColumn | None = None) -> CreditSettings | None:
+    """The fractional-credit settings of a ``conversions`` query (``None`` for a plain
+    single-touch one); ``stage`` is the policy's declared stage column (``w_shaped``)."""
+    models = query.credit_models
+    if not models:
+        return None
+    first, last = query.position_weights or (Fraction(2, 5), Fraction(2, 5))
+    return CreditSettings(
+        tuple(Attribution(str(m)) for m in models),
+        first_micro=int(first * MICRO),
+        last_micro=int(last * MICRO),
+        half_life_seconds=None if query.half_life is None else query.half_life.seconds,
+        stage_column=None if stage is None else stage.column,
+        milestone=None if stage is None else stage.milestone,
+    )
+
+
+def template_request(
+    query: QueryRequest, join_family: str, stage: StageColumn | None = None
+) -> TemplateRequest:
+    """The template request of an evaluated policy query, joined on ``join_family``
+    (``stage``: the policy's declared stage column, for ``w_shaped``)."""
     if query.template is Template.OVERLAP:
         return OverlapRequest(join_family)
     if query.window is None:  # QueryRequest already refuses this; keeps mypy honest
@@ -70,13 +89,12 @@ def template_request(query: QueryRequest, join_family: str) -> TemplateRequest:
         if query.dimensions:
             raise RequestInvalid("lift cannot be broken down by a dimension")
         return LiftRequest(join_family, window)
-    attribution = (
-        Attribution.FIRST_TOUCH
-        if query.attribution is PolicyAttribution.FIRST_TOUCH
-        else Attribution.LAST_TOUCH
-    )
     by = query.dimensions[0] if query.dimensions else None
-    return ConversionsRequest(join_family, window, attribution, by)
+    try:
+        credit = credit_settings(query, stage)
+    except ValueError as error:  # w_shaped without a stage column: the policy denies it first
+        raise RequestInvalid(str(error)) from None
+    return ConversionsRequest(join_family, window, Attribution(str(query.attribution)), by, credit)
 
 
 def release_inputs(
@@ -86,6 +104,6 @@ def release_inputs(
     decision.raise_if_denied()
     keys = group_keys(policy, decision.request)
     return (
-        template_request(decision.request, join_family),
+        template_request(decision.request, join_family, policy.attribution.stage),
         release_policy(policy, decision.epsilon, remainder, keys),
     )

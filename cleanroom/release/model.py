@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, ClassVar
 
-from cleanroom.engine import Attribution, ContributionBounds, GroupKeys
+from cleanroom.engine import Attribution, ContributionBounds, CreditSettings, GroupKeys
 from cleanroom.engine.model import token_column
 from cleanroom.release.noise import Calibration
 
@@ -66,24 +66,36 @@ class OverlapRequest:
 
 @dataclass(frozen=True)
 class ConversionsRequest:
+    """``credit`` set: fractional credit under its models (one column set per model);
+    unset: ``attribution`` (``last_touch`` or ``first_touch``) gives each purchase to
+    one group and the converted users are released."""
+
     template: ClassVar[str] = "conversions"
     join_family: str
     window_seconds: int
     attribution: Attribution = Attribution.LAST_TOUCH
     by: str | None = None
+    credit: CreditSettings | None = None
 
     def __post_init__(self) -> None:
         token_column(self.join_family)
         _check_window(self.window_seconds)
-        Attribution(self.attribution)
+        if self.credit is None and Attribution(self.attribution) not in (
+            Attribution.LAST_TOUCH,
+            Attribution.FIRST_TOUCH,
+        ):
+            raise ValueError(f"{self.attribution} splits credit: give its CreditSettings")
 
     def parameters(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "join_family": self.join_family,
             "window_seconds": self.window_seconds,
             "attribution": str(Attribution(self.attribution)),
             "by": self.by,
         }
+        if self.credit is not None:
+            out["credit"] = self.credit.parameters()
+        return out
 
 
 @dataclass(frozen=True)

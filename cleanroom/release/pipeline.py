@@ -17,9 +17,11 @@ from cleanroom.engine import (
     EngineSettings,
     Sources,
     conversion_cells,
+    credit_cells,
     lift_cells,
     overlap_counts,
 )
+from cleanroom.release.attribution import credit_table
 from cleanroom.release.conversions import conversions_table
 from cleanroom.release.model import (
     ConversionsRequest,
@@ -40,6 +42,17 @@ def _compute(engine: Engine, request: TemplateRequest, policy: ReleasePolicy) ->
         return overlap_table(overlap_counts(engine, request.join_family), policy)
     if keys is None:
         raise ValueError(f"{request.template} needs the declared group keys of the policy")
+    if isinstance(request, ConversionsRequest) and request.credit is not None:
+        credits = credit_cells(
+            engine,
+            request.join_family,
+            request.window_seconds,
+            request.credit,
+            bounds,
+            keys,
+            by=request.by,
+        )
+        return credit_table(credits, policy, request.by)
     if isinstance(request, ConversionsRequest):
         cells = conversion_cells(
             engine,

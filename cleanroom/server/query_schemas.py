@@ -21,6 +21,7 @@ from policies import Budget, BudgetState, fraction_text, lifetime_remaining, rem
 from protocols import FAMILIES, IdType
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+Model = Literal["first_touch", "last_touch", "linear", "position_based", "time_decay", "w_shaped"]
 JOIN_CHOICES = tuple(sorted({*FAMILIES, *(t.value for t in IdType)}))
 
 
@@ -36,7 +37,21 @@ class QueryCreate(BaseModel):
     join: str = Field(default="email", description=f"Identifier to join on: {JOIN_CHOICES}")
     window: str | None = Field(default=None, description='Attribution window, e.g. "7d"')
     by: Name | None = Field(default=None, description="One allowed dimension")
-    attribution: Literal["first_touch", "last_touch"] = "last_touch"
+    attribution: Model | list[Model] = Field(
+        default="last_touch",
+        description="conversions: one attribution model, or a list of models to compare "
+        "side by side in one query (its epsilon split over every model it releases); a "
+        "list, or a model that splits credit, releases credited conversions and revenue, "
+        "one column set per model",
+    )
+    position_weights: list[str | float] | None = Field(
+        default=None,
+        description='position_based: [first, last] shares, e.g. ["0.4", "0.4"] (the '
+        "default); the touches in between share the rest",
+    )
+    half_life: str | None = Field(
+        default=None, description='time_decay: the half-life of a touch\'s weight, e.g. "3d"'
+    )
     epsilon: str | float | None = Field(
         default=None,
         description='One of the allowed epsilons, as exact text such as "1/4" '
@@ -59,6 +74,8 @@ class QueryCreate(BaseModel):
                 attribution=self.attribution,
                 dimensions=(self.by,) if self.by else (),
                 epsilon=self.epsilon,
+                position_weights=self.position_weights,
+                half_life=self.half_life,
             )
         return QuerySubmission(
             query,

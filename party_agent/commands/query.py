@@ -30,7 +30,25 @@ Spend = Annotated[
 Join = Annotated[str, typer.Option("--join", help="Identifier to join on: email, phone, ...")]
 Window = Annotated[str, typer.Option("--window", help="Attribution window, e.g. 7d.")]
 By = Annotated[str | None, typer.Option("--by", help="Break down by one allowed dimension.")]
-AttributionOpt = Annotated[str, typer.Option("--attribution", help="last_touch or first_touch.")]
+AttributionOpt = Annotated[
+    str,
+    typer.Option(
+        "--attribution",
+        help="Attribution model: last_touch, first_touch, linear, position_based, "
+        "time_decay or w_shaped; several separated by commas to compare them side by side "
+        "in one query (e.g. last_touch,linear,position_based).",
+    ),
+]
+PositionWeights = Annotated[
+    str | None,
+    typer.Option(
+        "--position-weights",
+        help="position_based: FIRST,LAST shares, e.g. 0.4,0.4 (the default).",
+    ),
+]
+HalfLife = Annotated[
+    str | None, typer.Option("--half-life", help="time_decay: the half-life, e.g. 3d.")
+]
 Epsilon = Annotated[
     str | None,
     typer.Option(
@@ -53,7 +71,7 @@ def _number(value: float) -> str:
     return f"{value:,.2f}" if abs(value) >= 100 else f"{value:.4g}"
 
 
-NON_NEGATIVE_SUFFIXES = ("users", "converted", "rate", "revenue", "roas")
+NON_NEGATIVE_SUFFIXES = ("users", "converted", "rate", "revenue", "roas", "conversions")
 """Columns whose truth is never negative (counts, rates, revenue, ROAS)."""
 
 
@@ -83,10 +101,39 @@ def _console() -> Console:
     return console if console.is_terminal else Console(width=200)
 
 
+def _keys(row: Json) -> list[str]:
+    return ["(remainder)" if row["remainder"] and k is None else str(k) for k in row["key"]]
+
+
+def _render_models(reply: Json, console: Console) -> None:
+    """A comparison (columns ``model.statistic``): one table per statistic, one column
+    per model, so the models stand side by side."""
+    inner = reply["result"]
+    plain = [n for n in inner["value_columns"] if "." not in n]
+    split = [n.split(".", 1) for n in inner["value_columns"] if "." in n]
+    models = list(dict.fromkeys(m for m, _ in split))
+    for i, stat in enumerate(dict.fromkeys(s for _, s in split)):
+        table = Table(title=f"{stat} by attribution model", title_justify="left")
+        shown = [*(plain if i == 0 else []), *(f"{m}.{stat}" for m in models)]
+        for name in inner["key_columns"]:
+            table.add_column(name)
+        for name in shown:
+            table.add_column(name.split(".", 1)[0] if "." in name else name, justify="right")
+        for row in inner["rows"]:
+            cells = [_cell(row["values"].get(n), row["suppressed"], n) for n in shown]
+            table.add_row(*_keys(row), *cells)
+        console.print(table)
+
+
 def render(reply: Json, console: Console | None = None) -> None:
     """Print a result reply as a table (values with [95% interval]) plus a summary."""
     console = console or _console()
     inner = reply["result"]
+    if any("." in name for name in inner["value_columns"]):
+        console.print(f"{reply['template']} — result {reply['id']}")
+        _render_models(reply, console)
+        _summary(reply, console)
+        return
     table = Table(
         title=f"{reply['template']} — result {reply['id']}",
         title_justify="left",
@@ -99,10 +146,14 @@ def render(reply: Json, console: Console | None = None) -> None:
     for name in inner["value_columns"]:
         table.add_column(name, justify="right")
     for row in inner["rows"]:
-        keys = ["(remainder)" if row["remainder"] and k is None else str(k) for k in row["key"]]
         cells = [_cell(row["values"].get(n), row["suppressed"], n) for n in inner["value_columns"]]
-        table.add_row(*keys, *cells)
+        table.add_row(*_keys(row), *cells)
     console.print(table)
+    _summary(reply, console)
+
+
+def _summary(reply: Json, console: Console) -> None:
+    inner = reply["result"]
     suppressed = inner["rows_suppressed"]
     console.print(
         f"{suppressed} group(s) suppressed (noisy user count below k={inner['k']}); "
@@ -163,12 +214,20 @@ def conversions(
     epsilon: Epsilon = None,
     receiver: Receiver = None,
     remainder: Remainder = False,
+    position_weights: PositionWeights = None,
+    half_life: HalfLife = None,
     as_json: AsJson = False,
 ) -> None:
-    """Per campaign: exposed, converted, conversion rate, revenue (and ROAS with --spend)."""
+    """Per campaign: exposed, converted, conversion rate, revenue (and ROAS with --spend);
+    with a credit-splitting model or several models: credited conversions and revenue,
+    one column set per model."""
+    models = [m.strip() for m in attribution.split(",")]
+    weights = None if position_weights is None else position_weights.split(",")
     _run(home, "conversions", as_json, exposures=exposures, purchases=purchases,
-         window=window, spend=spend, by=by, attribution=attribution, join=join,
-         epsilon=epsilon, receiver=receiver, remainder=remainder)  # fmt: skip
+         window=window, spend=spend, by=by,
+         attribution=models if len(models) > 1 else models[0], join=join,
+         epsilon=epsilon, receiver=receiver, remainder=remainder,
+         position_weights=weights, half_life=half_life)  # fmt: skip
 
 
 def lift(

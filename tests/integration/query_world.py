@@ -34,7 +34,9 @@ def policy_yaml(
     period: str = "monthly",
     receivers: str = "[brand, retailer]",
     lifetime: str | None = None,
+    attribution: str = "",
 ) -> str:
+    """The world's policy; ``attribution`` is an optional ``attribution:`` YAML block."""
     cap = "" if lifetime is None else f', lifetime: "{lifetime}"'
 
     return f"""format: cleanroom-policy/1
@@ -54,7 +56,7 @@ keys:
   campaign_id: [cmp-0, cmp-1, cmp-2]
   channel: [search, social]
   category: {{values: [grocery], other: true}}
-"""
+{attribution}"""
 
 
 def tokens(collaboration_id: str, users: list[int]) -> pa.Array:

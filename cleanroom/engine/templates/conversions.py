@@ -39,7 +39,8 @@ _PICK = {
 }
 
 
-def _spend_sql(spend: bool) -> tuple[str, str, str]:
+def spend_sql(spend: bool) -> tuple[str, str, str]:
+    """The spend CTE, the spend column and its join (or a NULL column without spend)."""
     if not spend:
         return "", "CAST(NULL AS DOUBLE)", ""
     cte = (
@@ -63,7 +64,7 @@ def conversions_sql(
     ``exposed`` is the campaign's, repeated on each of its rows). With ``holdout`` (the
     exposures have the column), holdout-arm users of a campaign are not exposed to it:
     they count nowhere in it and its ghost exposures attract no purchase."""
-    spend_cte, spend_col, spend_join = _spend_sql(spend)
+    spend_cte, spend_col, spend_join = spend_sql(spend)
     pkeys = f",\npkeys AS (SELECT d, j FROM {DIMENSION_KEYS})" if purchase_dim else ""  # noqa: S608 -- fixed text
     head = f"""
 WITH {bounded_cells_sql(token, dim, holdout=holdout, rank=rank, exposed_only=holdout)},

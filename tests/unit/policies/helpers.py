@@ -56,6 +56,7 @@ def make_policy(**changes: Any) -> Policy:
         "receivers": base.receivers,
         "pinned_keys": base.pinned_keys,
         "keys": base.keys,
+        "attribution": base.attribution,
     }
     fields.update(changes)
     return Policy(**fields)

@@ -33,13 +33,18 @@ from tests.unit.policies.helpers import (
 )
 
 # Known answer: changing the canonical form changes every signature, so it must be on purpose.
-STANDARD_HASH = "81dda7040f0d697470d21693630663d744b263346d3900ea8c7222b5ff81a355"
+STANDARD_HASH = "c1e6efa1b946c815a780c53ab8a49f084c2e7db7cf8b0c6129fef4dccb6d2fe2"
+BEFORE_ATTRIBUTION = "81dda7040f0d697470d21693630663d744b263346d3900ea8c7222b5ff81a355"
+"""The standard preset's hash before it had an `attribution` section."""
 
 
 def test_standard_preset_known_answer() -> None:
     policy = preset("standard")
     assert canonical_json(policy).startswith(
-        b'{"budget":{"epsilon":"5/1","lifetime":"30/1","period":"monthly"},'
+        b'{"attribution":{"end_weight":{"max":"1/2","min":"1/5"},'
+        b'"half_life":{"max":"14d","min":"12h"},'
+        b'"models":["first_touch","last_touch","linear","position_based","time_decay"],'
+        b'"stage":null},"budget":{"epsilon":"5/1","lifetime":"30/1","period":"monthly"},'
     )
     assert policy_hash(policy) == hashlib.sha256(canonical_json(policy)).hexdigest()
     assert policy_hash(policy) == STANDARD_HASH
@@ -61,6 +66,10 @@ keys:
   store_region: {other: true, values: [west, south, northeast, midwest]}
   channel: {values: [video, social, search, display, ctv], other: true}
   category: {other: true, values: [home, grocery, electronics, beauty, apparel]}
+attribution:
+  half_life: {max: 2w, min: 720m}
+  models: [time_decay, position_based, linear, last_touch, first_touch]
+  end_weight: {max: 0.5, min: "1/5"}
 """
     assert policy_hash(policy_from_yaml(reordered)) == STANDARD_HASH
 
@@ -132,3 +141,14 @@ def test_query_canonical_form() -> None:
         "dimensions": ["channel"],
         "epsilon": "1/4",
     }
+
+
+def test_a_policy_without_an_attribution_section_keeps_its_hash() -> None:
+    """The section is in the canonical form only when it is not the default, so policies
+    signed before it existed keep their hashes (and their signatures)."""
+    text = preset_yaml("standard")
+    start, end = text.index("attribution:\n"), text.index("# Group keys")
+    without = policy_from_yaml(text[:start] + text[end:])
+    assert policy_hash(without) == BEFORE_ATTRIBUTION
+    default = "attribution:\n  models: [last_touch, first_touch]\n"
+    assert policy_hash(policy_from_yaml(text[:start] + default + text[end:])) == BEFORE_ATTRIBUTION

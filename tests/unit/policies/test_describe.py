@@ -38,6 +38,10 @@ def test_standard_in_plain_words() -> None:
             "declared never makes a row of its own.",
             "A purchase counts toward an exposure only within an attribution window of 1 day "
             "to 30 days; queries choose a window in that range.",
+            "Attribution models of conversions: first_touch, last_touch, linear, "
+            "position_based, time_decay; position_based gives the first and the last touch "
+            "each 0.2 to 0.5; time_decay halves a touch's weight every 12 hours to 14 days; "
+            "w_shaped is unavailable (no stage column is declared).",
             "A group's results are released only when its noisy count of people is at least "
             "50; other groups are suppressed (the decision reads noisy values only).",
             "Each query spends one of these epsilons: 0.25, 0.5 (default 0.5); no other value "

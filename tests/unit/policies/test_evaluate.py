@@ -187,8 +187,9 @@ def test_the_lifetime_cap_denies_even_with_the_period_budget_left() -> None:
          "epsilon: write an exact number such as \"0.5\" or \"1/4\", got 'lots'"),
         ({"template": "reach"},
          "template: 'reach' is not a template; choose from conversions, lift, overlap"),
-        ({"attribution": "linear"},
-         "attribution: 'linear' is not an attribution; choose first_touch or last_touch"),
+        ({"attribution": "u_shaped"},
+         "attribution: 'u_shaped' is not an attribution model; choose from first_touch, "
+         "last_touch, linear, position_based, time_decay, w_shaped"),
         ({"window": "7"},
          "window: write a whole number and a unit (s, m, h, d or w), such as \"7d\", got '7'"),
         ({"dimensions": "channel"},

@@ -150,7 +150,9 @@ def test_check_compares_k_with_the_noise_of_each_thresholded_count(tmp_path: Pat
     path = write(tmp_path, "p.yaml", preset_yaml("standard"))
     report = json.loads(runner.invoke(policy_app, ["check", str(path), "--json"]).stdout)
     thresholded = [line for line in report["noise"] if line["thresholded"]]
-    assert {line["template"] for line in thresholded} == {"overlap", "conversions", "lift"}
+    assert {line["template"] for line in thresholded} == {
+        "overlap", "conversions", "attribution", "lift"
+    }  # fmt: skip
     text = runner.invoke(policy_app, ["check", str(path)]).stdout
     for line in thresholded:
         ratio = 50 / line["half_width"]

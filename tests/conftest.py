@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import pytest
 
 from cleanroom.engine import SparkSettings
@@ -15,5 +18,6 @@ def spark_settings() -> SparkSettings:
     from cleanroom.engine.spark import root_session
 
     settings = require_spark()
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the agent's tasks run Python
     root_session(settings)
     return settings

@@ -51,6 +51,17 @@ def tokenize_command(
     batch_size: Annotated[
         int, typer.Option("--batch-size", min=1, help="Rows per batch (bounds memory).")
     ] = DEFAULT_BATCH_SIZE,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="local (this machine) or spark (Spark at --spark-master; --out is then a "
+            "directory of part files).",
+        ),
+    ] = "local",
+    spark_master: Annotated[
+        str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")
+    ] = "local[*]",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print only the summary, as JSON.")
@@ -64,6 +75,7 @@ def tokenize_command(
     from party_agent.reading import open_input
     from protocols import Tokenizer
 
+    use_spark = _engine(engine) == "spark"
     party = PartyHome.open(home)
     collaboration_id = _collaboration(party, collaboration)
     match_key = _match_key(party, match_key_file, collaboration_id)
@@ -72,7 +84,11 @@ def tokenize_command(
     spec = load_mapping(mapping, source.header, kind)
     tokenizer = Tokenizer(match_key, collaboration_id)
     job = TokenizeJob(spec, tokenizer, source, out, batch_size)
-    if wants_bar(quiet, json_output):
+    if use_spark:
+        from party_agent.spark_tokenize import run_tokenize_spark
+
+        summary = run_tokenize_spark(job, spark_master)
+    elif wants_bar(quiet, json_output):
         with BarProgress(source.size) as bar:
             summary = run_tokenize(job, bar)
     else:
@@ -107,6 +123,12 @@ def _format(name: str | None) -> Format | None:
     if name not in _FORMATS:
         raise ConfigError(f"unknown --format {name!r}; use csv, parquet or jsonl")
     return _FORMATS[name]
+
+
+def _engine(name: str) -> str:
+    if name not in ("local", "spark"):
+        raise ConfigError(f"unknown --engine {name!r}; use local or spark")
+    return name
 
 
 def _delimiter(given: str | None) -> str | None:

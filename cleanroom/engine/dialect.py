@@ -26,6 +26,7 @@ from dataclasses import dataclass
 USER_HEX_DIGITS = 15
 """Hex digits of the token read as the user id: 60 bits, so it fits a signed BIGINT."""
 _USER_FROM = 64 - USER_HEX_DIGITS + 1  # the last 15 of a 32-byte token's 64 hex digits
+_USER_MASK = (1 << (4 * USER_HEX_DIGITS)) - 1
 
 
 def quote_ident(name: str) -> str:
@@ -67,11 +68,15 @@ class Dialect:
         return f"row({first}, {second})"
 
     def user_id(self, token: str) -> str:
-        """The user inside the SQL: the token's last 60 bits as a BIGINT (>= 0)."""
-        head = f"substr(hex({token}), {_USER_FROM}, {USER_HEX_DIGITS})"
+        """The user inside the SQL: the token's last 60 bits as a BIGINT (>= 0).
+
+        Spark reads the last 15 hex digits; DuckDB the last 8 bytes as a 64-bit
+        integer, its top 4 bits masked off (the same number, about twice as fast as
+        DuckDB's hex path)."""
         if self.name == "spark":
+            head = f"substr(hex({token}), {_USER_FROM}, {USER_HEX_DIGITS})"
             return f"CAST(conv({head}, 16, 10) AS BIGINT)"
-        return f"CAST(('0x' || {head}) AS BIGINT)"
+        return f"(CAST(CAST(array_slice({token}, 25, 32) AS BIT) AS BIGINT) & {_USER_MASK})"
 
     def is_finite(self, value: str) -> str:
         """True for a DOUBLE that is neither NaN nor infinite (NULL for NULL)."""

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck unit browser demo bench clean
+.PHONY: test lint typecheck unit browser spark demo bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP) browser
+unit: $(STAMP) browser spark
 	$(BIN)/pytest
 
 # The console's browser tests drive Debian's Chromium (never a downloaded build). Where it
@@ -32,6 +32,24 @@ browser:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 			>/dev/null 2>&1 || echo "could not install chromium; the browser tests will skip"; \
 	fi
+
+# The Spark engine needs pyspark (in '.[dev]' and '.[spark]') and a Java runtime (17+).
+# Where java is missing and we are root with apt-get, install Debian's headless JRE;
+# otherwise say exactly what to install (the Spark tests skip, saying why).
+spark: $(STAMP)
+	@if command -v java >/dev/null 2>&1 || [ -x "$${JAVA_HOME:-/nonexistent}/bin/java" ]; then \
+		:; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian's headless Java runtime for the Spark engine (apt-get)"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			openjdk-17-jre-headless) >/dev/null 2>&1 \
+			|| echo "could not install openjdk-17-jre-headless; the Spark tests will skip"; \
+	else \
+		echo "the Spark engine needs a Java runtime 17 or newer: apt-get install" \
+			"openjdk-17-jre-headless (Debian/Ubuntu), or install a JDK and set JAVA_HOME;" \
+			"the Spark tests skip until then"; \
+	fi
+	@$(BIN)/python -c "import pyspark" 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[spark]'
 
 test: lint typecheck unit
 

@@ -34,6 +34,7 @@ Errors of :mod:`policies` become server errors in one place, :func:`policy_error
     +-- PayloadTooLarge                  413  payload-too-large
     +-- InsufficientStorage              507  insufficient-storage  no disk for a declared upload
     +-- ServerBusy                       503  server-busy           saturated; has Retry-After
+    +-- EngineUnavailable                503  engine-unavailable    Spark engine: no pyspark or Java
     +-- StartupRefused                   (never sent) another server, another key, a newer schema
     +-- DatasetRejected                  422  dataset-rejected      validation before publish
         +-- ChecksumMismatch             422  checksum-mismatch     whole-file SHA-256
@@ -176,6 +177,12 @@ class ServerBusy(CleanRoomError):
     """Every turn is taken (or the database is): retry after ``Retry-After`` seconds."""
 
     slug, status, title = "server-busy", 503, "Server busy"
+
+
+class EngineUnavailable(CleanRoomError):
+    """The configured query engine cannot run here (Spark without pyspark or Java)."""
+
+    slug, status, title = "engine-unavailable", 503, "Query engine unavailable"
 
 
 class StartupRefused(CleanRoomError):

@@ -44,6 +44,15 @@ class Settings(BaseSettings):
         default=5, ge=0, description="How long a request waits for a turn before a 503"
     )
     log_level: str = "info"
+    engine: Literal["duckdb", "spark"] = Field(
+        default="duckdb",
+        description="Query engine: duckdb (embedded) or spark (PySpark, at spark_master)",
+    )
+    spark_master: str = Field(
+        default="local[*]",
+        min_length=1,
+        description="Spark master URL when engine is spark: local[*], spark://host:7077, ...",
+    )
 
     @property
     def db_path(self) -> Path:

@@ -24,6 +24,7 @@ HEAVY = (
     "pandas",
     "phonenumbers",
     "pyarrow",
+    "pyspark",
     "sqlalchemy",
     "uvicorn",
 )

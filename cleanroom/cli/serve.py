@@ -35,6 +35,11 @@ def serve(
         settings = Settings(data_dir=data_dir, **{k: v for k, v in flags.items() if v is not None})
     except ValidationError as error:
         fail(f"invalid settings: {error.errors()[0]['msg']}", 2)
+    from cleanroom.query import engine_unavailable
+
+    reason = engine_unavailable(settings)
+    if reason is not None:
+        fail(f"CLEANROOM_ENGINE={settings.engine}: {reason}", 1)
     try:
         storage = open_for_serving(settings)
     except StartupRefused as refused:

@@ -1,10 +1,15 @@
-"""Query engine: template SQL over the dataset Parquet files, run by DuckDB.
+"""Query engine: template SQL over the dataset Parquet files, run by DuckDB (default)
+or Spark.
 
 Returns *true* bounded aggregates; only :mod:`cleanroom.release` turns them into
-released numbers. DuckDB-specific code lives in :mod:`cleanroom.engine.duck` only.
+released numbers. The engines are behind one interface (:class:`QueryEngine`,
+:func:`open_engine`); engine-specific code lives in :mod:`cleanroom.engine.duck` and
+:mod:`cleanroom.engine.spark`, and where their SQL differs, in
+:mod:`cleanroom.engine.dialect` only.
 """
 
-from cleanroom.engine.duck import Engine, EngineSettings, Sources
+from cleanroom.engine.choice import EngineConfig, open_engine
+from cleanroom.engine.duck import Engine, EngineSettings
 from cleanroom.engine.model import (
     Attribution,
     ContributionBounds,
@@ -17,6 +22,8 @@ from cleanroom.engine.model import (
     LiftCell,
     OverlapCounts,
 )
+from cleanroom.engine.protocol import QueryEngine, Sources
+from cleanroom.engine.spark import SparkEngine, SparkSettings, spark_unavailable
 from cleanroom.engine.templates.attribution import credit_cells
 from cleanroom.engine.templates.conversions import conversion_cells
 from cleanroom.engine.templates.lift import lift_cells
@@ -31,13 +38,19 @@ __all__ = [
     "CreditCells",
     "CreditSettings",
     "Engine",
+    "EngineConfig",
     "EngineSettings",
     "GroupKeys",
     "LiftCell",
     "OverlapCounts",
+    "QueryEngine",
     "Sources",
+    "SparkEngine",
+    "SparkSettings",
     "conversion_cells",
     "credit_cells",
     "lift_cells",
+    "open_engine",
     "overlap_counts",
+    "spark_unavailable",
 ]

@@ -7,29 +7,30 @@ not declared belongs to no group; a row whose dimension value is not declared go
 the ``other`` key when there is one, and to no group otherwise.
 
 Deterministic pseudo-random choice: when a user has more groups (or purchases) than the
-bound allows, the SQL keeps the ones with the smallest ``hash(u, hash(group key))`` (or
-``hash(u, purchase_time, cents, purchase dimension)``), ties broken by the group (or by
-time, amount and dimension), where ``u = hash(token)``.
+bound allows, the SQL keeps the ones with the smallest ``digest(u, kh)`` (or
+``digest(u, purchase_time, cents, purchase dimension)``), ties broken by the group (or by
+time, amount and dimension), where ``kh = digest(campaign, dimension key)`` and
+``digest`` is the hex MD5 of its parts as text (:func:`cleanroom.engine.dialect.digest`).
 The choice depends only on that user's own rows, so adding or removing another user
-never changes it. DuckDB's ``hash`` is stable for one DuckDB version; the server caches
-results, so a repeated query is not re-drawn.
+never changes it, and DuckDB and Spark compute the same digests, so both engines keep
+the same rows.
 
-Inside the SQL a user is ``u = hash(token)`` (64 bits) rather than the 32-byte token: joins
-and groupings on a BIGINT are several times faster. Two tokens sharing a 64-bit hash
-(about 1e-6 for 5 million users) would be bounded together as one user (a smaller total
+Inside the SQL a user is ``u`` = the token's last 60 bits as a BIGINT
+(:meth:`~cleanroom.engine.dialect.Dialect.user_id`) rather than the 32-byte token: joins
+and groupings on a BIGINT are several times faster. Two tokens sharing those 60 bits
+(about 1e-5 for 5 million users) would be bounded together as one user (a smaller total
 contribution, never a larger one) and could match each other across datasets.
 """
 
 from __future__ import annotations
 
-from cleanroom.engine.duck import quote_ident
+from cleanroom.engine.dialect import Dialect, digest, quote_ident
 from cleanroom.engine.model import GroupKeys
 
-DIMENSION_KEYS = (
-    "(SELECT unnest(CAST($dim_keys AS VARCHAR[])) AS d,"
-    " generate_subscripts(CAST($dim_keys AS VARCHAR[]), 1) AS j)"
-)
-"""The declared keys of the grouping dimension as rows ``(d, j)``, ``j`` its position."""
+
+def dimension_keys_sql(dialect: Dialect) -> str:
+    """The declared keys of the grouping dimension as rows ``(d, j)``, ``j`` its position."""
+    return dialect.numbered("dim_keys", "d", "j")
 
 
 def key_params(keys: GroupKeys) -> dict[str, object]:
@@ -42,27 +43,26 @@ def key_params(keys: GroupKeys) -> dict[str, object]:
     }
 
 
-def dimension_key_sql(column: str) -> str:
+def dimension_key_sql(column: str, dialect: Dialect) -> str:
     """The group key of a row's dimension value: the value itself when it is declared,
     else the ``other`` key (NULL when there is none: the row belongs to no group)."""
-    value = f"CAST({column} AS VARCHAR)"
+    value = f"CAST({column} AS STRING)"
     return (
-        f"CASE WHEN list_contains(CAST($dim_values AS VARCHAR[]), {value}) THEN {value}"
-        " ELSE CAST($other_key AS VARCHAR) END"
+        f"CASE WHEN array_contains({dialect.strings('dim_values')}, {value}) THEN {value}"
+        " ELSE CAST($other_key AS STRING) END"
     )
 
 
-def keys_sql(dim: str | None) -> str:
+def keys_sql(dim: str | None, dialect: Dialect) -> str:
     """CTE ``keys``: every declared group (campaign x dimension key), numbered ``cell``
-    in declaration order, with ``kh`` = hash of the group key. Read from the bound key
+    in declaration order, with ``kh`` = digest of the group key. Read from the bound key
     lists only, never from a dataset, so the groups do not depend on the data."""
-    dims = DIMENSION_KEYS if dim else "(SELECT CAST(NULL AS VARCHAR) AS d, 1 AS j)"
+    dims = dimension_keys_sql(dialect) if dim else "(SELECT CAST(NULL AS STRING) AS d, 1 AS j)"
     return f"""
 keys AS (
   SELECT c.campaign, d.d AS dim, row_number() OVER (ORDER BY c.i, d.j) AS cell,
-         hash(c.campaign, d.d) AS kh
-  FROM (SELECT unnest(CAST($campaign_keys AS VARCHAR[])) AS campaign,
-               generate_subscripts(CAST($campaign_keys AS VARCHAR[]), 1) AS i) c
+         {digest("c.campaign", "d.d")} AS kh
+  FROM {dialect.numbered("campaign_keys", "campaign", "i")} c
   CROSS JOIN {dims} d
 )"""  # noqa: S608 -- fixed text; the keys are bound parameters
 
@@ -74,6 +74,8 @@ def bounded_cells_sql(
     rank: bool,
     exposed_only: bool = False,
     stage: str | None = None,
+    *,
+    dialect: Dialect,
 ) -> str:
     """CTEs ``keys``; ``kept_exp``: exposures with a token (``u``, ``cell``, ``t``,
     holdout flag ``h``, milestone flag ``s``) in at most ``$max_cells`` groups per user;
@@ -89,25 +91,26 @@ def bounded_cells_sql(
     flagged) is dropped: ``kept_exp`` holds exposed-arm rows only.
 
     With ``rank``, each row gets the rank of its group among the user's groups, ordered
-    by ``r = hash(u, kh)`` then ``cell``, and a flag true on one row per user and group
+    by ``r = digest(u, kh)`` then ``cell``, and a flag true on one row per user and group
     (one window pass, no join back); rows of groups ranked above ``$max_cells`` are
     dropped. Without it (the caller has checked
     that the dataset has no more groups than the bound, so no user can exceed it), the
     window is skipped.
     """
     tok = quote_ident(token)
+    user = dialect.user_id(f"x.{tok}")
     dim_join = "true"
     if dim:
-        dim_join = f"{dimension_key_sql('x.' + quote_ident(dim))} = k.dim"
+        dim_join = f"{dimension_key_sql('x.' + quote_ident(dim), dialect)} = k.dim"
     flag = "coalesce(x.holdout, false)" if holdout else "false"
     milestone = "false"
     if stage:
-        milestone = f"coalesce(CAST(x.{quote_ident(stage)} AS VARCHAR) = $milestone, false)"
+        milestone = f"coalesce(CAST(x.{quote_ident(stage)} AS STRING) = $milestone, false)"
     rows = f"""
-    SELECT hash(x.{tok}) AS u, k.cell, k.campaign, hash(hash(x.{tok}), k.kh) AS r,
+    SELECT {user} AS u, k.cell, k.campaign, {digest(user, "k.kh")} AS r,
            x.exposure_time AS t, {flag} AS h, {milestone} AS s
     FROM exposures x
-    JOIN keys k ON CAST(x.campaign_id AS VARCHAR) = k.campaign AND {dim_join}
+    JOIN keys k ON CAST(x.campaign_id AS STRING) = k.campaign AND {dim_join}
     WHERE x.{tok} IS NOT NULL AND x.exposure_time IS NOT NULL"""  # noqa: S608 -- as above
     arm = "true"
     if exposed_only:  # the (user, group) pairs of the holdout arm, dropped after ranking
@@ -115,13 +118,13 @@ def bounded_cells_sql(
     SELECT *, bool_or(h) OVER (PARTITION BY u, campaign) AS arm_h FROM ({rows})"""  # noqa: S608 -- as above
         arm = "NOT arm_h"
     if not rank:
-        return f"""{keys_sql(dim)},
+        return f"""{keys_sql(dim, dialect)},
 kept_exp AS (SELECT u, cell, t, h, s FROM ({rows}) WHERE {arm}
 ),
 exposed_users AS (SELECT u FROM kept_exp),
 exposed_per_cell AS (SELECT cell, count(DISTINCT u) AS exposed FROM kept_exp GROUP BY cell)"""  # noqa: S608
     kept, arm_h = "u, cell, t, h, s, first_in_cell", "arm_h" if exposed_only else "false AS arm_h"
-    return f"""{keys_sql(dim)},
+    return f"""{keys_sql(dim, dialect)},
 ranked AS (
   SELECT u, cell, t, h, s, {arm_h},
          dense_rank() OVER w AS cell_rank,
@@ -136,7 +139,7 @@ exposed_per_cell AS (
 )"""  # noqa: S608 -- as above
 
 
-def bounded_purchases_sql(token: str, dim: str | None = None) -> str:
+def bounded_purchases_sql(token: str, dim: str | None = None, *, dialect: Dialect) -> str:
     """CTE ``pur``: the *attributable* purchases of users in ``exposed_users`` (those with
     a kept exposure in ``[purchase_time - $window, purchase_time]``), at most
     ``$max_purchases`` per user (numbered ``pid``), with the key ``d`` of the purchases
@@ -144,26 +147,28 @@ def bounded_purchases_sql(token: str, dim: str | None = None) -> str:
     left out), amounts as whole cents clamped to ``[0, $cap_cents]`` (NULL, NaN and
     infinite amounts count as 0). The cap chooses among attributable purchases only, so
     a purchase outside every window never displaces one that converts; the choice still
-    depends only on the user's own rows. ``isfinite``, not ``isnan``: DuckDB 2.0 folds
-    ``isnan`` to false from Parquet statistics that exclude NaN. Either way the
+    depends only on the user's own rows. ``isfinite``, not ``isnan``, on DuckDB: DuckDB
+    2.0 folds ``isnan`` to false from Parquet statistics that exclude NaN
+    (:meth:`~cleanroom.engine.dialect.Dialect.is_finite`). Either way the
     ``least``/``greatest`` clamp keeps every amount inside ``[0, cap]``."""
     tok = quote_ident(token)
-    d = dimension_key_sql(f"p.{quote_ident(dim)}") if dim else "CAST(NULL AS VARCHAR)"
+    user = dialect.user_id(f"p.{tok}")
+    d = dimension_key_sql(f"p.{quote_ident(dim)}", dialect) if dim else "CAST(NULL AS STRING)"
     declared = f" AND {d} IS NOT NULL" if dim else ""
     return f"""
 pur AS (
   SELECT a.u, a.t, a.cents, a.d,
-         row_number() OVER (PARTITION BY a.u ORDER BY hash(a.u, a.t, a.cents, a.d),
-                            a.t, a.cents, a.d) AS pid
+         row_number() OVER (PARTITION BY a.u ORDER BY {digest("a.u", "a.t", "a.cents", "a.d")},
+                            a.t, a.cents, a.d NULLS LAST) AS pid
   FROM (
-    SELECT hash(p.{tok}) AS u, p.purchase_time AS t, {d} AS d,
-           CASE WHEN isfinite(p.amount)
+    SELECT {user} AS u, p.purchase_time AS t, {d} AS d,
+           CASE WHEN {dialect.is_finite("p.amount")}
                 THEN CAST(least(greatest(round(p.amount * 100), 0), $cap_cents) AS BIGINT)
                 ELSE 0
            END AS cents
     FROM purchases p
     WHERE p.{tok} IS NOT NULL AND p.purchase_time IS NOT NULL
-      AND hash(p.{tok}) IN (SELECT u FROM exposed_users){declared}
+      AND {user} IN (SELECT u FROM exposed_users){declared}
   ) a
   WHERE EXISTS (
     SELECT 1 FROM kept_exp e WHERE e.u = a.u AND e.t BETWEEN a.t - $window AND a.t

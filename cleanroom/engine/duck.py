@@ -1,4 +1,5 @@
-"""Every DuckDB-specific line of the query engine lives here.
+"""The DuckDB engine (embedded, the default): every DuckDB-specific line but the
+dialect's (:data:`cleanroom.engine.dialect.DUCKDB`) lives here.
 
 Templates (:mod:`cleanroom.engine.templates`) are SQL over three views, ``exposures``,
 ``purchases`` and ``spend``; this module creates those views over the dataset Parquet
@@ -10,16 +11,17 @@ than memory run instead of failing.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import duckdb
 
-from cleanroom.errors import RequestInvalid
+from cleanroom.engine.dialect import DUCKDB, Dialect, quote_ident
+from cleanroom.engine.protocol import VIEWS, Sources, require_column
 
-VIEWS = ("exposures", "purchases", "spend")
+__all__ = ["Engine", "EngineSettings", "Sources", "quote_ident"]
 
 
 @dataclass(frozen=True)
@@ -36,26 +38,11 @@ class EngineSettings:
             raise ValueError(f"threads must be at least 1, got {self.threads}")
 
 
-@dataclass(frozen=True)
-class Sources:
-    """The Parquet files of each dataset a query reads (one dataset may be several files)."""
-
-    exposures: tuple[Path, ...]
-    purchases: tuple[Path, ...]
-    spend: tuple[Path, ...] = field(default=())
-
-    def paths(self, view: str) -> tuple[Path, ...]:
-        paths: tuple[Path, ...] = getattr(self, view)
-        return paths
-
-
-def quote_ident(name: str) -> str:
-    """Quote a column name for SQL (the name itself was checked against the schema)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 class Engine:
-    """One DuckDB connection with the dataset views; use as a context manager."""
+    """One DuckDB connection with the dataset views (a :class:`QueryEngine`); use as a
+    context manager."""
+
+    dialect: Dialect = DUCKDB
 
     def __init__(self, sources: Sources, settings: EngineSettings | None = None) -> None:
         self.settings = settings or EngineSettings()
@@ -89,10 +76,7 @@ class Engine:
         return dict(self._columns.get(view, {}))
 
     def require_column(self, view: str, column: str, needed_by: str) -> None:
-        if column not in self._columns.get(view, {}):
-            raise RequestInvalid(
-                f"dataset `{view}` has no column `{column}`, which {needed_by} needs"
-            )
+        require_column(self._columns.get(view, {}), view, column, needed_by)
 
     def fetch(self, sql: str, params: Mapping[str, object] | None = None) -> list[tuple[Any, ...]]:
         """Run one statement with named ``$parameters`` (those it does not mention are

@@ -10,7 +10,13 @@
 
 from cleanroom.query.plan import Plan, plan_query
 from cleanroom.query.request import QuerySubmission, join_family
-from cleanroom.query.service import BudgetAfter, QueryContext, QueryOutcome, submit_query
+from cleanroom.query.service import (
+    BudgetAfter,
+    QueryContext,
+    QueryOutcome,
+    engine_unavailable,
+    submit_query,
+)
 
 __all__ = [
     "BudgetAfter",
@@ -18,6 +24,7 @@ __all__ = [
     "QueryContext",
     "QueryOutcome",
     "QuerySubmission",
+    "engine_unavailable",
     "join_family",
     "plan_query",
     "submit_query",

@@ -34,7 +34,7 @@ from cleanroom.query.audit_entries import audit_query
 from cleanroom.query.plan import Plan, plan_query
 from cleanroom.query.repeats import count_repeat
 from cleanroom.query.request import QuerySubmission
-from cleanroom.release import EngineSettings, Result, release
+from cleanroom.release import EngineConfig, EngineSettings, Result, SparkSettings, release
 from cleanroom.settings import Settings
 from cleanroom.storage.clock import Clock
 from cleanroom.storage.models import new_id
@@ -49,8 +49,22 @@ class QueryContext:
     settings: Settings
     clock: Clock
 
-    def engine_settings(self) -> EngineSettings:
+    def engine_settings(self) -> EngineConfig:
+        """The engine the settings choose: DuckDB spilling under ``DATA_DIR/tmp``, or
+        Spark at ``spark_master``."""
+        if self.settings.engine == "spark":
+            return SparkSettings(self.settings.spark_master)
         return EngineSettings(temp_directory=self.settings.tmp_dir / "duckdb")
+
+
+def engine_unavailable(settings: Settings) -> str | None:
+    """Why the engine the settings choose cannot run here (``None`` when it can): the
+    server refuses to start rather than fail every query."""
+    if settings.engine == "spark":
+        from cleanroom.engine import spark_unavailable
+
+        return spark_unavailable()
+    return None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ request and the effective policy values, and gets back a :class:`Result`; it cha
 and policy values.
 """
 
-from cleanroom.engine import Attribution, EngineSettings, Sources
+from cleanroom.engine import Attribution, EngineConfig, EngineSettings, Sources, SparkSettings
 from cleanroom.release.from_policy import release_inputs, release_policy, template_request
 from cleanroom.release.model import (
     ConversionsRequest,
@@ -27,6 +27,7 @@ __all__ = [
     "Attribution",
     "Calibration",
     "ConversionsRequest",
+    "EngineConfig",
     "EngineSettings",
     "Estimate",
     "LiftRequest",
@@ -35,6 +36,7 @@ __all__ = [
     "Result",
     "ResultRow",
     "Sources",
+    "SparkSettings",
     "TemplateRequest",
     "release",
     "release_inputs",

@@ -13,12 +13,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from cleanroom.engine import (
-    Engine,
-    EngineSettings,
+    EngineConfig,
+    QueryEngine,
     Sources,
     conversion_cells,
     credit_cells,
     lift_cells,
+    open_engine,
     overlap_counts,
 )
 from cleanroom.release.attribution import credit_table
@@ -36,7 +37,7 @@ from cleanroom.release.noise import exact_mode_active
 from cleanroom.release.templates import Table, lift_table, overlap_table
 
 
-def _compute(engine: Engine, request: TemplateRequest, policy: ReleasePolicy) -> Table:
+def _compute(engine: QueryEngine, request: TemplateRequest, policy: ReleasePolicy) -> Table:
     bounds, keys = policy.bounds(), policy.keys
     if isinstance(request, OverlapRequest):
         return overlap_table(overlap_counts(engine, request.join_family), policy)
@@ -74,14 +75,18 @@ def release(
     sources: Sources,
     request: TemplateRequest,
     policy: ReleasePolicy,
-    settings: EngineSettings | None = None,
+    settings: EngineConfig | None = None,
 ) -> Result:
     """Run ``request`` over ``sources`` and return the differentially private result.
+
+    ``settings`` chooses the engine: :class:`~cleanroom.engine.EngineSettings` (DuckDB,
+    the default) or :class:`~cleanroom.engine.SparkSettings`; both compute the same true
+    aggregates, and everything after them is this one path.
 
     Spends exactly ``policy.epsilon`` (``result.epsilon_spent``); every mechanism's
     OpenDP-accounted epsilon is at most its share (``result.mechanisms``).
     """
-    with Engine(sources, settings) as engine:
+    with open_engine(sources, settings) as engine:
         table = _compute(engine, request, policy)
     result = Result(
         template=request.template,

@@ -68,6 +68,17 @@ def tokenize_command(
     batch_size: Annotated[
         int, typer.Option("--batch-size", min=1, help="Rows per batch (bounds memory).")
     ] = DEFAULT_BATCH_SIZE,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="local (this machine) or spark (Spark at --spark-master; --out is then a "
+            "directory of part files).",
+        ),
+    ] = "local",
+    spark_master: Annotated[
+        str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")
+    ] = "local[*]",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print only the summary, as JSON.")
@@ -82,12 +93,17 @@ def tokenize_command(
     from party_agent.progress import BarProgress, NoProgress, wants_bar
     from party_agent.reading import open_input
 
+    use_spark = _engine(engine) == "spark"
     source = open_input(input_path, _format(input_format), _delimiter(delimiter), encoding)
     _check_output(input_path, out)
     spec = _mapping(mapping, source.header, kind, timezone)
     tokenizer = _tokenizer(home, match_key_file, collaboration) if spec.identifiers else None
     job = TokenizeJob(spec, tokenizer, source, out, batch_size, strict)
-    if wants_bar(quiet, json_output):
+    if use_spark:
+        from party_agent.spark_tokenize import run_tokenize_spark
+
+        summary = run_tokenize_spark(job, spark_master)
+    elif wants_bar(quiet, json_output):
         _warm_up()
         with BarProgress(source.size) as bar:
             summary = run_tokenize(job, bar)
@@ -166,6 +182,12 @@ def _format(name: str | None) -> Format | None:
     if name not in _FORMATS:
         raise ConfigError(f"unknown --format {name!r}; use csv, parquet or jsonl")
     return _FORMATS[name]
+
+
+def _engine(name: str) -> str:
+    if name not in ("local", "spark"):
+        raise ConfigError(f"unknown --engine {name!r}; use local or spark")
+    return name
 
 
 def _delimiter(given: str | None) -> str | None:

@@ -28,19 +28,19 @@ may be both. Raw weights, with ``n`` touches:
   holding ``q`` roles gets ``3 q max(m, 1)``, each of the ``m`` touches holding none
   gets 1: 30% per role and 10% shared by the rest when ``m >= 1``.
 
-Portable SQL only (window functions, CASE, CTEs; ``hash`` only inside the shared
-bounding fragments of :mod:`cleanroom.engine.bound`).
+Portable SQL only (window functions, CASE, CTEs; the per-user choices only inside the
+shared bounding fragments of :mod:`cleanroom.engine.bound`), so both engines run it.
 """
 
 from __future__ import annotations
 
 from cleanroom.engine.bound import (
-    DIMENSION_KEYS,
     bounded_cells_sql,
     bounded_purchases_sql,
+    dimension_keys_sql,
     key_params,
 )
-from cleanroom.engine.duck import Engine
+from cleanroom.engine.dialect import DUCKDB, Dialect
 from cleanroom.engine.model import (
     Attribution,
     ContributionBounds,
@@ -50,6 +50,7 @@ from cleanroom.engine.model import (
     GroupKeys,
     token_column,
 )
+from cleanroom.engine.protocol import QueryEngine
 from cleanroom.engine.templates.conversions import dimension_dataset, spend_sql
 from cleanroom.errors import RequestInvalid
 from policies.attribution import MICRO
@@ -138,18 +139,21 @@ def credit_sql(
     purchase_dim: str | None = None,
     holdout: bool = False,
     stage: str | None = None,
+    dialect: Dialect = DUCKDB,
 ) -> str:
     """Rows ``campaign, key, exposed, m0, r0, m1, r1, ..., spend`` in key order (the
     groups and ``exposed`` as :func:`cleanroom.engine.templates.conversions.conversions_sql`)."""
     spend_cte, spend_col, spend_join = spend_sql(spend)
-    pkeys = f",\npkeys AS (SELECT d, j FROM {DIMENSION_KEYS})" if purchase_dim else ""  # noqa: S608 -- fixed text
+    pkeys = ""
+    if purchase_dim:
+        pkeys = f",\npkeys AS (SELECT d, j FROM {dimension_keys_sql(dialect)})"  # noqa: S608 -- fixed text
     values = ", ".join(f"coalesce(c.m{i}, 0), coalesce(c.r{i}, 0)" for i in range(len(models)))
     cells = bounded_cells_sql(
-        token, dim, holdout=holdout, rank=rank, exposed_only=holdout, stage=stage
+        token, dim, holdout=holdout, rank=rank, exposed_only=holdout, stage=stage, dialect=dialect
     )
     head = f"""
 WITH {cells},
-{bounded_purchases_sql(token, purchase_dim)},{_credit_ctes(models)},
+{bounded_purchases_sql(token, purchase_dim, dialect=dialect)},{_credit_ctes(models)},
 expo AS (SELECT cell, exposed FROM exposed_per_cell){pkeys}{spend_cte}
 """  # noqa: S608 -- identifiers quoted and schema-checked; values bound
     if not purchase_dim:
@@ -171,7 +175,7 @@ ORDER BY k.cell, pk.j
 """  # noqa: S608 -- identifiers quoted and schema-checked; values bound
 
 
-def _check_stage(engine: Engine, settings: CreditSettings) -> str | None:
+def _check_stage(engine: QueryEngine, settings: CreditSettings) -> str | None:
     if Attribution.W_SHAPED not in settings.models:
         return None
     column = settings.stage_column
@@ -185,7 +189,7 @@ def _check_stage(engine: Engine, settings: CreditSettings) -> str | None:
 
 
 def credit_cells(
-    engine: Engine,
+    engine: QueryEngine,
     family: str,
     window_seconds: int,
     settings: CreditSettings,
@@ -209,7 +213,7 @@ def credit_cells(
     holdout = "holdout" in engine.columns("exposures")
     spend = engine.has_view("spend")
     models = settings.models
-    sql = credit_sql(token, dim, models, spend, rank, purchase_dim, holdout, stage)
+    sql = credit_sql(token, dim, models, spend, rank, purchase_dim, holdout, stage, engine.dialect)
     params = {
         **key_params(keys),
         "window": window_seconds,

@@ -15,12 +15,12 @@ exposures go to the group that comes first in key order (campaign, then dimensio
 from __future__ import annotations
 
 from cleanroom.engine.bound import (
-    DIMENSION_KEYS,
     bounded_cells_sql,
     bounded_purchases_sql,
+    dimension_keys_sql,
     key_params,
 )
-from cleanroom.engine.duck import Engine
+from cleanroom.engine.dialect import DUCKDB, Dialect
 from cleanroom.engine.model import (
     Attribution,
     ContributionBounds,
@@ -29,14 +29,19 @@ from cleanroom.engine.model import (
     GroupKeys,
     token_column,
 )
+from cleanroom.engine.protocol import QueryEngine
 from cleanroom.errors import RequestInvalid
 from protocols import DatasetKind
 
 _SIDES = (DatasetKind.EXPOSURES, DatasetKind.PURCHASES)
-_PICK = {
-    Attribution.LAST_TOUCH: "arg_max(e.cell, (e.t, -e.cell))",
-    Attribution.FIRST_TOUCH: "arg_min(e.cell, (e.t, e.cell))",
-}
+
+
+def _pick(attribution: Attribution, dialect: Dialect) -> str:
+    """The attributed group of a purchase: the latest (or earliest) touch, ties to the
+    group first in key order."""
+    if attribution is Attribution.LAST_TOUCH:
+        return f"max_by(e.cell, {dialect.pair('e.t', '-e.cell')})"
+    return f"min_by(e.cell, {dialect.pair('e.t', 'e.cell')})"
 
 
 def spend_sql(spend: bool) -> tuple[str, str, str]:
@@ -44,7 +49,7 @@ def spend_sql(spend: bool) -> tuple[str, str, str]:
     if not spend:
         return "", "CAST(NULL AS DOUBLE)", ""
     cte = (
-        ",\nspend_by AS (SELECT CAST(campaign_id AS VARCHAR) AS campaign, sum(spend) AS spend"
+        ",\nspend_by AS (SELECT CAST(campaign_id AS STRING) AS campaign, sum(spend) AS spend"
         " FROM spend WHERE campaign_id IS NOT NULL GROUP BY 1)"
     )
     return cte, "s.spend", "LEFT JOIN spend_by s ON s.campaign = k.campaign"
@@ -58,6 +63,7 @@ def conversions_sql(
     rank: bool = True,
     purchase_dim: str | None = None,
     holdout: bool = False,
+    dialect: Dialect = DUCKDB,
 ) -> str:
     """``dim`` splits groups by an exposures column; ``purchase_dim`` by a purchases
     column (then every campaign is crossed with every declared key of it, and
@@ -65,13 +71,18 @@ def conversions_sql(
     exposures have the column), holdout-arm users of a campaign are not exposed to it:
     they count nowhere in it and its ghost exposures attract no purchase."""
     spend_cte, spend_col, spend_join = spend_sql(spend)
-    pkeys = f",\npkeys AS (SELECT d, j FROM {DIMENSION_KEYS})" if purchase_dim else ""  # noqa: S608 -- fixed text
+    pkeys = ""
+    if purchase_dim:
+        pkeys = f",\npkeys AS (SELECT d, j FROM {dimension_keys_sql(dialect)})"  # noqa: S608 -- fixed text
+    cells = bounded_cells_sql(
+        token, dim, holdout=holdout, rank=rank, exposed_only=holdout, dialect=dialect
+    )
     head = f"""
-WITH {bounded_cells_sql(token, dim, holdout=holdout, rank=rank, exposed_only=holdout)},
-{bounded_purchases_sql(token, purchase_dim)},
+WITH {cells},
+{bounded_purchases_sql(token, purchase_dim, dialect=dialect)},
 touch AS (
   SELECT p.u, p.pid, any_value(p.cents) AS cents, any_value(p.d) AS d,
-         {_PICK[attribution]} AS cell
+         {_pick(attribution, dialect)} AS cell
   FROM pur p JOIN kept_exp e ON p.u = e.u AND e.t BETWEEN p.t - $window AND p.t
   GROUP BY p.u, p.pid
 ),
@@ -105,7 +116,7 @@ ORDER BY k.cell, pk.j
 _NOT_DIMENSIONS = frozenset({"campaign_id", "exposure_time", "holdout", "purchase_time", "amount"})
 
 
-def dimension_dataset(engine: Engine, by: str) -> DatasetKind:
+def dimension_dataset(engine: QueryEngine, by: str) -> DatasetKind:
     """Which dataset ``by`` is a string attribute column of (exposures or purchases)."""
     if by in _NOT_DIMENSIONS or by.startswith("token_"):
         raise RequestInvalid(f"column `{by}` cannot be a grouping dimension")
@@ -123,7 +134,7 @@ def dimension_dataset(engine: Engine, by: str) -> DatasetKind:
 
 
 def conversion_cells(
-    engine: Engine,
+    engine: QueryEngine,
     family: str,
     window_seconds: int,
     attribution: Attribution,
@@ -145,7 +156,9 @@ def conversion_cells(
     rank = groups > bounds.max_campaigns_per_user  # else no user can exceed the bound
     holdout = "holdout" in engine.columns("exposures")
     spend = engine.has_view("spend")
-    sql = conversions_sql(token, dim, attribution, spend, rank, purchase_dim, holdout)
+    sql = conversions_sql(
+        token, dim, attribution, spend, rank, purchase_dim, holdout, engine.dialect
+    )
     params = {
         **key_params(keys),
         "window": window_seconds,

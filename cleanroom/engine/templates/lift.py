@@ -11,19 +11,20 @@ user-campaign contributes one 0/1 outcome whatever the number of purchases.
 from __future__ import annotations
 
 from cleanroom.engine.bound import bounded_cells_sql, key_params
-from cleanroom.engine.duck import Engine, quote_ident
+from cleanroom.engine.dialect import DUCKDB, Dialect, quote_ident
 from cleanroom.engine.model import ContributionBounds, GroupKeys, LiftCell, token_column
+from cleanroom.engine.protocol import QueryEngine
 
 
-def lift_sql(token: str, rank: bool = True) -> str:
-    tok = quote_ident(token)
+def lift_sql(token: str, rank: bool = True, dialect: Dialect = DUCKDB) -> str:
+    user = dialect.user_id(f"p.{quote_ident(token)}")
     return f"""
-WITH {bounded_cells_sql(token, None, holdout=True, rank=rank)},
+WITH {bounded_cells_sql(token, None, holdout=True, rank=rank, dialect=dialect)},
 user_cells AS (SELECT u, cell, bool_or(h) AS holdout FROM kept_exp GROUP BY u, cell),
 conv_cells AS (
   SELECT DISTINCT e.u, e.cell
   FROM kept_exp e JOIN purchases p
-    ON hash(p.{tok}) = e.u AND p.purchase_time BETWEEN e.t AND e.t + $window
+    ON {user} = e.u AND p.purchase_time BETWEEN e.t AND e.t + $window
 )
 SELECT k.campaign,
        count(uc.u) FILTER (WHERE NOT uc.holdout),
@@ -39,7 +40,7 @@ ORDER BY k.cell
 
 
 def lift_cells(
-    engine: Engine,
+    engine: QueryEngine,
     family: str,
     window_seconds: int,
     bounds: ContributionBounds,
@@ -61,5 +62,5 @@ def lift_cells(
     }
     return [
         LiftCell(str(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]))
-        for r in engine.fetch(lift_sql(token, rank), params)
+        for r in engine.fetch(lift_sql(token, rank, engine.dialect), params)
     ]

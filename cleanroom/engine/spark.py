@@ -1,0 +1,154 @@
+"""The Spark engine: the same template SQL on Apache Spark (PySpark), for datasets that
+outgrow one machine.
+
+``SparkSettings.master`` says where: ``local[*]`` (or ``local[2]``) runs Spark inside
+the server process, ``spark://host:7077`` (or any master URL Spark accepts) a cluster.
+The datasets stay the server's Parquet files; on a cluster the executors must see them
+at the same path (docs/deployment/spark.md). One SparkSession per master per process is
+shared; each query gets its own child session (``newSession``), so the temporary views
+of concurrent queries never meet. Parameters stay bound: the ``$name`` markers of the
+templates become Spark's ``:name`` markers and the values go in ``args``.
+
+pyspark is imported when the first Spark engine opens, never at import time, and a
+missing pyspark or Java runtime is refused in one sentence that says what to install
+(:func:`spark_unavailable`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from cleanroom.engine.dialect import SPARK, Dialect
+from cleanroom.engine.protocol import VIEWS, Sources, require_column
+from cleanroom.errors import EngineUnavailable
+
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_TYPES = {
+    "string": "VARCHAR",
+    "bigint": "BIGINT",
+    "int": "INTEGER",
+    "double": "DOUBLE",
+    "float": "FLOAT",
+    "boolean": "BOOLEAN",
+    "binary": "BLOB",
+    "timestamp": "TIMESTAMP",
+}
+"""Spark type names -> the DuckDB names :meth:`QueryEngine.columns` reports."""
+
+SESSION_CONF = {
+    "spark.sql.ansi.doubleQuotedIdentifiers": "true",  # "quoted" identifiers, as in DuckDB
+    "spark.sql.session.timeZone": "UTC",
+}
+
+
+@dataclass(frozen=True)
+class SparkSettings:
+    """Where Spark runs (``master``) and any extra Spark configuration (``conf``: pairs
+    of key and value, e.g. ``("spark.executor.memory", "8g")``)."""
+
+    master: str = "local[*]"
+    conf: tuple[tuple[str, str], ...] = ()
+    shuffle_partitions: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.master.strip():
+            raise ValueError("spark master must not be empty (e.g. local[*] or spark://host:7077)")
+
+
+def spark_unavailable() -> str | None:
+    """Why the Spark engine cannot start here, in one sentence; ``None`` when it can."""
+    if importlib.util.find_spec("pyspark") is None:
+        return (
+            "the Spark engine needs pyspark: pip install 'cleanroom-match[spark]' "
+            "(or run `make spark`)"
+        )
+    java_home = os.environ.get("JAVA_HOME")
+    home_java = bool(java_home) and os.access(os.path.join(str(java_home), "bin", "java"), os.X_OK)
+    if not home_java and shutil.which("java") is None:
+        return (
+            "the Spark engine needs a Java runtime (17 or newer): on Debian or Ubuntu "
+            "apt-get install openjdk-17-jre-headless, or set JAVA_HOME (or run `make spark`)"
+        )
+    return None
+
+
+_LOCK = threading.Lock()
+_ROOTS: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = {}
+
+
+def root_session(settings: SparkSettings) -> Any:
+    """The process's SparkSession for ``settings`` (created once, then shared)."""
+    key = (settings.master, settings.conf)
+    with _LOCK:
+        if key not in _ROOTS:
+            reason = spark_unavailable()
+            if reason is not None:
+                raise EngineUnavailable(reason)
+            from pyspark.sql import SparkSession
+
+            builder = SparkSession.builder.master(settings.master).appName("cleanroom")
+            builder = builder.config("spark.ui.enabled", "false")
+            for name, value in (*SESSION_CONF.items(), *settings.conf):
+                builder = builder.config(name, value)
+            _ROOTS[key] = builder.getOrCreate()
+        return _ROOTS[key]
+
+
+class SparkEngine:
+    """One query's Spark session with the dataset views (a :class:`QueryEngine`)."""
+
+    dialect: Dialect = SPARK
+
+    def __init__(self, sources: Sources, settings: SparkSettings | None = None) -> None:
+        self.settings = settings or SparkSettings()
+        self._spark = root_session(self.settings).newSession()
+        for name, value in SESSION_CONF.items():
+            self._spark.conf.set(name, value)
+        if self.settings.shuffle_partitions is not None:
+            self._spark.conf.set("spark.sql.shuffle.partitions", self.settings.shuffle_partitions)
+        self._columns: dict[str, dict[str, str]] = {}
+        for view in VIEWS:
+            paths = sources.paths(view)
+            if paths:
+                frame = self._spark.read.parquet(*(str(p) for p in paths))
+                frame.createOrReplaceTempView(view)
+                self._columns[view] = {
+                    f.name: _TYPES.get(f.dataType.simpleString(), f.dataType.simpleString())
+                    for f in frame.schema.fields
+                }
+
+    def has_view(self, view: str) -> bool:
+        return view in self._columns
+
+    def columns(self, view: str) -> dict[str, str]:
+        return dict(self._columns.get(view, {}))
+
+    def require_column(self, view: str, column: str, needed_by: str) -> None:
+        require_column(self._columns.get(view, {}), view, column, needed_by)
+
+    def fetch(self, sql: str, params: Mapping[str, object] | None = None) -> list[tuple[Any, ...]]:
+        """Run one statement; ``$name`` markers become Spark's ``:name`` and their
+        values are bound as ``args`` (only those the statement mentions)."""
+        used = {name: value for name, value in (params or {}).items() if f"${name}" in sql}
+        frame = self._spark.sql(_PARAM.sub(r":\1", sql), args=used)
+        return [tuple(row) for row in frame.collect()]
+
+    def close(self) -> None:
+        for view in self._columns:
+            self._spark.catalog.dropTempView(view)
+
+    def __enter__(self) -> SparkEngine:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

@@ -47,6 +47,16 @@ SHAPES: tuple[dict[str, Any], ...] = tuple(
     for window in (None, Duration(WINDOW))
     for attribution in ("last_touch", "first_touch")
     for dims in ((), ("channel",), ("store_region",))
+) + tuple(
+    # fractional credit: a comparison of the splitting models whose weights are exact
+    # (time_decay's floating-point weights may round differently between engines)
+    {
+        "window": Duration(WINDOW),
+        "attribution": "last_touch",
+        "compare": ("last_touch", "first_touch", "linear", "position_based"),
+        "dimensions": dims,
+    }
+    for dims in ((), ("store_region",))
 )
 
 

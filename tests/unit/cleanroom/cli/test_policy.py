@@ -143,7 +143,15 @@ def test_check_prints_the_noise_each_query_carries(tmp_path: Path) -> None:
         runner.invoke(policy_app, ["check", str(path), "--json", "--campaigns", "5"]).stdout
     )
     lift = [n for n in report["noise"] if n["template"] == "lift"]
-    assert [n["statistic"] for n in lift] == ["converted users per arm", "users per arm"]
+    assert [n["statistic"] for n in lift] == [
+        "converted users per arm",
+        "users per arm",
+        "converted per arm (spend)",
+        "revenue per arm (spend)",
+    ]
+    # with a spend dataset: half the epsilon each; revenue min(20, 5) x 50 x $500 = $125,000
+    # at epsilon 1/4 -> scale $500,000, sd sqrt(2) x 500,000
+    assert "revenue per arm (spend)     sd 707,106.78 (currency)" in result.stdout
 
 
 def test_check_compares_k_with_the_noise_of_each_thresholded_count(tmp_path: Path) -> None:

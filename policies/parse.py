@@ -20,6 +20,7 @@ from policies.model import (
     Budget,
     ContributionBounds,
     Dimensions,
+    KeyPinning,
     PinnedKeys,
     Policy,
     Template,
@@ -38,7 +39,7 @@ _SUB = {
 }
 _COMMON = ("format", "version", "templates", *_SUB, "k", "epsilon_choices", "receivers")
 _LEGACY = ("epsilon_per_query",)
-POLICY_FIELDS = ("name", *_COMMON, "pinned_keys", "keys", *_LEGACY)
+POLICY_FIELDS = ("name", *_COMMON, "pinned_keys", "keys", "pin_keys", *_LEGACY)
 RULES_FIELDS = ("party", *_COMMON, "pinned_keys", "keys", *_LEGACY)
 
 
@@ -174,6 +175,12 @@ def _dimension_sets(r: _Reader) -> tuple[frozenset[str] | None, frozenset[str] |
     return exposures, purchases
 
 
+def _pinning(value: object) -> KeyPinning:
+    if isinstance(value, str) and value in set(KeyPinning):
+        return KeyPinning(value)
+    raise ValueError(f"must be one of {', '.join(KeyPinning)}")
+
+
 def parse_policy(data: object) -> Policy:
     """Build a :class:`Policy` from a mapping; raises :class:`InvalidPolicy`."""
     problems: list[str] = []
@@ -189,6 +196,7 @@ def parse_policy(data: object) -> Policy:
         "receivers": r.get("receivers", _parties),
         "pinned_keys": r.get("pinned_keys", _pins, required=False) or PinnedKeys(),
         "keys": r.get("keys", parse_keys, required=False) or KeySet(),
+        "pin_keys": r.get("pin_keys", _pinning, required=False) or KeyPinning.NONE,
     }
     dims, window, budget, contribution = (r.sub(key) for key in _SUB)
     assert dims and window and budget and contribution  # noqa: S101 - required=True

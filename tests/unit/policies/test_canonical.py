@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from fractions import Fraction
 
 from policies import (
     Budget,
+    KeyPinning,
     Period,
     PinnedKeys,
     QueryRequest,
@@ -33,7 +35,7 @@ from tests.unit.policies.helpers import (
 )
 
 # Known answer: changing the canonical form changes every signature, so it must be on purpose.
-STANDARD_HASH = "81dda7040f0d697470d21693630663d744b263346d3900ea8c7222b5ff81a355"
+STANDARD_HASH = "7ea8dc9874db41bd87fb9e745470ae6f9c5e67aa4df12b64f0fed5ecb2f48baa"
 
 
 def test_standard_preset_known_answer() -> None:
@@ -43,6 +45,15 @@ def test_standard_preset_known_answer() -> None:
     )
     assert policy_hash(policy) == hashlib.sha256(canonical_json(policy)).hexdigest()
     assert policy_hash(policy) == STANDARD_HASH
+
+
+def test_pin_keys_is_in_the_canonical_form_only_when_set() -> None:
+    """A policy without ``pin_keys`` hashes as it did before the field existed."""
+    policy = preset("standard")
+    assert b'"pin_keys":"on_registration"' in canonical_json(policy)
+    unpinned = replace(policy, pin_keys=KeyPinning.NONE)
+    assert b"pin_keys" not in canonical_json(unpinned)
+    assert policy_hash(unpinned) != policy_hash(policy)
 
 
 def test_key_order_and_spelling_in_yaml_do_not_matter() -> None:
@@ -57,6 +68,7 @@ templates: [lift, overlap, conversions]
 dimensions: {purchases: [store_region, category], exposures: [channel]}
 version: 1
 name: standard
+pin_keys: on_registration
 keys:
   store_region: {other: true, values: [west, south, northeast, midwest]}
   channel: {values: [video, social, search, display, ctv], other: true}

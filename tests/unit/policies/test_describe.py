@@ -50,7 +50,8 @@ def test_standard_in_plain_words() -> None:
             "Each person counts toward at most 20 campaigns and 50 purchases; each purchase "
             "amount is capped at 500.",
             "Results are shown only to: brand, retailer.",
-            "No keys are pinned: each party's registered keys are accepted.",
+            "Keys are pinned once every party_admin has registered: each party signs the "
+            "key roster, and rostered keys change only by a new policy that pins them.",
         ]
     )
 

@@ -35,7 +35,7 @@ from tests.unit.policies.helpers import (
 )
 
 # Known answer: changing the canonical form changes every signature, so it must be on purpose.
-STANDARD_HASH = "7ea8dc9874db41bd87fb9e745470ae6f9c5e67aa4df12b64f0fed5ecb2f48baa"
+STANDARD_HASH = "f77cb1b0e998def42d90171724b766937a0dfa05340cae4c56e49f2ee5c9681c"
 
 
 def test_standard_preset_known_answer() -> None:
@@ -62,7 +62,7 @@ receivers: [retailer, brand]
 k: 50
 budget: {period: monthly, epsilon: "5.0", lifetime: 30}
 window: {max: 720h, min: 24h}
-contribution: {amount_cap: 500.00, max_purchases_per_user: 50, max_campaigns_per_user: 20}
+contribution: {amount_cap: 500.00, max_purchases_per_user: 5, max_campaigns_per_user: 20}
 epsilon_choices: [0.5, "1/4"]
 templates: [lift, overlap, conversions]
 dimensions: {purchases: [store_region, category], exposures: [channel]}

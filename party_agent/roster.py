@@ -20,11 +20,14 @@ roster was fixed, cannot produce the other parties' signatures, so every agent r
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 
 from party_agent.client import Json
+from party_agent.errors import ConfigError
+from party_agent.home import PartyHome, write_private
 from party_agent.known_keys import same_fingerprint
 from party_agent.trust import UntrustedReply
 from protocols import (
@@ -93,6 +96,31 @@ class Roster:
                 f"REFUSED: {member['party']}'s ed25519 key {fingerprint} is not in the signed "
                 f"key roster v{self.version}; {outcome}"
             )
+
+
+ROSTERS_FILE = "rosters.json"
+"""``{collaboration: newest roster version this home signed}``, mode 0600: once a home
+signed a roster, it requires a signed roster for that collaboration from then on, even if
+the server later shows no roster or no pinning policy (what an operator who deletes the
+roster or suspends the policy would do)."""
+
+
+def signed_version(home: PartyHome, collaboration: str) -> int | None:
+    path = home.path / ROSTERS_FILE
+    if not path.exists():
+        return None
+    try:
+        found = json.loads(path.read_text(encoding="utf-8")).get(collaboration)
+    except (OSError, ValueError, AttributeError):
+        raise ConfigError(f"{path} is not a rosters file") from None
+    return None if found is None else int(found)
+
+
+def record_signed(home: PartyHome, collaboration: str, version: int) -> None:
+    path = home.path / ROSTERS_FILE
+    data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    data[collaboration] = max(version, int(data.get(collaboration, 0)))
+    write_private(path, json.dumps(data, indent=2, sort_keys=True).encode())
 
 
 def _member_entry(member: Json) -> RosterEntry:

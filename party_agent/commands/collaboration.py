@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from party_agent.home import PartyHome
     from party_agent.roster import Roster
     from party_agent.trust import TrustContext
-    from policies import Policy
 
 
 def connect(home: PartyHome) -> tuple[CleanRoomClient, str]:
@@ -123,7 +122,8 @@ def keys_create(
         trust = trust_context(party, collaboration, reply, accept)
         sightings = [trust.see(m, "x25519", m["x25519_fingerprint"]) for m in recipients]
         require_trusted(sightings, "nothing was wrapped")
-        roster = signed_roster(client, collaboration, policy, members, "nothing was wrapped")
+        outcome = "nothing was wrapped"
+        roster = signed_roster(party, client, collaboration, reply, members, outcome)
         if roster is not None:
             for member in recipients:
                 roster.require_x25519(member, member["x25519_fingerprint"], "nothing was wrapped")
@@ -151,27 +151,44 @@ def keys_create(
 
 
 def signed_roster(
-    client: CleanRoomClient, collaboration: str, policy: Policy, members: list[Json], outcome: str
+    party: PartyHome,
+    client: CleanRoomClient,
+    collaboration: str,
+    reply: Json,
+    members: list[Json],
+    outcome: str,
 ) -> Roster | None:
-    """Under ``pin_keys: on_registration``: the key roster, verified here and signed by
-    every party it lists (else an error ending in ``outcome``); ``None`` otherwise."""
+    """The key roster, verified here and signed by every party it lists (else an error
+    ending in ``outcome``), when one is required: the *effective* policy (``reply``) pins
+    keys on registration, or this home signed a roster of this collaboration before (so
+    an operator cannot lift the requirement by deleting the roster or suspending the
+    policy). ``None`` when none is required: only ``known_keys.json`` then decides."""
     from party_agent.client import ServerError
-    from party_agent.roster import verified_roster
-    from party_agent.trust import UntrustedReply
+    from party_agent.roster import signed_version, verified_roster
+    from party_agent.trust import UntrustedReply, verified_policy
     from policies import KeyPinning
 
-    if policy.pin_keys is not KeyPinning.ON_REGISTRATION:
+    before = signed_version(party, collaboration)
+    pinning = bool(reply.get("effective")) and (
+        verified_policy(reply).pin_keys is KeyPinning.ON_REGISTRATION
+    )
+    if not pinning and before is None:
         return None
     try:
-        reply = client.roster(collaboration)
+        found = client.roster(collaboration)
     except ServerError as error:
         if error.status != 404:
             raise
         raise UntrustedReply(
-            "the policy pins keys on registration and no key roster is fixed yet (every "
-            f"party_admin must join and approve the policy); {outcome}"
+            "the effective policy pins keys on registration (or this home signed a key "
+            f"roster before) and the server shows no key roster; {outcome}"
         ) from None
-    roster = verified_roster(reply, members, collaboration)
+    roster = verified_roster(found, members, collaboration)
+    if before is not None and roster.version < before:
+        raise UntrustedReply(
+            f"the server shows key roster v{roster.version}, older than v{before} this home "
+            f"signed; {outcome}"
+        )
     roster.require_signed(outcome)
     return roster
 
@@ -190,7 +207,7 @@ def keys_roster(
     Example: party-agent keys roster --home brand-home --accept-fingerprint '3f2a ...'
     """
     from party_agent.home import PartyHome
-    from party_agent.roster import verified_roster
+    from party_agent.roster import record_signed, verified_roster
     from party_agent.trust import require_trusted
 
     party = PartyHome.open(home)
@@ -221,6 +238,7 @@ def keys_roster(
         signature = b64url_encode(party.ed25519_private_key().sign(roster.message))
         result = client.sign_roster(collaboration, roster.version, signature)
     trust.known.save()
+    record_signed(party, collaboration, roster.version)
     waiting = result["unsigned"]
     state = "signed by every party" if not waiting else "waiting for " + ", ".join(waiting)
     typer.echo(f"signed key roster v{roster.version}: {state}")
@@ -266,7 +284,8 @@ def keys_fetch(
         members = client.members(collaboration)
         reply = _governing_policy(client, collaboration)
         policy = verified_policy(reply)
-        roster = signed_roster(client, collaboration, policy, members, "the key was not stored")
+        outcome = "the key was not stored"
+        roster = signed_roster(party, client, collaboration, reply, members, outcome)
     try:
         key = unwrap_match_key(mine["wrapped"], party.x25519_private_key(), collaboration)
     except (KeyUnwrapError, ProtocolError) as error:

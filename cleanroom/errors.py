@@ -22,6 +22,7 @@ Errors of :mod:`policies` become server errors in one place, :func:`policy_error
     |       +-- KeyNotAccepted           403  key-not-accepted      policy pins other keys
     |       +-- QueryDenied              403  query-denied          the policy refuses a query
     |       +-- KeyReplacementRefused    403  key-replacement-refused  not signed by the old key
+    |       +-- KeyNotInRoster           403  key-not-in-roster     outside the fixed key roster
     +-- NotFound                         404  not-found
     |   +-- UnknownCollaboration         404  unknown-collaboration (also: not yours)
     |   +-- UnknownResult                404  unknown-result        (also: not yours)
@@ -127,6 +128,10 @@ class QueryDenied(Forbidden):
 
 class KeyReplacementRefused(Forbidden):
     slug, status, title = "key-replacement-refused", 403, "Registered keys cannot be replaced"
+
+
+class KeyNotInRoster(Forbidden):
+    slug, status, title = "key-not-in-roster", 403, "Key is not in the key roster"
 
 
 class NotFound(CleanRoomError):

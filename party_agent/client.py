@@ -176,6 +176,15 @@ class CleanRoomClient:
         result: Json = self.request("GET", f"/v1/collaborations/{collaboration}/match-keys/mine")
         return result
 
+    def roster(self, collaboration: str) -> Json:
+        result: Json = self.request("GET", f"/v1/collaborations/{collaboration}/roster")
+        return result
+
+    def sign_roster(self, collaboration: str, version: int, signature: str) -> Json:
+        path = f"/v1/collaborations/{collaboration}/roster/{version}/signatures"
+        result: Json = self.request("POST", path, json={"signature": signature})
+        return result
+
     # -- policies -------------------------------------------------------------------
 
     def policy(self, collaboration: str, which: str = "latest") -> Json:

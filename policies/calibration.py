@@ -18,6 +18,10 @@ overlap                      one histogram: exposures only / purchases     whole
                              only / both (1: a user is in one cell)
 lift                         one histogram: campaign x arm x converted     whole
                              (min(C, G): one cell per kept campaign)
+lift with spend              the histogram above (min(C, G));              1/2
+                             revenue cents per campaign x arm              1/2
+                             (min(C, G) x P x cap: a purchase counts in
+                             each kept campaign whose window holds it)
 conversions                  one histogram: group x converted              1/2
                              (min(C, G)); revenue cents (P x cap)          1/2
 conversions by a purchases   exposed users per campaign (min(C, G));      1/3 each
@@ -131,6 +135,7 @@ def template_statistics(
     groups: int,
     purchase_values: int | None = None,
     credit_models: Sequence[str] = (),
+    revenue: bool = False,
 ) -> tuple[Statistic, ...]:
     """The noised statistics of one query, in release order (see the module table).
 
@@ -138,30 +143,37 @@ def template_statistics(
     dimension value; campaigns with a purchases dimension of ``purchase_values``
     values). ``credit_models`` names the models of a fractional-credit ``conversions``
     query (then ``groups`` counts the groups of the exposed users: campaigns with a
-    purchases dimension). Sensitivities never go below 1 (an empty query still records
-    a scale).
+    purchases dimension). ``revenue``: the lift query has a spend dataset, so it also
+    releases revenue per arm (incremental revenue and ROAS). Sensitivities never go
+    below 1 (an empty query still records a scale).
     """
     template = Template(template)
     per_user = max(1, min(max_campaigns, groups))
-    revenue = max_purchases * cap_cents
+    revenue_bound = max_purchases * cap_cents
     if template is Template.CONVERSIONS and credit_models:
-        return credit_statistics(epsilon, per_user, max_purchases, revenue, credit_models)
+        return credit_statistics(epsilon, per_user, max_purchases, revenue_bound, credit_models)
     if template is Template.OVERLAP:
         return (Statistic("overlap_cells", 1, Fraction(epsilon)),)
     if template is Template.LIFT:
-        return (Statistic("lift_cells", per_user, Fraction(epsilon)),)
+        if not revenue:
+            return (Statistic("lift_cells", per_user, Fraction(epsilon)),)
+        half = _share(epsilon, 2)
+        return (
+            Statistic("lift_cells", per_user, half),
+            Statistic("lift_revenue_cents", max(1, per_user * revenue_bound), half),
+        )
     if purchase_values is None:
         half = _share(epsilon, 2)
         return (
             Statistic("conversion_cells", per_user, half),
-            Statistic("revenue_cents", revenue, half),
+            Statistic("revenue_cents", revenue_bound, half),
         )
     third = _share(epsilon, 3)
     converted = max(1, min(max_purchases, per_user * purchase_values))
     return (
         Statistic("exposed", per_user, third),
         Statistic("converted", converted, third),
-        Statistic("revenue_cents", revenue, third),
+        Statistic("revenue_cents", revenue_bound, third),
     )
 
 

@@ -29,7 +29,7 @@ from policies.evaluate import QueryRequest
 from policies.exact import fraction_text
 from policies.keys import to_canonical as keys_to_canonical
 from policies.merge import EffectivePolicy
-from policies.model import FORMAT, Policy
+from policies.model import FORMAT, KeyPinning, Policy
 from policies.rules import PartyRules
 
 
@@ -77,6 +77,8 @@ def _policy_fields(policy: Policy) -> dict[str, Any]:
         "receivers": _sorted(policy.receivers),
         "pinned_keys": {party: sorted(fps) for party, fps in policy.pinned_keys.entries},
         "keys": keys_to_canonical(policy.keys),
+        # only when set, so the hash of a policy without it is what it was before
+        **({"pin_keys": str(policy.pin_keys)} if policy.pin_keys is not KeyPinning.NONE else {}),
     }
 
 

@@ -12,7 +12,7 @@ from fractions import Fraction
 from policies.exact import human_number
 from policies.keys import CAMPAIGN
 from policies.merge import EffectivePolicy
-from policies.model import Budget, Policy
+from policies.model import Budget, KeyPinning, Policy
 from policies.order import LEAVES, Direction, compare
 
 
@@ -109,11 +109,18 @@ def describe_lines(policy: Policy | EffectivePolicy) -> list[str]:
         else "No party may receive results.",
     ]
     pins = policy.pinned_keys.entries
-    if not pins:
+    base = policy if isinstance(policy, Policy) else policy.base
+    roster = base.pin_keys is KeyPinning.ON_REGISTRATION
+    if not pins and not roster:
         lines.append("No keys are pinned: each party's registered keys are accepted.")
     for party, fingerprints in pins:
         accepted = _listing(fingerprints) if fingerprints else "none (no key is accepted)"
         lines.append(f"Keys of {party} are pinned to the fingerprints: {accepted}.")
+    if roster:
+        lines.append(
+            "Keys are pinned once every party_admin has registered: each party signs the "
+            "key roster, and rostered keys change only by a new policy that pins them."
+        )
     return lines
 
 

@@ -77,3 +77,51 @@ def mover_ratio(
     a, c1 = l2 * (2 * t2 - l2), u1 * (2 * t1 - u1)
     high = (t1 * t2 + math.sqrt(max(t1 * t1 * t2 * t2 - a * c1, 0.0))) / a
     return low, max(high, low)
+
+
+def incremental_interval(
+    revenue: tuple[float, float],
+    revenue_noise: tuple[float, float],
+    sampling: tuple[float, float],
+    users: tuple[float, float],
+    users_noise: tuple[float, float],
+) -> tuple[float, float]:
+    """Fieller interval of the incremental revenue ``r_e - r_h n_e / n_h`` (pairs are
+    (exposed, holdout): noisy revenue, its noise variance, its sampling variance, noisy
+    users, their noise variance; ``n_h > 0``).
+
+    For the true value ``t``, ``g(t) = r_e n_h - r_h n_e - t n_h`` has mean 0 exactly
+    (the four noises are independent with mean 0, and the sampling errors of the two
+    arms' revenue too), with variance ``n_h^2 (Va + Se) + n_e^2 (Vb + Sh) + (r_e - t)^2
+    Vd + r_h^2 Vc + Va Vd + Vb Vc``. The interval is ``{t: g(t)^2 <= z^2 k Var g(t)}``
+    (``k`` :data:`~policies.calibration.LAPLACE_TAIL` for Laplace tails), a quadratic
+    in ``t`` solved exactly; when the holdout users are not clearly above 0 (``n_h^2 <=
+    z^2 k Vd``) it is unbounded: ``(-inf, inf)``."""
+    (re, rh), (va, vb), (se, sh), (ne, nh), (vc, vd) = (
+        revenue,
+        revenue_noise,
+        sampling,
+        users,
+        users_noise,
+    )
+    q = Z95 * Z95 * LAPLACE_TAIL
+    d = re * nh - rh * ne
+    w = nh * nh * (va + se) + ne * ne * (vb + sh) + rh * rh * vc + va * vd + vb * vc
+    a = nh * nh - q * vd
+    if a <= 0:
+        return -math.inf, math.inf
+    b = -2.0 * nh * d + 2.0 * q * vd * re
+    c = d * d - q * (w + vd * re * re)
+    root = math.sqrt(max(b * b - 4.0 * a * c, 0.0))
+    return (-b - root) / (2 * a), (-b + root) / (2 * a)
+
+
+def revenue_sampling_variance(revenue: float, users: float, bound: float) -> float:
+    """An upper bound on the sampling variance of an arm's revenue (a sum over ``users``
+    of per-user revenues in ``[0, bound]``): ``n mu (bound - mu)`` with ``mu`` the noisy
+    per-user mean clipped to ``[0, bound]`` (Bhatia-Davis: no distribution on ``[0, M]``
+    with mean ``mu`` has a larger variance)."""
+    if users <= 0:
+        return 0.0
+    mu = clip(revenue / users, 0.0, bound)
+    return users * mu * (bound - mu)

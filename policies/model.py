@@ -170,11 +170,28 @@ class PinnedKeys:
         return dict(self.entries)
 
 
+class KeyPinning(StrEnum):
+    """When registered keys become binding (``pin_keys``).
+
+    ``on_registration``: once every party_admin has registered keys under an effective
+    policy, the server fixes them as the collaboration's key roster; every party's agent
+    checks the roster against what it knows and signs it, wraps the match key only to a
+    roster every listed party signed, and the server refuses to replace a rostered key
+    (even with a rotation signature) or to hold a wrap to a key outside it, until a
+    policy version pinning other fingerprints (``pinned_keys``) is approved by every
+    party. ``none``: keys are bound only by ``pinned_keys`` and each agent's trust store.
+    """
+
+    NONE = "none"
+    ON_REGISTRATION = "on_registration"
+
+
 @dataclass(frozen=True)
 class Policy:
     """A collaboration policy: every field is required except ``pinned_keys``, ``keys``
     (without declared keys no query can group by that column) and ``attribution``
-    (without it, ``conversions`` offers ``last_touch`` and ``first_touch`` only)."""
+    (without it, ``conversions`` offers ``last_touch`` and ``first_touch`` only) and
+    ``pin_keys``."""
 
     name: str
     version: int
@@ -189,6 +206,7 @@ class Policy:
     pinned_keys: PinnedKeys = field(default_factory=PinnedKeys)
     keys: KeySet = field(default_factory=KeySet)
     attribution: AttributionRules = field(default_factory=AttributionRules)
+    pin_keys: KeyPinning = KeyPinning.NONE
 
     def __post_init__(self) -> None:
         checks.collect(
@@ -203,9 +221,14 @@ class Policy:
                 ("receivers", lambda: checks.parties(self.receivers, allow_empty=False)),
                 ("keys", self.keys.check_declared),
                 ("attribution", self._check_stage),
+                ("pin_keys", self._check_pin_keys),
             ],
             f"policy `{self.name}`" if isinstance(self.name, str) else "policy",
         )
+
+    def _check_pin_keys(self) -> None:
+        if not isinstance(self.pin_keys, KeyPinning):
+            raise ValueError(f"must be one of {', '.join(KeyPinning)}")
 
     def _check_templates(self) -> None:
         if not self.templates:

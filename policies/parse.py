@@ -21,6 +21,7 @@ from policies.model import (
     Budget,
     ContributionBounds,
     Dimensions,
+    KeyPinning,
     PinnedKeys,
     Policy,
     Template,
@@ -39,7 +40,7 @@ _SUB = {
 }
 _COMMON = ("format", "version", "templates", *_SUB, "k", "epsilon_choices", "receivers")
 _LEGACY = ("epsilon_per_query",)
-POLICY_FIELDS = ("name", *_COMMON, "pinned_keys", "keys", "attribution", *_LEGACY)
+POLICY_FIELDS = ("name", *_COMMON, "pinned_keys", "keys", "attribution", "pin_keys", *_LEGACY)
 RULES_FIELDS = ("party", *_COMMON, "pinned_keys", "keys", *_LEGACY)
 
 
@@ -175,6 +176,12 @@ def _dimension_sets(r: _Reader) -> tuple[frozenset[str] | None, frozenset[str] |
     return exposures, purchases
 
 
+def _pinning(value: object) -> KeyPinning:
+    if isinstance(value, str) and value in set(KeyPinning):
+        return KeyPinning(value)
+    raise ValueError(f"must be one of {', '.join(KeyPinning)}")
+
+
 def parse_policy(data: object) -> Policy:
     """Build a :class:`Policy` from a mapping; raises :class:`InvalidPolicy`."""
     problems: list[str] = []
@@ -192,6 +199,7 @@ def parse_policy(data: object) -> Policy:
         "keys": r.get("keys", parse_keys, required=False) or KeySet(),
         "attribution": r.get("attribution", parse_attribution, required=False)
         or AttributionRules(),
+        "pin_keys": r.get("pin_keys", _pinning, required=False) or KeyPinning.NONE,
     }
     dims, window, budget, contribution = (r.sub(key) for key in _SUB)
     assert dims and window and budget and contribution  # noqa: S101 - required=True

@@ -31,7 +31,13 @@ from policies.calibration import (
     template_statistics,
 )
 from policies.exact import fraction_text
-from policies.intervals import mover_ratio, newcombe, score_interval
+from policies.intervals import (
+    incremental_interval,
+    mover_ratio,
+    newcombe,
+    revenue_sampling_variance,
+    score_interval,
+)
 from policies.keys import CAMPAIGN
 from policies.merge import EffectivePolicy
 from policies.model import Policy, Template
@@ -163,6 +169,7 @@ def _stats(
     epsilon: Fraction,
     groups: int,
     credit_models: tuple[str, ...] = (),
+    revenue: bool = False,
 ) -> tuple[Statistic, ...]:
     bounds = policy.contribution
     return template_statistics(
@@ -170,9 +177,10 @@ def _stats(
         epsilon,
         max_campaigns=bounds.max_campaigns_per_user,
         max_purchases=bounds.max_purchases_per_user,
-        cap_cents=int(Fraction(bounds.amount_cap) * 100),
+        cap_cents=_cap_cents(policy),
         groups=groups,
         credit_models=credit_models,
+        revenue=revenue,
     )
 
 
@@ -193,6 +201,10 @@ def _credit_lines(policy: AnyPolicy, epsilon: Fraction, groups: int) -> list[Noi
             NoiseLine("attribution", f"credited revenue ({label})", "currency", sd_rev, hw_rev),
         ]
     return lines
+
+
+def _cap_cents(policy: AnyPolicy) -> int:
+    return int(Fraction(policy.contribution.amount_cap) * 100)
 
 
 def _cell(stat: Statistic) -> tuple[float, float]:
@@ -312,6 +324,43 @@ def _credit_numbers(
     )  # fmt: skip
 
 
+def _incremental_numbers(
+    revenue: Statistic, arms: tuple[int, int], users_variance: float, expected: Expected, i: int
+) -> tuple[Precision, ...]:
+    """Exposed, holdout and incremental revenue and incremental ROAS of a lift query with
+    spend: the Fieller interval the release computes, at the expected values (cents)."""
+    n_e, n_h = arms
+    p_h = expected.base_rate
+    p_e = p_h * (1 + expected.lift)
+    spend = expected.spend[i] if expected.spend else 0.0
+    r_e, r_h = n_e * p_e * expected.order_value * 100, n_h * p_h * expected.order_value * 100
+    bound = revenue.sensitivity  # at least P x cap: one campaign's per-user bound
+    v = revenue.variance
+    sampling = (
+        revenue_sampling_variance(r_e, n_e, bound),
+        revenue_sampling_variance(r_h, n_h, bound),
+    )
+    low, high = incremental_interval(
+        (r_e, r_h), (v, v), sampling, (n_e, n_h), (users_variance, users_variance)
+    )
+    sd_rev, hw_rev = (x / 100 for x in _cell(revenue))
+    sd_inc = math.sqrt(v + (n_e / n_h) ** 2 * v) / 100
+    incremental = (r_e - r_h * n_e / n_h) / 100
+    half = (high - low) / 200
+    numbers = [
+        Precision("lift.exposed_revenue", "currency", r_e / 100, sd_rev, hw_rev),
+        Precision("lift.holdout_revenue", "currency", r_h / 100, sd_rev, hw_rev),
+        Precision("lift.incremental_revenue", "currency", incremental, sd_inc, half),
+    ]
+    if spend:
+        numbers.append(
+            Precision(
+                "lift.incremental_roas", "ratio", incremental / spend, sd_inc / spend, half / spend
+            )
+        )
+    return tuple(numbers)
+
+
 def queries_per_period(policy: AnyPolicy, epsilon: Fraction) -> int:
     """How many queries of ``epsilon`` one budget period allows."""
     return math.floor(Fraction(policy.budget.epsilon) / Fraction(epsilon))
@@ -332,7 +381,7 @@ def plan(policy: AnyPolicy, expected: Expected, epsilon: Fraction | None = None)
     ``epsilon``, default the largest allowed epsilon) over ``expected``."""
     epsilon = Fraction(epsilon if epsilon is not None else max(policy.epsilon_choices))
     groups = len(expected.audience)
-    lift = _stats(policy, Template.LIFT, epsilon, groups)
+    lift = _stats(policy, Template.LIFT, epsilon, groups, revenue=expected.spend is not None)
     conversions = _stats(policy, Template.CONVERSIONS, epsilon, groups)
     overlap = _stats(policy, Template.OVERLAP, epsilon, 1)
     p_h = expected.base_rate
@@ -342,6 +391,8 @@ def plan(policy: AnyPolicy, expected: Expected, epsilon: Fraction | None = None)
         n_h = max(1, round(audience * expected.holdout_share))
         n_e = max(1, audience - n_h)
         numbers, detectable = _lift_numbers(lift[0], n_e, n_h, p_e, p_h)
+        if len(lift) > 1:
+            numbers += _incremental_numbers(lift[1], (n_e, n_h), 2 * lift[0].variance, expected, i)
         spend = expected.spend[i] if expected.spend else None
         numbers += _conversion_numbers(conversions, n_e, p_e, expected.order_value, spend)
         numbers += _credit_numbers(policy, epsilon, groups, n_e * p_e, expected.order_value)
@@ -420,8 +471,12 @@ def noise_lines(policy: AnyPolicy, groups: int | None = None) -> list[NoiseLine]
         lines += _credit_lines(policy, epsilon, groups)
     if Template.LIFT in policy.templates:
         (cells,) = _stats(policy, Template.LIFT, epsilon, groups)
+        with_spend, revenue = _stats(policy, Template.LIFT, epsilon, groups, revenue=True)
+        sd_rev, hw_rev = (x / 100 for x in _cell(revenue))
         lines += [
             NoiseLine("lift", "converted users per arm", "people", *_cell(cells)),
             NoiseLine("lift", "users per arm", "people", *_two_cells(cells), True),
+            NoiseLine("lift", "converted per arm (spend)", "people", *_cell(with_spend)),
+            NoiseLine("lift", "revenue per arm (spend)", "currency", sd_rev, hw_rev),
         ]
     return lines

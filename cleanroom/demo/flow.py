@@ -110,13 +110,16 @@ def run_loop(
             ]
         )
         brand_fp, retailer_fp = (steps.fingerprints(ran) for ran in joined)
-        clock.phase("match key and policy approvals")
-        creating = steps.keys_create(brand, accept=retailer_fp["x25519"])
-        runner.run_all([creating, steps.approve(retailer)])
+        clock.phase("policy approvals, the key roster and the match key")
+        runner.run_all([steps.approve(brand), steps.approve(retailer)])
+        runner.run_all(
+            [steps.keys_roster(brand, retailer_fp), steps.keys_roster(retailer, brand_fp)]
+        )
+        runner.run(steps.keys_create(brand, accept=retailer_fp["x25519"]))
         clock.phase("tokenize and upload")
         fetching = steps.keys_fetch(retailer, accept=brand_fp["ed25519"])
-        ran = runner.run_all([fetching, steps.approve(brand), steps.tokenize(brand)])
-        outcome.tokenized[BRAND] = steps.json_reply(ran[2])
+        ran = runner.run_all([fetching, steps.tokenize(brand)])
+        outcome.tokenized[BRAND] = steps.json_reply(ran[1])
         spend = layout.brand / spend_file
         ran = runner.run_all(
             [

@@ -2,7 +2,7 @@
 tightened to fit the synthetic data, and the demo's campaign ids declared as group keys
 (the preset declares the dimension keys; campaigns belong to each collaboration).
 
-The preset's bounds (20 campaigns and 50 purchases of up to 500 per person) suit a
+The preset's bounds (20 campaigns and 5 purchases of up to 500 per person) suit a
 year of real traffic; on the demo's few weeks they would only widen every interval,
 since noise grows with the bounds. Every change is stricter, so the adapted policy
 allows less than the preset (``cleanroom policy diff admin/standard.yaml

@@ -160,6 +160,15 @@ def keys_fetch(files: PartyFiles, accept: str) -> Command:
     )
 
 
+def keys_roster(files: PartyFiles, partner: dict[str, str]) -> Command:
+    """Sign the key roster (pin_keys: on_registration), accepting the partner's X25519 and
+    Ed25519 fingerprints read out of band."""
+    args: tuple[str, ...] = ("keys", "roster", "--home", str(files.home), "--yes")
+    for kind in ("x25519", "ed25519"):
+        args += ("--accept-fingerprint", partner[kind])
+    return Command(files.party, "check and sign the key roster", "party-agent", args)
+
+
 def approve(files: PartyFiles) -> Command:
     return Command(
         files.party,

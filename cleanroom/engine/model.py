@@ -159,13 +159,22 @@ class ConversionCells:
 
 @dataclass(frozen=True)
 class LiftCell:
-    """One campaign of ``lift``: users and converted users in each arm."""
+    """One campaign of ``lift``: users and converted users in each arm; with a spend
+    dataset, each arm's bounded revenue cents and the campaign's spend (``revenue`` says
+    whether revenue was computed)."""
 
     campaign: str
     exposed: int
     exposed_converted: int
     holdout: int
     holdout_converted: int
+    exposed_revenue_cents: int | None = None
+    holdout_revenue_cents: int | None = None
+    spend: float | None = None
+
+    @property
+    def revenue(self) -> bool:
+        return self.exposed_revenue_cents is not None
 
 
 @dataclass(frozen=True)

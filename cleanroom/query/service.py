@@ -30,7 +30,7 @@ import policies
 from cleanroom.audit import Outcome
 from cleanroom.errors import InternalError, denial_error
 from cleanroom.query import ledger
-from cleanroom.query.audit_entries import audit_query
+from cleanroom.query.audit_entries import audit_denied, audit_query
 from cleanroom.query.plan import Plan, plan_query
 from cleanroom.query.repeats import count_repeat
 from cleanroom.query.request import QuerySubmission
@@ -110,10 +110,7 @@ class _Run:
 
     def deny(self, decision: policies.Decision) -> NoReturn:
         self.session.rollback()
-        codes = [denial.code for denial in decision.denials]
-        self.audit(
-            "query.denied", outcome=Outcome.DENIED, reasons=list(decision.reasons), codes=codes
-        )
+        audit_denied(self.session, self.actor, self.collaboration_id, self.plan, decision)
         self.session.commit()
         raise denial_error(decision)
 

@@ -24,6 +24,11 @@ values and public noise scales (post-processing).
   serialized ``null``) when the holdout interval reaches 0.
 - **ROAS** (:func:`ratio_estimate`): revenue over public spend, the revenue interval
   divided by spend.
+- **Incremental revenue** ``r_e - r_h n_e / n_h`` (:func:`incremental_estimates`):
+  Fieller's interval (:func:`policies.intervals.incremental_interval`) over the four
+  independent noises and a Bhatia-Davis bound on each arm's sampling variance (per-user
+  revenue in one campaign lies in ``[0, P x cap]``); unbounded (``null`` ends) when the
+  holdout users are not clearly above 0. **Incremental ROAS** divides it by public spend.
 
 Coverage in small, unbalanced, noise-dominated and near-zero-lift regimes is measured
 by ``tests/statistical/test_interval_coverage.py``.
@@ -37,13 +42,21 @@ from dataclasses import dataclass
 from cleanroom.release.model import Estimate
 from cleanroom.release.noise import Calibration
 from policies.calibration import SUM_Z, sum_half_width
-from policies.intervals import clip, mover_ratio, newcombe, score_interval
+from policies.intervals import (
+    clip,
+    incremental_interval,
+    mover_ratio,
+    newcombe,
+    revenue_sampling_variance,
+    score_interval,
+)
 
 __all__ = [
     "SUM_Z",
     "Arm",
     "NoisyCount",
     "count_estimate",
+    "incremental_estimates",
     "lift_estimates",
     "rate_estimate",
     "ratio_estimate",
@@ -133,3 +146,35 @@ def ratio_estimate(revenue: Estimate, spend: float | None) -> Estimate | None:
     if spend is None or not spend > 0 or math.isinf(spend):
         return None
     return Estimate(revenue.value / spend, revenue.low / spend, revenue.high / spend)
+
+
+def incremental_estimates(
+    exposed_cents: NoisyCount,
+    holdout_cents: NoisyCount,
+    exposed: Arm,
+    holdout: Arm,
+    bound_cents: int,
+    spend: float | None,
+) -> tuple[Estimate | None, Estimate | None]:
+    """(incremental revenue, incremental ROAS) in currency units: exposed revenue minus
+    holdout revenue scaled by ``exposed users / holdout users``; ``None`` when the noisy
+    holdout users are <= 0 (ROAS also without positive spend). ``bound_cents`` bounds
+    one user's revenue in one campaign (P x cap)."""
+    ne, nh = exposed.users, holdout.users
+    if nh.value <= 0:
+        return None, None
+    re, rh = float(exposed_cents.value), float(holdout_cents.value)
+    point = re - rh * ne.value / nh.value
+    sampling = (
+        revenue_sampling_variance(re, ne.value, bound_cents),
+        revenue_sampling_variance(rh, nh.value, bound_cents),
+    )
+    low, high = incremental_interval(
+        (re, rh),
+        (exposed_cents.variance, holdout_cents.variance),
+        sampling,
+        (float(ne.value), float(nh.value)),
+        (ne.variance, nh.variance),
+    )
+    revenue = Estimate(point / 100, low / 100, high / 100)
+    return revenue, ratio_estimate(revenue, spend)

@@ -10,7 +10,8 @@ whole share instead, and derives the counts as sums (post-processing):
 - overlap: cells exposures only / purchases only / both (sensitivity 1): matched = both,
   exposures = exposures only + both, purchases = purchases only + both;
 - lift: cells campaign x arm x converted (sensitivity min(C, campaigns)): users of an
-  arm = converted + not converted;
+  arm = converted + not converted; with a spend dataset, also revenue cents per
+  campaign x arm (sensitivity min(C, campaigns) x P x cap), each at half the epsilon;
 - conversions (:mod:`cleanroom.release.conversions`): cells group x converted, plus
   revenue cents.
 """
@@ -26,6 +27,7 @@ from cleanroom.release.intervals import (
     Arm,
     NoisyCount,
     count_estimate,
+    incremental_estimates,
     lift_estimates,
     rate_estimate,
 )
@@ -55,7 +57,11 @@ def noised(
 
 
 def statistics(
-    template: Template, policy: ReleasePolicy, groups: int, purchase_values: int | None = None
+    template: Template,
+    policy: ReleasePolicy,
+    groups: int,
+    purchase_values: int | None = None,
+    revenue: bool = False,
 ) -> tuple[Statistic, ...]:
     """The noised statistics of ``template`` under ``policy`` with ``groups`` groups."""
     bounds = policy.bounds()
@@ -67,6 +73,7 @@ def statistics(
         cap_cents=bounds.amount_cap_cents,
         groups=groups,
         purchase_values=purchase_values,
+        revenue=revenue,
     )
 
 
@@ -118,6 +125,11 @@ LIFT_COLUMNS = (
     "holdout_rate",
     "absolute_lift",
     "relative_lift",
+    "exposed_revenue",
+    "holdout_revenue",
+    "incremental_revenue",
+    "spend",
+    "incremental_roas",
 )
 
 
@@ -135,8 +147,40 @@ LIFT_DERIVED = {
     "interval: MOVER-R, unbounded above (null) when the holdout interval reaches 0",
 }
 
+LIFT_REVENUE_DERIVED = {
+    "exposed_revenue": "noisy exposed-arm revenue cents / 100 (unclamped); null without "
+    "a spend dataset",
+    "holdout_revenue": "noisy holdout-arm revenue cents / 100 (unclamped)",
+    "incremental_revenue": "exposed_revenue - holdout_revenue * exposed_users / "
+    "holdout_users (null when holdout_users <= 0); interval: Fieller over the four "
+    "noises plus a Bhatia-Davis bound on each arm's sampling variance (per-user revenue "
+    "in [0, P x cap]), unbounded (null ends) when holdout_users is not clearly above 0",
+    "spend": "the campaign's spend (public: summed from the spend dataset)",
+    "incremental_roas": "incremental_revenue / spend (null without positive spend); "
+    "interval: the incremental revenue interval divided by spend",
+}
 
-def _lift_values(counts: Mapping[str, NoisyCount], _: float | None) -> dict[str, Estimate | None]:
+
+def _revenue_values(
+    counts: Mapping[str, NoisyCount], exposed: Arm, holdout: Arm, spend: float | None
+) -> dict[str, Estimate | None]:
+    if "exposed_revenue_cents" not in counts:
+        return dict.fromkeys(LIFT_REVENUE_DERIVED)
+    bound = int(counts["revenue_bound"].value)
+    ec, hc = counts["exposed_revenue_cents"], counts["holdout_revenue_cents"]
+    incremental, roas = incremental_estimates(ec, hc, exposed, holdout, bound, spend)
+    return {
+        "exposed_revenue": count_estimate(ec, per_unit=100),
+        "holdout_revenue": count_estimate(hc, per_unit=100),
+        "incremental_revenue": incremental,
+        "spend": None if spend is None else Estimate(spend, spend, spend),
+        "incremental_roas": roas,
+    }
+
+
+def _lift_values(
+    counts: Mapping[str, NoisyCount], spend: float | None
+) -> dict[str, Estimate | None]:
     exposed = Arm.of_cells(counts["exposed_converted"], counts["exposed_not_converted"])
     holdout = Arm.of_cells(counts["holdout_converted"], counts["holdout_not_converted"])
     absolute, relative = lift_estimates(exposed, holdout)
@@ -149,6 +193,7 @@ def _lift_values(counts: Mapping[str, NoisyCount], _: float | None) -> dict[str,
         "holdout_rate": rate_estimate(holdout),
         "absolute_lift": absolute,
         "relative_lift": relative,
+        **_revenue_values(counts, exposed, holdout, spend),
     }
 
 
@@ -169,16 +214,43 @@ def _lift_true_cells(cell: LiftCell) -> tuple[int, int, int, int]:
     )
 
 
-def lift_table(cells: Sequence[LiftCell], policy: ReleasePolicy) -> Table:
-    (stat,) = statistics(Template.LIFT, policy, groups=len(cells))
-    true = [v for cell in cells for v in _lift_true_cells(cell)]
+def _lift_revenue(
+    cells: Sequence[LiftCell], stat: Statistic, policy: ReleasePolicy
+) -> tuple[list[dict[str, NoisyCount]], Calibration]:
+    """Noisy exposed and holdout revenue cents of every campaign (one vector), and the
+    public per-user bound P x cap carried along for the sampling term of the interval."""
+    true = [v for c in cells for v in (c.exposed_revenue_cents or 0, c.holdout_revenue_cents or 0)]
     noisy, cal = noised_statistic(stat, true)
+    bounds = policy.bounds()
+    bound = NoisyCount(bounds.max_purchases_per_user * bounds.amount_cap_cents, 0.0, 0.0)
+    per_campaign = [
+        {
+            "exposed_revenue_cents": noisy[2 * i],
+            "holdout_revenue_cents": noisy[2 * i + 1],
+            "revenue_bound": bound,
+        }
+        for i in range(len(cells))
+    ]
+    return per_campaign, cal
+
+
+def lift_table(cells: Sequence[LiftCell], policy: ReleasePolicy) -> Table:
+    revenue = bool(cells) and all(cell.revenue for cell in cells)
+    stats = statistics(Template.LIFT, policy, groups=len(cells), revenue=revenue)
+    true = [v for cell in cells for v in _lift_true_cells(cell)]
+    noisy, cal = noised_statistic(stats[0], true)
+    cals = [cal]
+    revenues: list[dict[str, NoisyCount]] = [{} for _ in cells]
+    if revenue:
+        revenues, revenue_cal = _lift_revenue(cells, stats[1], policy)
+        cals.append(revenue_cal)
     groups = []
     for i, cell in enumerate(cells):
         counts = dict(zip(_LIFT_CELLS, noisy[4 * i : 4 * i + 4], strict=True))
         counts["exposed_users"] = counts["exposed_converted"] + counts["exposed_not_converted"]
         counts["holdout_users"] = counts["holdout_converted"] + counts["holdout_not_converted"]
-        groups.append(NoisyGroup((cell.campaign,), counts))
+        counts.update(revenues[i])
+        groups.append(NoisyGroup((cell.campaign,), counts, cell.spend if revenue else None))
     rows, suppressed = apply_threshold(
         groups,
         ["exposed_users", "holdout_users"],
@@ -187,4 +259,5 @@ def lift_table(cells: Sequence[LiftCell], policy: ReleasePolicy) -> Table:
         LIFT_COLUMNS,
         policy.remainder,
     )
-    return Table(("campaign",), LIFT_COLUMNS, rows, suppressed, (cal,), LIFT_DERIVED)
+    derived = {**LIFT_DERIVED, **LIFT_REVENUE_DERIVED} if revenue else LIFT_DERIVED
+    return Table(("campaign",), LIFT_COLUMNS, rows, suppressed, tuple(cals), derived)

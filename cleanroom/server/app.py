@@ -19,13 +19,25 @@ from cleanroom.server.routes import (
     members,
     policies,
     queries,
+    roster,
     uploads,
 )
 from cleanroom.settings import Settings
 from cleanroom.storage.bootstrap import Storage
 from cleanroom.uploads.sessions import UploadLocks, open_for_serving
 
-ROUTERS = (health, collaborations, members, match_keys, policies, uploads, datasets, audit, queries)
+ROUTERS = (
+    health,
+    collaborations,
+    members,
+    match_keys,
+    roster,
+    policies,
+    uploads,
+    datasets,
+    audit,
+    queries,
+)
 
 
 def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:

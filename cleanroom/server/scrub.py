@@ -4,7 +4,8 @@ Messages are written to name fields, columns, counts and reasons, but many are c
 from parts of the request (an unknown field name, a window, a join family, a policy
 line, an id in the path). Rather than trusting every message at every call site, the
 one translation point (:mod:`cleanroom.server.problems`) passes each detail through
-:func:`scrub` with what the request carried:
+:func:`scrub` (its pure core is :mod:`cleanroom.audit.redact`, shared with the audit
+entries of denied queries) with what the request carried:
 
 - every path and query parameter value, every short string value of the JSON body and
   every JSON object key that is not a field name of the API is cut out wherever it
@@ -21,54 +22,28 @@ and never kept).
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from policies import PRESETS, Attribution, Template
-from protocols import FAMILIES, DatasetKind
+from cleanroom.audit.redact import REDACTED, VOCABULARY, Submitted, scrub, scrub_value
 
-REDACTED = "(submitted value)"
+__all__ = [
+    "MAX_REMEMBERED",
+    "REDACTED",
+    "SCOPE_KEY",
+    "VOCABULARY",
+    "RememberJsonBody",
+    "Submitted",
+    "api_field_names",
+    "scrub",
+    "scrub_value",
+    "submitted_of",
+]
+
 MAX_REMEMBERED = 1024 * 1024
 SCOPE_KEY = "cleanroom.json_body"
-#: Shorter values would cut ordinary words out of messages and reveal next to nothing.
-MIN_LENGTH = 3
-MAX_SCALAR = 300
-#: Words the API itself defines (kinds, templates, families, roles, ...): naming them back
-#: tells the caller nothing it did not choose from a documented list.
-_ROLES = ("admin", "party_admin", "analyst", "auditor")
-VOCABULARY = frozenset(
-    [*DatasetKind, *Template, *Attribution, *FAMILIES, *PRESETS, *_ROLES, "latest", "current"]
-)
-_QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"|`([^`]*)`")
-
-
-@dataclass
-class Submitted:
-    """What one request carried: short values (cut as whole words) and long texts;
-    ``field_names`` are the API's own (object keys among them are not cut)."""
-
-    field_names: frozenset[str] = frozenset()
-    scalars: set[str] = field(default_factory=set)
-    texts: list[str] = field(default_factory=list)
-
-    def add(self, value: Any) -> None:
-        if isinstance(value, Mapping):
-            for key, item in value.items():
-                if str(key) not in self.field_names:
-                    self.add(str(key))
-                self.add(item)
-        elif isinstance(value, list | tuple):
-            for item in value:
-                self.add(item)
-        elif isinstance(value, str | int | float) and not isinstance(value, bool):
-            text = str(value)
-            if len(text) <= MAX_SCALAR and "\n" not in text:
-                self.scalars.add(text)
-            self.texts.append(text)
 
 
 def submitted_of(scope: Scope, field_names: frozenset[str], body: Any = None) -> Submitted:
@@ -87,41 +62,6 @@ def submitted_of(scope: Scope, field_names: frozenset[str], body: Any = None) ->
                 body = raw.decode(errors="replace")
     found.add(body)
     return found
-
-
-def scrub(detail: str, submitted: Submitted) -> str:
-    """``detail`` with every submitted value cut out."""
-    texts = [t for t in submitted.texts if t]
-
-    def quoted(match: re.Match[str]) -> str:
-        content = next(g for g in match.groups() if g is not None)
-        if content in VOCABULARY or len(content) < MIN_LENGTH:
-            return match.group(0)
-        if any(content in text for text in texts):
-            return REDACTED
-        return match.group(0)
-
-    detail = _QUOTED.sub(quoted, detail)
-    for value in sorted(_cuttable(submitted.scalars), key=len, reverse=True):
-        detail = re.sub(rf"(?<![\w-]){re.escape(value)}(?![\w-])", REDACTED, detail)
-    return detail
-
-
-def scrub_value(value: Any, submitted: Submitted) -> Any:
-    """:func:`scrub` applied to every string inside ``value`` (problem extension members)."""
-    if isinstance(value, str):
-        return scrub(value, submitted)
-    if isinstance(value, Mapping):
-        return {key: scrub_value(item, submitted) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [scrub_value(item, submitted) for item in value]
-    return value
-
-
-def _cuttable(values: Iterable[str]) -> set[str]:
-    return {
-        v for v in values if len(v.strip()) >= MIN_LENGTH and v != REDACTED and v not in VOCABULARY
-    }
 
 
 class RememberJsonBody:

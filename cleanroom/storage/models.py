@@ -182,6 +182,37 @@ class PolicyApproval(Base):
     created_at: Mapped[datetime] = mapped_column(default=system_clock)
 
 
+class KeyRoster(Base):
+    """A fixed set of party_admin keys (``pin_keys: on_registration``): ``entries`` are
+    ``protocols.RosterEntry`` fields; ``digest`` is ``protocols.roster_digest`` over them."""
+
+    __tablename__ = "key_rosters"
+    __table_args__ = (UniqueConstraint("collaboration_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    collaboration_id: Mapped[str] = mapped_column(ForeignKey("collaborations.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    entries: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    digest: Mapped[str] = mapped_column(String(64))
+    #: The effective policy under which it was fixed.
+    policy_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=system_clock)
+
+
+class RosterSignature(Base):
+    """One rostered party_admin's Ed25519 signature of ``protocols.roster_message``."""
+
+    __tablename__ = "roster_signatures"
+    __table_args__ = (UniqueConstraint("roster_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    collaboration_id: Mapped[str] = mapped_column(ForeignKey("collaborations.id"), index=True)
+    roster_id: Mapped[int] = mapped_column(ForeignKey("key_rosters.id"), index=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"))
+    signature: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=system_clock)
+
+
 class UploadSession(Base):
     __tablename__ = "upload_sessions"
 

@@ -24,6 +24,7 @@ from cleanroom.errors import (
 from cleanroom.uploads.binding import check_binding
 from protocols import FAMILIES, SCHEMAS, DatasetKind, UnsupportedVersion, check_token_field
 from protocols.probes import unsalted_count
+from protocols.tokens import SUPPORTED_VERSIONS
 from protocols.tripwire import TripwireHit, is_text, scan_column
 
 BATCH_ROWS = 65_536
@@ -38,15 +39,32 @@ class ValidatedFile:
     columns: list[str]
 
 
-def _check_token_column(field: pa.Field, kind: DatasetKind) -> None:
+def column_label(schema: pa.Schema, index: int, known: frozenset[str] | set[str]) -> str:
+    """How a refusal names the column at ``index``: by name when the name is one the API or
+    the policy defines (``known``), else by position: a name taken from the file is a value
+    the party wrote and is never quoted back (it may be an identifier)."""
+    name = schema.field(index).name
+    if name in known:
+        return f"column {name!r}"
+    return f"the unexpected column at position {index + 1}"
+
+
+def _token_names() -> frozenset[str]:
+    return frozenset(f"token_{family}" for family in FAMILIES)
+
+
+def _check_token_column(field: pa.Field, kind: DatasetKind, label: str) -> None:
     if not SCHEMAS[kind].needs_tokens:
-        raise SchemaMismatch(f"column {field.name!r}: {kind} datasets carry no token columns")
+        raise SchemaMismatch(f"{label}: {kind} datasets carry no token columns")
     try:
         family = check_token_field(field)
-    except UnsupportedVersion as error:
-        raise SchemaMismatch(str(error)) from None
+    except UnsupportedVersion:
+        raise SchemaMismatch(
+            f"{label}: a token column must be fixed_size_binary(32) tagged with token "
+            f"version {', '.join(sorted(SUPPORTED_VERSIONS))}"
+        ) from None
     if family not in FAMILIES or field.name != f"token_{family}":
-        raise SchemaMismatch(f"column {field.name!r}: token family metadata does not match")
+        raise SchemaMismatch(f"{label}: token family metadata does not match")
 
 
 def check_schema(
@@ -57,19 +75,21 @@ def check_schema(
     spec = SCHEMAS[kind]
     declared = {**{name: pa.string() for name in dimensions}, **spec.required, **spec.optional}
     tokens = 0
-    for field in schema:
+    known = _token_names() | set(declared)
+    for index, field in enumerate(schema):
+        label = column_label(schema, index, known)
         if field.name.startswith("token_"):
-            _check_token_column(field, kind)
+            _check_token_column(field, kind, label)
             tokens += 1
         elif field.name in declared:
             expected = declared[field.name]
             if field.type != expected:
                 raise SchemaMismatch(
-                    f"column {field.name!r} must be {expected} for {kind}, found "
+                    f"{label} must be {expected} for {kind}, found "
                     f"{field.type}{_convert_hint(field.type, expected)}"
                 )
         else:
-            raise SchemaMismatch(f"column {field.name!r} is not declared for {kind} datasets")
+            raise SchemaMismatch(f"{label} is not declared for {kind} datasets")
     missing = sorted(set(spec.required) - set(schema.names))
     if missing:
         raise SchemaMismatch(f"{kind} datasets need column(s) {', '.join(missing)}")

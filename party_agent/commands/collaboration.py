@@ -1,4 +1,5 @@
-"""Server-facing ``party-agent`` commands: join, keys create|fetch, policy show|approve.
+"""Server-facing ``party-agent`` commands: join, keys create|fetch|rotate|roster, policy
+show|approve.
 
 ``party_agent.cli`` calls :func:`register` to add them to its Typer app. They read the
 server URL, collaboration and token from the party home (written by ``join``) and talk
@@ -24,6 +25,7 @@ from protocols import approval_message, b64url_encode, match_key_message
 if TYPE_CHECKING:
     from party_agent.client import CleanRoomClient, Json
     from party_agent.home import PartyHome
+    from party_agent.roster import Roster
     from party_agent.trust import TrustContext
 
 
@@ -120,6 +122,11 @@ def keys_create(
         trust = trust_context(party, collaboration, reply, accept)
         sightings = [trust.see(m, "x25519", m["x25519_fingerprint"]) for m in recipients]
         require_trusted(sightings, "nothing was wrapped")
+        outcome = "nothing was wrapped"
+        roster = signed_roster(party, client, collaboration, reply, members, outcome)
+        if roster is not None:
+            for member in recipients:
+                roster.require_x25519(member, member["x25519_fingerprint"], "nothing was wrapped")
         reuse = party.has_match_key(collaboration) and not new
         key = party.match_key(collaboration) if reuse else MatchKey.generate()
         wrapped = {
@@ -140,6 +147,108 @@ def keys_create(
     if waiting:
         typer.echo(
             f"not joined yet (run 'keys create' again later): {', '.join(waiting)}", err=True
+        )
+
+
+def signed_roster(
+    party: PartyHome,
+    client: CleanRoomClient,
+    collaboration: str,
+    reply: Json,
+    members: list[Json],
+    outcome: str,
+) -> Roster | None:
+    """The key roster, verified here and signed by every party it lists (else an error
+    ending in ``outcome``), when one is required: the *effective* policy (``reply``) pins
+    keys on registration, or this home signed a roster of this collaboration before (so
+    an operator cannot lift the requirement by deleting the roster or suspending the
+    policy). ``None`` when none is required: only ``known_keys.json`` then decides."""
+    from party_agent.client import ServerError
+    from party_agent.roster import signed_version, verified_roster
+    from party_agent.trust import UntrustedReply, verified_policy
+    from policies import KeyPinning
+
+    before = signed_version(party, collaboration)
+    pinning = bool(reply.get("effective")) and (
+        verified_policy(reply).pin_keys is KeyPinning.ON_REGISTRATION
+    )
+    if not pinning and before is None:
+        return None
+    try:
+        found = client.roster(collaboration)
+    except ServerError as error:
+        if error.status != 404:
+            raise
+        raise UntrustedReply(
+            "the effective policy pins keys on registration (or this home signed a key "
+            f"roster before) and the server shows no key roster; {outcome}"
+        ) from None
+    roster = verified_roster(found, members, collaboration)
+    if before is not None and roster.version < before:
+        raise UntrustedReply(
+            f"the server shows key roster v{roster.version}, older than v{before} this home "
+            f"signed; {outcome}"
+        )
+    roster.require_signed(outcome)
+    return roster
+
+
+def keys_roster(
+    home: HomeOption,
+    accept: AcceptOption = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Sign without asking.")] = False,
+) -> None:
+    """Check the collaboration's key roster (pin_keys: on_registration) and sign it.
+
+    Signs only when this party's own entry is its own keys exactly and every other key is
+    one this home trusts (accepted before, or with ``--accept-fingerprint``). Match keys
+    are then wrapped and accepted only within a roster every listed party signed.
+
+    Example: party-agent keys roster --home brand-home --accept-fingerprint '3f2a ...'
+    """
+    from party_agent.home import PartyHome
+    from party_agent.roster import record_signed, verified_roster
+    from party_agent.trust import require_trusted
+
+    party = PartyHome.open(home)
+    client, collaboration = connect(party)
+    with client:
+        members = client.members(collaboration)
+        roster = verified_roster(client.roster(collaboration), members, collaboration)
+        reply = _governing_policy(client, collaboration)
+        trust = trust_context(party, collaboration, reply, accept)
+        own = (party.x25519_fingerprint, party.ed25519_fingerprint)
+        mine = [
+            e for e in roster.entries if own[0] in (e.x25519_fingerprint, e.ed25519_fingerprint)
+        ]
+        if len(mine) != 1 or (mine[0].x25519_fingerprint, mine[0].ed25519_fingerprint) != own:
+            raise AgentError(
+                f"REFUSED: key roster v{roster.version} does not hold this party's own keys "
+                "exactly; not signed"
+            )
+        sightings = []
+        for entry in roster.entries:
+            member = roster.members[entry.member_id]
+            sightings.append(trust.see(member, "x25519", entry.x25519_fingerprint))
+            sightings.append(trust.see(member, "ed25519", entry.ed25519_fingerprint))
+        require_trusted(sightings, "the roster was not signed")
+        _print_roster(roster)
+        if not yes and not typer.confirm(f"sign key roster v{roster.version}?"):
+            raise AgentError("not signed")
+        signature = b64url_encode(party.ed25519_private_key().sign(roster.message))
+        result = client.sign_roster(collaboration, roster.version, signature)
+    trust.known.save()
+    record_signed(party, collaboration, roster.version)
+    waiting = result["unsigned"]
+    state = "signed by every party" if not waiting else "waiting for " + ", ".join(waiting)
+    typer.echo(f"signed key roster v{roster.version}: {state}")
+
+
+def _print_roster(roster: Roster) -> None:
+    typer.echo(f"key roster v{roster.version} sha256 {roster.digest}")
+    for e in roster.entries:
+        typer.echo(
+            f"  {e.party:<20} x25519 {e.x25519_fingerprint}  ed25519 {e.ed25519_fingerprint}"
         )
 
 
@@ -175,11 +284,15 @@ def keys_fetch(
         members = client.members(collaboration)
         reply = _governing_policy(client, collaboration)
         policy = verified_policy(reply)
+        outcome = "the key was not stored"
+        roster = signed_roster(party, client, collaboration, reply, members, outcome)
     try:
         key = unwrap_match_key(mine["wrapped"], party.x25519_private_key(), collaboration)
     except (KeyUnwrapError, ProtocolError) as error:
         raise AgentError(f"cannot open the wrapped match key: {error}") from None
     creator = verified_creator(policy, members, mine, key, collaboration)
+    if roster is not None:
+        roster.require_ed25519(creator, creator["ed25519_fingerprint"], "the key was not stored")
     if mine.get("key_checks") != key_checks(key, collaboration):
         raise AgentError(
             "the key check values the server holds do not belong to this match key; "
@@ -310,6 +423,7 @@ def register(app: typer.Typer) -> None:
     keys_app.command("create")(reports_errors(keys_create))
     keys_app.command("fetch")(reports_errors(keys_fetch))
     keys_app.command("rotate")(reports_errors(keys_rotate))
+    keys_app.command("roster")(reports_errors(keys_roster))
     app.add_typer(keys_app, name="keys")
     policy_app = typer.Typer(help="Show and approve the collaboration's policy.")
     policy_app.command("show")(reports_errors(policy_show))

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from cleanroom.engine import GroupKeys
-from cleanroom.release import ConversionsRequest, ReleasePolicy, Sources, release
+from cleanroom.release import ConversionsRequest, LiftRequest, ReleasePolicy, Sources, release
 from cleanroom.release._testing import exact_mode
 from cleanroom.storage.models import AuditEntry
 from tests.integration.clock import Clock
@@ -117,6 +117,44 @@ def test_exact_mode_result_equals_a_direct_release(app: FastAPI) -> None:
         direct = release(sources, ConversionsRequest("email", 7 * 86_400), policy)
     assert reply.json()["result"] == direct.to_dict()
     assert reply.json()["result"]["exact"] is True
+
+
+def test_exact_mode_lift_with_spend_releases_incremental_revenue_over_http(app: FastAPI) -> None:
+    """The lift template gains revenue per arm, incremental revenue and ROAS when the
+    query names a spend dataset; the numbers are what the direct release computes."""
+    w = world(app)
+    lift = {**conversions("7d", spend="spend", epsilon="1/2"), "template": "lift"}
+    with exact_mode():
+        reply = query(w, "brand", lift)
+    assert reply.status_code == 201, reply.text
+    result = reply.json()["result"]
+    collab = app.state.settings.data_dir / "datasets" / w.id
+    sources = Sources(
+        (collab / "exp" / "v1.parquet",),
+        (collab / "pur" / "v1.parquet",),
+        (collab / "spend" / "v1.parquet",),
+    )
+    policy = ReleasePolicy(
+        epsilon=Fraction(1, 2),
+        k=2,
+        max_campaigns_per_user=3,
+        max_purchases_per_user=5,
+        amount_cap=Fraction(200),
+        keys=GroupKeys(("cmp-0", "cmp-1", "cmp-2")),
+    )
+    with exact_mode():
+        direct = release(sources, LiftRequest("email", 7 * 86_400), policy)
+    assert result == direct.to_dict()
+    assert [m["statistic"] for m in result["mechanisms"]] == ["lift_cells", "lift_revenue_cents"]
+    released = [row for row in direct.rows if not row.suppressed]
+    assert released, "the small world releases at least one campaign"
+    for row in released:
+        exposed, holdout = row.values["exposed_revenue"], row.values["holdout_revenue"]
+        users_e, users_h = row.values["exposed_users"], row.values["holdout_users"]
+        incremental = row.values["incremental_revenue"]
+        assert exposed and holdout and users_e and users_h and incremental
+        scaled = holdout.value * users_e.value / users_h.value
+        assert incremental.value == exposed.value - scaled
 
 
 def budget_spent(w: QueryWorld) -> str:

@@ -106,7 +106,9 @@ def test_policy_takes_effect_only_when_every_party_signed(
         assert client.get(f"{base}/current").json()["policy_hash"] == policy_hash
     actions = audit_actions(server, collab.id)
     assert actions[:2] == ["collaboration.create", "member.add"]
-    assert actions[-2:] == ["policy.approve", "policy.effective"]
+    # the default policy pins keys on registration: both have registered, so the
+    # policy's taking effect fixes the key roster
+    assert actions[-3:] == ["policy.approve", "policy.effective", "keys.roster.fixed"]
     assert actions.count("policy.approve") == 2
 
 

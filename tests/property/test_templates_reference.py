@@ -9,6 +9,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,7 +24,7 @@ from cleanroom.engine import (
     lift_cells,
     overlap_counts,
 )
-from cleanroom.release import ConversionsRequest, ReleasePolicy, release
+from cleanroom.release import ConversionsRequest, LiftRequest, ReleasePolicy, release
 from cleanroom.release._testing import exact_mode
 from tests.unit.cleanroom.engine import reference as ref
 
@@ -86,6 +88,24 @@ def test_templates_equal_reference(tables, window: int, last: bool, plain, by) -
     assert {
         c.campaign: (c.exposed, c.exposed_converted, c.holdout, c.holdout_converted) for c in lifts
     } == ref.lift(exposures, purchases, window, plain)
+
+
+@SETTINGS
+@given(TABLES, st.integers(0, 20), group_keys())
+def test_lift_revenue_equals_reference(tables, window: int, keys) -> None:  # type: ignore[no-untyped-def]
+    exposures, purchases = tables
+    with tempfile.TemporaryDirectory() as tmp:
+        spend = Path(tmp) / "s.parquet"
+        pq.write_table(pa.table({"campaign_id": ["a", "b"], "spend": [3.0, 4.0]}), spend)
+        plain = _sources(Path(tmp), exposures, purchases)
+        with Engine(Sources(plain.exposures, plain.purchases, (spend,))) as engine:
+            lifts = lift_cells(engine, "email", window, WIDE, keys)
+    assert {
+        c.campaign: (c.exposed_revenue_cents, c.holdout_revenue_cents) for c in lifts
+    } == ref.lift_revenue(exposures, purchases, window, 10_000, keys)
+    assert {c.campaign: c.spend for c in lifts} == {
+        c: {"a": 3.0, "b": 4.0}.get(c) for c in keys.campaigns
+    }
 
 
 @SETTINGS
@@ -183,6 +203,32 @@ def test_removing_one_user_moves_the_lift_histogram_by_at_most_min_c_g(
     assert moved <= min(2, len(keys.campaigns))
 
 
+@SETTINGS
+@given(TABLES, st.integers(0, 7), group_keys())
+def test_removing_one_user_moves_lift_revenue_by_at_most_min_c_g_p_cap(
+    tables, victim: int, keys
+) -> None:  # type: ignore[no-untyped-def]
+    """The lift revenue vector (exposed, holdout per campaign) moves by at most
+    min(C, G) x P x cap (policies.calibration: lift_revenue_cents)."""
+    exposures, purchases = tables
+    bounds = ContributionBounds(2, 3, 5_000)
+    found = []
+    with tempfile.TemporaryDirectory() as tmp:
+        spend = Path(tmp) / "s.parquet"
+        pq.write_table(pa.table({"campaign_id": ["a"], "spend": [1.0]}), spend)
+        for drop in (False, True):
+            e = [r for r in exposures if not (drop and r[0] == victim)]
+            p = [r for r in purchases if not (drop and r[0] == victim)]
+            plain = _sources(Path(tmp), e or [(None, "a", 0, False)], p)
+            with Engine(Sources(plain.exposures, plain.purchases, (spend,))) as engine:
+                lifts = lift_cells(engine, "email", 20, bounds, keys)
+            found.append(
+                [v for c in lifts for v in (c.exposed_revenue_cents, c.holdout_revenue_cents)]
+            )
+    moved = sum(abs(a - b) for a, b in zip(*found, strict=True))
+    assert moved <= min(2, len(keys.campaigns)) * 3 * 5_000
+
+
 def _moved(full: dict[Any, Any], without: dict[Any, Any], stat: str) -> int:
     """Total change of ``stat`` over the groups (the same declared groups in both)."""
     return sum(abs(getattr(full[k], stat) - getattr(without[k], stat)) for k in full)
@@ -247,3 +293,32 @@ def test_exact_mode_pipeline_matches_reference(tmp_path: Path) -> None:
     assert a.values["converted_users"] is not None and a.values["converted_users"].value == 10
     assert a.values["revenue"] is not None and a.values["revenue"].value == 100.0
     assert b.suppressed and result.rows_suppressed == 1
+
+
+def test_exact_mode_lift_with_spend_matches_reference(tmp_path: Path) -> None:
+    """Exposed 40 users (12 buy 10.00), holdout 20 (3 buy 10.00): incremental revenue
+    120 - 30 x 40 / 20 = 60, ROAS 60 / 30 = 2; the mechanisms split epsilon in two."""
+    exposures = [(u, "a", 0, False) for u in range(40)] + [(u, "a", 0, True) for u in range(40, 60)]
+    purchases = [(u, 3, 10.0) for u in range(12)] + [(u, 3, 10.0) for u in range(40, 43)]
+    spend = tmp_path / "s.parquet"
+    pq.write_table(pa.table({"campaign_id": ["a"], "spend": [30.0]}), spend)
+    policy = ReleasePolicy(Fraction(1), 10, 10, 1000, Fraction(100), keys=GroupKeys(("a",)))
+    plain = _sources(tmp_path, exposures, purchases)
+    with exact_mode():
+        result = release(
+            Sources(plain.exposures, plain.purchases, (spend,)), LiftRequest("email", 10), policy
+        )
+    (row,) = result.rows
+    truth = ref.lift_revenue(exposures, purchases, 10, 10_000, GroupKeys(("a",)))["a"]
+    values = {name: None if e is None else e.value for name, e in row.values.items()}
+    assert (values["exposed_revenue"], values["holdout_revenue"]) == (
+        truth[0] / 100,
+        truth[1] / 100,
+    )
+    assert values["incremental_revenue"] == 120.0 - 30.0 * 40 / 20
+    assert values["spend"] == 30.0 and values["incremental_roas"] == 2.0
+    assert [(m.statistic, m.epsilon) for m in result.mechanisms] == [
+        ("lift_cells", Fraction(1, 2)),
+        ("lift_revenue_cents", Fraction(1, 2)),
+    ]
+    assert "exposed_users / holdout_users" in result.derived["incremental_revenue"]

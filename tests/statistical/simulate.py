@@ -115,3 +115,78 @@ def lift_coverage(world: LiftWorld, releases: int, seed: int) -> Coverage:
         withheld / releases,
         float(np.mean(widths)),
     )
+
+
+@dataclass(frozen=True)
+class RevenueWorld:
+    """A lift campaign with revenue: converters spend a gamma amount (mean ``order``,
+    sd ``order``, clamped to ``bound`` dollars, the per-user bound P x cap); ``scale`` is
+    the histogram cells' noise scale, ``revenue_scale`` the revenue noise scale (cents)."""
+
+    lift: LiftWorld
+    order: float
+    bound: float
+    revenue_scale: float
+    spend: float = 1_000.0
+
+    @property
+    def name(self) -> str:
+        return self.lift.name
+
+    @property
+    def incremental(self) -> float:
+        """Population incremental revenue of the exposed arm, in dollars."""
+        w = self.lift
+        mean = _clamped_gamma_mean(self.order, self.bound)
+        return w.exposed * (w.exposed_rate - w.holdout_rate) * mean
+
+
+def _clamped_gamma_mean(order: float, bound: float) -> float:
+    rng = np.random.default_rng(12345)
+    return float(np.minimum(rng.gamma(1.0, order, 2_000_000), bound).mean())
+
+
+@dataclass(frozen=True)
+class RevenueCoverage:
+    revenue: float
+    roas: float
+    withheld: float
+    width: float
+    unbounded: float = 0.0
+
+
+def revenue_coverage(world: RevenueWorld, releases: int, seed: int) -> RevenueCoverage:
+    """Coverage of the incremental revenue and ROAS intervals over ``releases`` seeded
+    draws of outcomes, order values, histogram noise and revenue noise."""
+    from cleanroom.release.intervals import incremental_estimates
+
+    rng = np.random.default_rng(seed)
+    arms = _arms(world.lift, releases, seed)
+    truth, hits, roas_hits, widths, withheld, unbounded = world.incremental, [], [], [], 0, 0
+    bound_cents = int(world.bound * 100)
+    w = world.lift
+    for exposed, holdout in arms:
+        cents = []
+        for n, rate in ((w.exposed, w.exposed_rate), (w.holdout, w.holdout_rate)):
+            buyers = rng.binomial(n, rate)
+            amounts = np.minimum(rng.gamma(1.0, world.order, buyers), world.bound)
+            cents.append(int(np.round(amounts * 100).sum()))
+        noisy = np.array(cents) + discrete_laplace(rng, world.revenue_scale, 2)
+        e, h = (cell(int(v), world.revenue_scale) for v in noisy)
+        revenue, roas = incremental_estimates(e, h, exposed, holdout, bound_cents, world.spend)
+        if revenue is None or roas is None:
+            withheld += 1
+            continue
+        hits.append(revenue.low <= truth <= revenue.high)
+        roas_hits.append(roas.low <= truth / world.spend <= roas.high)
+        if math.isinf(revenue.high - revenue.low):
+            unbounded += 1
+        else:
+            widths.append(revenue.high - revenue.low)
+    return RevenueCoverage(
+        _share(hits),
+        _share(roas_hits),
+        withheld / releases,
+        float(np.mean(widths)),
+        unbounded / releases,
+    )

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from cleanroom import audit
 from cleanroom.errors import Conflict, KeysNotRegistered, NotFound, RequestInvalid
+from cleanroom.policy.roster import check_rostered_creator, check_wrap_recipient
 from cleanroom.policy.signatures import verify_member_signature
 from cleanroom.server.deps import ScopeDep, SessionDep
 from cleanroom.server.schemas import MatchKeyPosted, MatchKeyPublic, MatchKeyWraps
@@ -35,6 +36,7 @@ def _check_recipients(session: SessionDep, collaboration_id: str, body: MatchKey
             raise KeysNotRegistered("a recipient has not registered an X25519 key")
         if not text.startswith(WRAP_PREFIX):
             raise RequestInvalid(f"wrapped: a value is not {WRAP_PREFIX}...")
+        check_wrap_recipient(session, collaboration_id, member)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -47,6 +49,7 @@ def post_match_key(body: MatchKeyWraps, scope: ScopeDep, session: SessionDep) ->
     creator = session.get(Member, scope.principal.member_id)
     if creator is None:
         raise Conflict("only members post match keys")
+    check_rostered_creator(session, scope.id, creator)
     message = match_key_message(scope.id, body.fingerprint)
     verify_member_signature(creator, message, body.signature, "a match key")
     last = session.scalar(

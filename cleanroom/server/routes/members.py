@@ -10,10 +10,12 @@ from sqlalchemy.orm import Session
 from cleanroom import audit
 from cleanroom.errors import Conflict, InvalidKeyMaterial, KeyReplacementRefused, NotFound
 from cleanroom.policy.document import parse_policy
+from cleanroom.policy.roster import latest_roster, rostered_entry
 from cleanroom.policy.signatures import verify_member_signature
 from cleanroom.policy.store import KeyLike, check_pinned, effective_policy, key_accepted
 from cleanroom.server.auth import issue_token
 from cleanroom.server.deps import PrincipalDep, Scope, ScopeDep, SessionDep
+from cleanroom.server.routes.roster import fix_and_audit
 from cleanroom.server.schemas import KeysRegister, MemberCreate, MemberPublic, TokenIssued
 from cleanroom.storage.clock import session_now
 from cleanroom.storage.models import ApiToken, Member, Role, new_id
@@ -132,21 +134,40 @@ def revoke_token(token_id: str, principal: PrincipalDep, session: SessionDep) ->
         session.commit()
 
 
+def _pinned_by_policy(
+    session: Session, collaboration_id: str, member: Member, keys: tuple[KeyLike, ...]
+) -> bool:
+    """Whether the effective policy pins the party of ``member`` to exactly these keys."""
+    governing = effective_policy(session, collaboration_id)
+    if governing is None:
+        return False
+    policy = parse_policy(governing.text)
+    pinned = policy.pinned_keys.for_party(member.party) is not None
+    return pinned and all(key_accepted(policy, member.party, key) for key in keys)
+
+
 def _check_replacement(
     session: Session, scope: Scope, member: Member, body: KeysRegister, keys: tuple[KeyLike, ...]
 ) -> str:
     """How a replacement of registered keys is allowed (``rotation-signature`` or
-    ``policy-pin``); refuses anything else, so a token alone never swaps a member's keys."""
+    ``policy-pin``); refuses anything else, so a token alone never swaps a member's keys.
+    A rostered member's keys (``pin_keys: on_registration``) change only by a policy pin."""
+    roster = latest_roster(session, scope.id)
+    if roster is not None and rostered_entry(roster, member.id) is not None:
+        if _pinned_by_policy(session, scope.id, member, keys):
+            return "policy-pin"
+        raise KeyReplacementRefused(
+            f"this member's keys are fixed in key roster v{roster.version} "
+            "(pin_keys: on_registration); even a rotation signature cannot replace them: "
+            "they change only by a policy version, approved by every party, that pins the "
+            "new fingerprints"
+        )
     if body.rotation_signature is not None:
         message = key_rotation_message(scope.id, member.id, body.x25519_public, body.ed25519_public)
         verify_member_signature(member, message, body.rotation_signature, "a key rotation")
         return "rotation-signature"
-    governing = effective_policy(session, scope.id)
-    if governing is not None:
-        policy = parse_policy(governing.text)
-        pinned = policy.pinned_keys.for_party(member.party) is not None
-        if pinned and all(key_accepted(policy, member.party, key) for key in keys):
-            return "policy-pin"
+    if _pinned_by_policy(session, scope.id, member, keys):
+        return "policy-pin"
     raise KeyReplacementRefused(
         "this member's keys are registered already; new keys need a rotation signed with "
         "the previous Ed25519 key, or an effective policy (approved by every party) that "
@@ -203,5 +224,7 @@ def register_keys(body: KeysRegister, scope: ScopeDep, session: SessionDep) -> M
             "ed25519_fingerprint": public_key_fingerprint(e_key),
         },
     )
+    session.flush()
+    fix_and_audit(session, scope.id)
     session.commit()
     return member_public(member)

@@ -17,6 +17,7 @@ from cleanroom.policy.store import (
     propose_policy,
 )
 from cleanroom.server.deps import ScopeDep, SessionDep
+from cleanroom.server.routes.roster import fix_and_audit
 from cleanroom.server.schemas import ApprovalCreate, ApprovalPublic, PolicyCreate, PolicyPublic
 from cleanroom.storage.models import Member, PolicyVersion, Role
 from protocols import approval_message
@@ -128,5 +129,6 @@ def approve_policy(
             collaboration_id=scope.id,
             details={"policy_hash": version.policy_hash, "seq": version.seq},
         )
+    fix_and_audit(session, scope.id)
     session.commit()
     return policy_public(session, version)

@@ -176,8 +176,8 @@ def test_a_comparison_splits_the_epsilon_over_every_released_statistic() -> None
 def test_policy_check_shows_the_noise_of_credited_numbers() -> None:
     lines = {n.statistic: n for n in noise_lines(STANDARD, groups=3) if n.template == "attribution"}
     one, five = lines["credited conv. (1 model)"], lines["credited conv. (5 models)"]
-    # one model: P / (epsilon / 3) = 50 / (1/6) = scale 300 credits; five: 50 / (1/22)
-    assert 300 * 1.39 < one.noise_sd < 300 * 1.42
+    # one model: P / (epsilon / 3) = 5 / (1/6) = scale 30 credits; five: 5 / (1/22)
+    assert 30 * 1.39 < one.noise_sd < 30 * 1.42
     assert five.noise_sd / one.noise_sd == pytest.approx(11 / 3, rel=1e-3)
     assert lines["exposed users (1 model)"].thresholded
     assert noise_lines(make_policy(attribution=AttributionRules()), groups=3) == [
@@ -190,8 +190,8 @@ def test_the_power_planner_shows_credited_numbers_when_the_policy_allows_them() 
 
     numbers = {n.statistic: n for n in plan(STANDARD, Expected((20_000,))).campaigns[0].numbers}
     credited = numbers["attribution.credited_conversions"]
-    # one campaign: epsilon 1/2 over 3 statistics, sensitivity P = 50 credits: scale 300
-    assert credited.unit == "credits" and 300 * 1.39 < credited.noise_sd < 300 * 1.42
+    # one campaign: epsilon 1/2 over 3 statistics, sensitivity P = 5 credits: scale 30
+    assert credited.unit == "credits" and 30 * 1.39 < credited.noise_sd < 30 * 1.42
     assert credited.expected == numbers["conversions.converted_users"].expected
     plain = plan(make_policy(attribution=AttributionRules()), Expected((20_000,)))
     assert not any(n.statistic.startswith("attribution.") for n in plain.campaigns[0].numbers)

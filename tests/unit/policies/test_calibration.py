@@ -78,3 +78,17 @@ def test_the_release_starts_from_the_nominal_scale(sensitivity: int, epsilon: Fr
 def test_statistics_refuse_a_zero_sensitivity() -> None:
     with pytest.raises(ValueError, match="sensitivity must be"):
         Statistic("x", 0, Fraction(1))
+
+
+@pytest.mark.parametrize(("groups", "per_user"), [(3, 3), (50, 20)])
+def test_lift_with_revenue_splits_epsilon_and_bounds_revenue_per_kept_campaign(
+    groups: int, per_user: int
+) -> None:
+    """A purchase counts in each kept campaign whose window holds it: min(C, G) x P x cap."""
+    found = template_statistics(
+        Template.LIFT, Fraction(1, 2), groups=groups, revenue=True, **BOUNDS
+    )
+    assert [(s.name, s.sensitivity, s.epsilon) for s in found] == [
+        ("lift_cells", per_user, Fraction(1, 4)),
+        ("lift_revenue_cents", per_user * 50 * 50_000, Fraction(1, 4)),
+    ]

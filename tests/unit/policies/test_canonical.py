@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from fractions import Fraction
 
 from policies import (
     Budget,
+    KeyPinning,
     Period,
     PinnedKeys,
     QueryRequest,
@@ -33,9 +35,7 @@ from tests.unit.policies.helpers import (
 )
 
 # Known answer: changing the canonical form changes every signature, so it must be on purpose.
-STANDARD_HASH = "c1e6efa1b946c815a780c53ab8a49f084c2e7db7cf8b0c6129fef4dccb6d2fe2"
-BEFORE_ATTRIBUTION = "81dda7040f0d697470d21693630663d744b263346d3900ea8c7222b5ff81a355"
-"""The standard preset's hash before it had an `attribution` section."""
+STANDARD_HASH = "6e41dc19bfa3530ed76c0e87808d75d81e7ccdd397911dcbf98b9f772ed705fc"
 
 
 def test_standard_preset_known_answer() -> None:
@@ -50,18 +50,28 @@ def test_standard_preset_known_answer() -> None:
     assert policy_hash(policy) == STANDARD_HASH
 
 
+def test_pin_keys_is_in_the_canonical_form_only_when_set() -> None:
+    """A policy without ``pin_keys`` hashes as it did before the field existed."""
+    policy = preset("standard")
+    assert b'"pin_keys":"on_registration"' in canonical_json(policy)
+    unpinned = replace(policy, pin_keys=KeyPinning.NONE)
+    assert b"pin_keys" not in canonical_json(unpinned)
+    assert policy_hash(unpinned) != policy_hash(policy)
+
+
 def test_key_order_and_spelling_in_yaml_do_not_matter() -> None:
     reordered = """
 receivers: [retailer, brand]
 k: 50
 budget: {period: monthly, epsilon: "5.0", lifetime: 30}
 window: {max: 720h, min: 24h}
-contribution: {amount_cap: 500.00, max_purchases_per_user: 50, max_campaigns_per_user: 20}
+contribution: {amount_cap: 500.00, max_purchases_per_user: 5, max_campaigns_per_user: 20}
 epsilon_choices: [0.5, "1/4"]
 templates: [lift, overlap, conversions]
 dimensions: {purchases: [store_region, category], exposures: [channel]}
 version: 1
 name: standard
+pin_keys: on_registration
 keys:
   store_region: {other: true, values: [west, south, northeast, midwest]}
   channel: {values: [video, social, search, display, ctv], other: true}
@@ -147,8 +157,9 @@ def test_a_policy_without_an_attribution_section_keeps_its_hash() -> None:
     """The section is in the canonical form only when it is not the default, so policies
     signed before it existed keep their hashes (and their signatures)."""
     text = preset_yaml("standard")
-    start, end = text.index("attribution:\n"), text.index("# Group keys")
-    without = policy_from_yaml(text[:start] + text[end:])
-    assert policy_hash(without) == BEFORE_ATTRIBUTION
+    start, end = text.index("attribution:\n"), text.index("# Keys become binding")
+    without = policy_hash(policy_from_yaml(text[:start] + text[end:]))
+    assert without != STANDARD_HASH
     default = "attribution:\n  models: [last_touch, first_touch]\n"
-    assert policy_hash(policy_from_yaml(text[:start] + default + text[end:])) == BEFORE_ATTRIBUTION
+    assert policy_hash(policy_from_yaml(text[:start] + default + text[end:])) == without
+    assert "attribution" not in to_canonical(policy_from_yaml(text[:start] + text[end:]))

@@ -51,10 +51,11 @@ def test_standard_in_plain_words() -> None:
             "Refreshed every calendar month, the budget allows up to epsilon 65 in any 365 "
             "days (13 periods can fall in one); the lifetime cap of epsilon 30 bounds all "
             "queries together for as long as the collaboration lasts, whatever the refresh.",
-            "Each person counts toward at most 20 campaigns and 50 purchases; each purchase "
+            "Each person counts toward at most 20 campaigns and 5 purchases; each purchase "
             "amount is capped at 500.",
             "Results are shown only to: brand, retailer.",
-            "No keys are pinned: each party's registered keys are accepted.",
+            "Keys are pinned once every party_admin has registered: each party signs the "
+            "key roster, and rostered keys change only by a new policy that pins them.",
         ]
     )
 

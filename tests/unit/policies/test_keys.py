@@ -8,7 +8,7 @@ from policies import ColumnKeys, InvalidPolicy, KeySet, policy_from_yaml, preset
 from policies.keys import parse_keys
 from tests.unit.policies.helpers import make_policy
 
-BASE = preset_yaml("standard").split("keys:")[0] + "keys:\n"
+BASE = preset_yaml("standard").split("\nkeys:")[0] + "\nkeys:\n"
 
 
 def test_list_and_mapping_forms() -> None:

@@ -36,7 +36,7 @@ def test_the_strictest_value_of_each_field_wins() -> None:
                 k=80,
                 purchase_dimensions=frozenset({"category"}),
                 window_max=days(14),
-                max_purchases_per_user=10,
+                max_purchases_per_user=3,
                 amount_cap=Fraction(200),
             ),
             brand_rules(
@@ -54,7 +54,7 @@ def test_the_strictest_value_of_each_field_wins() -> None:
     assert effective.dimensions.exposures == frozenset({"channel"})
     assert (effective.window.min, effective.window.max) == (days(3), days(14))
     assert effective.epsilon_choices == {Fraction(1, 4)}
-    assert effective.contribution.max_purchases_per_user == 10
+    assert effective.contribution.max_purchases_per_user == 3
     assert effective.contribution.max_campaigns_per_user == 20
     assert effective.contribution.amount_cap == Fraction(200)
     assert effective.receivers == frozenset({"brand"})

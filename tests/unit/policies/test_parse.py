@@ -101,7 +101,7 @@ def edited(old: str, new: str) -> str:
          P + "contribution.amount_cap: must be greater than 0, got 0"),
         (edited("max_campaigns_per_user: 20", "max_campaigns_per_user: 0"),
          P + "contribution.max_campaigns_per_user: must be a whole number of at least 1, got 0"),
-        (edited("max_purchases_per_user: 50", "max_purchases_per_user: 2.5"),
+        (edited("max_purchases_per_user: 5\n", "max_purchases_per_user: 2.5\n"),
          P + "contribution.max_purchases_per_user: must be a whole number of at least 1, "
          "got 2.5"),
         (edited("receivers: [brand, retailer]", "receivers: []"),

@@ -53,8 +53,8 @@ def test_revenue_noise_is_in_currency_and_does_not_depend_on_size() -> None:
     found = plan(STANDARD, Expected((5_000, 50_000), spend=(1_000.0, 10_000.0)))
     revenue = [_number(c.numbers, "conversions.revenue") for c in found.campaigns]
     assert revenue[0].noise_sd == revenue[1].noise_sd
-    # P x cap = 50 x $500 per user, epsilon/4: scale $100,000, sd about $141k
-    assert revenue[0].noise_sd == pytest.approx(100_000 * math.sqrt(2), rel=1e-3)
+    # P x cap = 5 x $500 per user, epsilon/4: scale $10,000, sd about $14.1k
+    assert revenue[0].noise_sd == pytest.approx(10_000 * math.sqrt(2), rel=1e-3)
     roas = _number(found.campaigns[1].numbers, "conversions.roas")
     assert roas.half_width == pytest.approx(revenue[1].half_width / 10_000)
 
@@ -115,3 +115,29 @@ def test_noise_lines_default_to_the_declared_campaigns() -> None:
     lines = {(n.template, n.statistic): n for n in noise_lines(declared)}
     three = {(n.template, n.statistic): n for n in noise_lines(STANDARD, groups=3)}
     assert lines == three
+
+
+def test_a_lift_with_spend_plans_incremental_revenue_at_half_the_epsilon() -> None:
+    found = plan(STANDARD, Expected((5_000, 50_000), spend=(1_000.0, 10_000.0)))
+    lift = [m for m in found.mechanisms if m.name.startswith("lift_")]
+    assert [(m.name, m.epsilon, m.sensitivity) for m in lift] == [
+        ("lift_cells", Fraction(1, 4), 2),
+        ("lift_revenue_cents", Fraction(1, 4), 2 * 5 * 50_000),
+    ]
+    small = found.campaigns[0]
+    exposed = _number(small.numbers, "lift.exposed_revenue")
+    incremental = _number(small.numbers, "lift.incremental_revenue")
+    roas = _number(small.numbers, "lift.incremental_roas")
+    # 4,500 exposed / 500 held out: the holdout revenue is scaled by 9
+    assert incremental.noise_sd == pytest.approx(exposed.noise_sd * math.sqrt(1 + 81))
+    assert incremental.half_width > 1.96 * incremental.noise_sd
+    assert roas.half_width == pytest.approx(incremental.half_width / 1_000.0)
+    assert incremental.expected == pytest.approx(4_500 * 0.003 * 50.0)
+
+
+def test_a_lift_without_spend_keeps_the_whole_epsilon_on_its_histogram() -> None:
+    found = plan(STANDARD, Expected((5_000, 50_000)))
+    lift = [m for m in found.mechanisms if m.name.startswith("lift_")]
+    assert [(m.name, m.epsilon) for m in lift] == [("lift_cells", Fraction(1, 2))]
+    names = {n.statistic for n in found.campaigns[0].numbers}
+    assert "lift.incremental_revenue" not in names

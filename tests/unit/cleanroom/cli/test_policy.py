@@ -138,12 +138,21 @@ def test_check_prints_the_noise_each_query_carries(tmp_path: Path) -> None:
     assert "lift         converted users per arm     sd 14.1 people, 95% ±30.0 people" in (
         result.stdout
     )
-    assert "revenue per group           sd 141,421.36 (currency)" in result.stdout
+    # revenue: 5 purchases x $500 at epsilon 1/4 -> scale $10,000
+    assert "revenue per group           sd 14,142.14 (currency)" in result.stdout
     report = json.loads(
         runner.invoke(policy_app, ["check", str(path), "--json", "--campaigns", "5"]).stdout
     )
     lift = [n for n in report["noise"] if n["template"] == "lift"]
-    assert [n["statistic"] for n in lift] == ["converted users per arm", "users per arm"]
+    assert [n["statistic"] for n in lift] == [
+        "converted users per arm",
+        "users per arm",
+        "converted per arm (spend)",
+        "revenue per arm (spend)",
+    ]
+    # with a spend dataset: half the epsilon each; revenue min(20, 5) x 5 x $500 = $12,500
+    # at epsilon 1/4 -> scale $50,000, sd sqrt(2) x 50,000
+    assert "revenue per arm (spend)     sd 70,710.68 (currency)" in result.stdout
 
 
 def test_check_compares_k_with_the_noise_of_each_thresholded_count(tmp_path: Path) -> None:

@@ -188,3 +188,25 @@ def lift(
         out[c][arm] += 1
         out[c][arm + 1] += int(converted)
     return {c: (v[0], v[1], v[2], v[3]) for c, v in out.items()}
+
+
+def lift_revenue(
+    exposures: list,  # type: ignore[type-arg]
+    purchases: list,  # type: ignore[type-arg]
+    window: int,
+    cap_cents: int,
+    keys: GroupKeys,
+) -> dict[str, tuple[int, int]]:
+    """campaign -> (exposed revenue cents, holdout revenue cents): each purchase of a
+    user counts once in every campaign with one of their exposures ``t <= time <= t +
+    window``, in that campaign's arm for the user."""
+    e, p = _frames(exposures, purchases, keys)
+    out: dict[str, list[int]] = {c: [0, 0] for c in keys.campaigns}
+    tokened = e[e["u"].notna()]
+    for (u, c), rows in tokened.groupby(["u", "campaign"]):
+        arm = 1 if rows["holdout"].any() else 0
+        mine = p[p["u"] == u]
+        for t, amount in zip(mine["t"], mine["amount"], strict=True):
+            if any(et <= t <= et + window for et in rows["t"]):
+                out[c][arm] += cents(amount, cap_cents)
+    return {c: (v[0], v[1]) for c, v in out.items()}

@@ -121,6 +121,42 @@ def test_lift_splits_arms_by_holdout_flag(sources: Sources) -> None:
     ] == [("a", 1, 1, 1, 1), ("b", 2, 1, 0, 0), ("c", 1, 0, 0, 0)]
 
 
+def test_lift_with_spend_sums_clamped_revenue_per_arm(sources: Sources) -> None:
+    """User 1's 1e9 purchase (clamped to 100.00) is in a's window, the 10.00 one in b's;
+    user 2's NaN purchase counts 0 in a's holdout arm; user 4 was never exposed."""
+    with Engine(sources) as engine:
+        cells = lift_cells(engine, "email", 100, WIDE, KEYS)
+    assert [
+        (c.campaign, c.exposed_revenue_cents, c.holdout_revenue_cents, c.spend) for c in cells
+    ] == [("a", 10_000, 0, 100.0), ("b", 1_000, 0, 50.0), ("c", 0, 0, None)]
+
+
+def test_lift_revenue_counts_a_purchase_in_every_campaign_whose_window_holds_it(
+    tmp_path: Path,
+) -> None:
+    """No attribution across campaigns, and at most P purchases per user."""
+    exp = write_exposures(
+        tmp_path / "e.parquet", [(1, "a", 100, False), (1, "b", 120, True), (2, "a", 100, False)]
+    )
+    pur = write_purchases(tmp_path / "p.parquet", [(1, 150, 5.0), (2, 150, 2.0), (2, 160, 4.0)])
+    spend = tmp_path / "s.parquet"
+    pq.write_table(pa.table({"campaign_id": ["a"], "spend": [10.0]}), spend)
+    with Engine(Sources((exp,), (pur,), (spend,))) as engine:
+        cells = lift_cells(engine, "email", 100, ContributionBounds(5, 1, 10_000), AB)
+    by = {c.campaign: (c.exposed_revenue_cents, c.holdout_revenue_cents) for c in cells}
+    # user 2 keeps one of its two purchases (P = 1): 200 or 400 cents
+    assert by["b"] == (0, 500)
+    assert by["a"][0] in (500 + 200, 500 + 400)
+
+
+def test_lift_without_spend_computes_no_revenue(tmp_path: Path) -> None:
+    exp = write_exposures(tmp_path / "e.parquet", [(1, "a", 100, False)])
+    pur = write_purchases(tmp_path / "p.parquet", [(1, 150, 5.0)])
+    with Engine(Sources((exp,), (pur,))) as engine:
+        (cell,) = lift_cells(engine, "email", 100, WIDE, A)
+    assert (cell.revenue, cell.exposed_revenue_cents, cell.spend) == (False, None, None)
+
+
 def test_each_user_is_kept_in_at_most_max_campaigns(tmp_path: Path) -> None:
     rows = [(u, f"c{c:02d}", 100, False) for u in range(50) for c in range(10)]
     exp = write_exposures(tmp_path / "e.parquet", rows)

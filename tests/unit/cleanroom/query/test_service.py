@@ -305,3 +305,38 @@ def test_a_ledger_refusal_the_policy_does_not_explain_is_a_bug(
         submit(stocked)
     assert str(failed.value) == "the ledger refused a charge that the policy allows (a bug)"
     assert (results(stocked), query_entries(stocked)) == ([], [])
+
+
+MARKER = "jane.doe@example.com"
+
+
+@pytest.mark.parametrize(
+    "submission",
+    [
+        ask(dimensions=[MARKER]),
+        ask(requester="jane.doe.example"),
+        ask(dimensions=[MARKER], window="60d"),
+    ],
+    ids=["unknown dimension", "unknown receiver", "with another reason"],
+)
+def test_a_denied_entry_never_holds_a_value_the_policy_does_not_define(
+    stocked: Room, submission: QuerySubmission
+) -> None:
+    with pytest.raises(QueryDenied):
+        submit(stocked, submission, party="brand")
+    [entry] = query_entries(stocked)
+    assert entry.action == "query.denied"
+    assert MARKER not in entry.record_json and "jane" not in entry.record_json
+    record = sealed(entry)
+    assert "(submitted value)" in json.dumps(record["details"]["request"])
+    assert all("(submitted value)" in r or "window" in r for r in record["details"]["reasons"])
+    assert record["details"]["codes"]
+
+
+def test_a_denied_entry_keeps_the_values_the_policy_defines(stocked: Room) -> None:
+    with pytest.raises(QueryDenied):
+        submit(stocked, ask(window="60d", epsilon="2"))
+    record = sealed(query_entries(stocked)[0])
+    assert record["details"]["request"]["window"] == "60d"
+    assert record["details"]["request"]["requester"] == "brand"
+    assert record["details"]["reasons"][0].startswith("window 60d exceeds")

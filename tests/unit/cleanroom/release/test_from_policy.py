@@ -32,7 +32,7 @@ NOW = datetime(2026, 11, 23, tzinfo=UTC)
 
 def test_release_policy_takes_k_and_bounds_from_the_effective_policy() -> None:
     assert release_policy(STANDARD, Fraction(1, 2)) == ReleasePolicy(
-        Fraction(1, 2), 50, 20, 50, Fraction(500)
+        Fraction(1, 2), 50, 20, 5, Fraction(500)
     )
 
 

@@ -15,7 +15,7 @@ import typer
 from typer.exceptions import TyperException
 
 from party_agent.cli_support import HomeOption, reports_errors
-from party_agent.commands import collaboration, power, query, upload
+from party_agent.commands import collaboration, credentials, datasets, power, query, upload
 from party_agent.commands.tokenize import tokenize_command
 
 app = typer.Typer(
@@ -27,7 +27,10 @@ app = typer.Typer(
 
 @app.command()
 def version() -> None:
-    """Print the agent's version and protocol version."""
+    """Print the agent's version and protocol version.
+
+    Example: party-agent version
+    """
     from protocols import TOKEN_VERSION
 
     typer.echo(f"party-agent 0.1.0 (token protocol {TOKEN_VERSION})")
@@ -42,7 +45,12 @@ def init(
         bool, typer.Option("--force", help="Replace an existing identity in HOME.")
     ] = False,
 ) -> None:
-    """Create the party's identity: X25519 and Ed25519 key pairs and party.json."""
+    """Create the party's identity: X25519 and Ed25519 key pairs and party.json.
+
+    Without --home the home is $PARTY_AGENT_HOME, else ~/.party-agent.
+
+    Example: party-agent init --home brand/home --party brand
+    """
     from party_agent.home import PartyHome
 
     created = PartyHome.create(home, party, force=force)
@@ -54,7 +62,7 @@ def init(
 app.command("tokenize")(reports_errors(tokenize_command))
 
 
-for group in (collaboration, upload, query, power):
+for group in (collaboration, credentials, upload, datasets, query, power):
     group.register(app)
 
 

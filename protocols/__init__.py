@@ -23,7 +23,9 @@ if TYPE_CHECKING:
         bind_schema,
         key_check_value,
         key_checks,
+        kind_of,
         read_binding,
+        with_kind,
     )
     from protocols.datasets import SCHEMAS, KindSchema
     from protocols.encoding import b64url_decode, b64url_encode
@@ -83,7 +85,9 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "bind_schema",
         "key_check_value",
         "key_checks",
+        "kind_of",
         "read_binding",
+        "with_kind",
     ),
     "datasets": ("SCHEMAS", "KindSchema"),
     "encoding": ("b64url_decode", "b64url_encode"),
@@ -172,6 +176,7 @@ __all__ = [
     "key_check_value",
     "key_checks",
     "key_rotation_message",
+    "kind_of",
     "match_key_message",
     "normalize",
     "normalize_array",
@@ -182,6 +187,7 @@ __all__ = [
     "token_field",
     "unsalted_count",
     "unwrap_match_key",
+    "with_kind",
     "wrap_match_key",
 ]
 

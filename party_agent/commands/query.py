@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from party_agent.cli_support import HomeOption, reports_errors
+from party_agent.cli_support import CollaborationOption, HomeOption, reports_errors
 from party_agent.commands.collaboration import connect
 
 # httpx, pyarrow and pandas load when a command runs, not for ``--help``.
@@ -122,16 +122,18 @@ def _emit(reply: Any, as_json: bool) -> None:
         render(reply)
 
 
-def _connect(home: Path) -> tuple[CleanRoomClient, str]:
+def _connect(home: Path, collaboration: str | None = None) -> tuple[CleanRoomClient, str]:
     from party_agent.home import PartyHome
 
-    return connect(PartyHome.open(home))
+    return connect(PartyHome.open(home), collaboration)
 
 
-def _run(home: Path, template: str, as_json: bool, **params: Any) -> None:
+def _run(
+    home: Path, template: str, as_json: bool, collab: str | None = None, **params: Any
+) -> None:
     from party_agent import results
 
-    client, collaboration = _connect(home)
+    client, collaboration = _connect(home, collab)
     with client:
         reply = results.query(client, collaboration, template, **params)
     _emit(reply, as_json)
@@ -145,10 +147,14 @@ def overlap(
     epsilon: Epsilon = None,
     receiver: Receiver = None,
     as_json: AsJson = False,
+    collaboration: CollaborationOption = None,
 ) -> None:
-    """Matched distinct users, and each side's distinct users."""
-    _run(home, "overlap", as_json, exposures=exposures, purchases=purchases, join=join,
-         epsilon=epsilon, receiver=receiver)  # fmt: skip
+    """Matched distinct users, and each side's distinct users.
+
+    Example: party-agent query overlap --home brand/home --exposures exposures --purchases purchases
+    """
+    _run(home, "overlap", as_json, collaboration, exposures=exposures, purchases=purchases,
+         join=join, epsilon=epsilon, receiver=receiver)  # fmt: skip
 
 
 def conversions(
@@ -164,9 +170,14 @@ def conversions(
     receiver: Receiver = None,
     remainder: Remainder = False,
     as_json: AsJson = False,
+    collaboration: CollaborationOption = None,
 ) -> None:
-    """Per campaign: exposed, converted, conversion rate, revenue (and ROAS with --spend)."""
-    _run(home, "conversions", as_json, exposures=exposures, purchases=purchases,
+    """Per campaign: exposed, converted, conversion rate, revenue (and ROAS with --spend).
+
+    Example: party-agent query conversions --home brand/home --exposures exposures
+    --purchases purchases --window 7d --spend spend
+    """
+    _run(home, "conversions", as_json, collaboration, exposures=exposures, purchases=purchases,
          window=window, spend=spend, by=by, attribution=attribution, join=join,
          epsilon=epsilon, receiver=receiver, remainder=remainder)  # fmt: skip
 
@@ -180,21 +191,30 @@ def lift(
     epsilon: Epsilon = None,
     receiver: Receiver = None,
     as_json: AsJson = False,
+    collaboration: CollaborationOption = None,
 ) -> None:
-    """Exposed vs holdout: conversion rate of each, absolute and relative lift."""
-    _run(home, "lift", as_json, exposures=exposures, purchases=purchases, window=window,
-         join=join, epsilon=epsilon, receiver=receiver)  # fmt: skip
+    """Exposed vs holdout: conversion rate of each, absolute and relative lift.
+
+    Example: party-agent query lift --home retailer/home --exposures exposures
+    --purchases purchases --window 7d
+    """
+    _run(home, "lift", as_json, collaboration, exposures=exposures, purchases=purchases,
+         window=window, join=join, epsilon=epsilon, receiver=receiver)  # fmt: skip
 
 
 def result(
     home: HomeOption,
     result_id: Annotated[str, typer.Argument(help="Result id (res_...).")],
     as_json: AsJson = False,
+    collab: CollaborationOption = None,
 ) -> None:
-    """Show a stored result (receivers of the result and analysts only)."""
+    """Show a stored result (receivers of the result and analysts only).
+
+    Example: party-agent result res_2f1c... --home brand/home
+    """
     from party_agent import results
 
-    client, collaboration = _connect(home)
+    client, collaboration = _connect(home, collab)
     with client:
         _emit(results.get_result(client, collaboration, result_id), as_json)
 
@@ -203,11 +223,15 @@ def export(
     home: HomeOption,
     result_id: Annotated[str, typer.Argument(help="Result id (res_...).")],
     out: Annotated[Path, typer.Option("--out", help="FILE.csv or FILE.parquet", dir_okay=False)],
+    collab: CollaborationOption = None,
 ) -> None:
-    """Write a result as CSV or Parquet for your own CRM/BI tools."""
+    """Write a result as CSV or Parquet for your own CRM/BI tools.
+
+    Example: party-agent export res_2f1c... --home brand/home --out conversions.csv
+    """
     from party_agent import results
 
-    client, collaboration = _connect(home)
+    client, collaboration = _connect(home, collab)
     with client:
         reply = results.get_result(client, collaboration, result_id)
     written = results.export(reply, out)
@@ -225,11 +249,14 @@ def lifetime_line(lifetime: Json) -> str:
     )
 
 
-def budget(home: HomeOption, as_json: AsJson = False) -> None:
-    """Epsilon spent and left in the current budget period and over the lifetime."""
+def budget(home: HomeOption, as_json: AsJson = False, collab: CollaborationOption = None) -> None:
+    """Epsilon spent and left in the current budget period and over the lifetime.
+
+    Example: party-agent budget --home brand/home
+    """
     from party_agent import results
 
-    client, collaboration = _connect(home)
+    client, collaboration = _connect(home, collab)
     with client:
         reply = results.budget(client, collaboration)
     if as_json:

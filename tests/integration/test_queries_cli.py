@@ -13,6 +13,7 @@ import pytest
 
 from party_agent import results
 from party_agent.client import CleanRoomClient
+from party_agent.credentials import Credential
 from party_agent.home import PartyHome
 from tests.integration.agents import agent
 from tests.integration.query_world import QueryWorld, make_world
@@ -29,8 +30,7 @@ def homes(
     for party in ("brand", "retailer"):
         home = tmp_path_factory.mktemp(party) / "home"
         created = PartyHome.create(home, party)
-        created.set_config(server=server.url, collaboration=w.id)
-        created.set_token(w.party(party).token)
+        created.store_credential(w.id, Credential(server.url, w.party(party).token))
         out[party] = home
     return w, out
 

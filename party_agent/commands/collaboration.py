@@ -91,16 +91,16 @@ def join(
     credential = Credential(server, token, me.get("member_id"), me.get("party"), me.get("role"))
     is_default = party.store_credential(collaboration, credential, make_default=make_default)
     fingerprints = {"x25519": party.x25519_fingerprint, "ed25519": party.ed25519_fingerprint}
-    if as_json:
-        typer.echo(json.dumps({**_member(me), "default": is_default, **fingerprints}, indent=2))
-        return
-    typer.echo(f"joined collaboration {collaboration} as {me['party']} ({me['role']})")
     if not is_default:
         typer.echo(
             f"the home's default stays {party.collaboration}; pass --collaboration "
             f"{collaboration} (or 'party-agent credentials default {collaboration}')",
             err=True,
         )
+    if as_json:
+        typer.echo(json.dumps({**_member(me), "default": is_default, **fingerprints}, indent=2))
+        return
+    typer.echo(f"joined collaboration {collaboration} as {me['party']} ({me['role']})")
     if me["party"] != party.party:
         typer.echo(f"note: the server knows this party as {me['party']!r}", err=True)
     typer.echo(f"x25519 fingerprint:  {fingerprints['x25519']}")

@@ -111,7 +111,9 @@ def file_kind(file: Path, given: DatasetKind | None) -> DatasetKind:
         raise ConfigError(f"{file} is not a Parquet file") from None
     found = kind_of(schema)
     if given is not None and found is not None and given is not found:
-        raise ConfigError(f"{file.name} is a {found.value} file, not {given.value}")
+        raise ConfigError(
+            f"{file.name} says it holds {found.value}, not {given.value}; nothing was sent"
+        )
     kind = given or found
     if kind is None:
         choices = ", ".join(k.value for k in DatasetKind)

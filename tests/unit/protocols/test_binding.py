@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import pyarrow as pa
+import pytest
 
-from protocols import MatchKey, Tokenizer, token_field
+from protocols import DatasetKind, MatchKey, Tokenizer, token_field
 from protocols.binding import (
     KEY_CHECK_LABEL,
     bind_schema,
     key_check_value,
     key_checks,
+    kind_of,
     read_binding,
+    with_kind,
 )
 
 KEY = MatchKey(bytes(range(32)))
@@ -46,3 +49,34 @@ def test_key_check_is_never_a_token_prefix() -> None:
 def test_unbound_schema_says_nothing() -> None:
     binding = read_binding(pa.schema([token_field("email")]))
     assert binding.collaboration is None and binding.key_checks == {"token_email": None}
+
+
+def _schema(*names: str, kind: str | None = None) -> pa.Schema:
+    schema = pa.schema([pa.field(name, pa.string()) for name in names])
+    return schema if kind is None else schema.with_metadata({b"cleanroom.kind": kind.encode()})
+
+
+@pytest.mark.parametrize(
+    ("schema", "expected"),
+    [
+        (_schema("token_email", "campaign_id", "exposure_time"), DatasetKind.EXPOSURES),
+        (_schema("token_phone", "purchase_time", "amount", "category"), DatasetKind.PURCHASES),
+        (_schema("campaign_id", "spend"), DatasetKind.SPEND),
+        (_schema("campaign_id", "spend", kind="exposures"), DatasetKind.EXPOSURES),
+        (_schema("campaign_id", "spend", "exposure_time"), None),  # two kinds fit
+        (_schema("token_email", "amount"), None),  # none fits
+        (_schema("campaign_id", "spend", kind="clicks"), None),  # names no kind
+    ],
+)
+def test_kind_of_reads_the_metadata_then_the_columns(
+    schema: pa.Schema, expected: DatasetKind | None
+) -> None:
+    assert kind_of(schema) is expected
+
+
+def test_with_kind_round_trips_and_keeps_the_binding() -> None:
+    tokenizer = Tokenizer(KEY, "col_a", parallel=False)
+    bound = bind_schema(pa.schema([token_field("email")]), tokenizer)
+    tagged = with_kind(bound, DatasetKind.PURCHASES)
+    assert kind_of(tagged) is DatasetKind.PURCHASES
+    assert read_binding(tagged) == read_binding(bound)

@@ -43,7 +43,7 @@ ED25519_FILE = "keys/ed25519.pem"
 MATCH_KEY_DIR = "match_keys"
 #: Collaboration ids become file names, so they are restricted to a safe alphabet.
 COLLABORATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-_CONFIG_KEYS = ("server", "collaboration")
+_CONFIG_KEYS = ("server", "collaboration", "currency")
 
 
 def write_private(path: Path, data: bytes) -> None:
@@ -152,14 +152,20 @@ class PartyHome:
 
     @property
     def collaboration(self) -> str | None:
+        """The default collaboration (the first joined, or ``credentials default``)."""
         return self._optional("collaboration")
+
+    @property
+    def currency(self) -> str | None:
+        """The ISO 4217 code tables show money in (``party-agent init --currency``)."""
+        return self._optional("currency")
 
     def _optional(self, key: str) -> str | None:
         value = self.config().get(key)
         return value if isinstance(value, str) else None
 
     def set_config(self, **values: str | None) -> None:
-        """Set ``server`` and/or ``collaboration`` in ``party.json``."""
+        """Set ``server``, ``collaboration`` and/or ``currency`` in ``party.json``."""
         unknown = sorted(set(values) - set(_CONFIG_KEYS))
         if unknown:
             raise ConfigError(f"unknown party config keys: {', '.join(unknown)}")

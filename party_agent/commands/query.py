@@ -17,6 +17,7 @@ from rich.table import Table
 
 from party_agent.cli_support import CollaborationOption, HomeOption, reports_errors
 from party_agent.commands.collaboration import connect
+from party_agent.formats import Style, cell, currency_code
 
 # httpx, pyarrow and pandas load when a command runs, not for ``--help``.
 if TYPE_CHECKING:
@@ -47,45 +48,51 @@ Remainder = Annotated[
 AsJson = Annotated[bool, typer.Option("--json", help="Print the server's JSON reply.")]
 
 
-def _number(value: float) -> str:
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.2f}" if abs(value) >= 100 else f"{value:.4g}"
+Currency = Annotated[
+    str | None,
+    typer.Option(
+        "--currency",
+        help="ISO 4217 code of money columns, e.g. JPY (default: the home's currency).",
+    ),
+]
+Wide = Annotated[
+    bool, typer.Option("--wide", help="Every number to full precision; no 100-column limit.")
+]
+TABLE_WIDTH = 100
 
 
-NON_NEGATIVE_SUFFIXES = ("users", "converted", "rate", "revenue", "roas")
-"""Columns whose truth is never negative (counts, rates, revenue, ROAS)."""
+def _cell(
+    estimate: list[float | None] | None,
+    suppressed: bool,
+    column: str = "",
+    style: Style | None = None,
+) -> str:
+    """One table cell, ``value [low, high]`` (:func:`party_agent.formats.cell`)."""
+    return cell(estimate, suppressed, column, style or Style())
 
 
-def _bound(value: float | None, unbounded: str) -> str:
-    return unbounded if value is None else _number(value)
-
-
-def _cell(estimate: list[float | None] | None, suppressed: bool, column: str = "") -> str:
-    """``value [low, high]``; a negative noisy count or rate (the stored value is not
-    clamped) reads "< 0, not significant"; a ``null`` end is unbounded."""
-    if suppressed:
-        return "[dim]suppressed[/dim]"
-    if estimate is None:
-        return "—"
-    value, low, high = estimate
-    if value is None:
-        return "—"
-    shown = _number(value)
-    if value < 0 and column.endswith(NON_NEGATIVE_SUFFIXES):
-        shown = "< 0, not significant"
-    return f"{shown} [dim][{_bound(low, '-∞')}, {_bound(high, '∞')}][/dim]"
-
-
-def _console() -> Console:
-    """The terminal's width on a terminal; wide enough not to wrap tables in a pipe."""
+def _console(wide: bool = False) -> Console:
+    """100 columns (fewer on a narrower terminal); with ``wide`` the terminal's width, or
+    wide enough not to wrap in a pipe."""
     console = Console()
-    return console if console.is_terminal else Console(width=200)
+    if wide:
+        return console if console.is_terminal else Console(width=250)
+    width = min(console.width, TABLE_WIDTH) if console.is_terminal else TABLE_WIDTH
+    return Console(width=width)
 
 
-def render(reply: Json, console: Console | None = None) -> None:
+def style_for(home: Path, currency: str | None, wide: bool) -> Style:
+    """``--currency`` (checked), else the home's ``currency``; and ``--wide``."""
+    from party_agent.home import PartyHome
+
+    code = currency_code(currency) if currency else PartyHome.open(home).currency
+    return Style(code, wide)
+
+
+def render(reply: Json, console: Console | None = None, style: Style | None = None) -> None:
     """Print a result reply as a table (values with [95% interval]) plus a summary."""
-    console = console or _console()
+    style = style or Style()
+    console = console or _console(style.wide)
     inner = reply["result"]
     table = Table(
         title=f"{reply['template']} — result {reply['id']}",
@@ -97,10 +104,12 @@ def render(reply: Json, console: Console | None = None) -> None:
     for name in inner["key_columns"]:
         table.add_column(name)
     for name in inner["value_columns"]:
-        table.add_column(name, justify="right")
+        table.add_column(name.replace("_", " "), justify="right")
     for row in inner["rows"]:
         keys = ["(remainder)" if row["remainder"] and k is None else str(k) for k in row["key"]]
-        cells = [_cell(row["values"].get(n), row["suppressed"], n) for n in inner["value_columns"]]
+        cells = [
+            _cell(row["values"].get(n), row["suppressed"], n, style) for n in inner["value_columns"]
+        ]
         table.add_row(*keys, *cells)
     console.print(table)
     suppressed = inner["rows_suppressed"]
@@ -115,11 +124,11 @@ def render(reply: Json, console: Console | None = None) -> None:
         console.print(f"budget left {budget['remaining']['value']:g} until {budget['period_end']}")
 
 
-def _emit(reply: Any, as_json: bool) -> None:
+def _emit(reply: Any, as_json: bool, style: Style | None = None) -> None:
     if as_json:
         typer.echo(json.dumps(reply, indent=2, sort_keys=True))
     else:
-        render(reply)
+        render(reply, style=style)
 
 
 def _connect(home: Path, collaboration: str | None = None) -> tuple[CleanRoomClient, str]:
@@ -129,14 +138,19 @@ def _connect(home: Path, collaboration: str | None = None) -> tuple[CleanRoomCli
 
 
 def _run(
-    home: Path, template: str, as_json: bool, collab: str | None = None, **params: Any
+    home: Path,
+    template: str,
+    as_json: bool,
+    collab: str | None = None,
+    style: Style | None = None,
+    **params: Any,
 ) -> None:
     from party_agent import results
 
     client, collaboration = _connect(home, collab)
     with client:
         reply = results.query(client, collaboration, template, **params)
-    _emit(reply, as_json)
+    _emit(reply, as_json, style)
 
 
 def overlap(
@@ -148,13 +162,16 @@ def overlap(
     receiver: Receiver = None,
     as_json: AsJson = False,
     collaboration: CollaborationOption = None,
+    currency: Currency = None,
+    wide: Wide = False,
 ) -> None:
     """Matched distinct users, and each side's distinct users.
 
     Example: party-agent query overlap --home brand/home --exposures exposures --purchases purchases
     """
-    _run(home, "overlap", as_json, collaboration, exposures=exposures, purchases=purchases,
-         join=join, epsilon=epsilon, receiver=receiver)  # fmt: skip
+    style = style_for(home, currency, wide)
+    _run(home, "overlap", as_json, collaboration, style, exposures=exposures,
+         purchases=purchases, join=join, epsilon=epsilon, receiver=receiver)  # fmt: skip
 
 
 def conversions(
@@ -171,14 +188,17 @@ def conversions(
     remainder: Remainder = False,
     as_json: AsJson = False,
     collaboration: CollaborationOption = None,
+    currency: Currency = None,
+    wide: Wide = False,
 ) -> None:
     """Per campaign: exposed, converted, conversion rate, revenue (and ROAS with --spend).
 
     Example: party-agent query conversions --home brand/home --exposures exposures
     --purchases purchases --window 7d --spend spend
     """
-    _run(home, "conversions", as_json, collaboration, exposures=exposures, purchases=purchases,
-         window=window, spend=spend, by=by, attribution=attribution, join=join,
+    style = style_for(home, currency, wide)
+    _run(home, "conversions", as_json, collaboration, style, exposures=exposures,
+         purchases=purchases, window=window, spend=spend, by=by, attribution=attribution, join=join,
          epsilon=epsilon, receiver=receiver, remainder=remainder)  # fmt: skip
 
 
@@ -192,14 +212,18 @@ def lift(
     receiver: Receiver = None,
     as_json: AsJson = False,
     collaboration: CollaborationOption = None,
+    currency: Currency = None,
+    wide: Wide = False,
 ) -> None:
     """Exposed vs holdout: conversion rate of each, absolute and relative lift.
 
     Example: party-agent query lift --home retailer/home --exposures exposures
     --purchases purchases --window 7d
     """
-    _run(home, "lift", as_json, collaboration, exposures=exposures, purchases=purchases,
-         window=window, join=join, epsilon=epsilon, receiver=receiver)  # fmt: skip
+    style = style_for(home, currency, wide)
+    _run(home, "lift", as_json, collaboration, style, exposures=exposures,
+         purchases=purchases, window=window, join=join, epsilon=epsilon,
+         receiver=receiver)  # fmt: skip
 
 
 def result(
@@ -207,6 +231,8 @@ def result(
     result_id: Annotated[str, typer.Argument(help="Result id (res_...).")],
     as_json: AsJson = False,
     collab: CollaborationOption = None,
+    currency: Currency = None,
+    wide: Wide = False,
 ) -> None:
     """Show a stored result (receivers of the result and analysts only).
 
@@ -216,7 +242,8 @@ def result(
 
     client, collaboration = _connect(home, collab)
     with client:
-        _emit(results.get_result(client, collaboration, result_id), as_json)
+        reply = results.get_result(client, collaboration, result_id)
+    _emit(reply, as_json, style_for(home, currency, wide))
 
 
 def export(

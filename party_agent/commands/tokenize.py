@@ -56,7 +56,11 @@ def tokenize_command(
         bool, typer.Option("--json", help="Print only the summary, as JSON.")
     ] = False,
 ) -> None:
-    """Turn identifiers into tokens and keep only the declared attributes."""
+    """Turn identifiers into tokens and keep only the declared attributes.
+
+    Example: party-agent tokenize --home brand/home --mapping exposures.mapping.yaml
+    --in exposures.csv --out exposures.parquet
+    """
     from party_agent.home import PartyHome
     from party_agent.mapping import load_mapping
     from party_agent.pipeline import TokenizeJob, run_tokenize

@@ -6,17 +6,22 @@ import math
 
 from party_agent import results
 from party_agent.commands.query import _cell
+from party_agent.formats import Style
+
+WIDE = Style(wide=True)
 
 
 def test_a_negative_count_reads_not_significant_and_keeps_its_interval() -> None:
     assert _cell([-3.0, -17.0, 11.0], False, "exposed_converted") == (
         "< 0, not significant [dim][-17, 11][/dim]"
     )
-    assert _cell([-0.02, -0.05, 0.01], False, "absolute_lift").startswith("-0.02 ")
+    assert _cell([-0.02, -0.05, 0.01], False, "absolute_lift").startswith("-2.0 pp ")
+    assert _cell([-0.02, -0.05, 0.01], False, "absolute_lift", WIDE).startswith("-0.02 ")
 
 
 def test_a_null_end_is_unbounded() -> None:
-    assert _cell([0.5, -0.2, None], False, "relative_lift") == "0.5 [dim][-0.2, ∞][/dim]"
+    assert _cell([0.5, -0.2, None], False, "relative_lift") == "+50% [dim][-20%, ∞][/dim]"
+    assert _cell([0.5, -0.2, None], False, "relative_lift", WIDE) == "0.5 [dim][-0.2, ∞][/dim]"
     assert _cell(None, True, "users") == "[dim]suppressed[/dim]"
 
 

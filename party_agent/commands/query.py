@@ -29,7 +29,25 @@ Spend = Annotated[
     str | None, typer.Option("--spend", help="Spend dataset name (adds ROAS to conversions).")
 ]
 Join = Annotated[str, typer.Option("--join", help="Identifier to join on: email, phone, ...")]
-Window = Annotated[str, typer.Option("--window", help="Attribution window, e.g. 7d.")]
+
+
+def _check_window(value: str | None) -> str | None:
+    """A malformed window is a usage error (exit 2) before anything is sent."""
+    from policies import Duration
+
+    if value is None:
+        return None
+    try:
+        Duration.parse(value)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    return value
+
+
+Window = Annotated[
+    str,
+    typer.Option("--window", help="Attribution window, e.g. 7d.", callback=_check_window),
+]
 By = Annotated[str | None, typer.Option("--by", help="Break down by one allowed dimension.")]
 AttributionOpt = Annotated[str, typer.Option("--attribution", help="last_touch or first_touch.")]
 Epsilon = Annotated[

@@ -48,6 +48,7 @@ def init(
         str | None,
         typer.Option("--currency", help="ISO 4217 code tables show money in, e.g. JPY."),
     ] = None,
+    as_json: AsJson = False,
 ) -> None:
     """Create the party's identity: X25519 and Ed25519 key pairs and party.json.
 
@@ -62,6 +63,15 @@ def init(
     created = PartyHome.create(home, party, force=force)
     if code is not None:
         created.set_config(currency=code)
+    if as_json:
+        import json
+
+        fingerprints = {
+            "x25519": created.x25519_fingerprint,
+            "ed25519": created.ed25519_fingerprint,
+        }
+        typer.echo(json.dumps({"home": str(created.path), "party": party, **fingerprints}))
+        return
     typer.echo(f"created party home {created.path} for party {party!r}")
     typer.echo(f"x25519 (match-key wrapping) fingerprint:  {created.x25519_fingerprint}")
     typer.echo(f"ed25519 (policy signing) fingerprint:     {created.ed25519_fingerprint}")

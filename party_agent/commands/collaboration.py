@@ -288,7 +288,10 @@ Which = Annotated[str, typer.Option("--hash", help="A policy hash, 'latest' or '
 
 
 def policy_show(
-    home: HomeOption, which: Which = "latest", collaboration_id: CollaborationOption = None
+    home: HomeOption,
+    which: Which = "latest",
+    collaboration_id: CollaborationOption = None,
+    as_json: AsJson = False,
 ) -> None:
     """Show a policy version in words, its hash and who approved it.
 
@@ -298,7 +301,11 @@ def policy_show(
 
     client, collaboration = connect(PartyHome.open(home), collaboration_id)
     with client:
-        print_policy(client.policy(collaboration, which))
+        policy = client.policy(collaboration, which)
+    if as_json:
+        typer.echo(json.dumps(policy, indent=2, sort_keys=True))
+        return
+    print_policy(policy)
 
 
 def policy_approve(
@@ -306,6 +313,7 @@ def policy_approve(
     which: Which = "latest",
     yes: Annotated[bool, typer.Option("--yes", help="Sign without asking.")] = False,
     collaboration_id: CollaborationOption = None,
+    as_json: AsJson = False,
 ) -> None:
     """Sign a policy version's hash with this party's Ed25519 key after confirmation.
 
@@ -322,12 +330,16 @@ def policy_approve(
     with client:
         policy = client.policy(collaboration, which)
         verified_policy(policy)
-        print_policy(policy)
+        if not as_json:
+            print_policy(policy)
         if not yes and not typer.confirm(f"approve policy {policy['policy_hash']}?"):
             raise AgentError("not approved")
         message = approval_message(collaboration, policy["policy_hash"])
         signature = b64url_encode(party.ed25519_private_key().sign(message))
         result = client.approve_policy(collaboration, policy["policy_hash"], signature)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, sort_keys=True))
+        return
     state = (
         "effective"
         if result["effective"]

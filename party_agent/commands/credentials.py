@@ -96,14 +96,20 @@ def set_credential(
     typer.echo(f"stored a new token ({me.get('token_id')}) for collaboration {collaboration}")
 
 
-def set_default(home: HomeOption, collaboration: Annotated[str, typer.Argument()]) -> None:
+def set_default(
+    home: HomeOption, collaboration: Annotated[str, typer.Argument()], as_json: AsJson = False
+) -> None:
     """Make one of the home's collaborations the default.
 
     Example: party-agent credentials default col_4d3bf4ec0139ce8c --home brand/home
     """
     from party_agent.home import PartyHome
 
-    PartyHome.open(home).set_default(collaboration)
+    party = PartyHome.open(home)
+    credential = party.set_default(collaboration)
+    if as_json:
+        typer.echo(json.dumps(_public(collaboration, credential, collaboration), indent=2))
+        return
     typer.echo(f"default collaboration: {collaboration}")
 
 

@@ -142,7 +142,7 @@ def power(
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2, sort_keys=True))
     else:
-        render(result, Console(width=120))
+        render(result, Console(width=100))
 
 
 def register(app: typer.Typer) -> None:

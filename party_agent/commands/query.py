@@ -269,6 +269,7 @@ def export(
     result_id: Annotated[str, typer.Argument(help="Result id (res_...).")],
     out: Annotated[Path, typer.Option("--out", help="FILE.csv or FILE.parquet", dir_okay=False)],
     collab: CollaborationOption = None,
+    as_json: AsJson = False,
 ) -> None:
     """Write a result as CSV or Parquet for your own CRM/BI tools.
 
@@ -280,7 +281,11 @@ def export(
     with client:
         reply = results.get_result(client, collaboration, result_id)
     written = results.export(reply, out)
-    typer.echo(f"wrote {len(reply['result']['rows'])} row(s) to {written}")
+    rows = len(reply["result"]["rows"])
+    if as_json:
+        typer.echo(json.dumps({"result_id": result_id, "rows": rows, "path": str(written)}))
+        return
+    typer.echo(f"wrote {rows} row(s) to {written}")
 
 
 def lifetime_line(lifetime: Json) -> str:

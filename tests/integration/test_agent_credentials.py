@@ -161,6 +161,38 @@ def test_a_token_for_another_collaboration_is_not_stored(
     assert (home / "credentials.json").read_bytes() == before
 
 
+def test_a_failed_join_leaves_the_home_as_it_was(
+    two: tuple[Collab, Collab, Path], server: ServerProcess
+) -> None:
+    _, _, home = two
+    before = {p.name: p.read_bytes() for p in home.iterdir() if p.is_file()}
+    code, _, err = agent(
+        "join", "--home", str(home), "--server", server.url, "--token", "crt_not_a_token"
+    )
+    assert code == 1 and "unknown API token (unauthenticated 401)" in err
+    assert "crt_not_a_token" not in err
+    assert {p.name: p.read_bytes() for p in home.iterdir() if p.is_file()} == before
+
+
+def test_default_and_policy_commands_answer_in_json(
+    two: tuple[Collab, Collab, Path],
+) -> None:
+    first, second, home = two
+    code, out, err = agent("credentials", "default", second.id, "--home", str(home), "--json")
+    assert code == 0, err
+    assert (json.loads(out)["collaboration_id"], json.loads(out)["default"]) == (second.id, True)
+    assert PartyHome.open(home).collaboration == second.id
+    code, out, err = agent("policy", "show", "--home", str(home), "--json")
+    assert code == 0, err
+    shown = json.loads(out)
+    assert shown["missing_approvals"] == ["brand"] and not shown["effective"]
+    code, out, err = agent("policy", "approve", "--home", str(home), "--yes", "--json")
+    assert code == 0, err
+    approved = json.loads(out)
+    assert (approved["policy_hash"], approved["effective"]) == (shown["policy_hash"], True)
+    assert agent("credentials", "default", first.id, "--home", str(home))[0] == 0
+
+
 def test_issue_token_for_an_unknown_member_is_a_usage_error(
     two: tuple[Collab, Collab, Path], server: ServerProcess
 ) -> None:

@@ -63,8 +63,19 @@ def test_query_json_then_result_and_exports(
         assert {"revenue", "revenue_low", "revenue_high", "roas", "suppressed"} <= set(
             frame.columns
         )
+    target = tmp_path / "again.csv"
+    code, out, err = agent(
+        "export", reply["id"], "--home", str(home["brand"]), "--out", str(target), "--json"
+    )
+    assert code == 0, err
+    rows = len(reply["result"]["rows"])
+    assert json.loads(out) == {"result_id": reply["id"], "rows": rows, "path": str(target)}
     code, out, err = agent("budget", "--home", str(home["brand"]))
     assert code == 0 and "spent 0.5 of 5, 4.5 left" in out, err
+    code, out, err = agent("result", reply["id"], "--home", str(home["brand"]), "--wide")
+    assert code == 0 and max(len(line) for line in out.splitlines()) > 100, err
+    code, out, err = agent("result", reply["id"], "--home", str(home["brand"]), "--currency", "EUR")
+    assert code == 0 and "€" in out and max(len(line) for line in out.splitlines()) <= 100, err
 
 
 def test_denied_query_is_one_error_line(homes: tuple[QueryWorld, dict[str, Path]]) -> None:

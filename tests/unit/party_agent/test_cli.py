@@ -70,3 +70,12 @@ def _help(command: list[str]) -> str:
     result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, command
     return " ".join(result.stdout.split())
+
+
+def test_init_answers_in_json(tmp_path: Path) -> None:
+    code, out, err = run("init", "--home", str(tmp_path / "h"), "--party", "brand", "--json")
+    assert code == 0, err
+    made = json.loads(out)
+    home = PartyHome.open(tmp_path / "h")
+    fingerprints = {"x25519": home.x25519_fingerprint, "ed25519": home.ed25519_fingerprint}
+    assert made == {"home": str(home.path), "party": "brand", **fingerprints}

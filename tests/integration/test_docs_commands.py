@@ -29,7 +29,8 @@ How the example values on the pages become real ones (the documented substitutio
   German order export for the party side, the standard preset as ``policy.yaml``.
 
 ``cleanroom`` and ``party-agent`` run in-process (Typer's runner) to keep the cost down;
-``python`` and ``chmod`` run as processes.
+``python`` and ``chmod`` run as processes. Each command must exit 0 (or fail, where the
+page shows it failing), and the result tables of ``party-agent query`` fit 100 columns.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from tests.integration.server import ServerProcess
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 RUN = ("tutorials/quickstart.md", "tutorials/party-side.md", "deployment/running.md")
 GUIDES = ("tutorials", "topic-guides", "deployment")
+TABLE_WIDTH = 100
 EXAMPLE_URLS = ("http://127.0.0.1:8000", "https://cleanroom.example.com")
 EXAMPLE_COLLABORATION = re.compile(r"col_(4d3bf4ec0139ce8c|4d3b\.\.\.|\.\.\.)")
 ADMIN_LINE = re.compile(r"admin token \((tok_\w+)\), shown once: (crt_\S+)")
@@ -254,11 +256,20 @@ def play(page: Page, block: Block) -> None:
     if not block.runs:
         return
     for command in commands(block):
-        code, _, err = run(page, command)
+        code, out, err = run(page, command)
         if command.fails:
             assert code != 0 and err.startswith("error:"), f"{command.where} should fail"
         else:
             assert code == 0, f"{command.where}: {command.text}\n{err}"
+        if _is_table(command.words):
+            widest = max(len(line) for line in out.splitlines())
+            assert widest <= TABLE_WIDTH, f"{command.where}: {widest} columns"
+
+
+def _is_table(words: tuple[str, ...]) -> bool:
+    """A party-agent command that prints a result table (not JSON, not --wide)."""
+    shows = words[:2] in (("party-agent", "query"), ("party-agent", "result"))
+    return shows and "--json" not in words and "--wide" not in words
 
 
 @pytest.fixture

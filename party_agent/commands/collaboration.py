@@ -188,9 +188,9 @@ def keys_create(
         wrapped_to = [
             {"party": m["party"], "x25519_fingerprint": m["x25519_fingerprint"]} for m in recipients
         ]
-        reply = {"generation": posted["generation"], "fingerprint": key.fingerprint}
-        reply |= {"wrapped_to": wrapped_to, "not_wrapped": refused, "not_joined": waiting}
-        typer.echo(json.dumps(reply, indent=2))
+        shown = {"generation": posted["generation"], "fingerprint": key.fingerprint}
+        shown |= {"wrapped_to": wrapped_to, "not_wrapped": refused, "not_joined": waiting}
+        typer.echo(json.dumps(shown, indent=2))
         return
     typer.echo(f"match key generation {posted['generation']}, fingerprint {key.fingerprint}")
     for member in recipients:

@@ -17,11 +17,39 @@ import typer
 from party_agent.errors import AgentError
 
 DEBUG_VARIABLE = "PARTY_AGENT_DEBUG"
+HOME_VARIABLE = "PARTY_AGENT_HOME"
+COLLABORATION_VARIABLE = "PARTY_AGENT_COLLABORATION"
+#: Where the party home lives without ``--home`` or ``PARTY_AGENT_HOME``.
+DEFAULT_HOME = "~/.party-agent"
 P = ParamSpec("P")
 R = TypeVar("R")
 
+
+def default_home() -> Path:
+    """``~/.party-agent``: the home of a party that keeps one per user account."""
+    return Path(DEFAULT_HOME).expanduser()
+
+
 HomeOption = Annotated[
-    Path, typer.Option("--home", help="The party home directory.", file_okay=False)
+    Path,
+    typer.Option(
+        "--home",
+        envvar=HOME_VARIABLE,
+        default_factory=default_home,
+        show_default=DEFAULT_HOME,
+        help=f"The party home directory (or set {HOME_VARIABLE}).",
+        file_okay=False,
+    ),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the result as one JSON document.")]
+CollaborationOption = Annotated[
+    str | None,
+    typer.Option(
+        "--collaboration",
+        envvar=COLLABORATION_VARIABLE,
+        help="Which of the home's collaborations (default: the home's default, "
+        "see 'party-agent credentials list').",
+    ),
 ]
 
 

@@ -36,13 +36,15 @@ Json = dict[str, Any]
 class ServerError(AgentError):
     """The server answered with a problem+json refusal."""
 
-    def __init__(self, status: int, problem: Json) -> None:
+    def __init__(self, status: int, problem: Json, hint: str | None = None) -> None:
         self.status = status
         self.problem = problem
         self.slug = str(problem.get("type", "")).removeprefix(PROBLEM_PREFIX)
         self.title = str(problem.get("title", ""))
         self.detail = str(problem.get("detail", "") or self.title or f"HTTP {status}")
-        super().__init__(f"{self.detail} ({self.slug or 'http'} {status})")
+        self.hint = hint
+        tail = f"; {hint}" if hint else ""
+        super().__init__(f"{self.detail} ({self.slug or 'http'} {status}){tail}")
 
 
 class ServerUnreachable(AgentError):
@@ -96,7 +98,11 @@ class CleanRoomClient:
         transport: httpx.BaseTransport | None = None,
         http: httpx.Client | None = None,
         timeout: float = 120.0,
+        auth_hint: str | None = None,
     ) -> None:
+        """``auth_hint`` is appended to a 401 refusal (missing, unknown or revoked token):
+        what to ask the server admin for, and how to store the new token."""
+        self._auth_hint = auth_hint
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         if http is None:
             http = httpx.Client(base_url=base_url, transport=transport, timeout=timeout)
@@ -127,7 +133,9 @@ class CleanRoomClient:
                 problem = response.json()
             except ValueError:
                 problem = {"detail": f"HTTP {response.status_code}"}
-            raise ServerError(response.status_code, problem if isinstance(problem, dict) else {})
+            hint = self._auth_hint if response.status_code == 401 else None
+            body = problem if isinstance(problem, dict) else {}
+            raise ServerError(response.status_code, body, hint)
         return response.json() if response.content else None
 
     # -- identity, members and keys -----------------------------------------------
@@ -237,6 +245,11 @@ class CleanRoomClient:
 
     def datasets(self, collaboration: str) -> list[Json]:
         result: list[Json] = self.request("GET", f"/v1/collaborations/{collaboration}/datasets")
+        return result
+
+    def dataset_versions(self, collaboration: str, name: str) -> list[Json]:
+        path = f"/v1/collaborations/{collaboration}/datasets/{name}/versions"
+        result: list[Json] = self.request("GET", path)
         return result
 
     def upload_file(

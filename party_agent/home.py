@@ -1,9 +1,11 @@
 """The party home directory: the party's identity, configuration and secrets.
 
-    HOME/party.json                        {"party", "server", "collaboration", "created"}
+    HOME/party.json                        {"party", "server", "collaboration", "created"}:
+                                           ``collaboration`` is the default one
     HOME/keys/x25519.pem                   private key, PKCS8 PEM, mode 0600 (unwrapping)
     HOME/keys/ed25519.pem                  private key, PKCS8 PEM, mode 0600 (signing)
-    HOME/credentials.json                  {"token": api token}, mode 0600 (``join``)
+    HOME/credentials.json                  server and API token per collaboration, mode
+                                           0600 (``join``; :mod:`party_agent.credentials`)
     HOME/match_keys/<collaboration>.key    64 hex digits, mode 0600
 
 Private keys are stored **unencrypted**: the home directory (created with mode 0700) is
@@ -29,6 +31,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
+from party_agent import credentials
+from party_agent.credentials import Credential
 from party_agent.errors import ConfigError, HomeExists, HomeNotFound, MatchKeyMissing
 from protocols import InvalidKey, MatchKey, public_key_fingerprint
 
@@ -39,7 +43,7 @@ ED25519_FILE = "keys/ed25519.pem"
 MATCH_KEY_DIR = "match_keys"
 #: Collaboration ids become file names, so they are restricted to a safe alphabet.
 COLLABORATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-_CONFIG_KEYS = ("server", "collaboration")
+_CONFIG_KEYS = ("server", "collaboration", "currency")
 
 
 def write_private(path: Path, data: bytes) -> None:
@@ -148,14 +152,20 @@ class PartyHome:
 
     @property
     def collaboration(self) -> str | None:
+        """The default collaboration (the first joined, or ``credentials default``)."""
         return self._optional("collaboration")
+
+    @property
+    def currency(self) -> str | None:
+        """The ISO 4217 code tables show money in (``party-agent init --currency``)."""
+        return self._optional("currency")
 
     def _optional(self, key: str) -> str | None:
         value = self.config().get(key)
         return value if isinstance(value, str) else None
 
     def set_config(self, **values: str | None) -> None:
-        """Set ``server`` and/or ``collaboration`` in ``party.json``."""
+        """Set ``server``, ``collaboration`` and/or ``currency`` in ``party.json``."""
         unknown = sorted(set(values) - set(_CONFIG_KEYS))
         if unknown:
             raise ConfigError(f"unknown party config keys: {', '.join(unknown)}")
@@ -165,20 +175,61 @@ class PartyHome:
         config.update(values)
         self._write_config(config)
 
+    # -- credentials, one per collaboration (party_agent.credentials) --------------
+
+    def credentials(self) -> dict[str, Credential]:
+        """Every collaboration's credential; an old single-token file is rewritten in
+        the per-collaboration format on first use."""
+        loaded = credentials.load(self.path / CREDENTIALS_FILE, self.config())
+        if loaded.legacy:
+            write_private(self.path / CREDENTIALS_FILE, credentials.dump(loaded.entries))
+        return loaded.entries
+
+    def credential(self, collaboration_id: str | None = None) -> Credential | None:
+        """The credential of ``collaboration_id`` (default: the home's default)."""
+        chosen = collaboration_id or self.collaboration
+        return None if chosen is None else self.credentials().get(chosen)
+
     @property
     def token(self) -> str | None:
-        """The API token from ``credentials.json`` (``None`` before ``join``)."""
-        path = self.path / CREDENTIALS_FILE
-        if not path.exists():
-            return None
-        try:
-            token = json.loads(path.read_text(encoding="utf-8")).get("token")
-        except (OSError, ValueError, AttributeError):
-            raise ConfigError(f"{path} is not a credentials file") from None
-        return token if isinstance(token, str) else None
+        """The API token of the default collaboration (``None`` before ``join``)."""
+        found = self.credential()
+        return None if found is None else found.token
 
-    def set_token(self, token: str) -> None:
-        write_private(self.path / CREDENTIALS_FILE, json.dumps({"token": token}).encode())
+    def store_credential(
+        self, collaboration_id: str, credential: Credential, *, make_default: bool = False
+    ) -> bool:
+        """Add or replace one collaboration's credential, never another's. The first
+        collaboration of a home becomes its default, as does one stored with
+        ``make_default``; returns whether it is the default now."""
+        check_collaboration_id(collaboration_id)
+        entries = self.credentials()
+        entries[collaboration_id] = credential
+        write_private(self.path / CREDENTIALS_FILE, credentials.dump(entries))
+        default = self.collaboration
+        if make_default or default is None or default not in entries:
+            self.set_config(server=credential.server, collaboration=collaboration_id)
+            return True
+        return default == collaboration_id
+
+    def set_default(self, collaboration_id: str) -> Credential:
+        """Make a stored collaboration the home's default."""
+        found = self.credentials().get(collaboration_id)
+        if found is None:
+            raise ConfigError(self.not_joined(collaboration_id))
+        self.set_config(server=found.server, collaboration=collaboration_id)
+        return found
+
+    def not_joined(self, collaboration_id: str | None) -> str:
+        """The error text for a collaboration this home holds no credential for."""
+        known = sorted(self.credentials())
+        if collaboration_id is None:
+            return f"{self.path} has not joined a collaboration; run 'party-agent join' first"
+        listed = f" (it holds: {', '.join(known)})" if known else ""
+        return (
+            f"{self.path} has no credentials for collaboration {collaboration_id}{listed}; "
+            "run 'party-agent join --token TOKEN' with a token the server admin issued for it"
+        )
 
     # -- keys ----------------------------------------------------------------------
 

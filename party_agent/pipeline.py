@@ -44,7 +44,7 @@ from party_agent.progress import ProgressSink
 from party_agent.reading import InputFile
 from party_agent.summary import TokenizeSummary
 from protocols import Tokenizer, token_column_name, token_field
-from protocols.binding import bind_schema
+from protocols.binding import bind_schema, with_kind
 from protocols.probes import unsalted_count
 from protocols.tripwire import TripwireHit, scan_rows
 
@@ -61,12 +61,14 @@ class TokenizeJob:
 
     def output_schema(self) -> pa.Schema:
         """Token columns, then attributes; bound to the collaboration and the match key
-        (collaboration id and key check values in the Parquet metadata)."""
+        (collaboration id and key check values in the Parquet metadata), and the kind
+        the mapping declares (``upload`` reads it)."""
         fields = [token_field(family) for family in self.mapping.families]
         fields += [pa.field(a.name, a.arrow_type()) for a in self.mapping.attributes]
-        if self.tokenizer is None:
-            return pa.schema(fields)
-        return bind_schema(pa.schema(fields), self.tokenizer)
+        schema = pa.schema(fields)
+        if self.tokenizer is not None:
+            schema = bind_schema(schema, self.tokenizer)
+        return schema if self.mapping.kind is None else with_kind(schema, self.mapping.kind)
 
 
 #: Seconds of work between two progress updates that :class:`Pace` aims for.

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
         bind_schema,
         key_check_value,
         key_checks,
+        kind_of,
         read_binding,
+        with_kind,
     )
     from protocols.datasets import SCHEMAS, KindSchema
     from protocols.encoding import b64url_decode, b64url_encode
@@ -88,10 +90,12 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "bind_schema",
         "key_check_value",
         "key_checks",
+        "kind_of",
         "read_binding",
         "roster_bytes",
         "roster_digest",
         "roster_message",
+        "with_kind",
     ),
     "datasets": ("SCHEMAS", "KindSchema"),
     "encoding": ("b64url_decode", "b64url_encode"),
@@ -187,6 +191,7 @@ __all__ = [
     "key_check_value",
     "key_checks",
     "key_rotation_message",
+    "kind_of",
     "match_key_message",
     "normalize",
     "normalize_array",
@@ -200,6 +205,7 @@ __all__ = [
     "token_field",
     "unsalted_count",
     "unwrap_match_key",
+    "with_kind",
     "wrap_match_key",
 ]
 

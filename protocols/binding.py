@@ -23,8 +23,10 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from protocols.datasets import SCHEMAS
 from protocols.identifiers import FAMILIES
 from protocols.keys import MatchKey
+from protocols.kinds import DatasetKind
 from protocols.normalize import NORMALIZATION_REVISION
 from protocols.tokens import META_FAMILY, Tokenizer, derive_family_key
 
@@ -33,6 +35,8 @@ KEY_CHECK_BYTES = 8
 META_COLLABORATION = b"cleanroom.collaboration"
 META_KEY_CHECK = b"cleanroom.key_check"
 META_NORMALIZATION = b"cleanroom.normalization"
+#: The dataset kind a file was made as (``tokenize`` with a kind writes it).
+META_KIND = b"cleanroom.kind"
 
 
 def key_check_value(family_key: bytes) -> str:
@@ -86,3 +90,20 @@ def read_binding(schema: pa.Schema) -> TokenFileBinding:
 
 def _text(value: bytes | None) -> str | None:
     return None if value is None else value.decode(errors="replace")
+
+
+def with_kind(schema: pa.Schema, kind: DatasetKind) -> pa.Schema:
+    """``schema`` with the dataset kind it was made as in its metadata."""
+    return schema.with_metadata({**(schema.metadata or {}), META_KIND: kind.value})
+
+
+def kind_of(schema: pa.Schema) -> DatasetKind | None:
+    """The kind a file says it is (``cleanroom.kind``), else the one kind whose required
+    columns it holds (a spend file written by pandas says nothing); ``None`` if neither
+    tells. A ``cleanroom.kind`` that names no kind is ``None`` too."""
+    declared = _text((schema.metadata or {}).get(META_KIND))
+    if declared is not None:
+        return next((kind for kind in DatasetKind if kind.value == declared), None)
+    names = set(schema.names)
+    fitting = [kind for kind, spec in SCHEMAS.items() if set(spec.required) <= names]
+    return fitting[0] if len(fitting) == 1 else None

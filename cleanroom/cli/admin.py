@@ -27,6 +27,14 @@ Token = Annotated[
 ]
 DataDir = Annotated[Path, typer.Option("--data-dir", envvar="CLEANROOM_DATA_DIR")]
 DatabaseUrl = Annotated[str | None, typer.Option("--database-url", envvar="CLEANROOM_DATABASE_URL")]
+AsJson = Annotated[
+    bool, typer.Option("--json", help="Print the result as one JSON document (for scripts).")
+]
+
+
+def emit(as_json: bool, document: Any, line: str) -> None:
+    """``document`` as JSON with ``--json``, else the one human ``line``."""
+    typer.echo(json.dumps(document, indent=2, sort_keys=True) if as_json else line)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -62,8 +70,12 @@ def init(
     data_dir: DataDir,
     database_url: DatabaseUrl = None,
     force: Annotated[bool, typer.Option(help="Issue another admin token")] = False,
+    as_json: AsJson = False,
 ) -> None:
-    """Create the data dir and print a one-time bootstrap admin token."""
+    """Create the data dir and print a one-time bootstrap admin token.
+
+    Example: cleanroom admin init --data-dir server --json
+    """
     from cleanroom.server.auth import bootstrap_admin, create_admin_token
     from cleanroom.settings import Settings
 
@@ -76,7 +88,11 @@ def init(
         if issued is None:
             fail("an admin token already exists (use --force to issue another)")
         token_id, secret = issued
-    typer.echo(f"admin token ({token_id}), shown once: {secret}")
+    emit(
+        as_json,
+        {"token_id": token_id, "token": secret, "role": "admin"},
+        f"admin token ({token_id}), shown once: {secret}",
+    )
 
 
 def open_or_fail(settings: Settings) -> Storage:
@@ -91,8 +107,11 @@ def open_or_fail(settings: Settings) -> Storage:
 
 
 @app.command()
-def migrate(data_dir: DataDir, database_url: DatabaseUrl = None) -> None:
-    """Upgrade the database schema to this release's revision (stop the server first)."""
+def migrate(data_dir: DataDir, database_url: DatabaseUrl = None, as_json: AsJson = False) -> None:
+    """Upgrade the database schema to this release's revision (stop the server first).
+
+    Example: cleanroom admin migrate --data-dir server
+    """
     from cleanroom.errors import StartupRefused
     from cleanroom.settings import Settings
     from cleanroom.storage.db import make_engine
@@ -112,9 +131,10 @@ def migrate(data_dir: DataDir, database_url: DatabaseUrl = None) -> None:
     except StartupRefused as refused:
         fail(refused.detail)
     if before == after:
-        typer.echo(f"schema already at revision {after}")
+        line = f"schema already at revision {after}"
     else:
-        typer.echo(f"schema upgraded from revision {before} to {after}")
+        line = f"schema upgraded from revision {before} to {after}"
+    emit(as_json, {"before": before, "after": after}, line)
 
 
 @app.command("create-collaboration")
@@ -123,8 +143,12 @@ def create_collaboration(
     server: Server,
     token: Token,
     policy: Annotated[Path | None, typer.Option(help="Policy YAML (default: strict)")] = None,
+    as_json: AsJson = False,
 ) -> None:
-    """Create a collaboration; prints its id."""
+    """Create a collaboration; prints its id.
+
+    Example: cleanroom admin create-collaboration --name summer --policy policy.yaml
+    """
     body: dict[str, Any] = {"name": name}
     if policy is not None:
         try:
@@ -132,7 +156,7 @@ def create_collaboration(
         except OSError as error:
             fail(f"cannot read {policy}: {error.strerror}", 2)
     created = call(server, token, "POST", "/v1/collaborations", body)
-    typer.echo(created["id"])
+    emit(as_json, created, created["id"])
 
 
 @app.command("add-member")
@@ -142,8 +166,13 @@ def add_member(
     role: Annotated[str, typer.Option("--role", help="party_admin | analyst | auditor")],
     server: Server,
     token: Token,
+    as_json: AsJson = False,
 ) -> None:
-    """Add a member and print its API token (shown once)."""
+    """Add a member and print its API token (shown once).
+
+    Example: cleanroom admin add-member --collaboration col_4d3b... --party brand
+    --role party_admin --json
+    """
     issued = call(
         server,
         token,
@@ -151,17 +180,54 @@ def add_member(
         f"/v1/collaborations/{collaboration}/members",
         {"party": party, "role": role},
     )
-    typer.echo(f"member {issued['member']['id']} token ({issued['token_id']}): {issued['token']}")
+    emit(as_json, issued, f"member {issued['member']['id']} {token_line(issued)}")
+
+
+def token_line(issued: dict[str, Any]) -> str:
+    return f"token ({issued['token_id']}): {issued['token']}"
+
+
+@app.command("issue-token")
+def issue_token(
+    collaboration: Annotated[str, typer.Option("--collaboration", help="Collaboration id")],
+    member: Annotated[
+        str, typer.Option("--member", help="The member's id (mem_...) or its party name")
+    ],
+    server: Server,
+    token: Token,
+    as_json: AsJson = False,
+) -> None:
+    """Issue a new API token for a member (shown once), e.g. after a revocation.
+
+    The member stores it with 'party-agent credentials set --collaboration ID --token
+    TOKEN'; revoke the old one with 'revoke-token' once the new one works.
+
+    Example: cleanroom admin issue-token --collaboration col_4d3b... --member brand --json
+    """
+    base = f"/v1/collaborations/{collaboration}/members"
+    members = call(server, token, "GET", base)
+    found = [m for m in members if member in (m["id"], m["party"])]
+    if not found:
+        fail(f"no member {member!r} in collaboration {collaboration}", 2)
+    issued = call(server, token, "POST", f"{base}/{found[0]['id']}/tokens")
+    party = issued["member"]["party"]
+    emit(as_json, issued, f"member {issued['member']['id']} ({party}) {token_line(issued)}")
 
 
 @app.command("revoke-token")
-def revoke_token(token_id: str, server: Server, token: Token) -> None:
-    """Revoke an API token by its id (``tok_...``)."""
+def revoke_token(token_id: str, server: Server, token: Token, as_json: AsJson = False) -> None:
+    """Revoke an API token by its id (``tok_...``).
+
+    Example: cleanroom admin revoke-token tok_4a66...
+    """
     call(server, token, "DELETE", f"/v1/tokens/{token_id}")
-    typer.echo(f"revoked {token_id}")
+    emit(as_json, {"revoked": token_id}, f"revoked {token_id}")
 
 
 @app.command("list")
 def list_collaborations(server: Server, token: Token) -> None:
-    """List collaborations as JSON."""
+    """List collaborations as JSON.
+
+    Example: cleanroom admin list
+    """
     typer.echo(json.dumps(call(server, token, "GET", "/v1/collaborations"), indent=2))

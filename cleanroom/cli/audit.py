@@ -111,7 +111,10 @@ def export(
     server: Annotated[str | None, typer.Option("--server", help="Server URL (API).")] = None,
     token: Annotated[str | None, typer.Option("--token", help="Auditor API token.")] = None,
 ) -> None:
-    """Write every entry of a collaboration's chain and a signed head record."""
+    """Write every entry of a collaboration's chain and a signed head record.
+
+    Example: cleanroom audit export --data-dir server --collaboration col_4d3b... --out log.jsonl
+    """
     import httpx
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -147,6 +150,8 @@ def verify(
     """Check every entry's signature, hash and chain link, and the signed head record.
 
     Prints OK, or the first bad entry and why; exits 1 when the log does not verify.
+
+    Example: cleanroom audit verify log.jsonl --public-key server/keys/server-ed25519.pub.pem
     """
     from cleanroom.audit import verify_lines
 
@@ -171,6 +176,8 @@ def report(
     """Render the compliance report: policy, approvals, history, query log, budget chart.
 
     The log is exported and verified first; the verification line is on the page.
+
+    Example: cleanroom audit report --data-dir server --collaboration col_4d3b... --out report.html
     """
     from sqlalchemy.exc import SQLAlchemyError
 

@@ -19,7 +19,10 @@ app.command()(demo)
 
 @app.command()
 def version() -> None:
-    """Print the server's version and protocol version."""
+    """Print the server's version and protocol version.
+
+    Example: cleanroom version
+    """
     from protocols import TOKEN_VERSION
 
     typer.echo(f"cleanroom 0.1.0 (token protocol {TOKEN_VERSION})")

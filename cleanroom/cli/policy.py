@@ -167,6 +167,8 @@ def check(
     With --rules, also print the effective policy (strictest combination) and which
     document set each field. A policy also gets the noise each query's numbers carry
     (sd and 95% half-width, in people or currency). Exits 2 when a file is invalid.
+
+    Example: cleanroom policy check policy.yaml --rules brand-rules.yaml
     """
     try:
         document = _load(file)
@@ -222,7 +224,10 @@ def diff_command(
     new: Annotated[Path, typer.Argument(help="The proposed policy.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Show, field by field, what got stricter or looser from OLD to NEW."""
+    """Show, field by field, what got stricter or looser from OLD to NEW.
+
+    Example: cleanroom policy diff admin/standard.yaml admin/policy.yaml
+    """
     try:
         before, after = load_policy(old), load_policy(new)
     except InvalidPolicy as error:
@@ -260,7 +265,10 @@ def diff_command(
 def preset_command(
     name: Annotated[str, typer.Argument(help=f"One of: {', '.join(PRESETS)}.")],
 ) -> None:
-    """Print a named preset's YAML, ready to copy and adapt (`> policy.yaml`)."""
+    """Print a named preset's YAML, ready to copy and adapt (`> policy.yaml`).
+
+    Example: cleanroom policy preset standard > policy.yaml
+    """
     try:
         typer.echo(preset_yaml(name), nl=False)
     except InvalidPolicy as error:

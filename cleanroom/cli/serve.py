@@ -20,7 +20,10 @@ def serve(
     ] = None,
 ) -> None:
     """Run the server under uvicorn (one process; prints a bootstrap token on first start).
-    The web console is at /ui."""
+    The web console is at /ui.
+
+    Example: cleanroom serve --data-dir server --host 127.0.0.1 --port 8000
+    """
     import uvicorn
 
     from cleanroom.console import install_console

@@ -57,7 +57,10 @@ def demo(
 ) -> None:
     """Run the whole closed loop on this machine: two parties, a real server, DP results
     next to the truth, the audit log verified, and HTML reports. In a terminal the server
-    then serves the web console until Enter; sign-in tokens for each role are printed."""
+    then serves the web console until Enter; sign-in tokens for each role are printed.
+
+    Example: cleanroom demo --workdir demo-workdir --seed 7
+    """
     from cleanroom.demo.console_access import print_stopped, serve_until_enter
     from cleanroom.demo.run import NOTE, POOLING_NOTE, DemoOptions, run_demo
     from cleanroom.demo.tables import print_results

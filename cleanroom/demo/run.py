@@ -38,7 +38,9 @@ WINDOW_SECONDS = 7 * 86_400
 NOTE = (
     "True values count people in the synthetic world. Released numbers differ from them "
     "by the differential-privacy noise (which the 95% interval covers, with sampling for "
-    "rates), and also by two things no interval covers: the policy's contribution bounds "
+    "rates: by design about 1 interval in 20 misses the true value, so with 20 campaigns "
+    "expect about one miss per column), and also by two things no interval covers: the "
+    "policy's contribution bounds "
     "(amounts capped, purchases and campaigns per person limited) and identifiers lost to "
     "invalid values (a person whose only email was unreadable cannot be matched)."
 )

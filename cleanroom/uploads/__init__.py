@@ -6,11 +6,12 @@
   the PII tripwire and the unsalted-digest probes (both in :mod:`protocols`).
 - :mod:`~cleanroom.uploads.binding`: the file's collaboration and key check values
   against the collaboration's registered match key.
-- :mod:`~cleanroom.uploads.publish`: one rename plus one commit.
+- :mod:`~cleanroom.uploads.publish`: one rename plus one commit (or none for bytes the
+  dataset's newest version already holds).
 """
 
 from cleanroom.uploads.binding import check_binding, registered_key_checks
-from cleanroom.uploads.publish import publish
+from cleanroom.uploads.publish import publish, publish_unless_unchanged
 from cleanroom.uploads.sessions import UploadLocks, open_for_serving, recover_storage
 from cleanroom.uploads.validation import Expected, ValidatedFile, validate_dataset
 
@@ -21,6 +22,7 @@ __all__ = [
     "check_binding",
     "open_for_serving",
     "publish",
+    "publish_unless_unchanged",
     "recover_storage",
     "registered_key_checks",
     "validate_dataset",

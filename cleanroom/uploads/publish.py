@@ -3,6 +3,8 @@
 Identical content is one version: when the upload's SHA-256 equals the dataset's newest
 version's, :func:`keep_current` publishes nothing, records ``dataset.unchanged`` and
 returns that version, so queries keep their cache key and a repeat stays free.
+:func:`publish_unless_unchanged` checks again under the dataset's row lock, so two
+uploads of the same bytes completing at once publish one version, not two.
 
 Order: lock the dataset row (created if absent, so racing publishes of one dataset take
 turns), insert the version row, fsync and ``os.replace`` the temp file into
@@ -187,3 +189,20 @@ def publish(
         final.unlink(missing_ok=True)
         raise
     return version
+
+
+def publish_unless_unchanged(
+    session: Session,
+    settings: Settings,
+    upload: UploadSession,
+    checked: ValidatedFile,
+    actor: str,
+) -> tuple[DatasetVersion, bool]:
+    """Publish ``upload`` unless, once the dataset is locked, its newest version holds
+    these very bytes (an identical upload completed meanwhile); the version the dataset
+    then has, and whether it is new."""
+    lock_dataset(session, upload)
+    current = current_version(session, upload)
+    if current is not None and current.sha256 == upload.sha256:
+        return keep_current(session, settings, upload, current, actor), False
+    return publish(session, settings, upload, checked, actor), True

@@ -4,7 +4,10 @@
   identifiers)
 - :mod:`~party_agent.commands.collaboration`: ``join``, ``keys create|fetch``,
   ``policy show|approve``
+- :mod:`~party_agent.commands.credentials`: ``credentials list|set|default`` (the
+  home's collaborations and their tokens)
 - :mod:`~party_agent.commands.upload`: ``upload``
+- :mod:`~party_agent.commands.datasets`: ``datasets [NAME]``
 - :mod:`~party_agent.commands.query`: ``query overlap|conversions|lift``, ``result``,
   ``export``, ``budget``
 - :mod:`~party_agent.commands.power`: ``power`` (offline with ``--policy``: what a

@@ -12,11 +12,12 @@ Policy approval signs, with the party's Ed25519 key, exactly::
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from party_agent.cli_support import HomeOption, reports_errors
+from party_agent.cli_support import AsJson, CollaborationOption, HomeOption, reports_errors
 from party_agent.errors import AgentError, ConfigError
 from protocols import approval_message, b64url_encode, match_key_message
 
@@ -24,28 +25,57 @@ from protocols import approval_message, b64url_encode, match_key_message
 # (tests/test_cli_startup.py).
 if TYPE_CHECKING:
     from party_agent.client import CleanRoomClient, Json
+    from party_agent.credentials import Credential
     from party_agent.home import PartyHome
     from party_agent.roster import Roster
     from party_agent.trust import TrustContext
 
 
-def connect(home: PartyHome) -> tuple[CleanRoomClient, str]:
-    """A client for the joined server and the collaboration id, or a ConfigError."""
+def connect(home: PartyHome, collaboration: str | None = None) -> tuple[CleanRoomClient, str]:
+    """A client for ``collaboration`` (default: the home's default) and its id.
+
+    A home without credentials for it is a ConfigError; a token the server refuses
+    (unknown or revoked) ends in what to ask the admin for and how to store a new one.
+    """
     from party_agent.client import CleanRoomClient
 
-    server, collaboration, token = home.server, home.collaboration, home.token
-    if not server or not collaboration or not token:
-        raise ConfigError(f"{home.path} has not joined a server; run 'party-agent join' first")
-    return CleanRoomClient(server, token), collaboration
+    chosen = collaboration or home.collaboration
+    found = home.credential(chosen) if chosen else None
+    if chosen is None or found is None:
+        raise ConfigError(home.not_joined(chosen))
+    return CleanRoomClient(found.server, found.token, auth_hint=token_hint(chosen, found)), chosen
+
+
+def token_hint(collaboration: str, found: Credential) -> str:
+    """What a member whose token stopped working asks for, and how it stores the new one."""
+    member = found.member_id or "MEMBER_ID"
+    return (
+        f"ask the server admin for a new token ('cleanroom admin issue-token "
+        f"--collaboration {collaboration} --member {member}'), then store it with "
+        f"'party-agent credentials set --collaboration {collaboration} --token TOKEN'"
+    )
 
 
 def join(
     home: HomeOption,
     server: Annotated[str, typer.Option("--server", help="Clean-room server URL.")],
     token: Annotated[str, typer.Option("--token", help="API token from the server admin.")],
+    make_default: Annotated[
+        bool,
+        typer.Option("--default", help="Make this the home's default collaboration."),
+    ] = False,
+    as_json: AsJson = False,
 ) -> None:
-    """Join a collaboration: check the token, register this party's public keys, save both."""
+    """Join a collaboration: check the token, register this party's public keys, save both.
+
+    A home holds one credential per collaboration: joining another keeps the others (the
+    first one joined stays the default unless --default); joining the same one again
+    stores its new token.
+
+    Example: party-agent join --home brand/home --server https://cleanroom.example --token crt_...
+    """
     from party_agent.client import CleanRoomClient
+    from party_agent.credentials import Credential
     from party_agent.home import PartyHome
     from protocols import encode_public_key
 
@@ -60,13 +90,29 @@ def join(
             encode_public_key(party.x25519_public_key()),
             encode_public_key(party.ed25519_public_key()),
         )
-    party.set_config(server=server, collaboration=collaboration)
-    party.set_token(token)
+    credential = Credential(server, token, me.get("member_id"), me.get("party"), me.get("role"))
+    is_default = party.store_credential(collaboration, credential, make_default=make_default)
+    fingerprints = {"x25519": party.x25519_fingerprint, "ed25519": party.ed25519_fingerprint}
+    if not is_default:
+        typer.echo(
+            f"the home's default stays {party.collaboration}; pass --collaboration "
+            f"{collaboration} (or 'party-agent credentials default {collaboration}')",
+            err=True,
+        )
+    if as_json:
+        typer.echo(json.dumps({**_member(me), "default": is_default, **fingerprints}, indent=2))
+        return
     typer.echo(f"joined collaboration {collaboration} as {me['party']} ({me['role']})")
     if me["party"] != party.party:
         typer.echo(f"note: the server knows this party as {me['party']!r}", err=True)
-    typer.echo(f"x25519 fingerprint:  {party.x25519_fingerprint}")
-    typer.echo(f"ed25519 fingerprint: {party.ed25519_fingerprint}")
+    typer.echo(f"x25519 fingerprint:  {fingerprints['x25519']}")
+    typer.echo(f"ed25519 fingerprint: {fingerprints['ed25519']}")
+
+
+def _member(me: Json) -> Json:
+    """The parts of ``/v1/me`` a result may show (never a token)."""
+    keys = ("collaboration_id", "member_id", "party", "role", "token_id")
+    return {key: me.get(key) for key in keys}
 
 
 AcceptOption = Annotated[
@@ -95,18 +141,22 @@ def keys_create(
     home: HomeOption,
     new: Annotated[bool, typer.Option("--new", help="Generate a fresh key (rotate).")] = False,
     accept: AcceptOption = None,
+    collaboration_id: CollaborationOption = None,
+    as_json: AsJson = False,
 ) -> None:
     """Wrap the match key to every party_admin that has joined (creating it if needed).
 
     Only to keys this home trusts: its own, keys pinned in the effective policy, and keys
     accepted with ``--accept-fingerprint``; a first-seen or changed key stops it.
+
+    Example: party-agent keys create --home brand/home --accept-fingerprint '25c2 a641 ...'
     """
     from party_agent.home import PartyHome
     from party_agent.trust import accepted_recipients, require_trusted, verified_policy
     from protocols import MatchKey, decode_x25519_public_key, key_checks, wrap_match_key
 
     party = PartyHome.open(home)
-    client, collaboration = connect(party)
+    client, collaboration = connect(party, collaboration_id)
     with client:
         members = client.members(collaboration)
         reply = _governing_policy(client, collaboration)
@@ -141,6 +191,14 @@ def keys_create(
         posted = client.post_match_key(collaboration, wrapped, key.fingerprint, signed, checks)
     party.store_match_key(collaboration, key)
     trust.known.save()
+    if as_json:
+        wrapped_to = [
+            {"party": m["party"], "x25519_fingerprint": m["x25519_fingerprint"]} for m in recipients
+        ]
+        shown = {"generation": posted["generation"], "fingerprint": key.fingerprint}
+        shown |= {"wrapped_to": wrapped_to, "not_wrapped": refused, "not_joined": waiting}
+        typer.echo(json.dumps(shown, indent=2))
+        return
     typer.echo(f"match key generation {posted['generation']}, fingerprint {key.fingerprint}")
     for member in recipients:
         typer.echo(f"  wrapped to {member['party']:<20} x25519 {member['x25519_fingerprint']}")
@@ -268,17 +326,21 @@ def keys_fetch(
     home: HomeOption,
     force: Annotated[bool, typer.Option(help="Replace a different local key.")] = False,
     accept: AcceptOption = None,
+    collaboration_id: CollaborationOption = None,
+    as_json: AsJson = False,
 ) -> None:
     """Fetch this party's wrapped copy of the match key and store it in the home.
 
     The creator's signing key must be trusted like a recipient's in ``keys create``.
+
+    Example: party-agent keys fetch --home retailer/home --accept-fingerprint '00fc b3d7 ...'
     """
     from party_agent.home import PartyHome
     from party_agent.trust import require_trusted, verified_creator, verified_policy
     from protocols import KeyUnwrapError, ProtocolError, key_checks, unwrap_match_key
 
     party = PartyHome.open(home)
-    client, collaboration = connect(party)
+    client, collaboration = connect(party, collaboration_id)
     with client:
         mine = client.my_match_key(collaboration)
         members = client.members(collaboration)
@@ -305,6 +367,11 @@ def keys_fetch(
         raise ConfigError("the home holds a different match key; pass --force to replace it")
     party.store_match_key(collaboration, key)
     trust.known.save()
+    if as_json:
+        creator_public = {k: creator[k] for k in ("party", "ed25519_fingerprint")}
+        reply = {"generation": mine["generation"], "fingerprint": key.fingerprint}
+        typer.echo(json.dumps({**reply, "created_by": creator_public}, indent=2))
+        return
     typer.echo(f"match key generation {mine['generation']}, fingerprint {key.fingerprint}")
     typer.echo(f"  created by {creator['party']}, ed25519 {creator['ed25519_fingerprint']}")
 
@@ -333,39 +400,59 @@ def print_policy(policy: Json) -> None:
 Which = Annotated[str, typer.Option("--hash", help="A policy hash, 'latest' or 'current'.")]
 
 
-def policy_show(home: HomeOption, which: Which = "latest") -> None:
-    """Show a policy version in words, its hash and who approved it."""
+def policy_show(
+    home: HomeOption,
+    which: Which = "latest",
+    collaboration_id: CollaborationOption = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show a policy version in words, its hash and who approved it.
+
+    Example: party-agent policy show --home retailer/home --hash current
+    """
     from party_agent.home import PartyHome
 
-    client, collaboration = connect(PartyHome.open(home))
+    client, collaboration = connect(PartyHome.open(home), collaboration_id)
     with client:
-        print_policy(client.policy(collaboration, which))
+        policy = client.policy(collaboration, which)
+    if as_json:
+        typer.echo(json.dumps(policy, indent=2, sort_keys=True))
+        return
+    print_policy(policy)
 
 
 def policy_approve(
     home: HomeOption,
     which: Which = "latest",
     yes: Annotated[bool, typer.Option("--yes", help="Sign without asking.")] = False,
+    collaboration_id: CollaborationOption = None,
+    as_json: AsJson = False,
 ) -> None:
     """Sign a policy version's hash with this party's Ed25519 key after confirmation.
 
     The hash is recomputed from the policy text first: the agent never signs a hash it
     did not derive from the text it showed.
+
+    Example: party-agent policy approve --home retailer/home --yes
     """
     from party_agent.home import PartyHome
     from party_agent.trust import verified_policy
 
     party = PartyHome.open(home)
-    client, collaboration = connect(party)
+    client, collaboration = connect(party, collaboration_id)
     with client:
         policy = client.policy(collaboration, which)
         verified_policy(policy)
-        print_policy(policy)
+        if not as_json:
+            print_policy(policy)
         if not yes and not typer.confirm(f"approve policy {policy['policy_hash']}?"):
             raise AgentError("not approved")
         message = approval_message(collaboration, policy["policy_hash"])
         signature = b64url_encode(party.ed25519_private_key().sign(message))
         result = client.approve_policy(collaboration, policy["policy_hash"], signature)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, sort_keys=True))
+        return
     state = (
         "effective"
         if result["effective"]
@@ -374,7 +461,9 @@ def policy_approve(
     typer.echo(f"approved {result['policy_hash']}: {state}")
 
 
-def keys_rotate(home: HomeOption) -> None:
+def keys_rotate(
+    home: HomeOption, collaboration_id: CollaborationOption = None, as_json: AsJson = False
+) -> None:
     """Replace this party's X25519 and Ed25519 keys, signed with its previous Ed25519 key.
 
     The server accepts the new keys only with that signature. Other members' agents then
@@ -395,7 +484,7 @@ def keys_rotate(home: HomeOption) -> None:
     )
 
     party = PartyHome.open(home)
-    client, collaboration = connect(party)
+    client, collaboration = connect(party, collaboration_id)
     x25519, ed25519 = X25519PrivateKey.generate(), Ed25519PrivateKey.generate()
     x_text, ed_text = (encode_public_key(k.public_key()) for k in (x25519, ed25519))
     with client:
@@ -409,9 +498,14 @@ def keys_rotate(home: HomeOption) -> None:
             ed25519,
             lambda: client.register_keys(collaboration, x_text, ed_text, signature),
         )
+    new_x, new_ed = (public_key_fingerprint(k.public_key()) for k in (x25519, ed25519))
+    if as_json:
+        reply = {"collaboration_id": collaboration, "x25519": new_x, "ed25519": new_ed}
+        typer.echo(json.dumps(reply, indent=2))
+        return
     typer.echo(f"rotated this party's keys in collaboration {collaboration}")
-    typer.echo(f"x25519 fingerprint:  {public_key_fingerprint(x25519.public_key())}")
-    typer.echo(f"ed25519 fingerprint: {public_key_fingerprint(ed25519.public_key())}")
+    typer.echo(f"x25519 fingerprint:  {new_x}")
+    typer.echo(f"ed25519 fingerprint: {new_ed}")
 
 
 def register(app: typer.Typer) -> None:

@@ -127,7 +127,10 @@ def power(
     epsilon: Epsilon = None,
     as_json: AsJson = False,
 ) -> None:
-    """Plan before spending: interval half-widths, detectable lift, queries per budget."""
+    """Plan before spending: interval half-widths, detectable lift, queries per budget.
+
+    Example: party-agent power --policy policy.yaml --audience 5000,20000 --base-rate 0.03
+    """
     sizes = tuple(int(n) for n in _numbers(audience, "--audience", int))
     spends = _numbers(spend, "--spend", float) if spend else None
     try:
@@ -139,7 +142,7 @@ def power(
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2, sort_keys=True))
     else:
-        render(result, Console(width=120))
+        render(result, Console(width=100))
 
 
 def register(app: typer.Typer) -> None:

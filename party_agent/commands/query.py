@@ -15,8 +15,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from party_agent.cli_support import HomeOption, reports_errors
+from party_agent.cli_support import CollaborationOption, HomeOption, reports_errors
 from party_agent.commands.collaboration import connect
+from party_agent.formats import Style, cell, currency_code
 
 # httpx, pyarrow and pandas load when a command runs, not for ``--help``.
 if TYPE_CHECKING:
@@ -28,7 +29,25 @@ Spend = Annotated[
     str | None, typer.Option("--spend", help="Spend dataset name (adds ROAS to conversions).")
 ]
 Join = Annotated[str, typer.Option("--join", help="Identifier to join on: email, phone, ...")]
-Window = Annotated[str, typer.Option("--window", help="Attribution window, e.g. 7d.")]
+
+
+def _check_window(value: str | None) -> str | None:
+    """A malformed window is a usage error (exit 2) before anything is sent."""
+    from policies import Duration
+
+    if value is None:
+        return None
+    try:
+        Duration.parse(value)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    return value
+
+
+Window = Annotated[
+    str,
+    typer.Option("--window", help="Attribution window, e.g. 7d.", callback=_check_window),
+]
 By = Annotated[str | None, typer.Option("--by", help="Break down by one allowed dimension.")]
 AttributionOpt = Annotated[
     str,
@@ -65,47 +84,44 @@ Remainder = Annotated[
 AsJson = Annotated[bool, typer.Option("--json", help="Print the server's JSON reply.")]
 
 
-def _number(value: float) -> str:
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.2f}" if abs(value) >= 100 else f"{value:.4g}"
+Currency = Annotated[
+    str | None,
+    typer.Option(
+        "--currency",
+        help="ISO 4217 code of money columns, e.g. JPY (default: the home's currency).",
+    ),
+]
+Wide = Annotated[
+    bool, typer.Option("--wide", help="Every number to full precision; no 100-column limit.")
+]
+TABLE_WIDTH = 100
 
 
-NON_NEGATIVE_SUFFIXES = ("users", "converted", "rate", "revenue", "roas", "conversions")
-"""Columns whose truth is never negative (counts, rates, revenue, ROAS)."""
+def _cell(
+    estimate: list[float | None] | None,
+    suppressed: bool,
+    column: str = "",
+    style: Style | None = None,
+) -> str:
+    """One table cell, ``value [low, high]`` (:func:`party_agent.formats.cell`)."""
+    return cell(estimate, suppressed, column, style or Style())
 
 
-def _bound(value: float | None, unbounded: str) -> str:
-    return unbounded if value is None else _number(value)
-
-
-def _cell(estimate: list[float | None] | None, suppressed: bool, column: str = "") -> str:
-    """``value [low, high]``; a negative noisy count or rate (the stored value is not
-    clamped) reads "< 0, not significant"; a ``null`` end is unbounded."""
-    if suppressed:
-        return "[dim]suppressed[/dim]"
-    if estimate is None:
-        return "—"
-    value, low, high = estimate
-    if value is None:
-        return "—"
-    shown = _number(value)
-    if value < 0 and column.endswith(NON_NEGATIVE_SUFFIXES):
-        shown = "< 0, not significant"
-    return f"{shown} [dim][{_bound(low, '-∞')}, {_bound(high, '∞')}][/dim]"
-
-
-def _console() -> Console:
-    """The terminal's width on a terminal; wide enough not to wrap tables in a pipe."""
+def _console(wide: bool = False) -> Console:
+    """100 columns (fewer on a narrower terminal); with ``wide`` the terminal's width, or
+    wide enough not to wrap in a pipe."""
     console = Console()
-    return console if console.is_terminal else Console(width=200)
+    if wide:
+        return console if console.is_terminal else Console(width=250)
+    width = min(console.width, TABLE_WIDTH) if console.is_terminal else TABLE_WIDTH
+    return Console(width=width)
 
 
 def _keys(row: Json) -> list[str]:
     return ["(remainder)" if row["remainder"] and k is None else str(k) for k in row["key"]]
 
 
-def _render_models(reply: Json, console: Console) -> None:
+def _render_models(reply: Json, console: Console, style: Style) -> None:
     """A comparison (columns ``model.statistic``): one table per statistic, one column
     per model, so the models stand side by side."""
     inner = reply["result"]
@@ -120,18 +136,27 @@ def _render_models(reply: Json, console: Console) -> None:
         for name in shown:
             table.add_column(name.split(".", 1)[0] if "." in name else name, justify="right")
         for row in inner["rows"]:
-            cells = [_cell(row["values"].get(n), row["suppressed"], n) for n in shown]
+            cells = [_cell(row["values"].get(n), row["suppressed"], n, style) for n in shown]
             table.add_row(*_keys(row), *cells)
         console.print(table)
 
 
-def render(reply: Json, console: Console | None = None) -> None:
+def style_for(home: Path, currency: str | None, wide: bool) -> Style:
+    """``--currency`` (checked), else the home's ``currency``; and ``--wide``."""
+    from party_agent.home import PartyHome
+
+    code = currency_code(currency) if currency else PartyHome.open(home).currency
+    return Style(code, wide)
+
+
+def render(reply: Json, console: Console | None = None, style: Style | None = None) -> None:
     """Print a result reply as a table (values with [95% interval]) plus a summary."""
-    console = console or _console()
+    style = style or Style()
+    console = console or _console(style.wide)
     inner = reply["result"]
     if any("." in name for name in inner["value_columns"]):
         console.print(f"{reply['template']} — result {reply['id']}")
-        _render_models(reply, console)
+        _render_models(reply, console, style)
         _summary(reply, console)
         return
     table = Table(
@@ -144,9 +169,11 @@ def render(reply: Json, console: Console | None = None) -> None:
     for name in inner["key_columns"]:
         table.add_column(name)
     for name in inner["value_columns"]:
-        table.add_column(name, justify="right")
+        table.add_column(name.replace("_", " "), justify="right")
     for row in inner["rows"]:
-        cells = [_cell(row["values"].get(n), row["suppressed"], n) for n in inner["value_columns"]]
+        cells = [
+            _cell(row["values"].get(n), row["suppressed"], n, style) for n in inner["value_columns"]
+        ]
         table.add_row(*_keys(row), *cells)
     console.print(table)
     _summary(reply, console)
@@ -166,26 +193,33 @@ def _summary(reply: Json, console: Console) -> None:
         console.print(f"budget left {budget['remaining']['value']:g} until {budget['period_end']}")
 
 
-def _emit(reply: Any, as_json: bool) -> None:
+def _emit(reply: Any, as_json: bool, style: Style | None = None) -> None:
     if as_json:
         typer.echo(json.dumps(reply, indent=2, sort_keys=True))
     else:
-        render(reply)
+        render(reply, style=style)
 
 
-def _connect(home: Path) -> tuple[CleanRoomClient, str]:
+def _connect(home: Path, collaboration: str | None = None) -> tuple[CleanRoomClient, str]:
     from party_agent.home import PartyHome
 
-    return connect(PartyHome.open(home))
+    return connect(PartyHome.open(home), collaboration)
 
 
-def _run(home: Path, template: str, as_json: bool, **params: Any) -> None:
+def _run(
+    home: Path,
+    template: str,
+    as_json: bool,
+    collab: str | None = None,
+    style: Style | None = None,
+    **params: Any,
+) -> None:
     from party_agent import results
 
-    client, collaboration = _connect(home)
+    client, collaboration = _connect(home, collab)
     with client:
         reply = results.query(client, collaboration, template, **params)
-    _emit(reply, as_json)
+    _emit(reply, as_json, style)
 
 
 def overlap(
@@ -196,10 +230,17 @@ def overlap(
     epsilon: Epsilon = None,
     receiver: Receiver = None,
     as_json: AsJson = False,
+    collaboration: CollaborationOption = None,
+    currency: Currency = None,
+    wide: Wide = False,
 ) -> None:
-    """Matched distinct users, and each side's distinct users."""
-    _run(home, "overlap", as_json, exposures=exposures, purchases=purchases, join=join,
-         epsilon=epsilon, receiver=receiver)  # fmt: skip
+    """Matched distinct users, and each side's distinct users.
+
+    Example: party-agent query overlap --home brand/home --exposures exposures --purchases purchases
+    """
+    style = style_for(home, currency, wide)
+    _run(home, "overlap", as_json, collaboration, style, exposures=exposures,
+         purchases=purchases, join=join, epsilon=epsilon, receiver=receiver)  # fmt: skip
 
 
 def conversions(
@@ -217,14 +258,22 @@ def conversions(
     position_weights: PositionWeights = None,
     half_life: HalfLife = None,
     as_json: AsJson = False,
+    collaboration: CollaborationOption = None,
+    currency: Currency = None,
+    wide: Wide = False,
 ) -> None:
     """Per campaign: exposed, converted, conversion rate, revenue (and ROAS with --spend);
     with a credit-splitting model or several models: credited conversions and revenue,
-    one column set per model."""
+    one column set per model.
+
+    Example: party-agent query conversions --home brand/home --exposures exposures
+    --purchases purchases --window 7d --spend spend --attribution last_touch,linear
+    """
     models = [m.strip() for m in attribution.split(",")]
     weights = None if position_weights is None else position_weights.split(",")
-    _run(home, "conversions", as_json, exposures=exposures, purchases=purchases,
-         window=window, spend=spend, by=by,
+    style = style_for(home, currency, wide)
+    _run(home, "conversions", as_json, collaboration, style, exposures=exposures,
+         purchases=purchases, window=window, spend=spend, by=by,
          attribution=models if len(models) > 1 else models[0], join=join,
          epsilon=epsilon, receiver=receiver, remainder=remainder,
          position_weights=weights, half_life=half_life)  # fmt: skip
@@ -239,38 +288,63 @@ def lift(
     epsilon: Epsilon = None,
     receiver: Receiver = None,
     as_json: AsJson = False,
+    collaboration: CollaborationOption = None,
+    currency: Currency = None,
+    wide: Wide = False,
 ) -> None:
-    """Exposed vs holdout: conversion rate of each, absolute and relative lift."""
-    _run(home, "lift", as_json, exposures=exposures, purchases=purchases, window=window,
-         join=join, epsilon=epsilon, receiver=receiver)  # fmt: skip
+    """Exposed vs holdout: conversion rate of each, absolute and relative lift.
+
+    Example: party-agent query lift --home retailer/home --exposures exposures
+    --purchases purchases --window 7d
+    """
+    style = style_for(home, currency, wide)
+    _run(home, "lift", as_json, collaboration, style, exposures=exposures,
+         purchases=purchases, window=window, join=join, epsilon=epsilon,
+         receiver=receiver)  # fmt: skip
 
 
 def result(
     home: HomeOption,
     result_id: Annotated[str, typer.Argument(help="Result id (res_...).")],
     as_json: AsJson = False,
+    collab: CollaborationOption = None,
+    currency: Currency = None,
+    wide: Wide = False,
 ) -> None:
-    """Show a stored result (receivers of the result and analysts only)."""
+    """Show a stored result (receivers of the result and analysts only).
+
+    Example: party-agent result res_2f1c... --home brand/home
+    """
     from party_agent import results
 
-    client, collaboration = _connect(home)
+    client, collaboration = _connect(home, collab)
     with client:
-        _emit(results.get_result(client, collaboration, result_id), as_json)
+        reply = results.get_result(client, collaboration, result_id)
+    _emit(reply, as_json, style_for(home, currency, wide))
 
 
 def export(
     home: HomeOption,
     result_id: Annotated[str, typer.Argument(help="Result id (res_...).")],
     out: Annotated[Path, typer.Option("--out", help="FILE.csv or FILE.parquet", dir_okay=False)],
+    collab: CollaborationOption = None,
+    as_json: AsJson = False,
 ) -> None:
-    """Write a result as CSV or Parquet for your own CRM/BI tools."""
+    """Write a result as CSV or Parquet for your own CRM/BI tools.
+
+    Example: party-agent export res_2f1c... --home brand/home --out conversions.csv
+    """
     from party_agent import results
 
-    client, collaboration = _connect(home)
+    client, collaboration = _connect(home, collab)
     with client:
         reply = results.get_result(client, collaboration, result_id)
     written = results.export(reply, out)
-    typer.echo(f"wrote {len(reply['result']['rows'])} row(s) to {written}")
+    rows = len(reply["result"]["rows"])
+    if as_json:
+        typer.echo(json.dumps({"result_id": result_id, "rows": rows, "path": str(written)}))
+        return
+    typer.echo(f"wrote {rows} row(s) to {written}")
 
 
 def lifetime_line(lifetime: Json) -> str:
@@ -284,11 +358,14 @@ def lifetime_line(lifetime: Json) -> str:
     )
 
 
-def budget(home: HomeOption, as_json: AsJson = False) -> None:
-    """Epsilon spent and left in the current budget period and over the lifetime."""
+def budget(home: HomeOption, as_json: AsJson = False, collab: CollaborationOption = None) -> None:
+    """Epsilon spent and left in the current budget period and over the lifetime.
+
+    Example: party-agent budget --home brand/home
+    """
     from party_agent import results
 
-    client, collaboration = _connect(home)
+    client, collaboration = _connect(home, collab)
     with client:
         reply = results.budget(client, collaboration)
     if as_json:

@@ -88,6 +88,9 @@ def tokenize_command(
 
     A spend file (--kind spend) has no identifiers: its campaign_id and spend columns
     are checked and written with the wire types, and no --mapping is needed.
+
+    Example: party-agent tokenize --home brand/home --mapping exposures.mapping.yaml
+    --in exposures.csv --out exposures.parquet
     """
     from party_agent.pipeline import TokenizeJob, run_tokenize
     from party_agent.progress import BarProgress, NoProgress, wants_bar

@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-from party_agent.cli_support import HomeOption, reports_errors
+from party_agent.cli_support import CollaborationOption, HomeOption, reports_errors
 from party_agent.commands.collaboration import connect
 from party_agent.errors import ConfigError
 from protocols import DatasetKind
@@ -61,7 +61,10 @@ def upload(
         typer.Argument(exists=True, dir_okay=False, help="Tokenized Parquet."),
     ] = None,
     dataset: Annotated[str | None, typer.Option("--dataset", help="Dataset name.")] = None,
-    kind: Annotated[DatasetKind | None, typer.Option("--kind", help="Dataset kind.")] = None,
+    kind: Annotated[
+        DatasetKind | None,
+        typer.Option("--kind", help="Dataset kind (default: what the file says it is)."),
+    ] = None,
     chunk_mib: Annotated[int, typer.Option("--chunk-mib", min=1, help="Chunk size.")] = 16,
     as_json: Annotated[bool, typer.Option("--json", help="Print the server's reply.")] = False,
     list_open: Annotated[
@@ -70,10 +73,16 @@ def upload(
     abort: Annotated[
         str | None, typer.Option("--abort", help="Abandon the upload session of this id.")
     ] = None,
+    collaboration: CollaborationOption = None,
 ) -> None:
     """Upload a tokenized file in verified chunks; rerun to resume after an interruption.
 
-    A file identical to the dataset's newest version publishes nothing new (and says so).
+    The kind comes from the file (the kind its mapping declared, or the one kind whose
+    columns it holds); --kind is needed only when the file does not tell, and a --kind
+    the file contradicts is refused. A file identical to the dataset's newest version
+    publishes nothing new (and says so).
+
+    Example: party-agent upload --home brand/home --dataset exposures brand/exposures.parquet
     """
     from party_agent.home import PartyHome
 
@@ -81,25 +90,53 @@ def upload(
     if list_open or abort is not None:
         if file is not None or dataset is not None or kind is not None or (list_open and abort):
             raise ConfigError("--list and --abort ID take no file, --dataset or --kind")
-        manage_sessions(party, abort)
+        manage_sessions(party, abort, collaboration, as_json)
         return
-    if file is None or dataset is None or kind is None:
-        raise ConfigError("give FILE, --dataset and --kind (or --list, or --abort ID)")
-    version = send_file(party, file, dataset, kind, chunk_mib)
+    if file is None or dataset is None:
+        raise ConfigError("give FILE and --dataset (or --list, or --abort ID)")
+    version = send_file(party, file, dataset, file_kind(file, kind), chunk_mib, collaboration)
     typer.echo(json.dumps(version, indent=2, sort_keys=True) if as_json else outcome(version))
 
 
-def manage_sessions(party: PartyHome, abort: str | None) -> None:
-    client, collaboration = connect(party)
+def file_kind(file: Path, given: DatasetKind | None) -> DatasetKind:
+    """The file's kind: its metadata or columns (``protocols.kind_of``), checked
+    against ``--kind``; a usage error when neither tells or they disagree."""
+    import pyarrow.parquet as pq
+
+    from protocols import kind_of
+
+    try:
+        schema = pq.read_schema(file)
+    except Exception:  # pyarrow raises several types for a file that is not Parquet
+        raise ConfigError(f"{file} is not a Parquet file") from None
+    found = kind_of(schema)
+    if given is not None and found is not None and given is not found:
+        raise ConfigError(
+            f"{file.name} says it holds {found.value}, not {given.value}; nothing was sent"
+        )
+    kind = given or found
+    if kind is None:
+        choices = ", ".join(k.value for k in DatasetKind)
+        raise ConfigError(f"{file.name} does not say what kind it is; pass --kind ({choices})")
+    return kind
+
+
+def manage_sessions(
+    party: PartyHome, abort: str | None, collaboration: str | None = None, as_json: bool = False
+) -> None:
+    client, collaboration = connect(party, collaboration)
     with client:
         if abort is not None:
             client.abort_upload(collaboration, abort)
             for saved in (party.path / "uploads").glob(f"{collaboration}.*.json"):
                 if _saved_upload_id(saved) == abort:
                     saved.unlink()
-            typer.echo(f"aborted upload {abort}")
+            typer.echo(json.dumps({"aborted": abort}) if as_json else f"aborted upload {abort}")
             return
         sessions = client.list_uploads(collaboration)
+    if as_json:
+        typer.echo(json.dumps(sessions, indent=2, sort_keys=True))
+        return
     if not sessions:
         typer.echo("no unfinished uploads")
     for s in sessions:
@@ -107,13 +144,18 @@ def manage_sessions(party: PartyHome, abort: str | None) -> None:
 
 
 def send_file(
-    party: PartyHome, file: Path, dataset: str, kind: DatasetKind, chunk_mib: int
+    party: PartyHome,
+    file: Path,
+    dataset: str,
+    kind: DatasetKind,
+    chunk_mib: int,
+    collaboration_id: str | None = None,
 ) -> Json:
     """Upload (or resume, or recognize as already published) ``file``; its version."""
     from party_agent.client import ServerUnreachable
     from party_agent.home import write_private
 
-    client, collaboration = connect(party)
+    client, collaboration = connect(party, collaboration_id)
     saved = state_path(party, collaboration, dataset)
 
     def remember(session: Json) -> None:

@@ -179,4 +179,4 @@ def test_open_sessions_are_listed_and_aborted(
     code, _, err = agent("upload", "--home", str(homes["shop"]), "--abort", session["id"])
     assert code == 1 and err.startswith("error: upload ") and err.count("\n") == 1
     code, _, err = agent("upload", "--home", str(homes["shop"]))
-    assert (code, err) == (2, "error: give FILE, --dataset and --kind (or --list, or --abort ID)\n")
+    assert (code, err) == (2, "error: give FILE and --dataset (or --list, or --abort ID)\n")

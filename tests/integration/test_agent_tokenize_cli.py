@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from party_agent.cli import app
-from protocols import IdType, NormalizeOptions, Tokenizer, check_token_field
+from protocols import DatasetKind, IdType, NormalizeOptions, Tokenizer, check_token_field, kind_of
 from tests.integration.agent_data import COLLABORATION, MAPPING, Party, make_party, write_csv
 
 runner = CliRunner()
@@ -287,3 +287,14 @@ def test_declared_free_text_is_not_scanned(tmp_path: Path) -> None:
     code, _, stderr = tokenize(party, tmp_path / "in.csv", tmp_path / "out.parquet", "-q")
     assert (code, stderr) == (0, "")
     assert "note" in pq.read_schema(tmp_path / "out.parquet").names
+
+
+def test_a_declared_kind_is_written_for_upload_to_read(party: Party, tmp_path: Path) -> None:
+    write_csv(tmp_path / "in.csv", 5)
+    assert tokenize(party, tmp_path / "in.csv", tmp_path / "plain.parquet", "-q")[0] == 0
+    assert b"cleanroom.kind" not in (pq.read_schema(tmp_path / "plain.parquet").metadata or {})
+    party.mapping.write_text("kind: purchases\n" + party.mapping.read_text())
+    assert tokenize(party, tmp_path / "in.csv", tmp_path / "kind.parquet", "-q")[0] == 0
+    schema = pq.read_schema(tmp_path / "kind.parquet")
+    assert schema.metadata[b"cleanroom.kind"] == b"purchases"
+    assert kind_of(schema) is DatasetKind.PURCHASES

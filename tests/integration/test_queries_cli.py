@@ -13,6 +13,7 @@ import pytest
 
 from party_agent import results
 from party_agent.client import CleanRoomClient
+from party_agent.credentials import Credential
 from party_agent.home import PartyHome
 from tests.integration.agents import agent
 from tests.integration.query_world import QueryWorld, make_world
@@ -29,8 +30,7 @@ def homes(
     for party in ("brand", "retailer"):
         home = tmp_path_factory.mktemp(party) / "home"
         created = PartyHome.create(home, party)
-        created.set_config(server=server.url, collaboration=w.id)
-        created.set_token(w.party(party).token)
+        created.store_credential(w.id, Credential(server.url, w.party(party).token))
         out[party] = home
     return w, out
 
@@ -63,8 +63,19 @@ def test_query_json_then_result_and_exports(
         assert {"revenue", "revenue_low", "revenue_high", "roas", "suppressed"} <= set(
             frame.columns
         )
+    target = tmp_path / "again.csv"
+    code, out, err = agent(
+        "export", reply["id"], "--home", str(home["brand"]), "--out", str(target), "--json"
+    )
+    assert code == 0, err
+    rows = len(reply["result"]["rows"])
+    assert json.loads(out) == {"result_id": reply["id"], "rows": rows, "path": str(target)}
     code, out, err = agent("budget", "--home", str(home["brand"]))
     assert code == 0 and "spent 0.5 of 5, 4.5 left" in out, err
+    code, out, err = agent("result", reply["id"], "--home", str(home["brand"]), "--wide")
+    assert code == 0 and max(len(line) for line in out.splitlines()) > 100, err
+    code, out, err = agent("result", reply["id"], "--home", str(home["brand"]), "--currency", "EUR")
+    assert code == 0 and "€" in out and max(len(line) for line in out.splitlines()) <= 100, err
 
 
 def test_denied_query_is_one_error_line(homes: tuple[QueryWorld, dict[str, Path]]) -> None:

@@ -44,6 +44,7 @@ ROUTES: list[tuple[str, str, Any]] = [
     ("DELETE", "/v1/collaborations/{c}/uploads/{u}", None),
     ("GET", "/v1/collaborations/{c}/datasets", None),
     ("GET", "/v1/collaborations/{c}/datasets/{d}", None),
+    ("GET", "/v1/collaborations/{c}/datasets/{d}/versions", None),
     ("POST", "/v1/collaborations/{c}/queries", None),
     ("GET", "/v1/collaborations/{c}/results", None),
     ("GET", "/v1/collaborations/{c}/results/{r}", None),

@@ -83,6 +83,26 @@ def test_one_upload_completed_twice_at_once_publishes_once(
     assert [(d["name"], d["latest"]["version"]) for d in versions] == [("twice", 1)]
 
 
+def test_identical_bytes_completing_at_once_publish_one_version(
+    racing_server: ServerProcess, brand: tuple[str, Party]
+) -> None:
+    collab_id, party = brand
+    data = parquet_bytes(exposures_table(collab_id, rows=90))
+    with api(racing_server.url, party.token) as client:
+        ids = []
+        for _ in range(4):
+            session = start(client, collab_id, data, "same-bytes", "exposures")
+            send_all(client, collab_id, session["id"], data)
+            ids.append(session["id"])
+        base = f"/v1/collaborations/{collab_id}/uploads"
+        replies = at_once([lambda u=u: client.post(f"{base}/{u}/complete") for u in ids])
+        versions = client.get(f"/v1/collaborations/{collab_id}/datasets/same-bytes").json()
+    assert [r.status_code for r in replies] == [200] * 4, [r.text for r in replies]
+    assert sorted(r.json()["published"] for r in replies) == [False, False, False, True]
+    assert {r.json()["version"] for r in replies} == {1}
+    assert versions["versions"] == [1]
+
+
 def test_the_same_chunk_sent_twice_at_once_is_stored_once(
     racing_server: ServerProcess, brand: tuple[str, Party]
 ) -> None:

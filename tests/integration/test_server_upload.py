@@ -50,6 +50,16 @@ def test_upload_publishes_a_version_and_replacing_adds_one(
     listed = brand.get(f"/v1/collaborations/{collab_a.id}/datasets/exposures-v").json()
     assert listed["versions"] == [1, 2]
     assert listed["latest"]["sha256"] == sha256(second)
+    history = brand.get(f"/v1/collaborations/{collab_a.id}/datasets/exposures-v/versions")
+    assert [(v["version"], v["rows"], v["sha256"]) for v in history.json()] == [
+        (1, 3000, sha256(first)),
+        (2, 10, sha256(second)),
+    ]
+    with api(server.url, collab_a.members["audit"].token) as auditor:
+        refused = auditor.get(f"/v1/collaborations/{collab_a.id}/datasets/exposures-v/versions")
+    assert refused.status_code == 403, refused.text
+    missing = brand.get(f"/v1/collaborations/{collab_a.id}/datasets/nope/versions")
+    assert missing.status_code == 404 and missing.json()["type"].endswith("not-found")
     on_disk = server.data_dir / "datasets" / collab_a.id / "exposures-v"
     assert (on_disk / "v1.parquet").read_bytes() == first
     assert (on_disk / "v2.parquet").read_bytes() == second

@@ -51,13 +51,27 @@ def list_datasets(scope: ScopeDep, session: SessionDep) -> list[DatasetPublic]:
     return [_dataset_public(session, d) for d in session.scalars(query)]
 
 
+def _dataset(session: Session, collaboration_id: str, name: str) -> Dataset:
+    dataset = session.scalar(
+        select(Dataset).where(Dataset.collaboration_id == collaboration_id, Dataset.name == name)
+    )
+    if dataset is None:
+        raise NotFound(f"no dataset {name!r} in this collaboration")
+    return dataset
+
+
 @router.get("/{name}")
 def get_dataset(name: str, scope: ScopeDep, session: SessionDep) -> DatasetPublic:
     """One dataset and the numbers of all its versions."""
     scope.principal.require(*DATA_ROLES)
-    dataset = session.scalar(
-        select(Dataset).where(Dataset.collaboration_id == scope.id, Dataset.name == name)
-    )
-    if dataset is None:
-        raise NotFound(f"no dataset {name!r} in this collaboration")
-    return _dataset_public(session, dataset)
+    return _dataset_public(session, _dataset(session, scope.id, name))
+
+
+@router.get("/{name}/versions")
+def list_versions(name: str, scope: ScopeDep, session: SessionDep) -> list[DatasetVersionPublic]:
+    """Every version of one dataset, oldest first: rows, size and SHA-256 of each."""
+    scope.principal.require(*DATA_ROLES)
+    dataset = _dataset(session, scope.id, name)
+    query = select(DatasetVersion).where(DatasetVersion.dataset_id == dataset.id)
+    versions = session.scalars(query.order_by(DatasetVersion.version))
+    return [version_public(dataset.name, dataset.kind, v) for v in versions]

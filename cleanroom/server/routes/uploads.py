@@ -45,7 +45,7 @@ from cleanroom.uploads.publish import (
     current_version,
     dataset_for_upload,
     keep_current,
-    publish,
+    publish_unless_unchanged,
     published_version,
 )
 from cleanroom.uploads.sessions import (
@@ -285,7 +285,7 @@ def complete_upload(
         )
         session.commit()  # no transaction (or pooled connection) held while the file is read
         checked = validate_dataset(path, kind, expected)
-        version = publish(session, settings, upload, checked, actor)
+        version, new = publish_unless_unchanged(session, settings, upload, checked, actor)
     except (DatasetRejected, Conflict) as error:
         _fail(session, settings, upload, actor, error)
         raise
@@ -293,7 +293,7 @@ def complete_upload(
         bug = InternalError("the server failed while validating this upload (a bug)")
         _fail(session, settings, upload, actor, bug)
         raise
-    return completed(upload, version, published=True)
+    return completed(upload, version, published=new)
 
 
 def completed(

@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from party_agent.credentials import Credential
 from party_agent.errors import ConfigError, HomeExists, HomeNotFound, MatchKeyMissing
 from party_agent.home import PartyHome, read_match_key_file
 from protocols import MatchKey, public_key_fingerprint
@@ -53,7 +54,7 @@ def test_create_refuses_an_existing_home_without_force(tmp_path: Path) -> None:
 def test_force_replaces_keys_drops_credentials_keeps_match_keys(tmp_path: Path) -> None:
     home = PartyHome.create(tmp_path, "brand")
     before = home.x25519_fingerprint
-    home.set_token("secret-token")
+    home.store_credential("collab-1", Credential("https://cr.example", "secret-token"))
     key = MatchKey.generate()
     home.store_match_key("collab-1", key)
     again = PartyHome.create(tmp_path, "brand2", force=True)
@@ -96,7 +97,8 @@ def test_config_and_token_set_and_get(tmp_path: Path) -> None:
     home = PartyHome.create(tmp_path, "brand")
     home.set_config(server="https://cr.example", collaboration="c1")
     assert (home.server, home.collaboration) == ("https://cr.example", "c1")
-    home.set_token("tkn")
+    assert home.token is None
+    home.store_credential("c1", Credential("https://cr.example", "tkn"))
     assert home.token == "tkn"
     assert _mode(tmp_path / "credentials.json") == 0o600
     with pytest.raises(ConfigError, match="unknown party config keys: party"):

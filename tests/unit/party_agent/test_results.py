@@ -13,6 +13,7 @@ from rich.console import Console
 from party_agent import results
 from party_agent.commands.query import render
 from party_agent.errors import ConfigError, InputError
+from party_agent.formats import Style
 
 NONE = {"exposed_users": None, "revenue": None}
 REPLY: dict[str, Any] = {
@@ -85,7 +86,29 @@ def test_render_marks_suppressed_rows_and_intervals() -> None:
     console = Console(width=200, record=True)
     render(REPLY, console)
     text = console.export_text()
-    assert "1,234 [1,200, 1,268]" in text and "99.5 [80.25, 118]" in text
+    assert "1,234 [1,200, 1,268]" in text and "99.50 [80.25, 118.00]" in text
     assert text.count("suppressed") >= 2 and "(remainder)" in text
     assert "1 group(s) suppressed (noisy user count below k=50)" in text
     assert "charged: nothing (identical query, stored result)" in text
+
+
+def test_render_wide_shows_full_precision_and_a_currency_its_symbol() -> None:
+    console = Console(width=200, record=True)
+    render(REPLY, console, Style(wide=True))
+    assert "99.5 [80.25, 118]" in console.export_text()
+    console = Console(width=200, record=True)
+    render(REPLY, console, Style("EUR"))
+    assert "€99.50 [€80.25, €118.00]" in console.export_text()
+
+
+def test_a_wide_table_fits_100_columns_by_default(capsys: pytest.CaptureFixture[str]) -> None:
+    names = ["exposed_users", "exposed_converted", "exposed_rate", "holdout_users",
+             "holdout_converted", "holdout_rate", "absolute_lift", "relative_lift"]  # fmt: skip
+    values = {name: [123456.0, 120000.5, 130000.25] for name in names}
+    row = {"key": ["cmp-00"], "values": values, "suppressed": False, "remainder": False}
+    reply = {**REPLY, "template": "lift", "result": {**REPLY["result"], "key_columns": ["campaign"],
+             "value_columns": names, "rows": [row]}}  # fmt: skip
+    render(reply)
+    out = capsys.readouterr().out
+    assert "123,456" in out
+    assert max(len(line) for line in out.splitlines()) <= 100

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from cleanroom.errors import Conflict
 from cleanroom.storage.models import Dataset, DatasetVersion, UploadSession, UploadStatus
-from cleanroom.uploads.publish import publish
+from cleanroom.uploads.publish import publish, publish_unless_unchanged
 from cleanroom.uploads.sessions import temp_path
 from cleanroom.uploads.validation import ValidatedFile, validate_dataset
 from protocols import DatasetKind
@@ -148,3 +148,36 @@ def test_a_dataset_name_keeps_its_owner_and_kind(
     assert str(refused.value) == message
     assert count(room, DatasetVersion) == 1
     assert temp_path(room.settings, upload.id).exists()
+
+
+def test_identical_bytes_validated_side_by_side_publish_one_version(room: Room) -> None:
+    """Two uploads of the same bytes both passed the early check; under the lock the
+    second finds the first's version and publishes nothing."""
+    table = exposures(room.id)
+    with room.session() as session:
+        first, first_checked = validated_upload(room, session, table)
+        second, second_checked = validated_upload(room, session, table)
+        session.commit()
+        assert first.sha256 == second.sha256
+        actor = room.actor("brand")
+        published, new = publish_unless_unchanged(
+            session, room.settings, first, first_checked, actor
+        )
+        kept, again = publish_unless_unchanged(
+            session, room.settings, second, second_checked, actor
+        )
+    assert (published.version, new) == (1, True)
+    assert (kept.id, kept.version, again) == (published.id, 1, False)
+    assert count(room, DatasetVersion) == 1
+    assert not temp_path(room.settings, second.id).exists()
+    [entry] = room.audit_entries("dataset.unchanged")
+    assert entry.details == {
+        "dataset": "exp",
+        "kind": "exposures",
+        "version": 1,
+        "sha256": second.sha256,
+        "upload_id": second.id,
+    }
+    with room.session() as session:
+        status = session.get(UploadSession, second.id)
+    assert status is not None and status.status is UploadStatus.COMPLETE

@@ -23,7 +23,18 @@ conversions                  one histogram: group x converted              1/2
 conversions by a purchases   exposed users per campaign (min(C, G));      1/3 each
 dimension of D values        converted per (campaign, value)
                              (min(P, min(C, G) x D)); revenue (P x cap)
+reach_frequency              one histogram: campaign x frequency bucket    whole
+                             x converted (min(C, G): one bucket and one
+                             flag per kept campaign)
+time_to_conversion           one histogram: campaign x delay bucket of     whole
+                             kept purchases (P: each kept purchase lands
+                             in one cell)
+funnel                       one histogram: campaign x deepest stage       whole
+                             (min(C, G): one stage per kept campaign)
 ===========================  ===========================================  ============
+
+Proofs: docs/reference/privacy-guarantees.md; property tests:
+``tests/property/test_templates_reference.py`` and ``test_loop_templates_reference.py``.
 """
 
 from __future__ import annotations
@@ -132,6 +143,12 @@ def template_statistics(
         return (Statistic("overlap_cells", 1, Fraction(epsilon)),)
     if template is Template.LIFT:
         return (Statistic("lift_cells", per_user, Fraction(epsilon)),)
+    if template is Template.REACH_FREQUENCY:
+        return (Statistic("frequency_cells", per_user, Fraction(epsilon)),)
+    if template is Template.TIME_TO_CONVERSION:
+        return (Statistic("delay_cells", max_purchases, Fraction(epsilon)),)
+    if template is Template.FUNNEL:
+        return (Statistic("funnel_cells", per_user, Fraction(epsilon)),)
     if purchase_values is None:
         half = _share(epsilon, 2)
         return (

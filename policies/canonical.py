@@ -133,8 +133,12 @@ def effective_policy_hash(effective: EffectivePolicy) -> str:
 
 
 def query_to_canonical(request: QueryRequest) -> dict[str, Any]:
-    """A query request as canonical JSON-ready data (``epsilon`` as ``"n/d"`` or null)."""
-    return {
+    """A query request as canonical JSON-ready data (``epsilon`` as ``"n/d"`` or null).
+
+    The bucket parameters of the closed-loop templates appear only when set (their
+    defaults are resolved on construction), so the form of older templates' queries,
+    and with it their repeat keys, is unchanged."""
+    data: dict[str, Any] = {
         "template": str(request.template),
         "requester": request.requester,
         "window": None if request.window is None else str(request.window),
@@ -142,3 +146,15 @@ def query_to_canonical(request: QueryRequest) -> dict[str, Any]:
         "dimensions": list(request.dimensions),
         "epsilon": None if request.epsilon is None else fraction_text(request.epsilon),
     }
+    buckets: dict[str, Any] = {
+        "frequency_buckets": None
+        if request.frequency_buckets is None
+        else list(request.frequency_buckets),
+        "frequency_cap": request.frequency_cap,
+        "delay_buckets": None
+        if request.delay_buckets is None
+        else [str(edge) for edge in request.delay_buckets],
+        "horizon": None if request.horizon is None else str(request.horizon),
+    }
+    data.update({name: value for name, value in buckets.items() if value is not None})
+    return data

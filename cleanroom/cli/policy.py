@@ -87,7 +87,7 @@ def _report(document: Policy | PartyRules, effective: EffectivePolicy | None) ->
 
 
 def _noise_text(value: float, unit: str) -> str:
-    return f"{value:,.2f} (currency)" if unit == "currency" else f"{value:,.1f} people"
+    return f"{value:,.2f} (currency)" if unit == "currency" else f"{value:,.1f} {unit}"
 
 
 def _noise_block(

@@ -45,7 +45,21 @@ DERIVED = {
 }
 
 
-def _values(counts: Mapping[str, NoisyCount], _: float | None) -> dict[str, Estimate | None]:
+def stage_counts(deepest: Sequence[NoisyCount]) -> dict[str, NoisyCount]:
+    """Noisy users per stage from the noisy deepest-stage cells: suffix sums."""
+    counts: dict[str, NoisyCount] = {}
+    suffix = deepest[-1]
+    counts[FUNNEL_STAGES[-1]] = suffix
+    for stage, count in zip(FUNNEL_STAGES[-2::-1], deepest[-2::-1], strict=True):
+        suffix = count + suffix
+        counts[stage] = suffix
+    return counts
+
+
+def stage_values(
+    counts: Mapping[str, NoisyCount], _: float | None = None
+) -> dict[str, Estimate | None]:
+    """Released stage counts and step rates (with intervals) of one campaign."""
     values: dict[str, Estimate | None] = {s: count_estimate(counts[s]) for s in FUNNEL_STAGES}
     for name, (num, den) in RATES.items():
         values[name] = rate_estimate(Arm(counts[num], counts[den], counts[num].variance))
@@ -58,15 +72,9 @@ def funnel_table(cells: Sequence[FunnelCell], policy: ReleasePolicy) -> Table:
     width = len(FUNNEL_STAGES)
     groups = []
     for i, cell in enumerate(cells):
-        deepest = noisy[width * i : width * i + width]
-        counts: dict[str, NoisyCount] = {}
-        suffix = deepest[-1]
-        counts[FUNNEL_STAGES[-1]] = suffix
-        for stage, count in zip(FUNNEL_STAGES[-2::-1], deepest[-2::-1], strict=True):
-            suffix = count + suffix
-            counts[stage] = suffix
+        counts = stage_counts(noisy[width * i : width * i + width])
         groups.append(NoisyGroup((cell.campaign,), counts))
     rows, suppressed = apply_threshold(
-        groups, ["exposed"], policy.k, _values, COLUMNS, policy.remainder
+        groups, ["exposed"], policy.k, stage_values, COLUMNS, policy.remainder
     )
     return Table(("campaign",), COLUMNS, rows, suppressed, (cal,), DERIVED)

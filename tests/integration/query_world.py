@@ -34,13 +34,14 @@ def policy_yaml(
     period: str = "monthly",
     receivers: str = "[brand, retailer]",
     lifetime: str | None = None,
+    templates: str = "[overlap, conversions, lift]",
 ) -> str:
     cap = "" if lifetime is None else f', lifetime: "{lifetime}"'
 
     return f"""format: cleanroom-policy/1
 name: test
 version: 1
-templates: [overlap, conversions, lift]
+templates: {templates}
 dimensions:
   exposures: [channel]
   purchases: [category]

@@ -186,7 +186,8 @@ def test_the_lifetime_cap_denies_even_with_the_period_budget_left() -> None:
         ({"epsilon": "lots"},
          "epsilon: write an exact number such as \"0.5\" or \"1/4\", got 'lots'"),
         ({"template": "reach"},
-         "template: 'reach' is not a template; choose from conversions, funnel, lift, overlap, reach_frequency, time_to_conversion"),
+         "template: 'reach' is not a template; choose from conversions, funnel, lift, overlap, "
+         "reach_frequency, time_to_conversion"),
         ({"attribution": "linear"},
          "attribution: 'linear' is not an attribution; choose first_touch or last_touch"),
         ({"window": "7"},

@@ -10,6 +10,7 @@ days after their one exposure, once).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +18,9 @@ import pytest
 from fastapi import FastAPI
 
 from cleanroom.release._testing import exact_mode
+from party_agent import results
+from party_agent.home import PartyHome
+from tests.integration.agents import agent
 from tests.integration.query_world import QueryWorld, in_process, make_world
 from tests.integration.server import ServerProcess
 from tests.integration.world import api
@@ -165,3 +169,63 @@ def test_exact_mode_gives_the_worlds_numbers(app: FastAPI) -> None:
                     for d in ("0-1d", "1d-2d", "2d-3d", "3d+"))  # fmt: skip
         assert total == CONVERTED
         assert rows(delays)[(campaign, "0-1d")]["values"]["purchases"][0] == 0
+
+
+@pytest.fixture(scope="module")
+def brand_home(
+    world: QueryWorld, server: ServerProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    home = tmp_path_factory.mktemp("brand") / "home"
+    created = PartyHome.create(home, "brand")
+    created.set_config(server=server.url, collaboration=world.id)
+    created.set_token(world.party("brand").token)
+    return home
+
+
+def _query(home: Path, template: str, *extra: str) -> tuple[int, str, str]:
+    return agent("query", template, "--home", str(home), "--exposures", "exp",
+                 "--purchases", "pur", "--window", "7d", "--epsilon", "1/4", *extra)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("template", "extra", "shown"),
+    [
+        ("reach_frequency", ("--frequency-buckets", "1,2,4", "--frequency-cap", "6"),
+         ["frequency", "2-3", "4+", "conversion_rate"]),
+        ("time_to_conversion", ("--delay-buckets", "1d,2d,3d", "--attribution", "first_touch"),
+         ["delay", "0-1d", "3d+", "campaign_purchases", "share"]),
+        ("funnel", ("--horizon", "10d"), ["exposed", "matched", "repeated", "repeat_rate"]),
+    ],
+)  # fmt: skip
+def test_party_agent_prints_readable_tables(
+    brand_home: Path, template: str, extra: tuple[str, ...], shown: list[str]
+) -> None:
+    code, out, err = _query(brand_home, template, *extra)
+    assert code == 0, err
+    assert f"{template} — result res_" in out and "95% interval" in out
+    assert all(word in out for word in [*shown, "cmp-0", "cmp-2"]), out
+
+
+def test_party_agent_refuses_bad_buckets_in_one_line(brand_home: Path) -> None:
+    code, _, err = _query(brand_home, "reach_frequency", "--frequency-buckets", "2,3")
+    assert code == 1
+    assert err.startswith("error: frequency_buckets: the first frequency bucket must start")
+    assert err.count("\n") == 1
+    code, _, err = _query(brand_home, "reach_frequency", "--frequency-buckets", "1,x")
+    assert code != 0 and err.count("\n") == 1, err
+    assert "frequency buckets must be whole numbers separated by commas" in err
+
+
+def test_python_api_returns_dataframes(brand_home: Path) -> None:
+    frame = results.query_frame(
+        brand_home, "funnel", exposures="exp", purchases="pur", window="7d", horizon="10d"
+    )
+    assert list(frame["campaign"]) == CAMPAIGNS
+    assert {"exposed", "exposed_low", "exposed_high", "repeat_rate_high"} <= set(frame.columns)
+    freq = results.query_frame(
+        brand_home, "reach_frequency", exposures="exp", purchases="pur", window="7d",
+        frequency_buckets=[1, 3], frequency_cap=3,
+    )  # fmt: skip
+    assert list(zip(freq["campaign"], freq["frequency"], strict=True)) == [
+        (c, f) for c in CAMPAIGNS for f in ("1-2", "3+")
+    ]

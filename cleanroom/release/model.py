@@ -145,8 +145,9 @@ class TimeToConversionRequest:
         token_column(self.join_family)
         _check_window(self.window_seconds)
         Attribution(self.attribution)
-        edges = (0, *self.boundaries, self.window_seconds + 1)
-        if any(b <= a for a, b in itertools.pairwise(edges)):
+        edges = (0, *self.boundaries)
+        inside = not self.boundaries or self.boundaries[-1] < self.window_seconds
+        if not inside or any(b <= a for a, b in itertools.pairwise(edges)):
             raise ValueError("delay boundaries must be positive, increasing, within the window")
         if len(self.labels) != len(self.boundaries) + 1:
             raise ValueError("one label per delay bucket")

@@ -30,8 +30,9 @@ DEFAULT_FREQUENCY_BUCKETS = (1, 2, 3, 6, 11)
 DEFAULT_FREQUENCY_CAP = 20
 MAX_FREQUENCY_CAP = 1000
 """The largest frequency cap a request may set. The cap never changes a sensitivity
-(each user lands in one bucket per kept campaign whatever their count), so it is a
-fixed bound of the software rather than a policy field."""
+(each user lands in one bucket per kept campaign whatever their count), nor, with the
+last bucket open and every edge at most the cap, any bucket; so it is a fixed bound of
+the software rather than a policy field."""
 
 DEFAULT_DELAY_BUCKETS = (
     Duration(3600),

@@ -35,7 +35,39 @@ import pandas as pd
 from party_agent.client import CleanRoomClient, Json
 from party_agent.errors import ConfigError, InputError
 
-TEMPLATES = ("overlap", "conversions", "lift")
+TEMPLATES = ("overlap", "conversions", "lift", "reach_frequency", "time_to_conversion", "funnel")
+
+
+def _items(value: str | list[Any] | tuple[Any, ...]) -> list[str]:
+    """``"1,2,3"`` or a sequence -> a list of text items (the server checks them)."""
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    return [str(part).strip() for part in parts if str(part).strip()]
+
+
+def _whole_numbers(value: str | list[Any] | tuple[Any, ...], name: str) -> list[int]:
+    items = _items(value)
+    if not all(item.isdigit() for item in items):
+        raise ConfigError(f"{name} must be whole numbers separated by commas, got {value!r}")
+    return [int(item) for item in items]
+
+
+def _bucket_body(
+    frequency_buckets: str | list[Any] | tuple[Any, ...] | None,
+    frequency_cap: int | None,
+    delay_buckets: str | list[Any] | tuple[Any, ...] | None,
+    horizon: str | None,
+) -> dict[str, Any]:
+    """The closed-loop templates' bucket parameters, as the server takes them."""
+    body: dict[str, Any] = {}
+    if frequency_buckets is not None:
+        body["frequency_buckets"] = _whole_numbers(frequency_buckets, "frequency buckets")
+    if frequency_cap is not None:
+        body["frequency_cap"] = frequency_cap
+    if delay_buckets is not None:
+        body["delay_buckets"] = _items(delay_buckets)
+    if horizon is not None:
+        body["horizon"] = horizon
+    return body
 
 
 def _base(collaboration: str) -> str:
@@ -59,12 +91,20 @@ def query(
     remainder: bool = False,
     position_weights: Sequence[str | float] | None = None,
     half_life: str | None = None,
+    frequency_buckets: str | list[Any] | tuple[Any, ...] | None = None,
+    frequency_cap: int | None = None,
+    delay_buckets: str | list[Any] | tuple[Any, ...] | None = None,
+    horizon: str | None = None,
 ) -> Json:
     """Run one query (or get the stored identical one, free); returns the server's reply.
 
     ``attribution`` (conversions): one model, or a list of models compared side by side
     in one query (one column set per model); ``position_weights`` ([first, last]) for
-    ``position_based``, ``half_life`` (e.g. ``"3d"``) for ``time_decay``."""
+    ``position_based``, ``half_life`` (e.g. ``"3d"``) for ``time_decay``. The closed-loop
+    templates take their buckets as lists or comma-separated text:
+    ``frequency_buckets="1,2,3,6,11"`` and ``frequency_cap`` (``reach_frequency``),
+    ``delay_buckets="1h,1d,3d,7d"`` (``time_to_conversion``), ``horizon="30d"``
+    (``funnel``); left out, the server's defaults apply."""
     if template not in TEMPLATES:
         raise ConfigError(f"unknown template {template!r}; choose from {', '.join(TEMPLATES)}")
     body: dict[str, Any] = {
@@ -80,6 +120,7 @@ def query(
     optional["half_life"] = half_life
     optional["receiver"] = receiver
     body.update({name: value for name, value in optional.items() if value is not None})
+    body.update(_bucket_body(frequency_buckets, frequency_cap, delay_buckets, horizon))
     reply: Json = client.request("POST", f"{_base(collaboration)}/queries", json=body)
     return reply
 

@@ -30,6 +30,14 @@ dimension of D values        converted per (campaign, value)
 conversions with fractional  exposed users per group (min(C, G)); per      1/(2M+1)
 credit, M models (any        model: credited micro-credits (P x 10^6)      each
 ``by``)                      and credited revenue cents (P x cap)
+reach_frequency              one histogram: campaign x frequency bucket    whole
+                             x converted (min(C, G): one bucket and one
+                             flag per kept campaign)
+time_to_conversion           one histogram: campaign x delay bucket of     whole
+                             kept purchases (P: each kept purchase lands
+                             in one cell)
+funnel                       one histogram: campaign x deepest stage       whole
+                             (min(C, G): one stage per kept campaign)
 ===========================  ===========================================  ============
 
 Fractional credit (``linear``, ``position_based``, ``time_decay``, ``w_shaped``, or a
@@ -38,6 +46,10 @@ micro-credits (:data:`policies.attribution.MICRO` per purchase, each group's sha
 rounded down), and its clamped cents (each group's share rounded down) to the touches
 in its window, so one user moves the credits of all groups together by at most ``P``
 credits and the revenue by at most ``P x cap``, whatever the model.
+
+
+Proofs: docs/reference/privacy-guarantees.md; property tests:
+``tests/property/test_templates_reference.py`` and ``test_loop_templates_reference.py``.
 """
 
 from __future__ import annotations
@@ -162,6 +174,12 @@ def template_statistics(
             Statistic("lift_cells", per_user, half),
             Statistic("lift_revenue_cents", max(1, per_user * revenue_bound), half),
         )
+    if template is Template.REACH_FREQUENCY:
+        return (Statistic("frequency_cells", per_user, Fraction(epsilon)),)
+    if template is Template.TIME_TO_CONVERSION:
+        return (Statistic("delay_cells", max_purchases, Fraction(epsilon)),)
+    if template is Template.FUNNEL:
+        return (Statistic("funnel_cells", per_user, Fraction(epsilon)),)
     if purchase_values is None:
         half = _share(epsilon, 2)
         return (

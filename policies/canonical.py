@@ -150,7 +150,9 @@ def query_to_canonical(request: QueryRequest) -> dict[str, Any]:
 
     ``attribution`` is the model, or the list of a comparison; ``position_weights``
     (``["n/d", "n/d"]``) and ``half_life`` appear only when the request has them, so a
-    request of the earlier kind keeps its canonical form (and its repeat key)."""
+    request of the earlier kind keeps its canonical form (and its repeat key).
+    The bucket parameters of the closed-loop templates appear only when set (their
+    defaults are resolved on construction)."""
     out: dict[str, Any] = {
         "template": str(request.template),
         "requester": request.requester,
@@ -165,4 +167,15 @@ def query_to_canonical(request: QueryRequest) -> dict[str, Any]:
         out["position_weights"] = [fraction_text(w) for w in request.position_weights]
     if request.half_life is not None:
         out["half_life"] = str(request.half_life)
+    buckets: dict[str, Any] = {
+        "frequency_buckets": None
+        if request.frequency_buckets is None
+        else list(request.frequency_buckets),
+        "frequency_cap": request.frequency_cap,
+        "delay_buckets": None
+        if request.delay_buckets is None
+        else [str(edge) for edge in request.delay_buckets],
+        "horizon": None if request.horizon is None else str(request.horizon),
+    }
+    out.update({name: value for name, value in buckets.items() if value is not None})
     return out

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from policies import checks
+from policies import buckets, checks
 from policies.attribution import DEFAULT_POSITION_WEIGHTS, MICRO, SINGLE_TOUCH, Attribution
 from policies.budget import BudgetState, lifetime_remaining, remaining, until
 from policies.errors import InvalidQuery, PolicyDenied
@@ -58,6 +58,11 @@ class QueryRequest:
             return self.models
         return ()
 
+    frequency_buckets: tuple[int, ...] | None = None
+    frequency_cap: int | None = None
+    delay_buckets: tuple[Duration, ...] | None = None
+    horizon: Duration | None = None
+
     def __post_init__(self) -> None:
         converted, problems = _convert({name: getattr(self, name) for name in _CONVERTERS})
         for name, value in converted.items():
@@ -65,17 +70,28 @@ class QueryRequest:
         if not problems:
             problems.extend(self._shape_problems())
             problems.extend(self._model_problems())
+            if not problems:
+                self._resolve_buckets()
+                problems.extend(self._bucket_problems())
         if problems:
             raise InvalidQuery("; ".join(problems))
         if Attribution.POSITION_BASED in self.models and self.position_weights is None:
             object.__setattr__(self, "position_weights", DEFAULT_POSITION_WEIGHTS)
 
     def _shape_problems(self) -> list[str]:
+        problems = [
+            f"{name} is not a parameter of {self.template}"
+            for name, owner in _BUCKET_OWNERS.items()
+            if getattr(self, name) is not None and owner is not self.template
+        ]
         if self.template is Template.OVERLAP:
             if self.window is not None or self.dimensions:
-                return ["overlap takes no window and no dimension"]
-            return []
-        problems = [] if self.window else [f"{self.template} needs an attribution window"]
+                return [*problems, "overlap takes no window and no dimension"]
+            return problems
+        if not self.window:
+            problems.append(f"{self.template} needs an attribution window")
+        if self.template in _CAMPAIGN_ONLY and self.dimensions:
+            problems.append(f"{self.template} groups by campaign only, not by a dimension")
         if len(self.dimensions) > 1:
             problems.append(f"{self.template} can be broken down by one dimension at most")
         return problems
@@ -95,6 +111,35 @@ class QueryRequest:
         if Attribution.TIME_DECAY in models and self.half_life is None:
             problems.append("half_life: time_decay needs a half-life, e.g. 7d")
         return problems
+
+    def _resolve_buckets(self) -> None:
+        """The defaults of the template's buckets, so equal questions have equal keys."""
+        defaults: dict[str, object] = {}
+        if self.template is Template.REACH_FREQUENCY:
+            defaults = {
+                "frequency_buckets": buckets.DEFAULT_FREQUENCY_BUCKETS,
+                "frequency_cap": buckets.DEFAULT_FREQUENCY_CAP,
+            }
+        elif self.template is Template.TIME_TO_CONVERSION and self.window:
+            defaults = {"delay_buckets": buckets.default_delay_buckets(self.window)}
+        elif self.template is Template.FUNNEL:
+            defaults = {"horizon": buckets.DEFAULT_HORIZON}
+        for name, value in defaults.items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, value)
+
+    def _bucket_problems(self) -> list[str]:
+        edges, cap = self.frequency_buckets, self.frequency_cap
+        if edges and cap is not None and edges[-1] > cap:
+            return [
+                f"frequency_buckets: the last edge {edges[-1]} is above the frequency cap of {cap}"
+            ]
+        if self.delay_buckets and self.window and self.delay_buckets[-1] >= self.window:
+            return [
+                f"delay_buckets: every boundary must be shorter than the window "
+                f"{self.window}, got {self.delay_buckets[-1]}"
+            ]
+        return []
 
 
 def _template_of(value: object) -> Template:
@@ -160,6 +205,19 @@ def _dimensions_of(value: object) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _duration_of(value: object) -> Duration | None:
+    return None if value is None else Duration.parse(value)
+
+
+_BUCKET_OWNERS = {
+    "frequency_buckets": Template.REACH_FREQUENCY,
+    "frequency_cap": Template.REACH_FREQUENCY,
+    "delay_buckets": Template.TIME_TO_CONVERSION,
+    "horizon": Template.FUNNEL,
+}
+_CAMPAIGN_ONLY = frozenset(_BUCKET_OWNERS.values())
+
+
 def _requester_of(value: object) -> str:
     checks.slug(value)
     return str(value)
@@ -175,6 +233,10 @@ _CONVERTERS = {
     "compare": _compare_of,
     "position_weights": _weights_of,
     "half_life": _window_of,
+    "frequency_buckets": buckets.frequency_buckets_of,
+    "frequency_cap": buckets.frequency_cap_of,
+    "delay_buckets": buckets.delay_buckets_of,
+    "horizon": _duration_of,
 }
 
 
@@ -202,6 +264,10 @@ def parse_query(
     epsilon: object = None,
     position_weights: object = None,
     half_life: object = None,
+    frequency_buckets: object = None,
+    frequency_cap: object = None,
+    delay_buckets: object = None,
+    horizon: object = None,
 ) -> QueryRequest:
     """A request from wire values: names, ``"7d"`` windows, ``"1/4"``/``0.25`` epsilons;
     ``attribution`` one model or a list of models to compare side by side.
@@ -228,6 +294,10 @@ def parse_query(
         "compare": compare,
         "position_weights": position_weights,
         "half_life": half_life,
+        "frequency_buckets": frequency_buckets,
+        "frequency_cap": frequency_cap,
+        "delay_buckets": delay_buckets,
+        "horizon": horizon,
     }
     converted, problems = _convert(wire)
     if listed or problems:
@@ -388,6 +458,19 @@ def _window(request: QueryRequest, policy: EffectivePolicy) -> list[Denial]:
     return denials
 
 
+def _horizon(request: QueryRequest, policy: EffectivePolicy) -> list[Denial]:
+    """The funnel's repeat horizon lies within the window bounds, like the window."""
+    horizon, bounds = request.horizon, policy.window
+    if horizon is None or bounds.contains(horizon):
+        return []
+    field = "window.min" if horizon < bounds.min else "window.max"
+    source = policy.source(field)
+    limit = bounds.min if horizon < bounds.min else bounds.max
+    side = "shorter than the minimum" if horizon < bounds.min else "longer than the maximum"
+    message = f"repeat horizon {horizon} is {side} window of {limit} set by {source}"
+    return [Denial("horizon_out_of_bounds", field, message, source)]
+
+
 def _receiver(request: QueryRequest, policy: EffectivePolicy) -> list[Denial]:
     if request.requester in policy.receivers:
         return []
@@ -466,6 +549,7 @@ def evaluate(
         *_keys(request, policy),
         *_attribution(request, policy),
         *_window(request, policy),
+        *_horizon(request, policy),
         *_receiver(request, policy),
         *choice,
         *([] if choice else _budget(epsilon, policy, budget_state)),

@@ -32,6 +32,9 @@ class Template(StrEnum):
     OVERLAP = "overlap"
     CONVERSIONS = "conversions"
     LIFT = "lift"
+    REACH_FREQUENCY = "reach_frequency"
+    TIME_TO_CONVERSION = "time_to_conversion"
+    FUNNEL = "funnel"
 
 
 def check_dimension(kind: DatasetKind, name: str) -> None:

@@ -23,6 +23,7 @@ from fractions import Fraction
 from typing import Any
 
 from policies.attribution import MICRO, SINGLE_TOUCH
+from policies.buckets import DEFAULT_DELAY_BUCKETS
 from policies.calibration import (
     Z95,
     Statistic,
@@ -479,4 +480,34 @@ def noise_lines(policy: AnyPolicy, groups: int | None = None) -> list[NoiseLine]
             NoiseLine("lift", "converted per arm (spend)", "people", *_cell(with_spend)),
             NoiseLine("lift", "revenue per arm (spend)", "currency", sd_rev, hw_rev),
         ]
+    return lines + _loop_noise_lines(policy, epsilon, groups)
+
+
+def _loop_noise_lines(policy: AnyPolicy, epsilon: Fraction, groups: int) -> list[NoiseLine]:
+    """The closed-loop templates' lines: one histogram each (calibration's table)."""
+    lines = []
+    if Template.REACH_FREQUENCY in policy.templates:
+        (cells,) = _stats(policy, Template.REACH_FREQUENCY, epsilon, groups)
+        lines += [
+            NoiseLine("reach_frequency", "converted users per bucket", "people", *_cell(cells)),
+            NoiseLine("reach_frequency", "users per bucket", "people", *_two_cells(cells), True),
+        ]
+    if Template.TIME_TO_CONVERSION in policy.templates:
+        (cells,) = _stats(policy, Template.TIME_TO_CONVERSION, epsilon, groups)
+        total = _sum_of_cells(cells, len(DEFAULT_DELAY_BUCKETS) + 1)
+        lines += [
+            NoiseLine("time_to_conversion", "purchases per bucket", "purchases", *_cell(cells)),
+            NoiseLine("time_to_conversion", "purchases per campaign (5 buckets)", "purchases",
+                      *total, True),
+        ]  # fmt: skip
+    if Template.FUNNEL in policy.templates:
+        (cells,) = _stats(policy, Template.FUNNEL, epsilon, groups)
+        repeated = NoiseLine("funnel", "repeated users", "people", *_cell(cells))
+        exposed = _sum_of_cells(cells, 4)
+        lines += [repeated, NoiseLine("funnel", "exposed users", "people", *exposed, True)]
     return lines
+
+
+def _sum_of_cells(stat: Statistic, cells: int) -> tuple[float, float]:
+    variance = cells * stat.variance
+    return math.sqrt(variance), sum_half_width(variance, stat.half_width)

@@ -87,9 +87,7 @@ def _report(document: Policy | PartyRules, effective: EffectivePolicy | None) ->
 
 
 def _noise_text(value: float, unit: str) -> str:
-    if unit == "currency":
-        return f"{value:,.2f} (currency)"
-    return f"{value:,.1f} {'credits' if unit == 'credits' else 'people'}"
+    return f"{value:,.2f} (currency)" if unit == "currency" else f"{value:,.1f} {unit}"
 
 
 def _noise_block(

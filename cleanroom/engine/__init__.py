@@ -18,6 +18,9 @@ from cleanroom.engine.model import (
     CreditCell,
     CreditCells,
     CreditSettings,
+    DelayCell,
+    FrequencyCell,
+    FunnelCell,
     GroupKeys,
     LiftCell,
     OverlapCounts,
@@ -26,8 +29,11 @@ from cleanroom.engine.protocol import QueryEngine, Sources
 from cleanroom.engine.spark import SparkEngine, SparkSettings, spark_unavailable
 from cleanroom.engine.templates.attribution import credit_cells
 from cleanroom.engine.templates.conversions import conversion_cells
+from cleanroom.engine.templates.funnel import funnel_cells
 from cleanroom.engine.templates.lift import lift_cells
 from cleanroom.engine.templates.overlap import overlap_counts
+from cleanroom.engine.templates.reach_frequency import reach_frequency_cells
+from cleanroom.engine.templates.time_to_conversion import time_to_conversion_cells
 
 __all__ = [
     "Attribution",
@@ -37,9 +43,12 @@ __all__ = [
     "CreditCell",
     "CreditCells",
     "CreditSettings",
+    "DelayCell",
     "Engine",
     "EngineConfig",
     "EngineSettings",
+    "FrequencyCell",
+    "FunnelCell",
     "GroupKeys",
     "LiftCell",
     "OverlapCounts",
@@ -49,8 +58,11 @@ __all__ = [
     "SparkSettings",
     "conversion_cells",
     "credit_cells",
+    "funnel_cells",
     "lift_cells",
     "open_engine",
     "overlap_counts",
+    "reach_frequency_cells",
     "spark_unavailable",
+    "time_to_conversion_cells",
 ]

@@ -24,6 +24,8 @@ contribution, never a larger one) and could match each other across datasets.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cleanroom.engine.dialect import Dialect, digest, quote_ident
 from cleanroom.engine.model import GroupKeys
 
@@ -175,3 +177,20 @@ pur AS (
   )
   QUALIFY pid <= $max_purchases
 )"""  # noqa: S608 -- identifiers quoted and schema-checked; values bound
+
+
+def bucket_sql(value: str, prefix: str, lower_edges: int) -> str:
+    """The index of the bucket ``value`` falls in: the largest ``i`` with ``value >=
+    $<prefix><i>`` (bucket 0 when it is below every edge). The edges are bound
+    parameters (:func:`bucket_params`), declared by the request, never read from data."""
+    if lower_edges == 0:
+        return "0"
+    whens = " ".join(
+        f"WHEN {value} >= ${prefix}{i} THEN {i}" for i in range(lower_edges - 1, -1, -1)
+    )
+    return f"CASE {whens} ELSE 0 END"
+
+
+def bucket_params(prefix: str, lower_edges: Sequence[int]) -> dict[str, object]:
+    """``{prefix0: edge0, ...}`` for :func:`bucket_sql`."""
+    return {f"{prefix}{i}": int(edge) for i, edge in enumerate(lower_edges)}

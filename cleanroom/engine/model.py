@@ -196,3 +196,44 @@ class CreditCells:
     dimension_dataset: DatasetKind | None
     models: tuple[Attribution, ...]
     cells: tuple[CreditCell, ...]
+
+
+@dataclass(frozen=True)
+class FrequencyCell:
+    """One (campaign, frequency bucket) of ``reach_frequency``: exposed-arm users whose
+    capped exposure count to the campaign falls in the bucket, and how many of them
+    converted (a purchase within the window after one of those exposures)."""
+
+    campaign: str
+    bucket: int
+    users: int
+    converted: int
+
+
+@dataclass(frozen=True)
+class DelayCell:
+    """One (campaign, delay bucket) of ``time_to_conversion``: kept purchases attributed
+    to the campaign whose delay since the attributed exposure falls in the bucket."""
+
+    campaign: str
+    bucket: int
+    purchases: int
+
+
+FUNNEL_STAGES = ("exposed", "matched", "converted", "repeated")
+"""The funnel's stages, each contained in the one before: exposed to the campaign, bought
+anything at the retailer, converted within the window, bought again within the horizon."""
+
+
+@dataclass(frozen=True)
+class FunnelCell:
+    """One campaign of ``funnel``: exposed-arm users by their *deepest* stage
+    (``deepest[i]`` users stop at ``FUNNEL_STAGES[i]``); a stage's users are the sum of
+    the deepest counts from that stage on."""
+
+    campaign: str
+    deepest: tuple[int, int, int, int]
+
+    def stage_counts(self) -> tuple[int, ...]:
+        """Users who reached each stage: suffix sums of :attr:`deepest`."""
+        return tuple(sum(self.deepest[i:]) for i in range(len(self.deepest)))

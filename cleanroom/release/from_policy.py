@@ -12,12 +12,17 @@ from cleanroom.engine import Attribution, CreditSettings, GroupKeys
 from cleanroom.errors import RequestInvalid
 from cleanroom.release.model import (
     ConversionsRequest,
+    FunnelRequest,
     LiftRequest,
     OverlapRequest,
+    ReachFrequencyRequest,
     ReleasePolicy,
     TemplateRequest,
+    TimeToConversionRequest,
 )
 from policies import MICRO, Decision, EffectivePolicy, QueryRequest, StageColumn, Template
+from policies import Attribution as PolicyAttribution
+from policies.buckets import delay_labels
 from policies.keys import CAMPAIGN
 
 
@@ -89,12 +94,44 @@ def template_request(
         if query.dimensions:
             raise RequestInvalid("lift cannot be broken down by a dimension")
         return LiftRequest(join_family, window)
+    attribution = (
+        Attribution.FIRST_TOUCH
+        if query.attribution is PolicyAttribution.FIRST_TOUCH
+        else Attribution.LAST_TOUCH
+    )
+    loop = _loop_request(query, join_family, window, attribution)
+    if loop is not None:
+        return loop
     by = query.dimensions[0] if query.dimensions else None
     try:
         credit = credit_settings(query, stage)
     except ValueError as error:  # w_shaped without a stage column: the policy denies it first
         raise RequestInvalid(str(error)) from None
     return ConversionsRequest(join_family, window, Attribution(str(query.attribution)), by, credit)
+
+
+def _loop_request(
+    query: QueryRequest, join_family: str, window: int, attribution: Attribution
+) -> TemplateRequest | None:
+    """The closed-loop templates' requests (their buckets resolved by ``QueryRequest``)."""
+    if query.template is Template.REACH_FREQUENCY:
+        assert query.frequency_buckets and query.frequency_cap  # noqa: S101 -- resolved
+        return ReachFrequencyRequest(
+            join_family, window, query.frequency_buckets, query.frequency_cap
+        )
+    if query.template is Template.TIME_TO_CONVERSION:
+        edges = query.delay_buckets or ()
+        return TimeToConversionRequest(
+            join_family,
+            window,
+            tuple(edge.seconds for edge in edges),
+            delay_labels(edges),
+            attribution,
+        )
+    if query.template is Template.FUNNEL:
+        assert query.horizon is not None  # noqa: S101 -- resolved on construction
+        return FunnelRequest(join_family, window, query.horizon.seconds)
+    return None
 
 
 def release_inputs(

@@ -7,6 +7,7 @@ All frozen values. Epsilon is a :class:`fractions.Fraction`; the result serializ
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 from dataclasses import dataclass, field
@@ -112,7 +113,94 @@ class LiftRequest:
         return {"join_family": self.join_family, "window_seconds": self.window_seconds}
 
 
-TemplateRequest = OverlapRequest | ConversionsRequest | LiftRequest
+@dataclass(frozen=True)
+class ReachFrequencyRequest:
+    """``buckets``: lower edges of the frequency buckets (from 1, increasing, each at
+    most ``cap``); ``cap``: exposures counted per user and campaign at most."""
+
+    template: ClassVar[str] = "reach_frequency"
+    join_family: str
+    window_seconds: int
+    buckets: tuple[int, ...]
+    cap: int
+
+    def __post_init__(self) -> None:
+        token_column(self.join_family)
+        _check_window(self.window_seconds)
+        if not self.buckets or self.buckets[0] != 1 or self.buckets[-1] > self.cap:
+            raise ValueError("frequency buckets start at 1 and stay within the cap")
+        if any(b <= a for a, b in zip(self.buckets, self.buckets[1:], strict=False)):
+            raise ValueError("frequency buckets must be strictly increasing")
+
+    def parameters(self) -> dict[str, Any]:
+        return {
+            "join_family": self.join_family,
+            "window_seconds": self.window_seconds,
+            "frequency_buckets": list(self.buckets),
+            "frequency_cap": self.cap,
+        }
+
+
+@dataclass(frozen=True)
+class TimeToConversionRequest:
+    """``boundaries``: inner delay-bucket boundaries in seconds (increasing, each
+    shorter than the window); ``labels`` name the buckets."""
+
+    template: ClassVar[str] = "time_to_conversion"
+    join_family: str
+    window_seconds: int
+    boundaries: tuple[int, ...]
+    labels: tuple[str, ...]
+    attribution: Attribution = Attribution.LAST_TOUCH
+
+    def __post_init__(self) -> None:
+        token_column(self.join_family)
+        _check_window(self.window_seconds)
+        Attribution(self.attribution)
+        edges = (0, *self.boundaries)
+        inside = not self.boundaries or self.boundaries[-1] < self.window_seconds
+        if not inside or any(b <= a for a, b in itertools.pairwise(edges)):
+            raise ValueError("delay boundaries must be positive, increasing, within the window")
+        if len(self.labels) != len(self.boundaries) + 1:
+            raise ValueError("one label per delay bucket")
+
+    def parameters(self) -> dict[str, Any]:
+        return {
+            "join_family": self.join_family,
+            "window_seconds": self.window_seconds,
+            "attribution": str(Attribution(self.attribution)),
+            "delay_buckets": list(self.labels),
+        }
+
+
+@dataclass(frozen=True)
+class FunnelRequest:
+    template: ClassVar[str] = "funnel"
+    join_family: str
+    window_seconds: int
+    horizon_seconds: int
+
+    def __post_init__(self) -> None:
+        token_column(self.join_family)
+        _check_window(self.window_seconds)
+        _check_window(self.horizon_seconds)
+
+    def parameters(self) -> dict[str, Any]:
+        return {
+            "join_family": self.join_family,
+            "window_seconds": self.window_seconds,
+            "horizon_seconds": self.horizon_seconds,
+        }
+
+
+TemplateRequest = (
+    OverlapRequest
+    | ConversionsRequest
+    | LiftRequest
+    | ReachFrequencyRequest
+    | TimeToConversionRequest
+    | FunnelRequest
+)
 
 
 def _check_window(seconds: int) -> None:

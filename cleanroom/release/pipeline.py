@@ -18,23 +18,32 @@ from cleanroom.engine import (
     Sources,
     conversion_cells,
     credit_cells,
+    funnel_cells,
     lift_cells,
     open_engine,
     overlap_counts,
+    reach_frequency_cells,
+    time_to_conversion_cells,
 )
 from cleanroom.release.attribution import credit_table
 from cleanroom.release.conversions import conversions_table
+from cleanroom.release.funnel import funnel_table
 from cleanroom.release.model import (
     ConversionsRequest,
+    FunnelRequest,
     LiftRequest,
     OverlapRequest,
+    ReachFrequencyRequest,
     ReleasePolicy,
     Result,
     TemplateRequest,
+    TimeToConversionRequest,
     result_digest,
 )
 from cleanroom.release.noise import exact_mode_active
+from cleanroom.release.reach_frequency import reach_frequency_table
 from cleanroom.release.templates import Table, lift_table, overlap_table
+from cleanroom.release.time_to_conversion import time_to_conversion_table
 
 
 def _compute(engine: QueryEngine, request: TemplateRequest, policy: ReleasePolicy) -> Table:
@@ -68,6 +77,31 @@ def _compute(engine: QueryEngine, request: TemplateRequest, policy: ReleasePolic
     if isinstance(request, LiftRequest):
         lifts = lift_cells(engine, request.join_family, request.window_seconds, bounds, keys)
         return lift_table(lifts, policy)
+    return _compute_loop(engine, request, policy)
+
+
+def _compute_loop(engine: QueryEngine, request: TemplateRequest, policy: ReleasePolicy) -> Table:
+    """The closed-loop templates: reach and frequency, time to conversion, funnel."""
+    bounds, keys, family = policy.bounds(), policy.keys, request.join_family
+    assert keys is not None  # noqa: S101 -- checked by _compute
+    if isinstance(request, ReachFrequencyRequest):
+        window, buckets = request.window_seconds, request.buckets
+        freq = reach_frequency_cells(engine, family, window, bounds, keys, buckets, request.cap)
+        return reach_frequency_table(freq, buckets, policy)
+    if isinstance(request, TimeToConversionRequest):
+        delays = time_to_conversion_cells(
+            engine,
+            family,
+            request.window_seconds,
+            request.attribution,
+            bounds,
+            keys,
+            request.boundaries,
+        )
+        return time_to_conversion_table(delays, request.labels, policy)
+    if isinstance(request, FunnelRequest):
+        window, horizon = request.window_seconds, request.horizon_seconds
+        return funnel_table(funnel_cells(engine, family, window, horizon, bounds, keys), policy)
     raise TypeError(f"unknown template request {type(request).__name__}")
 
 

@@ -30,7 +30,9 @@ class QueryCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    template: Literal["overlap", "conversions", "lift"]
+    template: Literal[
+        "overlap", "conversions", "lift", "reach_frequency", "time_to_conversion", "funnel"
+    ]
     exposures: Name = Field(description="Name of an exposures dataset")
     purchases: Name = Field(description="Name of a purchases dataset")
     spend: Name | None = Field(default=None, description="Optional spend dataset (ROAS)")
@@ -63,6 +65,26 @@ class QueryCreate(BaseModel):
     remainder: bool = Field(
         default=False, description="Fold suppressed groups into one (thresholded) row"
     )
+    frequency_buckets: list[int] | None = Field(
+        default=None,
+        description="reach_frequency: lower edges of the frequency buckets, from 1 "
+        "(default [1, 2, 3, 6, 11]: 1, 2, 3-5, 6-10, 11+)",
+    )
+    frequency_cap: int | None = Field(
+        default=None,
+        description="reach_frequency: exposures counted per user and campaign at most "
+        "(default 20; at least the last bucket edge)",
+    )
+    delay_buckets: list[str] | None = Field(
+        default=None,
+        description='time_to_conversion: inner delay boundaries, e.g. ["1h", "1d", "3d", '
+        '"7d"] (the default, less those not shorter than the window)',
+    )
+    horizon: str | None = Field(
+        default=None,
+        description="funnel: how long after the first conversion a purchase counts as a "
+        'repeat, e.g. "30d" (the default; within the policy\'s window bounds)',
+    )
 
     def to_request(self, requester: str) -> QuerySubmission:
         """The domain request for ``requester``; malformed values raise ``RequestInvalid``."""
@@ -76,6 +98,10 @@ class QueryCreate(BaseModel):
                 epsilon=self.epsilon,
                 position_weights=self.position_weights,
                 half_life=self.half_life,
+                frequency_buckets=self.frequency_buckets,
+                frequency_cap=self.frequency_cap,
+                delay_buckets=self.delay_buckets,
+                horizon=self.horizon,
             )
         return QuerySubmission(
             query,

@@ -1,4 +1,5 @@
-"""``party-agent query overlap|conversions|lift``, ``result ID``, ``export ID``, ``budget``.
+"""``party-agent query overlap|conversions|lift|reach_frequency|time_to_conversion|funnel``,
+``result ID``, ``export ID``, ``budget``.
 
 Readable tables by default: every released number with its 95% interval, suppressed
 groups marked. ``--json`` prints the server's reply unchanged (one JSON document), for
@@ -82,6 +83,36 @@ Remainder = Annotated[
     bool, typer.Option("--remainder", help="Fold suppressed groups into one remainder row.")
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the server's JSON reply.")]
+FrequencyBuckets = Annotated[
+    str | None,
+    typer.Option(
+        "--frequency-buckets",
+        help="Lower edges of the frequency buckets, from 1 (default 1,2,3,6,11: "
+        "1, 2, 3-5, 6-10, 11+).",
+    ),
+]
+FrequencyCap = Annotated[
+    int | None,
+    typer.Option(
+        "--frequency-cap",
+        help="Exposures counted per user and campaign at most (default 20).",
+    ),
+]
+DelayBuckets = Annotated[
+    str | None,
+    typer.Option(
+        "--delay-buckets",
+        help="Inner delay boundaries (default 1h,1d,3d,7d, less those not shorter than "
+        "the window).",
+    ),
+]
+Horizon = Annotated[
+    str | None,
+    typer.Option(
+        "--horizon",
+        help="How long after the first conversion a purchase counts as a repeat (default 30d).",
+    ),
+]
 
 
 Currency = Annotated[
@@ -303,6 +334,61 @@ def lift(
          receiver=receiver)  # fmt: skip
 
 
+def reach_frequency(
+    home: HomeOption,
+    exposures: Exposures,
+    purchases: Purchases,
+    window: Window = "7d",
+    frequency_buckets: FrequencyBuckets = None,
+    frequency_cap: FrequencyCap = None,
+    join: Join = "email",
+    epsilon: Epsilon = None,
+    receiver: Receiver = None,
+    remainder: Remainder = False,
+    as_json: AsJson = False,
+) -> None:
+    """Per campaign and frequency bucket: exposed users and their conversion rate."""
+    _run(home, "reach_frequency", as_json, exposures=exposures, purchases=purchases,
+         window=window, frequency_buckets=frequency_buckets, frequency_cap=frequency_cap,
+         join=join, epsilon=epsilon, receiver=receiver, remainder=remainder)  # fmt: skip
+
+
+def time_to_conversion(
+    home: HomeOption,
+    exposures: Exposures,
+    purchases: Purchases,
+    window: Window = "7d",
+    delay_buckets: DelayBuckets = None,
+    attribution: AttributionOpt = "last_touch",
+    join: Join = "email",
+    epsilon: Epsilon = None,
+    receiver: Receiver = None,
+    as_json: AsJson = False,
+) -> None:
+    """Per campaign and delay bucket: purchases by time since the attributed exposure."""
+    _run(home, "time_to_conversion", as_json, exposures=exposures, purchases=purchases,
+         window=window, delay_buckets=delay_buckets, attribution=attribution, join=join,
+         epsilon=epsilon, receiver=receiver)  # fmt: skip
+
+
+def funnel(
+    home: HomeOption,
+    exposures: Exposures,
+    purchases: Purchases,
+    window: Window = "7d",
+    horizon: Horizon = None,
+    join: Join = "email",
+    epsilon: Epsilon = None,
+    receiver: Receiver = None,
+    remainder: Remainder = False,
+    as_json: AsJson = False,
+) -> None:
+    """Per campaign: exposed -> matched -> converted -> repeated, with step rates."""
+    _run(home, "funnel", as_json, exposures=exposures, purchases=purchases, window=window,
+         horizon=horizon, join=join, epsilon=epsilon, receiver=receiver,
+         remainder=remainder)  # fmt: skip
+
+
 def result(
     home: HomeOption,
     result_id: Annotated[str, typer.Argument(help="Result id (res_...).")],
@@ -382,7 +468,7 @@ def budget(home: HomeOption, as_json: AsJson = False, collab: CollaborationOptio
 def register(app: typer.Typer) -> None:
     """Add ``query``, ``result``, ``export`` and ``budget`` to the agent's Typer app."""
     query_app = typer.Typer(help="Run a measurement query (policy-checked, DP).")
-    for command in (overlap, conversions, lift):
+    for command in (overlap, conversions, lift, reach_frequency, time_to_conversion, funnel):
         query_app.command(command.__name__)(reports_errors(command))
     app.add_typer(query_app, name="query")
     app.command("result")(reports_errors(result))

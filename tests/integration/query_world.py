@@ -35,6 +35,7 @@ def policy_yaml(
     receivers: str = "[brand, retailer]",
     lifetime: str | None = None,
     attribution: str = "",
+    templates: str = "[overlap, conversions, lift]",
 ) -> str:
     """The world's policy; ``attribution`` is an optional ``attribution:`` YAML block."""
     cap = "" if lifetime is None else f', lifetime: "{lifetime}"'
@@ -42,7 +43,7 @@ def policy_yaml(
     return f"""format: cleanroom-policy/1
 name: test
 version: 1
-templates: [overlap, conversions, lift]
+templates: {templates}
 dimensions:
   exposures: [channel]
   purchases: [category]

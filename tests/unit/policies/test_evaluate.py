@@ -186,7 +186,8 @@ def test_the_lifetime_cap_denies_even_with_the_period_budget_left() -> None:
         ({"epsilon": "lots"},
          "epsilon: write an exact number such as \"0.5\" or \"1/4\", got 'lots'"),
         ({"template": "reach"},
-         "template: 'reach' is not a template; choose from conversions, lift, overlap"),
+         "template: 'reach' is not a template; choose from conversions, funnel, lift, overlap, "
+         "reach_frequency, time_to_conversion"),
         ({"attribution": "u_shaped"},
          "attribution: 'u_shaped' is not an attribution model; choose from first_touch, "
          "last_touch, linear, position_based, time_decay, w_shaped"),

@@ -64,7 +64,8 @@ def edited(old: str, new: str) -> str:
          P + "window.max: write a whole number and a unit (s, m, h, d or w), such as \"7d\", "
          "got 30"),
         (edited("[overlap, conversions, lift]", "[overlap, reach]"),
-         P + "templates: `reach` is not a template; choose from conversions, lift, overlap"),
+         P + "templates: `reach` is not a template; choose from conversions, funnel, lift, "
+         "overlap, reach_frequency, time_to_conversion"),
         (edited("[overlap, conversions, lift]", "[]"),
          P + "templates: must allow at least one template"),
         (edited("[overlap, conversions, lift]", "overlap"),
@@ -137,7 +138,8 @@ def test_every_problem_is_reported_at_once() -> None:
     with pytest.raises(InvalidPolicy) as caught:
         policy_from_yaml(text)
     assert caught.value.problems == (
-        "templates: `reach` is not a template; choose from conversions, lift, overlap",
+        "templates: `reach` is not a template; choose from conversions, funnel, lift, overlap, "
+        "reach_frequency, time_to_conversion",
         "k: must be a whole number of at least 2, got 1",
         "window.max: write a whole number and a unit (s, m, h, d or w), such as \"7d\", got 'soon'",
     )

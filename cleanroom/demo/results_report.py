@@ -1,6 +1,6 @@
 """The results report: one self-contained HTML page (no scripts, no network).
 
-Charts (inline SVG, :mod:`cleanroom.charts`, shared with the web console): converted
+Charts (inline SVG, :mod:`reports`, shared with the web console): converted
 users and ROAS per campaign, conversion rate of the exposed and holdout arms, and
 absolute lift, each number with its 95% interval and the true value of the synthetic
 world. Then every released table in full. Every text is escaped with ``html.escape``.
@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from cleanroom.charts import Number, Series, formats, interval_chart
 from cleanroom.demo.released import Released, Row
+from reports import Number, Series, formats, interval_chart
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem;color:#1d2430;max-width:1100px}

@@ -15,7 +15,6 @@ from typing import Any
 
 from rich.console import Console
 
-from cleanroom.charts import Number
 from cleanroom.demo import synthetic, truth
 from cleanroom.demo.audit_steps import AuditOutcome, run_audit
 from cleanroom.demo.console_access import CONSOLE_PATH, sign_in_tokens
@@ -33,6 +32,7 @@ from cleanroom.demo.results_report import ReportContext, write_results_report
 from cleanroom.demo.runner import Ran, Runner
 from cleanroom.demo.steps import COLLABORATION_NAME, WINDOW
 from cleanroom.demo.workdir import Layout, prepare
+from reports import Number
 
 WINDOW_SECONDS = 7 * 86_400
 NOTE = (

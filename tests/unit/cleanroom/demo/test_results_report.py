@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from cleanroom.charts import Number, Series, interval_chart
 from cleanroom.demo.pooling import pooled, pooled_lift
 from cleanroom.demo.released import Released, Row, attach_truth
 from cleanroom.demo.results_report import ReportContext, render_results
 from cleanroom.demo.tables import print_results
+from reports import Number, Series, interval_chart
 
 
 def reply(template: str, keys: list[str], columns: list[str], rows: list[Any]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import typer
 from typer.exceptions import TyperException
 
 from party_agent.cli_support import HomeOption, reports_errors
-from party_agent.commands import collaboration, power, query, upload
+from party_agent.commands import collaboration, plan, power, query, upload
 from party_agent.commands.tokenize import tokenize_command
 
 app = typer.Typer(
@@ -54,7 +54,7 @@ def init(
 app.command("tokenize")(reports_errors(tokenize_command))
 
 
-for group in (collaboration, upload, query, power):
+for group in (collaboration, upload, query, power, plan):
     group.register(app)
 
 

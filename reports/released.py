@@ -25,6 +25,12 @@ class Row:
     suppressed: bool
     remainder: bool
     numbers: dict[str, Number]
+    derived: bool = False  # computed from the released rows (the demo's pooled row)
+
+    @property
+    def campaign_row(self) -> bool:
+        """A released group of its own: not the remainder, not a derived row."""
+        return not (self.suppressed or self.remainder or self.derived)
 
     @property
     def label(self) -> str:

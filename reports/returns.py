@@ -87,7 +87,7 @@ def campaign_returns(
                 "row per campaign (ask without --by)"
             )
         for row in result.rows:
-            if row.remainder:
+            if row.remainder or row.derived:
                 continue
             campaign = row.key[0]
             if campaign in seen:
@@ -103,5 +103,9 @@ def campaign_returns(
             value = _usable(row.numbers.get(chosen))
             found.append(CampaignReturn(campaign, spend, value, chosen, result.result_id))
     if not found:
-        raise ReportError("no campaign of the given results has a released spend")
+        ids = ", ".join(r.result_id for r in results)
+        raise ReportError(
+            f"no spend: no campaign of results {ids} has a released {chosen} "
+            "(run conversions with --spend; a suppressed campaign has none)"
+        )
     return found, notes

@@ -94,8 +94,8 @@ class Style:
 
     def money_short(self, value: float) -> str:
         """For chart axes: ``USD 12.3k``, ``JPY 4.5M``."""
-        for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-            if abs(value) >= 10 * size:
+        for size, above, suffix in ((1e9, 1e9, "B"), (1e6, 1e6, "M"), (1e3, 1e4, "k")):
+            if abs(value) >= above:
                 return self._with_code(self.decimal(value / size, 1) + suffix)
         return self._with_code(self.decimal(value, 0))
 

@@ -66,6 +66,7 @@ class Released:
     mechanisms: tuple[Mechanism, ...] = ()
     parameters: Mapping[str, Any] | None = None
     created_at: str = ""
+    policy_hash: str = ""
 
     @property
     def released_rows(self) -> tuple[Row, ...]:
@@ -136,4 +137,5 @@ def read_result(reply: Mapping[str, Any], truth: Truth | None = None) -> Release
         mechanisms=_mechanisms(body),
         parameters=body.get("parameters"),
         created_at=str(reply.get("created_at", "")),
+        policy_hash=str(reply.get("policy_hash", "")),
     )

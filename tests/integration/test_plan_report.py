@@ -1,11 +1,14 @@
 """``party-agent plan-budget`` and ``report`` against a real server: post-processing of
-stored results only (the budget is unchanged), readable output, files ready to load."""
+stored results only (the budget is unchanged), readable output, files ready to load; the
+report opened in headless Chromium (no console error, no request at all, a screenshot
+under the test's temp dir)."""
 
 from __future__ import annotations
 
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -15,6 +18,7 @@ from party_agent import results
 from party_agent.client import CleanRoomClient
 from party_agent.home import PartyHome
 from tests.integration.agents import agent
+from tests.integration.browser import ARGS, Watch, chromium_or_skip
 from tests.integration.query_world import QueryWorld, make_world
 from tests.integration.server import ServerProcess
 from tests.integration.world import api
@@ -136,3 +140,34 @@ def test_report_is_one_page_with_plan_summary_and_terms(
     )  # fmt: skip
     assert code != 0 and err.startswith("error: unknown currency 'XYZ'")
     assert not (tmp_path / "r.html").exists()
+
+
+def test_report_in_headless_chromium(
+    world: tuple[QueryWorld, Path, dict[str, str]], tmp_path: Path
+) -> None:
+    sync_api: Any = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    executable = chromium_or_skip()
+    _, home, ids = world
+    target = tmp_path / "report.html"
+    chosen = [ids["overlap"], ids["conversions"], ids["lift"]]
+    code, _, err = agent("report", *chosen, "--home", str(home), "--out", str(target))
+    assert code == 0, err
+    watch = Watch()
+    with sync_api.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=executable, args=ARGS, headless=True)
+        try:
+            context = browser.new_context(viewport={"width": 1200, "height": 900})
+            watch.attach(context)
+            requests: list[str] = []
+            context.on("request", lambda request: requests.append(request.url))
+            page = context.new_page()
+            page.set_content(target.read_text(encoding="utf-8"), wait_until="load")
+            assert page.locator("svg[role=img]").count() >= 6
+            assert page.get_by_role("heading", name="Privacy terms").is_visible()
+            assert page.locator("h2", has_text="reallocation plan").is_visible()
+            page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+        finally:
+            browser.close()
+    watch.assert_clean()
+    assert requests == []  # the page loads nothing: no CDN, no font, no image
+    assert (tmp_path / "report.png").stat().st_size > 20_000

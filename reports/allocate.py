@@ -1,6 +1,6 @@
 """Next period's spend under the user's limits, solved exactly in the currency's minor units.
 
-The rule (documented in ``docs/reference/plan-budget.md``): with ``X`` the largest
+The rule (documented in ``docs/reference/plan-and-report.md``): with ``X`` the largest
 change allowed, each planned campaign's *target* is its baseline ``b`` (current spend,
 scaled to the new total) times ``1 + X (2p - 1)``, where ``p`` is the probability that
 its return beats the portfolio's spend-weighted average: ``p = 1`` asks for ``+X``,

@@ -2,7 +2,7 @@
 
 Post-processing of released results only: no query, no budget charged, nothing read but
 the results (:mod:`reports.returns`). Two steps, each documented in
-``docs/reference/plan-budget.md``:
+``docs/reference/plan-and-report.md``:
 
 1. **Probability of beating the average.** Each campaign's released return is read as a
    normal distribution: mean the estimate, standard deviation the 95% interval's width

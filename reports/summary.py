@@ -125,7 +125,7 @@ def privacy_html(results: Sequence[Released], terms: Sequence[tuple[str, str]]) 
             lead = first if i == 0 else "<td></td>" * 4
             body.append(
                 f"<tr>{lead}<td>{e(m.statistic)}</td><td>{e(m.mechanism.replace('_', ' '))}</td>"
-                f"<td>{m.sensitivity:g}</td><td>{e(m.epsilon)}</td><td>{m.scale:.4g}</td></tr>"
+                f"<td>{_plain(m.sensitivity)}</td><td>{e(m.epsilon)}</td><td>{_plain(m.scale)}</td></tr>"
             )
         if not r.mechanisms:
             body.append(f"<tr>{first}<td colspan='5'>—</td></tr>")
@@ -136,6 +136,11 @@ def privacy_html(results: Sequence[Released], terms: Sequence[tuple[str, str]]) 
         "cap); the noise scale is sensitivity over epsilon.</p>"
     )
     return "".join(parts)
+
+
+def _plain(value: float) -> str:
+    """``400,000`` or ``2.5``: no exponent notation."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
 def _fraction(value: Fraction) -> str:

@@ -47,11 +47,15 @@ def _record(row: PlanRow, decimals: int) -> dict[str, Any]:
             else round(row.probability_beats_average, 4)
         ),
         "basis": row.basis,
-        "return": None if number is None else number.value,
-        "return_low": None if number is None else number.low,
-        "return_high": None if number is None else number.high,
+        "return": _rounded(None if number is None else number.value),
+        "return_low": _rounded(None if number is None else number.low),
+        "return_high": _rounded(None if number is None else number.high),
         "result_id": row.result_id,
     }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
 
 
 def plan_records(plan: BudgetPlan) -> list[dict[str, Any]]:

@@ -72,7 +72,16 @@ def _print_plan(plan: BudgetPlan, currency: str) -> None:
 
     style = style_for(currency)
     table = Table(title=f"Budget plan ({plan.basis}), total {style.money(plan.total)}")
-    for name in ("campaign", "current", "suggested", "change", "P(beats avg)", "basis"):
+    ratio = "iROAS" if plan.basis == "incremental_roas" else "ROAS"
+    for name in (
+        "campaign",
+        "current",
+        "suggested",
+        "change",
+        "P(beats avg)",
+        f"{ratio} [95%]",
+        "basis",
+    ):
         table.add_column(name, justify="left" if name in ("campaign", "basis") else "right")
     for row in plan.rows:
         chance = row.probability_beats_average
@@ -86,11 +95,15 @@ def _print_plan(plan: BudgetPlan, currency: str) -> None:
             style.money(row.suggested_spend),
             change,
             "held" if chance is None else style.probability(chance),
+            "—" if row.estimate is None else style.released(plan.basis, row.estimate),
             row.basis,
         )
     console = Console()
     console = console if console.is_terminal else Console(width=200)  # no wrap in a pipe
     console.print(table)
+    if plan.average is not None:
+        console.print(f"portfolio average {ratio} (spend-weighted): "
+                      f"{style.released(plan.basis, plan.average)}")  # fmt: skip
     for note in plan.notes:
         console.print(note, style="dim")
     console.print("post-processing of released results: no budget was charged")

@@ -63,6 +63,7 @@ def test_plan_budget_prints_writes_and_charges_nothing(
     )  # fmt: skip
     assert code == 0, err
     assert "cmp-0" in out and "P(beats avg)" in out and "no budget was charged" in out
+    assert "ROAS [95%]" in out and "portfolio average ROAS (spend-weighted): " in out
     rows = list(csv.DictReader(target.read_text(encoding="utf-8").splitlines()))
     assert [r["campaign_id"] for r in rows] == ["cmp-0", "cmp-1", "cmp-2"]
     current = sum(float(r["current_spend"]) for r in rows)

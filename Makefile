@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml setup.py protocols/_hmac_kernel.c | $(BIN)/python
 	touch $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check protocols policies party_agent cleanroom tests benchmarks tools
-	$(BIN)/ruff format --check protocols policies party_agent cleanroom tests benchmarks tools
+	$(BIN)/ruff check protocols policies reports party_agent cleanroom tests benchmarks tools
+	$(BIN)/ruff format --check protocols policies reports party_agent cleanroom tests benchmarks tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

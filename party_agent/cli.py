@@ -15,7 +15,15 @@ import typer
 from typer.exceptions import TyperException
 
 from party_agent.cli_support import AsJson, HomeOption, reports_errors
-from party_agent.commands import collaboration, credentials, datasets, power, query, upload
+from party_agent.commands import (
+    collaboration,
+    credentials,
+    datasets,
+    plan,
+    power,
+    query,
+    upload,
+)
 from party_agent.commands.tokenize import tokenize_command
 
 app = typer.Typer(
@@ -117,7 +125,7 @@ def show_home(
 app.command("tokenize")(reports_errors(tokenize_command))
 
 
-for group in (collaboration, credentials, upload, datasets, query, power):
+for group in (collaboration, credentials, upload, datasets, query, power, plan):
     group.register(app)
 
 

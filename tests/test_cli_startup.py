@@ -59,6 +59,8 @@ def loaded_by(module: str, entry: str, args: list[str]) -> list[str]:
         ("party_agent.cli", ["tokenize", "--help"]),
         ("party_agent.cli", ["upload", "--help"]),
         ("party_agent.cli", ["query", "conversions", "--help"]),
+        ("party_agent.cli", ["plan-budget", "--help"]),
+        ("party_agent.cli", ["report", "--help"]),
         ("cleanroom.cli.main", ["--help"]),
         ("cleanroom.cli.main", ["audit", "verify", "--help"]),
         ("cleanroom.cli.main", ["serve", "--help"]),

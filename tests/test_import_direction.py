@@ -1,10 +1,12 @@
 """The import direction of ``docs/architecture.md``, checked on the source of every module.
 
-Between packages: party_agent -> protocols, policies;  cleanroom -> protocols, policies;
+Between packages: party_agent -> reports, protocols, policies;  cleanroom -> reports,
+protocols, policies;  reports -> policies, protocols (pure presentation and post-processing
+of released results, shared by the agent's reports and the server's console and demo);
 policies -> protocols;  protocols -> nothing of ours.
 
 Inside ``cleanroom``: cli -> console -> server -> query -> release -> engine; server ->
-uploads; query, uploads -> audit -> policy -> storage; console and demo -> charts (a leaf);
+uploads; query, uploads -> audit -> policy -> storage;
 every layer may use ``settings`` and ``errors``; nothing imports ``demo`` or ``cli``
 except their entry points (``cleanroom/cli/main.py`` registers the demo command,
 ``__main__`` runs the CLI).
@@ -19,12 +21,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-OURS = {"protocols", "policies", "party_agent", "cleanroom"}
+OURS = {"protocols", "policies", "reports", "party_agent", "cleanroom"}
 ALLOWED = {
     "protocols": set(),
     "policies": {"protocols"},
-    "party_agent": {"protocols", "policies"},
-    "cleanroom": {"protocols", "policies"},
+    "reports": {"protocols", "policies"},
+    "party_agent": {"protocols", "policies", "reports"},
+    "cleanroom": {"protocols", "policies", "reports"},
 }
 BASE = {"settings", "errors"}
 INSIDE = {
@@ -39,9 +42,8 @@ INSIDE = {
     "query": {"release", "engine", "audit", "policy", "storage"},
     "server": {"query", "release", "uploads", "audit", "policy", "storage"},
     "cli": {"console", "server", "query", "uploads", "audit", "policy", "storage"},
-    "charts": set(),
-    "console": {"server", "query", "release", "uploads", "audit", "policy", "storage", "charts"},
-    "demo": {"charts"},
+    "console": {"server", "query", "release", "uploads", "audit", "policy", "storage"},
+    "demo": set(),
     "__main__": set(),
 }
 #: The only modules that may import ``demo`` or ``cli``.

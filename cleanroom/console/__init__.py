@@ -8,7 +8,7 @@ API's route functions, so the console can never show more than the API would.
 
 - :mod:`~cleanroom.console.app`: :func:`install_console` mounts pages and assets.
 - :mod:`~cleanroom.console.pages`: one module per page group.
-- :mod:`~cleanroom.console.views`: result tables, charts (:mod:`cleanroom.charts`), CSV.
+- :mod:`~cleanroom.console.views`: result tables, charts (:mod:`reports`), CSV.
 - :mod:`~cleanroom.console.render`: templates, number formats, security headers.
 - :mod:`~cleanroom.console.errors`: an HTML error page for every problem.
 """

@@ -1,7 +1,7 @@
 """Pages from Jinja2 templates, with the console's security headers and number formats.
 
 Autoescaping is on for every template; the only markup inserted unescaped is the SVG
-that :mod:`cleanroom.charts` and :func:`cleanroom.audit.report.budget_chart` build,
+that :mod:`reports` and :func:`cleanroom.audit.report.budget_chart` build,
 which escape every text they hold. No page has a script, an inline style or an
 external origin, so the Content-Security-Policy allows nothing but this server's CSS.
 """
@@ -17,7 +17,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from cleanroom.charts import formats
+from reports import formats
 
 HERE = Path(__file__).parent
 CSP = (

@@ -8,8 +8,8 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from cleanroom.charts import Number, Series, formats, interval_chart
 from cleanroom.storage.models import Role
+from reports import Number, Series, formats, interval_chart
 
 QUERY_ROLES = (Role.ANALYST, Role.PARTY_ADMIN)
 BUDGET_ROLES = (Role.AUDITOR, Role.ANALYST, Role.PARTY_ADMIN)

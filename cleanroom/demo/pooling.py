@@ -19,8 +19,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from cleanroom.charts import Number
 from cleanroom.demo.released import Row
+from reports import Number
 
 Z95 = 1.959964
 

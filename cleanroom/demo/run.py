@@ -15,7 +15,6 @@ from typing import Any
 
 from rich.console import Console
 
-from cleanroom.charts import Number
 from cleanroom.demo import synthetic, truth
 from cleanroom.demo.audit_steps import AuditOutcome, run_audit
 from cleanroom.demo.console_access import CONSOLE_PATH, sign_in_tokens
@@ -29,10 +28,12 @@ from cleanroom.demo.mappings import (
 from cleanroom.demo.policy_file import NAME as POLICY_NAME
 from cleanroom.demo.pooling import pooled_lift
 from cleanroom.demo.released import Released, attach_truth
-from cleanroom.demo.results_report import ReportContext, write_results_report
+from cleanroom.demo.results_report import DemoReport, demo_plan, write_results_report
 from cleanroom.demo.runner import Ran, Runner
 from cleanroom.demo.steps import COLLABORATION_NAME, WINDOW
 from cleanroom.demo.workdir import Layout, prepare
+from reports import Number
+from reports.plan_view import plan_json
 
 WINDOW_SECONDS = 7 * 86_400
 NOTE = (
@@ -117,8 +118,10 @@ def run_demo(options: DemoOptions, console: Console) -> DemoRun:
     results = compare(loop.replies, files)
     pooled = pooled_lift(results["lift"].rows)
     collaboration = f"{COLLABORATION_NAME} ({loop.collaboration})"
-    context = ReportContext(collaboration, POLICY_NAME, _now(), NOTE, POOLING_NOTE)
-    html_path = write_results_report(layout.reports / "results.html", results, pooled, context)
+    policy_text = (layout.admin / "policy.yaml").read_text(encoding="utf-8")
+    report = DemoReport(collaboration, _now(), (NOTE, POOLING_NOTE), policy_text)
+    plan = demo_plan(results["conversions"])
+    html_path = write_results_report(layout.reports / "results.html", results, pooled, report, plan)
     timings["truth and results report"] = round(time.perf_counter() - tick, 2)
     timings["total"] = round(time.perf_counter() - started, 2)
     reports = {
@@ -127,6 +130,7 @@ def run_demo(options: DemoOptions, console: Console) -> DemoRun:
         "audit log": audit.log,
     }
     document = _document(layout, spec, loop, results, pooled, audit, reports, runner, timings)
+    document["plan"] = None if plan is None else plan_json(plan)
     (layout.reports / "results.json").write_text(json.dumps(document, indent=2), "utf-8")
     return DemoRun(document, results, pooled, audit, reports, layout, loop.tokens)
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from cleanroom.charts import Number
-from cleanroom.charts.formats import heading, released_text, truth_text
 from cleanroom.demo.released import Released
+from reports import Number
+from reports.formats import heading, released_text, truth_text
 
 # The console shows the columns a reader compares first; the HTML report and the JSON
 # document carry every column.

@@ -12,6 +12,8 @@
   ``export``, ``budget``
 - :mod:`~party_agent.commands.power`: ``power`` (offline with ``--policy``: what a
   policy lets each campaign show, before any budget is spent)
+- :mod:`~party_agent.commands.plan`: ``plan-budget``, ``report`` (post-processing of
+  stored results: next period's spend, one HTML page; no budget charged)
 
 Each module defines a ``register(app)`` that adds its commands to the Typer app of
 :mod:`party_agent.cli`; ``init`` and ``version`` live there.

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import math
 from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import pytest
 from rich.console import Console
 
-from cleanroom.charts import Number, Series, interval_chart
+import policies
 from cleanroom.demo.pooling import pooled, pooled_lift
 from cleanroom.demo.released import Released, Row, attach_truth
-from cleanroom.demo.results_report import ReportContext, render_results
+from cleanroom.demo.results_report import DemoReport, demo_plan, render_results
 from cleanroom.demo.tables import print_results
+from reports import Number, Series, interval_chart
 
 
 def reply(template: str, keys: list[str], columns: list[str], rows: list[Any]) -> dict[str, Any]:
@@ -122,15 +124,40 @@ def test_chart_marks_suppressed_groups_and_escapes_labels() -> None:
     assert "suppressed" in svg and "<script" not in svg
 
 
-def test_results_page_is_self_contained_and_escaped() -> None:
+POLICY = (Path(policies.__file__).parent / "presets" / "standard.yaml").read_text("utf-8")
+
+
+def test_results_page_is_the_shared_report_with_truth_pooled_row_and_bounds() -> None:
     released = results()
-    context = ReportContext("demo <c>", "standard-demo", "now", "note & more", "pooled")
-    page = render_results(released, pooled_lift(released["lift"].rows), context)
+    report = DemoReport("demo <c>", "now", ("note & more",), POLICY)
+    plan = demo_plan(released["conversions"])
+    assert plan is None  # no spend can be read back: cmp-a's revenue is not released
+    page = render_results(released, pooled_lift(released["lift"].rows), report, plan)
     assert page.startswith("<!DOCTYPE html>") and page.endswith("</html>")
     assert "<script" not in page and "http://" not in page.replace("http://www.w3.org", "")
     assert "&lt;cmp-a&gt;" in page and "<cmp-a>" not in page and "note &amp; more" in page
-    assert page.count("<svg") == 4 and page.count("<table>") == 3
     assert "suppressed" in page and "all campaigns (pooled)" in page
+    assert "true 130" in page  # the truth under each released cell
+    assert "cleanroom demo" in page and "amount per purchase (capped at)" in page
+    assert "Beat their holdout (lift interval above zero): 0 of 3 campaigns" in page
+
+
+def test_the_demo_plan_reads_spend_back_from_the_released_roas() -> None:
+    conversions = attach_truth(
+        reply(
+            "conversions",
+            ["campaign"],
+            ["revenue", "roas"],
+            [
+                row(["a"], {"revenue": [3000.0, 2500.0, 3500.0], "roas": [3.0, 2.5, 3.5]}),
+                row(["b"], {"revenue": [1000.0, 500.0, 1500.0], "roas": [1.0, 0.5, 1.5]}),
+            ],
+        ),
+        {},
+    )
+    plan = demo_plan(conversions)
+    assert plan is not None
+    assert [(r.current_spend, r.suggested_spend) for r in plan.rows] == [(1000, 1200), (1000, 800)]
 
 
 def test_console_tables_show_interval_truth_and_suppressed_marker() -> None:

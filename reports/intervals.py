@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from cleanroom.charts.number import Number
+from reports.number import Number
 
 WIDTH = 760
 LEFT = 150

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from cleanroom.charts.number import Number
+from reports.number import Number
 
 HEADINGS = {
     "users": "users",

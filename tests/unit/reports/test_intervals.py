@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from cleanroom.charts import Number, Series, formats, interval_chart
+from reports import Number, Series, formats, interval_chart
 
 
 def chart(truth: float | None) -> str:

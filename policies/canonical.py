@@ -8,6 +8,8 @@
 - durations and periods as their canonical text (``"7d"``, ``"monthly"``, ``"30d"``);
 - every set as a sorted list (the allowed epsilons sorted by value);
 - ``budget.lifetime`` as ``null`` when the policy sets no lifetime cap;
+- ``protocol`` only when it is not the default ``v1`` (so v1 policies keep the hashes
+  they had before the field existed);
 
 serialized with sorted keys, no whitespace (``separators=(",", ":")``), UTF-8, no
 ASCII escaping. ``policy_hash(policy)`` is the lowercase hex SHA-256 of those bytes.
@@ -25,7 +27,7 @@ from policies.evaluate import QueryRequest
 from policies.exact import fraction_text
 from policies.keys import to_canonical as keys_to_canonical
 from policies.merge import EffectivePolicy
-from policies.model import FORMAT, Policy
+from policies.model import FORMAT, MatchProtocol, Policy
 from policies.rules import PartyRules
 
 
@@ -39,6 +41,13 @@ def _exact(values: frozenset[Fraction]) -> list[str]:
 
 def to_canonical(policy: Policy) -> dict[str, Any]:
     """The policy as plain JSON-ready data in canonical form."""
+    data = _canonical_fields(policy)
+    if policy.protocol is not MatchProtocol.V1:
+        data["protocol"] = str(policy.protocol)
+    return data
+
+
+def _canonical_fields(policy: Policy) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "name": policy.name,

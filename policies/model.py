@@ -25,6 +25,18 @@ FORMAT = "cleanroom-policy/1"
 _NAME = "[a-z][a-z0-9_]{0,62}"
 
 
+class MatchProtocol(StrEnum):
+    """How the parties' identifiers meet (``docs/reference/protocol.md``).
+
+    ``v1``: both hold one match key and upload HMAC tokens. ``v2``: each blinds with a
+    secret scalar of its own on ristretto255 and blinds the other's relayed points, so
+    no one holding a single side's secret can test a guessed identifier.
+    """
+
+    V1 = "v1"
+    V2 = "v2"
+
+
 class Template(StrEnum):
     """The query templates a policy can allow."""
 
@@ -186,6 +198,7 @@ class Policy:
     receivers: frozenset[str]
     pinned_keys: PinnedKeys = field(default_factory=PinnedKeys)
     keys: KeySet = field(default_factory=KeySet)
+    protocol: MatchProtocol = MatchProtocol.V1
 
     def __post_init__(self) -> None:
         checks.collect(
@@ -199,9 +212,14 @@ class Policy:
                 ("epsilon_choices", self._check_within_budget),
                 ("receivers", lambda: checks.parties(self.receivers, allow_empty=False)),
                 ("keys", self.keys.check_declared),
+                ("protocol", self._check_protocol),
             ],
             f"policy `{self.name}`" if isinstance(self.name, str) else "policy",
         )
+
+    def _check_protocol(self) -> None:
+        if not isinstance(self.protocol, MatchProtocol):
+            raise ValueError(f"{self.protocol!r} is not a MatchProtocol")
 
     def _check_templates(self) -> None:
         if not self.templates:

@@ -16,6 +16,7 @@ from policies.errors import InvalidPolicy
 from policies.exact import Duration, parse_fraction
 from policies.keys import KeySet, parse_keys
 from policies.model import (
+    MatchProtocol,
     FORMAT,
     Budget,
     ContributionBounds,
@@ -38,7 +39,7 @@ _SUB = {
 }
 _COMMON = ("format", "version", "templates", *_SUB, "k", "epsilon_choices", "receivers")
 _LEGACY = ("epsilon_per_query",)
-POLICY_FIELDS = ("name", *_COMMON, "pinned_keys", "keys", *_LEGACY)
+POLICY_FIELDS = ("name", *_COMMON, "pinned_keys", "keys", "protocol", *_LEGACY)
 RULES_FIELDS = ("party", *_COMMON, "pinned_keys", "keys", *_LEGACY)
 
 
@@ -155,6 +156,13 @@ def _pins(value: Any) -> PinnedKeys:
     return PinnedKeys.of(pins)
 
 
+def _protocol(value: Any) -> MatchProtocol:
+    try:
+        return MatchProtocol(value)
+    except ValueError:
+        raise ValueError(f"must be one of v1, v2, got {value!r}") from None
+
+
 def _format(value: Any) -> str:
     if value != FORMAT:
         raise ValueError(f"this software reads {FORMAT!r}, got {value!r}")
@@ -189,6 +197,7 @@ def parse_policy(data: object) -> Policy:
         "receivers": r.get("receivers", _parties),
         "pinned_keys": r.get("pinned_keys", _pins, required=False) or PinnedKeys(),
         "keys": r.get("keys", parse_keys, required=False) or KeySet(),
+        "protocol": r.get("protocol", _protocol, required=False) or MatchProtocol.V1,
     }
     dims, window, budget, contribution = (r.sub(key) for key in _SUB)
     assert dims and window and budget and contribution  # noqa: S101 - required=True

@@ -4,7 +4,8 @@ Between packages: party_agent -> protocols, policies;  cleanroom -> protocols, p
 policies -> protocols;  protocols -> nothing of ours.
 
 Inside ``cleanroom``: cli -> console -> server -> query -> release -> engine; server ->
-uploads; query, uploads -> audit -> policy -> storage; console and demo -> charts (a leaf);
+uploads, blinding; query, uploads, blinding -> audit -> policy -> storage; console and
+demo -> charts (a leaf);
 every layer may use ``settings`` and ``errors``; nothing imports ``demo`` or ``cli``
 except their entry points (``cleanroom/cli/main.py`` registers the demo command,
 ``__main__`` runs the CLI).
@@ -34,10 +35,11 @@ INSIDE = {
     "policy": {"storage"},
     "audit": {"policy", "storage"},
     "uploads": {"audit", "storage"},
+    "blinding": {"audit", "storage"},
     "engine": set(),
     "release": {"engine"},
     "query": {"release", "engine", "audit", "policy", "storage"},
-    "server": {"query", "release", "uploads", "audit", "policy", "storage"},
+    "server": {"query", "release", "uploads", "blinding", "audit", "policy", "storage"},
     "cli": {"console", "server", "query", "uploads", "audit", "policy", "storage"},
     "charts": set(),
     "console": {"server", "query", "release", "uploads", "audit", "policy", "storage", "charts"},

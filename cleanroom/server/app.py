@@ -12,6 +12,7 @@ from cleanroom.server.admission import Admission
 from cleanroom.server.problems import document_problems, install_handlers
 from cleanroom.server.routes import (
     audit,
+    blinding,
     collaborations,
     datasets,
     health,
@@ -25,7 +26,18 @@ from cleanroom.settings import Settings
 from cleanroom.storage.bootstrap import Storage
 from cleanroom.uploads.sessions import UploadLocks, open_for_serving
 
-ROUTERS = (health, collaborations, members, match_keys, policies, uploads, datasets, audit, queries)
+ROUTERS = (
+    health,
+    collaborations,
+    members,
+    match_keys,
+    policies,
+    uploads,
+    blinding,
+    datasets,
+    audit,
+    queries,
+)
 
 
 def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:

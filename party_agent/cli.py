@@ -16,6 +16,7 @@ from typer.exceptions import TyperException
 
 from party_agent.cli_support import HomeOption, reports_errors
 from party_agent.commands import collaboration, power, query, upload
+from party_agent.commands.blind import blind_command
 from party_agent.commands.tokenize import tokenize_command
 
 app = typer.Typer(
@@ -52,6 +53,7 @@ def init(
 
 
 app.command("tokenize")(reports_errors(tokenize_command))
+app.command("blind")(reports_errors(blind_command))
 
 
 for group in (collaboration, upload, query, power):

@@ -118,6 +118,14 @@ class CleanRoomClient:
         self._http.close()
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._checked(method, path, **kwargs)
+        return response.json() if response.content else None
+
+    def request_bytes(self, method: str, path: str, **kwargs: Any) -> bytes:
+        """A call whose reply is binary (protocol v2 relay frames)."""
+        return self._checked(method, path, **kwargs).content
+
+    def _checked(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.TransportError as error:
@@ -128,7 +136,27 @@ class CleanRoomClient:
             except ValueError:
                 problem = {"detail": f"HTTP {response.status_code}"}
             raise ServerError(response.status_code, problem if isinstance(problem, dict) else {})
-        return response.json() if response.content else None
+        return response
+
+    # -- protocol v2: the other party's once-blinded points ------------------------
+
+    def blinding_batches(self, collaboration: str) -> Json:
+        path = f"/v1/collaborations/{collaboration}/blinding/batches"
+        result: Json = self.request("POST", path)
+        return result
+
+    def relay_frame(self, collaboration: str, batch_id: str, offset: int, limit: int) -> bytes:
+        path = f"/v1/collaborations/{collaboration}/blinding/batches/{batch_id}/points"
+        return self.request_bytes("GET", path, params={"offset": offset, "limit": limit})
+
+    def reply_frame(
+        self, collaboration: str, batch_id: str, offset: int, key_check: str, frame: bytes
+    ) -> Json:
+        path = f"/v1/collaborations/{collaboration}/blinding/batches/{batch_id}/points"
+        params = {"offset": offset, "key_check": key_check}
+        headers = {"Content-Type": "application/vnd.cleanroom.relay-v2"}
+        result: Json = self.request("PUT", path, params=params, content=frame, headers=headers)
+        return result
 
     # -- identity, members and keys -----------------------------------------------
 

@@ -15,6 +15,8 @@ never a raw identifier, an attribute value, a token or key material. The CLI pri
     |   |                       does not parse as its declared type (column and row)
     |   +-- IdentifierInAttribute   a kept attribute holds values that look like
     |                           identifiers (column, pattern and count; never a value)
+    +-- BatchRefused            exit 1: a protocol v2 batch from the server is malformed
+    |                           (bad frame, invalid point, the identity); nothing was sent
     +-- InternalError           exit 1: a bug in the agent; please report it
 """
 
@@ -64,6 +66,10 @@ class InputError(AgentError):
 
 class IdentifierInAttribute(InputError):
     """A kept attribute column holds values the tripwire takes for identifiers."""
+
+
+class BatchRefused(AgentError):
+    """The server relayed a malformed protocol v2 batch; the agent sent nothing back."""
 
 
 class InternalError(AgentError):

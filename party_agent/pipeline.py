@@ -35,7 +35,7 @@ from party_agent.prefetch import prefetch
 from party_agent.progress import ProgressSink
 from party_agent.reading import InputFile
 from party_agent.summary import TokenizeSummary
-from protocols import Tokenizer, token_column_name, token_field
+from protocols import TokenMaker, token_column_name
 from protocols.binding import bind_schema
 from protocols.probes import unsalted_count
 from protocols.tripwire import TripwireHit, scan_rows
@@ -44,7 +44,7 @@ from protocols.tripwire import TripwireHit, scan_rows
 @dataclass(frozen=True)
 class TokenizeJob:
     mapping: Mapping
-    tokenizer: Tokenizer
+    tokenizer: TokenMaker  # v1 Tokenizer or v2 Blinder
     source: InputFile
     out: Path
     batch_size: int
@@ -52,7 +52,7 @@ class TokenizeJob:
     def output_schema(self) -> pa.Schema:
         """Token columns, then attributes; bound to the collaboration and the match key
         (collaboration id and key check values in the Parquet metadata)."""
-        fields = [token_field(family) for family in self.mapping.families]
+        fields = [self.tokenizer.token_field(family) for family in self.mapping.families]
         fields += [pa.field(a.name, a.arrow_type()) for a in self.mapping.attributes]
         return bind_schema(pa.schema(fields), self.tokenizer)
 

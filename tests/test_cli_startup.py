@@ -24,6 +24,8 @@ HEAVY = (
     "pandas",
     "phonenumbers",
     "pyarrow",
+    "rbcl",
+    "nacl",
     "sqlalchemy",
     "uvicorn",
 )

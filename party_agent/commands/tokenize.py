@@ -15,7 +15,7 @@ from protocols import DatasetKind
 if TYPE_CHECKING:
     from party_agent.home import PartyHome
     from party_agent.reading import Format
-    from protocols import MatchKey
+    from protocols import MatchKey, TokenMaker
 
 DEFAULT_BATCH_SIZE = 262_144
 _FORMATS: dict[str, Format] = {"csv": "csv", "parquet": "parquet", "jsonl": "jsonl"}
@@ -55,6 +55,14 @@ def tokenize_command(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print only the summary, as JSON.")
     ] = False,
+    protocol: Annotated[
+        str | None,
+        typer.Option(
+            "--protocol",
+            help="v1 (HMAC under the match key) or v2 (blinded with this party's scalar); "
+            "default: v1 with a match key, else the collaboration policy's.",
+        ),
+    ] = None,
 ) -> None:
     """Turn identifiers into tokens and keep only the declared attributes."""
     from party_agent.home import PartyHome
@@ -66,11 +74,19 @@ def tokenize_command(
 
     party = PartyHome.open(home)
     collaboration_id = _collaboration(party, collaboration)
-    match_key = _match_key(party, match_key_file, collaboration_id)
+    chosen = choose_protocol(party, collaboration_id, protocol, match_key_file)
+    match_key = None if chosen == "v2" else _match_key(party, match_key_file, collaboration_id)
     source = open_input(input_path, _format(input_format), _delimiter(delimiter))
     _check_output(input_path, out)
     spec = load_mapping(mapping, source.header, kind)
-    tokenizer = Tokenizer(match_key, collaboration_id)
+    tokenizer: TokenMaker
+    if match_key is None:
+        from party_agent.scalars import load_scalars
+        from protocols import Blinder
+
+        tokenizer = Blinder(load_scalars(party, collaboration_id, spec.families), collaboration_id)
+    else:
+        tokenizer = Tokenizer(match_key, collaboration_id)
     job = TokenizeJob(spec, tokenizer, source, out, batch_size)
     if wants_bar(quiet, json_output):
         with BarProgress(source.size) as bar:
@@ -82,6 +98,30 @@ def tokenize_command(
     elif not quiet:
         typer.echo(f"wrote {out}")
         typer.echo(summary.to_text())
+
+
+def choose_protocol(
+    party: PartyHome, collaboration: str, given: str | None, key_file: Path | None
+) -> str:
+    """``--protocol`` if given; v1 with a match key (file or stored); else the effective
+    policy's protocol, asked of the joined server (v1 when the home joined none)."""
+    if given is not None:
+        if given not in ("v1", "v2"):
+            raise ConfigError(f"unknown --protocol {given!r}; use v1 or v2")
+        if given == "v2" and key_file is not None:
+            raise ConfigError("--match-key-file is for protocol v1; v2 uses this party's scalars")
+        return given
+    if key_file is not None or party.has_match_key(collaboration):
+        return "v1"
+    if not (party.server and party.token and party.collaboration == collaboration):
+        return "v1"
+    from party_agent.commands.collaboration import connect
+    from policies import policy_from_yaml
+
+    client, _ = connect(party)
+    with client:
+        text = client.policy(collaboration, "current")["text"]
+    return str(policy_from_yaml(text).protocol)
 
 
 def _collaboration(party: PartyHome, given: str | None) -> str:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from cleanroom.blinding import accept_reply, finish_version, open_batches, relay_chunk
 from cleanroom.errors import Conflict, NoEffectivePolicy, NotFound, PayloadTooLarge
-from cleanroom.policy.store import effective_policy
+from cleanroom.policy.store import effective_policy, matching_protocol
 from cleanroom.server.blinding_schemas import (
     BlindingBatchesPublic,
     BlindingBatchPublic,
@@ -28,7 +28,7 @@ from cleanroom.server.deps import Scope, ScopeDep, SessionDep, SettingsDep
 from cleanroom.settings import Settings
 from cleanroom.storage.blinding_tables import BlindingBatch
 from cleanroom.storage.models import Member, Role
-from policies import MatchProtocol, parse_policy
+from protocols import PROTOCOL_V2
 from protocols.relay import MEDIA_TYPE
 
 router = APIRouter(prefix="/v1/collaborations/{collaboration_id}/blinding", tags=["blinding"])
@@ -42,10 +42,9 @@ def _blinder(session: Session, scope: Scope) -> Member:
     member = session.get(Member, scope.principal.member_id or "")
     if member is None:
         raise Conflict("only members blind")
-    version = effective_policy(session, scope.id)
-    if version is None:
+    if effective_policy(session, scope.id) is None:
         raise NoEffectivePolicy("no policy version is approved by every party yet")
-    if parse_policy(version.text).protocol is not MatchProtocol.V2:
+    if matching_protocol(session, scope.id) != PROTOCOL_V2:
         raise Conflict("this collaboration's policy matches with protocol v1: nothing to blind")
     return member
 

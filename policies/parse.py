@@ -16,11 +16,11 @@ from policies.errors import InvalidPolicy
 from policies.exact import Duration, parse_fraction
 from policies.keys import KeySet, parse_keys
 from policies.model import (
-    MatchProtocol,
     FORMAT,
     Budget,
     ContributionBounds,
     Dimensions,
+    MatchProtocol,
     PinnedKeys,
     Policy,
     Template,

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from cleanroom import audit
 from cleanroom.blinding.files import ORDER, RELAY, batch_dir, read_range, write_atomically
+from cleanroom.blinding.join import finish_version
 from cleanroom.settings import Settings
 from cleanroom.storage.blinding_tables import BlindingBatch, is_blinded
 from cleanroom.storage.models import Dataset, DatasetVersion, Member, new_id
@@ -96,7 +97,7 @@ def _create_batch(
         blinder_id=blinder.id,
         count=len(points) // POINT,
         received=0,
-        status="open",
+        status="open" if points else "complete",  # nothing to blind: done at once
         owner_key_check=column.key_check,
     )
     write_atomically(batch_dir(settings, batch.id) / RELAY, points)
@@ -135,6 +136,7 @@ def open_batches(
                 },
             )
             session.commit()
+        finish_version(session, settings, version.id, actor)  # only if all are back
     query = select(BlindingBatch).where(
         BlindingBatch.collaboration_id == collaboration_id,
         BlindingBatch.blinder_id == blinder.id,

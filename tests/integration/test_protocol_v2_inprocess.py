@@ -6,14 +6,32 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from fastapi import FastAPI
 
 from cleanroom.release._testing import exact_mode
-from protocols import DOUBLY_BLINDED_VERSION, RelayFrame, RelayStep, encode_frame, token_version
-from tests.integration.query_world import QueryWorld, in_process, make_world
-from tests.integration.v2_world import agent_client, blind_for, make_v2_world, new_scalars
+from protocols import (
+    DOUBLY_BLINDED_VERSION,
+    Blinder,
+    BlindingScalar,
+    RelayFrame,
+    RelayStep,
+    encode_frame,
+    token_version,
+)
+from protocols.binding import bind_schema
+from tests.integration.datasets import parquet_bytes
+from tests.integration.query_world import QueryWorld, exposures, in_process, make_world
+from tests.integration.uploading import upload
+from tests.integration.v2_world import (
+    agent_client,
+    blind_for,
+    blinded,
+    make_v2_world,
+    new_scalars,
+)
 
 QUERIES: list[dict[str, Any]] = [
     {"template": "overlap", "exposures": "exp", "purchases": "pur", "epsilon": "1/4"},
@@ -109,3 +127,25 @@ def test_a_reply_with_a_bad_point_is_refused_and_nothing_is_stored(app: FastAPI)
             f"/v1/collaborations/{w.id}/blinding/batches/{batch['id']}/points", params={"offset": 0}
         )
         assert stolen.status_code == 404
+
+
+def test_a_family_without_values_is_complete_at_once(app: FastAPI) -> None:
+    """A token column that is null on every row has nothing to blind: its batch is
+    complete when it is opened, and the version still becomes joinable."""
+    scalars = new_scalars()
+    w = make_v2_world(in_process(app), app.state.admin_token, scalars, name="nulls")
+    brand = Blinder({**scalars["brand"], "phone": BlindingScalar.generate()}, w.id)
+    base = blinded(exposures(w.id), brand, list(range(150)))
+    phones = pa.nulls(base.num_rows, pa.binary(32))
+    fields = [brand.token_field("phone"), *base.schema]
+    table = pa.Table.from_arrays(
+        [phones, *base.columns], schema=bind_schema(pa.schema(fields), brand)
+    )
+    with w.client("brand") as member:
+        reply = upload(member, w.id, parquet_bytes(table), "exp", "exposures")
+        assert reply.status_code in (200, 201) and reply.json()["version"] == 2, reply.text
+    assert blind_for(w, "retailer", scalars).families == {"email": 150}
+    folder = app.state.settings.data_dir / "datasets" / w.id / "exp"
+    joined = pq.read_table(folder / "v2.blinded.parquet")
+    assert token_version(joined.schema.field("token_phone")) == DOUBLY_BLINDED_VERSION
+    assert joined.column("token_phone").null_count == joined.num_rows

@@ -132,11 +132,15 @@ async def put_points(
 ) -> BlindingBatchPublic:
     """Return blinded points from ``offset`` (must equal ``received``); every point checked."""
     limit = 64 + 32 * MAX_POINTS + 255
-    data = bytearray()
-    async for part in request.stream():
-        data += part
-        if len(data) > limit:
-            raise PayloadTooLarge(f"a reply frame holds at most {MAX_POINTS} points")
-    return await run_in_threadpool(
-        _store_reply, session, settings, scope, batch_id, bytes(data), offset, key_check
-    )
+    lock = request.app.state.upload_locks.get(batch_id)  # one server process: one writer
+    if lock.locked():
+        raise Conflict("another reply to this batch is being stored; retry")
+    async with lock:
+        data = bytearray()
+        async for part in request.stream():
+            data += part
+            if len(data) > limit:
+                raise PayloadTooLarge(f"a reply frame holds at most {MAX_POINTS} points")
+        return await run_in_threadpool(
+            _store_reply, session, settings, scope, batch_id, bytes(data), offset, key_check
+        )

@@ -154,7 +154,7 @@ class CleanRoomClient:
     ) -> Json:
         path = f"/v1/collaborations/{collaboration}/blinding/batches/{batch_id}/points"
         params = {"offset": offset, "key_check": key_check}
-        headers = {"Content-Type": "application/vnd.cleanroom.relay-v2"}
+        headers = {"Content-Type": "application/octet-stream"}
         result: Json = self.request("PUT", path, params=params, content=frame, headers=headers)
         return result
 

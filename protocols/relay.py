@@ -30,7 +30,8 @@ from protocols.ristretto import POINT_BYTES
 
 MAGIC = b"CRV2"
 VERSION = 2
-MEDIA_TYPE = "application/vnd.cleanroom.relay-v2"
+#: Frames describe themselves (magic, version, step), so they travel as plain octets.
+MEDIA_TYPE = "application/octet-stream"
 _TAIL = struct.Struct(">QI")
 
 

@@ -15,6 +15,7 @@ Errors of :mod:`policies` become server errors in one place, :func:`policy_error
     |   +-- InvalidSignature             422  invalid-signature     an approval does not verify
     |   +-- InvalidPolicy                422  invalid-policy        policy YAML is unusable
     |   +-- ChunkChecksumMismatch        400  chunk-checksum-mismatch
+    |   +-- RelayRejected                422  relay-rejected        a v2 reply frame or point is bad
     +-- AuthError
     |   +-- Unauthenticated              401  unauthenticated       no or unknown bearer token
     |   +-- TokenRevoked                 401  token-revoked
@@ -32,6 +33,8 @@ Errors of :mod:`policies` become server errors in one place, :func:`policy_error
     |   +-- KeysNotRegistered            409  keys-not-registered
     |   +-- BudgetExhausted              409  budget-exhausted      only the budget refuses it
     |   +-- NoEffectivePolicy            409  no-effective-policy   no version signed by all
+    |   +-- BlindingOffsetMismatch       409  blinding-offset-mismatch
+    |   +-- BlindingPending              409  blinding-pending      v2 tokens not yet blinded twice
     +-- PayloadTooLarge                  413  payload-too-large
     +-- InsufficientStorage              507  insufficient-storage  no disk for a declared upload
     +-- ServerBusy                       503  server-busy           saturated; has Retry-After
@@ -256,3 +259,20 @@ def policy_errors() -> Iterator[None]:
         yield
     except policies.PolicyError as error:
         raise from_policy_error(error) from None
+
+
+class RelayRejected(BadRequest):
+    """A protocol v2 reply frame is malformed, of another step or batch, or holds a point
+    that is not a valid ristretto255 encoding (or is the identity)."""
+
+    slug, status, title = "relay-rejected", 422, "Relay frame rejected"
+
+
+class BlindingOffsetMismatch(Conflict):
+    slug, status, title = "blinding-offset-mismatch", 409, "Reply offset does not match"
+
+
+class BlindingPending(Conflict):
+    """A v2 dataset's once-blinded tokens have not been blinded by the other party yet."""
+
+    slug, status, title = "blinding-pending", 409, "Waiting for the other party to blind"

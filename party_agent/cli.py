@@ -24,6 +24,7 @@ from party_agent.commands import (
     query,
     upload,
 )
+from party_agent.commands.blind import blind_command
 from party_agent.commands.tokenize import tokenize_command
 
 app = typer.Typer(
@@ -123,6 +124,7 @@ def show_home(
 
 
 app.command("tokenize")(reports_errors(tokenize_command))
+app.command("blind")(reports_errors(blind_command))
 
 
 for group in (collaboration, credentials, upload, datasets, query, power, plan):

@@ -124,6 +124,14 @@ class CleanRoomClient:
         self._http.close()
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._checked(method, path, **kwargs)
+        return response.json() if response.content else None
+
+    def request_bytes(self, method: str, path: str, **kwargs: Any) -> bytes:
+        """A call whose reply is binary (protocol v2 relay frames)."""
+        return self._checked(method, path, **kwargs).content
+
+    def _checked(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.TransportError as error:
@@ -136,7 +144,27 @@ class CleanRoomClient:
             hint = self._auth_hint if response.status_code == 401 else None
             body = problem if isinstance(problem, dict) else {}
             raise ServerError(response.status_code, body, hint)
-        return response.json() if response.content else None
+        return response
+
+    # -- protocol v2: the other party's once-blinded points ------------------------
+
+    def blinding_batches(self, collaboration: str) -> Json:
+        path = f"/v1/collaborations/{collaboration}/blinding/batches"
+        result: Json = self.request("POST", path)
+        return result
+
+    def relay_frame(self, collaboration: str, batch_id: str, offset: int, limit: int) -> bytes:
+        path = f"/v1/collaborations/{collaboration}/blinding/batches/{batch_id}/points"
+        return self.request_bytes("GET", path, params={"offset": offset, "limit": limit})
+
+    def reply_frame(
+        self, collaboration: str, batch_id: str, offset: int, key_check: str, frame: bytes
+    ) -> Json:
+        path = f"/v1/collaborations/{collaboration}/blinding/batches/{batch_id}/points"
+        params = {"offset": offset, "key_check": key_check}
+        headers = {"Content-Type": "application/octet-stream"}
+        result: Json = self.request("PUT", path, params=params, content=frame, headers=headers)
+        return result
 
     # -- identity, members and keys -----------------------------------------------
 

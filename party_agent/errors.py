@@ -16,6 +16,8 @@ never a raw identifier, an attribute value, a token or key material. The CLI pri
     |   +-- IdentifierInAttribute   a kept attribute holds values that look like
     |   |                       identifiers (column, pattern and count; never a value)
     |   +-- StrictWarnings      ``--strict`` and the summary has warnings (nothing written)
+    +-- BatchRefused            exit 1: a protocol v2 batch from the server is malformed
+    |                           (bad frame, invalid point, the identity); nothing was sent
     +-- InternalError           exit 1: a bug in the agent; please report it
 """
 
@@ -69,6 +71,10 @@ class IdentifierInAttribute(InputError):
 
 class StrictWarnings(InputError):
     """``tokenize --strict`` found warnings (zero rows, all invalid, duplicates)."""
+
+
+class BatchRefused(AgentError):
+    """The server relayed a malformed protocol v2 batch; the agent sent nothing back."""
 
 
 class InternalError(AgentError):

@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from party_agent.mapping import IdentifierSpec
-from protocols import IdType, NormalizeOptions, Reason, Tokenizer
+from protocols import IdType, NormalizeOptions, Reason, TokenMaker
 from protocols.tokens import TOKEN_TYPE, TokenColumn
 
 #: Country spellings read as another ISO 3166 code.
@@ -36,7 +36,7 @@ ALIASES = {"UK": "GB"}
 
 
 def tokenize_identifier(
-    tokenizer: Tokenizer, spec: IdentifierSpec, batch: pa.RecordBatch
+    tokenizer: TokenMaker, spec: IdentifierSpec, batch: pa.RecordBatch
 ) -> TokenColumn:
     """The token column of one identifier column of ``batch``."""
     column = batch.column(spec.column)
@@ -55,7 +55,7 @@ def tokenize_identifier(
 class _State:
     """Tokens found so far and the final rejections, for one phone column."""
 
-    def __init__(self, tokenizer: Tokenizer, column: pa.Array) -> None:
+    def __init__(self, tokenizer: TokenMaker, column: pa.Array) -> None:
         self.tokenizer = tokenizer
         self.column = column
         self.tokens: pa.Array = pa.nulls(len(column), TOKEN_TYPE)

@@ -43,7 +43,7 @@ from party_agent.prefetch import prefetch
 from party_agent.progress import ProgressSink
 from party_agent.reading import InputFile
 from party_agent.summary import TokenizeSummary
-from protocols import Tokenizer, token_column_name, token_field
+from protocols import TokenMaker, token_column_name
 from protocols.binding import bind_schema, with_kind
 from protocols.probes import unsalted_count
 from protocols.tripwire import TripwireHit, scan_rows
@@ -52,8 +52,9 @@ from protocols.tripwire import TripwireHit, scan_rows
 @dataclass(frozen=True)
 class TokenizeJob:
     mapping: Mapping
-    #: ``None`` for a mapping without identifiers (spend): nothing to tokenize.
-    tokenizer: Tokenizer | None
+    #: ``None`` for a mapping without identifiers (spend): nothing to tokenize; else a
+    #: v1 Tokenizer or a v2 Blinder.
+    tokenizer: TokenMaker | None
     source: InputFile
     out: Path
     batch_size: int
@@ -63,7 +64,9 @@ class TokenizeJob:
         """Token columns, then attributes; bound to the collaboration and the match key
         (collaboration id and key check values in the Parquet metadata), and the kind
         the mapping declares (``upload`` reads it)."""
-        fields = [token_field(family) for family in self.mapping.families]
+        fields = []
+        if self.tokenizer is not None:
+            fields = [self.tokenizer.token_field(family) for family in self.mapping.families]
         fields += [pa.field(a.name, a.arrow_type()) for a in self.mapping.attributes]
         schema = pa.schema(fields)
         if self.tokenizer is not None:

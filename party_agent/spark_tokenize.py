@@ -37,7 +37,7 @@ from typing import Any
 from party_agent.errors import AgentError, ConfigError, IdentifierInAttribute, InputError
 from party_agent.pipeline import TokenizeJob, check_keyed, scan_attributes, tokenize_batch
 from party_agent.summary import TokenizeSummary
-from protocols import Reason
+from protocols import Reason, Tokenizer
 from protocols.tripwire import TripwireHit
 
 _ERRORS: dict[str, type[AgentError]] = {
@@ -159,8 +159,11 @@ def _spark_session(master: str) -> Any:
 
 def run_tokenize_spark(job: TokenizeJob, master: str) -> TokenizeSummary:
     """Tokenize ``job.source`` on Spark at ``master`` into the directory ``job.out``."""
-    if job.tokenizer is None:
-        raise ConfigError("--engine spark is for files with identifiers; tokenize spend locally")
+    if not isinstance(job.tokenizer, Tokenizer):
+        raise ConfigError(
+            "--engine spark tokenizes protocol v1 files with identifiers; tokenize spend "
+            "and protocol v2 files locally"
+        )
     started = time.perf_counter()
     spark = _spark_session(master)
     temp = job.out.with_name(f".{job.out.name}.{os.getpid()}.{secrets.token_hex(4)}.partial")

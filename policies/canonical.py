@@ -11,6 +11,8 @@
 - ``attribution`` only when the policy sets it to something other than the default
   (``last_touch`` and ``first_touch``, no bounds), so the hash of a policy written
   before the section existed is unchanged;
+- ``protocol`` only when it is not the default ``v1`` (so v1 policies keep the hashes
+  they had before the field existed);
 
 serialized with sorted keys, no whitespace (``separators=(",", ":")``), UTF-8, no
 ASCII escaping. ``policy_hash(policy)`` is the lowercase hex SHA-256 of those bytes.
@@ -29,7 +31,7 @@ from policies.evaluate import QueryRequest
 from policies.exact import fraction_text
 from policies.keys import to_canonical as keys_to_canonical
 from policies.merge import EffectivePolicy
-from policies.model import FORMAT, KeyPinning, Policy
+from policies.model import FORMAT, KeyPinning, MatchProtocol, Policy
 from policies.rules import PartyRules
 
 
@@ -46,6 +48,8 @@ def to_canonical(policy: Policy) -> dict[str, Any]:
     out = _policy_fields(policy)
     if not policy.attribution.is_default:
         out["attribution"] = attribution_to_canonical(policy.attribution)
+    if policy.protocol is not MatchProtocol.V1:
+        out["protocol"] = str(policy.protocol)
     return out
 
 

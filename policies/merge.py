@@ -26,6 +26,7 @@ from policies.model import (
     Budget,
     ContributionBounds,
     Dimensions,
+    MatchProtocol,
     PinnedKeys,
     Policy,
     Template,
@@ -75,6 +76,11 @@ class EffectivePolicy:
     @property
     def name(self) -> str:
         return self.base.name
+
+    @property
+    def protocol(self) -> MatchProtocol:
+        """The collaboration policy's matching protocol (party rules cannot change it)."""
+        return self.base.protocol
 
     @property
     def version(self) -> int:

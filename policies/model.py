@@ -26,6 +26,18 @@ FORMAT = "cleanroom-policy/1"
 _NAME = "[a-z][a-z0-9_]{0,62}"
 
 
+class MatchProtocol(StrEnum):
+    """How the parties' identifiers meet (``docs/reference/protocol.md``).
+
+    ``v1``: both hold one match key and upload HMAC tokens. ``v2``: each blinds with a
+    secret scalar of its own on ristretto255 and blinds the other's relayed points, so
+    no one holding a single side's secret can test a guessed identifier.
+    """
+
+    V1 = "v1"
+    V2 = "v2"
+
+
 class Template(StrEnum):
     """The query templates a policy can allow."""
 
@@ -210,6 +222,7 @@ class Policy:
     keys: KeySet = field(default_factory=KeySet)
     attribution: AttributionRules = field(default_factory=AttributionRules)
     pin_keys: KeyPinning = KeyPinning.NONE
+    protocol: MatchProtocol = MatchProtocol.V1
 
     def __post_init__(self) -> None:
         checks.collect(
@@ -225,6 +238,7 @@ class Policy:
                 ("keys", self.keys.check_declared),
                 ("attribution", self._check_stage),
                 ("pin_keys", self._check_pin_keys),
+                ("protocol", self._check_protocol),
             ],
             f"policy `{self.name}`" if isinstance(self.name, str) else "policy",
         )
@@ -232,6 +246,10 @@ class Policy:
     def _check_pin_keys(self) -> None:
         if not isinstance(self.pin_keys, KeyPinning):
             raise ValueError(f"must be one of {', '.join(KeyPinning)}")
+
+    def _check_protocol(self) -> None:
+        if not isinstance(self.protocol, MatchProtocol):
+            raise ValueError(f"{self.protocol!r} is not a MatchProtocol")
 
     def _check_templates(self) -> None:
         if not self.templates:

@@ -22,6 +22,7 @@ from policies.model import (
     ContributionBounds,
     Dimensions,
     KeyPinning,
+    MatchProtocol,
     PinnedKeys,
     Policy,
     Template,
@@ -40,7 +41,16 @@ _SUB = {
 }
 _COMMON = ("format", "version", "templates", *_SUB, "k", "epsilon_choices", "receivers")
 _LEGACY = ("epsilon_per_query",)
-POLICY_FIELDS = ("name", *_COMMON, "pinned_keys", "keys", "attribution", "pin_keys", *_LEGACY)
+POLICY_FIELDS = (
+    "name",
+    *_COMMON,
+    "pinned_keys",
+    "keys",
+    "attribution",
+    "pin_keys",
+    "protocol",
+    *_LEGACY,
+)
 RULES_FIELDS = ("party", *_COMMON, "pinned_keys", "keys", *_LEGACY)
 
 
@@ -157,6 +167,13 @@ def _pins(value: Any) -> PinnedKeys:
     return PinnedKeys.of(pins)
 
 
+def _protocol(value: Any) -> MatchProtocol:
+    try:
+        return MatchProtocol(value)
+    except ValueError:
+        raise ValueError(f"must be one of v1, v2, got {value!r}") from None
+
+
 def _format(value: Any) -> str:
     if value != FORMAT:
         raise ValueError(f"this software reads {FORMAT!r}, got {value!r}")
@@ -200,6 +217,7 @@ def parse_policy(data: object) -> Policy:
         "attribution": r.get("attribution", parse_attribution, required=False)
         or AttributionRules(),
         "pin_keys": r.get("pin_keys", _pinning, required=False) or KeyPinning.NONE,
+        "protocol": r.get("protocol", _protocol, required=False) or MatchProtocol.V1,
     }
     dims, window, budget, contribution = (r.sub(key) for key in _SUB)
     assert dims and window and budget and contribution  # noqa: S101 - required=True

@@ -28,7 +28,7 @@ from protocols.identifiers import FAMILIES
 from protocols.keys import MatchKey
 from protocols.kinds import DatasetKind
 from protocols.normalize import NORMALIZATION_REVISION
-from protocols.tokens import META_FAMILY, Tokenizer, derive_family_key
+from protocols.tokens import META_FAMILY, TokenMaker, derive_family_key
 
 KEY_CHECK_LABEL = b"\x00cleanroom key check v1"
 KEY_CHECK_BYTES = 8
@@ -53,13 +53,13 @@ def key_checks(match_key: MatchKey, collaboration_id: str) -> dict[str, str]:
     }
 
 
-def bind_schema(schema: pa.Schema, tokenizer: Tokenizer) -> pa.Schema:
+def bind_schema(schema: pa.Schema, tokenizer: TokenMaker) -> pa.Schema:
     """``schema`` with the collaboration id and each token column's key check value."""
     fields = []
     for field in schema:
         family = (field.metadata or {}).get(META_FAMILY)
         if family is not None:
-            check = key_check_value(tokenizer.family_key(family.decode()))
+            check = tokenizer.key_check(family.decode())
             field = field.with_metadata({**(field.metadata or {}), META_KEY_CHECK: check})
         fields.append(field)
     metadata = {

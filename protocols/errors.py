@@ -8,6 +8,8 @@ Every message is one line and never contains a raw identifier, a token or key ma
     +-- KeyUnwrapError          a wrapped match key cannot be opened (wrong recipient key,
     |                           truncated or tampered ciphertext, other collaboration)
     +-- UnknownIdentifierType   an identifier type name this protocol does not define
+    +-- InvalidPoint            a received ristretto255 point is malformed or the identity
+    +-- MalformedMessage        a v2 relay message is cut short, mislabelled or out of order
 """
 
 from __future__ import annotations
@@ -31,3 +33,11 @@ class KeyUnwrapError(ProtocolError):
 
 class UnknownIdentifierType(ProtocolError):
     """An identifier type name is not one of :class:`protocols.IdType`."""
+
+
+class InvalidPoint(ProtocolError):
+    """A ristretto255 point is not a valid encoding, or is the identity (protocol v2)."""
+
+
+class MalformedMessage(ProtocolError):
+    """A protocol v2 relay message is truncated, for another step, batch or offset."""

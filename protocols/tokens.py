@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -32,7 +33,9 @@ TOKEN_TYPE = pa.binary(DIGEST_BYTES)
 #: Arrow field metadata keys on every token column.
 META_VERSION = b"cleanroom.token_version"
 META_FAMILY = b"cleanroom.token_family"
-SUPPORTED_VERSIONS = frozenset({f"{TOKEN_VERSION}/{TOKEN_ALGORITHM}"})
+V1_VERSION = f"{TOKEN_VERSION}/{TOKEN_ALGORITHM}"
+#: Every token column tag this implementation reads (v2: :mod:`protocols.blind_tokens`).
+SUPPORTED_VERSIONS = frozenset({V1_VERSION, "v2/ristretto255-once", "v2/ristretto255"})
 
 
 def derive_family_key(match_key: MatchKey, collaboration_id: str, family: str) -> bytes:
@@ -89,6 +92,25 @@ class TokenColumn:
         return int(len(self.tokens) - self.tokens.null_count)
 
 
+class TokenMaker(Protocol):
+    """What the agent's pipeline needs of a token protocol: v1 :class:`Tokenizer` or v2
+    :class:`protocols.blind_tokens.Blinder`."""
+
+    @property
+    def collaboration_id(self) -> str: ...
+
+    def key_check(self, family: str) -> str: ...
+
+    def token_field(self, family: str) -> pa.Field: ...
+
+    def tokenize_array(
+        self,
+        id_type: IdType,
+        array: pa.Array | pa.ChunkedArray,
+        options: NormalizeOptions = ...,
+    ) -> TokenColumn: ...
+
+
 @dataclass(frozen=True)
 class Tokenizer:
     """Turns identifiers into v1 tokens for one collaboration under one match key."""
@@ -102,6 +124,15 @@ class Tokenizer:
         if family not in self._keys:
             self._keys[family] = derive_family_key(self.match_key, self.collaboration_id, family)
         return self._keys[family]
+
+    def key_check(self, family: str) -> str:
+        """The key check value of the family key (:mod:`protocols.binding`)."""
+        from protocols.binding import key_check_value
+
+        return key_check_value(self.family_key(family))
+
+    def token_field(self, family: str) -> pa.Field:
+        return token_field(family)
 
     def token(
         self, id_type: IdType, raw: str | None, options: NormalizeOptions = DEFAULT_OPTIONS

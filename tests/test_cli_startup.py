@@ -25,6 +25,8 @@ HEAVY = (
     "phonenumbers",
     "pyarrow",
     "pyspark",
+    "rbcl",
+    "nacl",
     "sqlalchemy",
     "uvicorn",
 )

@@ -6,7 +6,7 @@ of released results, shared by the agent's reports and the server's console and 
 policies -> protocols;  protocols -> nothing of ours.
 
 Inside ``cleanroom``: cli -> console -> server -> query -> release -> engine; server ->
-uploads; query, uploads -> audit -> policy -> storage;
+uploads, blinding; query, uploads, blinding -> audit -> policy -> storage;
 every layer may use ``settings`` and ``errors``; nothing imports ``demo`` or ``cli``
 except their entry points (``cleanroom/cli/main.py`` registers the demo command,
 ``__main__`` runs the CLI).
@@ -37,10 +37,11 @@ INSIDE = {
     "policy": {"storage"},
     "audit": {"policy", "storage"},
     "uploads": {"audit", "storage"},
+    "blinding": {"audit", "storage"},
     "engine": set(),
     "release": {"engine"},
     "query": {"release", "engine", "audit", "policy", "storage"},
-    "server": {"query", "release", "uploads", "audit", "policy", "storage"},
+    "server": {"query", "release", "uploads", "blinding", "audit", "policy", "storage"},
     "cli": {"console", "server", "query", "uploads", "audit", "policy", "storage"},
     "console": {"server", "query", "release", "uploads", "audit", "policy", "storage"},
     "demo": set(),

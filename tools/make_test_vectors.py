@@ -7,12 +7,29 @@ independent stdlib implementation of HKDF and HMAC), not the other way round.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
-from protocols import IdType, MatchKey, NormalizeOptions, Rejected, Tokenizer, normalize
+import rbcl
+
+from protocols import (
+    FAMILIES,
+    Blinder,
+    BlindingScalar,
+    IdType,
+    MatchKey,
+    NormalizeOptions,
+    Rejected,
+    Tokenizer,
+    blind_many,
+    hash_to_group,
+    hmac_input,
+    normalize,
+)
 from protocols.binding import key_checks
 from protocols.normalize import NORMALIZATION_REVISION
+from protocols.ristretto import hash_input
 
 MATCH_KEY_HEX = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 COLLABORATION_ID = "collab-test-vectors"
@@ -166,6 +183,80 @@ def build() -> dict[str, object]:
     }
 
 
+#: Protocol v2 cases: (id_type, raw, region, fold_gmail, note); every family, raw and
+#: pre-hashed forms meeting.
+V2_CASES: list[tuple[str, str, str | None, bool, str]] = [
+    ("email", "  Alice@Example.COM \t", None, False, "whitespace and case"),
+    (
+        "email_sha256",
+        "ff8d9819fc0e12bf0d24892e45987e249a28dce836a85cad60e28eaaa8c6d976",
+        None,
+        False,
+        "sha256 of alice@example.com meets the raw email",
+    ),
+    ("email", "a.l.i.c.e+promo@gmail.com", None, True, "gmail dots and plus folded"),
+    ("email", "Jose\u0301@example\u0301.fr", None, False, "unicode, decomposed (NFC)"),
+    ("phone", "(415) 555-2671", "US", False, "national, US region"),
+    (
+        "phone_sha256",
+        "cb6880e416769253645cb9c6b8989154bf66a56a77fc14c81fb1019663cbb928",
+        None,
+        False,
+        "sha256 of +14155552671 meets the raw phone",
+    ),
+    ("maid", "6D92078A-8246-4BA4-AE5B-76104861E7DC", None, False, "IDFA upper case"),
+    ("customer_id", "  CUST-00042 ", None, False, "trimmed, case kept"),
+]
+
+
+def vector_scalar(party: str, family: str) -> BlindingScalar:
+    """A fixed, public scalar for the vectors only: SHA-512 of a label, reduced mod L."""
+    wide = hashlib.sha512(f"cleanroom v2 test vector scalar|{party}|{family}".encode()).digest()
+    return BlindingScalar(rbcl.crypto_core_ristretto255_scalar_reduce(wide))
+
+
+def build_v2() -> dict[str, object]:
+    scalars = {p: {f: vector_scalar(p, f) for f in FAMILIES} for p in ("a", "b")}
+    cases = []
+    for id_type_name, raw, region, fold, note in V2_CASES:
+        id_type = IdType.parse(id_type_name)
+        options = NormalizeOptions(region=region, fold_gmail=fold)
+        normalized = normalize(id_type, raw, options)
+        assert isinstance(normalized, str), note
+        family = id_type.family
+        value = hmac_input(id_type, normalized)
+        point = hash_to_group(COLLABORATION_ID, family, [value])
+        once = {p: blind_many(scalars[p][family], point, parallel=False) for p in scalars}
+        twice = blind_many(scalars["b"][family], once["a"], parallel=False)
+        assert twice == blind_many(scalars["a"][family], once["b"], parallel=False)
+        assert Blinder(scalars["a"], COLLABORATION_ID).token(id_type, raw, options) == once["a"]
+        cases.append(
+            {
+                "id_type": id_type.value,
+                "raw": raw,
+                "region": region,
+                "fold_gmail": fold,
+                "note": note,
+                "normalized": normalized,
+                "input": value.decode(),
+                "hash_input_hex": hash_input(COLLABORATION_ID, family, value).hex(),
+                "point_hex": point.hex(),
+                "once_a_hex": once["a"].hex(),
+                "once_b_hex": once["b"].hex(),
+                "twice_hex": twice.hex(),
+            }
+        )
+    return {
+        "protocol": "cleanroom token v2 (ristretto255, double-blind)",
+        "collaboration_id": COLLABORATION_ID,
+        "scalars_hex": {p: {f: s.hex() for f, s in fs.items()} for p, fs in scalars.items()},
+        "key_checks": {p: {f: s.key_check() for f, s in fs.items()} for p, fs in scalars.items()},
+        "cases": cases,
+    }
+
+
 if __name__ == "__main__":
-    OUT.write_text(json.dumps(build(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    vectors = build()
+    vectors["v2"] = build_v2()
+    OUT.write_text(json.dumps(vectors, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {OUT}")

@@ -54,6 +54,14 @@ def demo(
             "--no-wait", help="Stop the server at the end, even in a terminal (as without one)."
         ),
     ] = False,
+    protocol: Annotated[
+        str,
+        typer.Option(
+            "--protocol",
+            help="v1: HMAC tokens under a shared match key; v2: double-blind ristretto255 "
+            "(no match key; one more step, 'party-agent blind').",
+        ),
+    ] = "v1",
 ) -> None:
     """Run the whole closed loop on this machine: two parties, a real server, DP results
     next to the truth, the audit log verified, and HTML reports. In a terminal the server
@@ -65,10 +73,13 @@ def demo(
     from cleanroom.demo.run import NOTE, POOLING_NOTE, DemoOptions, run_demo
     from cleanroom.demo.tables import print_results
 
+    if protocol not in ("v1", "v2"):
+        typer.echo(f"error: unknown --protocol {protocol!r}; use v1 or v2", err=True)
+        raise typer.Exit(2)
     console = Console(stderr=True)
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        run = run_demo(DemoOptions(workdir, seed, rows, as_json), console)
+        run = run_demo(DemoOptions(workdir, seed, rows, as_json, protocol), console)
     except DemoError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(error.exit_code) from None

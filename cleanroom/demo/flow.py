@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from cleanroom.demo import steps
@@ -77,9 +78,16 @@ class _Clock:
 
 
 def run_loop(
-    layout: Layout, runner: Runner, announce: Callable[[str], None], spend_file: str
+    layout: Layout,
+    runner: Runner,
+    announce: Callable[[str], None],
+    spend_file: str,
+    protocol: str = "v1",
 ) -> LoopOutcome:
-    """Run every step against a fresh server; the server is stopped on return or error."""
+    """Run every step against a fresh server; the server is stopped on return or error.
+
+    Protocol v2 has no match key: both parties approve the policy, then tokenize (the
+    agent blinds with its own scalar), upload, and blind each other's relayed points."""
     outcome = LoopOutcome()
     clock = _Clock(outcome.timings, announce)
     files = party_files(layout)
@@ -94,7 +102,7 @@ def run_loop(
         ]
     )[0]
     secret = steps.admin_secret(admin)
-    write_demo_policy(layout.admin / "standard.yaml", layout.admin / "policy.yaml")
+    write_demo_policy(layout.admin / "standard.yaml", layout.admin / "policy.yaml", protocol)
     clock.phase("start the server")
     with ServerProcess(layout.server, layout.logs / "server.log") as server:
         outcome.server_url = server.url
@@ -110,26 +118,11 @@ def run_loop(
             ]
         )
         brand_fp, retailer_fp = (steps.fingerprints(ran) for ran in joined)
-        clock.phase("policy approvals, the key roster and the match key")
-        runner.run_all([steps.approve(brand), steps.approve(retailer)])
-        runner.run_all(
-            [steps.keys_roster(brand, retailer_fp), steps.keys_roster(retailer, brand_fp)]
-        )
-        runner.run(steps.keys_create(brand, accept=retailer_fp["x25519"]))
-        clock.phase("tokenize and upload")
-        fetching = steps.keys_fetch(retailer, accept=brand_fp["ed25519"])
-        ran = runner.run_all([fetching, steps.tokenize(brand)])
-        outcome.tokenized[BRAND] = steps.json_reply(ran[1])
         spend = layout.brand / spend_file
-        ran = runner.run_all(
-            [
-                steps.tokenize(retailer),
-                steps.upload(brand, brand.tokens, DATASETS["exposures"], "exposures"),
-                steps.upload(brand, spend, DATASETS["spend"], "spend"),
-            ]
-        )
-        outcome.tokenized[RETAILER] = steps.json_reply(ran[0])
-        runner.run(steps.upload(retailer, retailer.tokens, DATASETS["purchases"], "purchases"))
+        if protocol == "v2":
+            _double_blind(runner, clock, files, spend, outcome)
+        else:
+            _shared_key(runner, clock, files, spend, outcome, (brand_fp, retailer_fp))
         clock.phase("ask the questions")
         ran = runner.run_all([steps.query(files[ASKED_BY[t]], t) for t in TEMPLATES])
         outcome.replies = {t: steps.json_reply(r) for t, r in zip(TEMPLATES, ran, strict=True)}
@@ -137,3 +130,58 @@ def run_loop(
     outcome.server_stopped = not server.running
     clock.stop()
     return outcome
+
+
+def _shared_key(
+    runner: Runner,
+    clock: _Clock,
+    files: dict[str, PartyFiles],
+    spend: Path,
+    outcome: LoopOutcome,
+    fingerprints: tuple[dict[str, str], dict[str, str]],
+) -> None:
+    """Protocol v1: a match key shared through HPKE, HMAC tokens."""
+    brand, retailer = files[BRAND], files[RETAILER]
+    brand_fp, retailer_fp = fingerprints
+    clock.phase("policy approvals, the key roster and the match key")
+    runner.run_all([steps.approve(brand), steps.approve(retailer)])
+    runner.run_all([steps.keys_roster(brand, retailer_fp), steps.keys_roster(retailer, brand_fp)])
+    runner.run(steps.keys_create(brand, accept=retailer_fp["x25519"]))
+    clock.phase("tokenize and upload")
+    fetching = steps.keys_fetch(retailer, accept=brand_fp["ed25519"])
+    ran = runner.run_all([fetching, steps.tokenize(brand)])
+    outcome.tokenized[BRAND] = steps.json_reply(ran[1])
+    ran = runner.run_all(
+        [
+            steps.tokenize(retailer),
+            steps.upload(brand, brand.tokens, DATASETS["exposures"], "exposures"),
+            steps.upload(brand, spend, DATASETS["spend"], "spend"),
+        ]
+    )
+    outcome.tokenized[RETAILER] = steps.json_reply(ran[0])
+    runner.run(steps.upload(retailer, retailer.tokens, DATASETS["purchases"], "purchases"))
+
+
+def _double_blind(
+    runner: Runner,
+    clock: _Clock,
+    files: dict[str, PartyFiles],
+    spend: Path,
+    outcome: LoopOutcome,
+) -> None:
+    """Protocol v2: no match key; each party blinds its own tokens and the other's."""
+    brand, retailer = files[BRAND], files[RETAILER]
+    clock.phase("policy approvals")
+    runner.run_all([steps.approve(brand), steps.approve(retailer)])
+    clock.phase("tokenize (once-blinded) and upload")
+    ran = runner.run_all([steps.tokenize(brand), steps.tokenize(retailer)])
+    outcome.tokenized[BRAND], outcome.tokenized[RETAILER] = (steps.json_reply(r) for r in ran)
+    runner.run_all(
+        [
+            steps.upload(brand, brand.tokens, DATASETS["exposures"], "exposures"),
+            steps.upload(brand, spend, DATASETS["spend"], "spend"),
+            steps.upload(retailer, retailer.tokens, DATASETS["purchases"], "purchases"),
+        ]
+    )
+    clock.phase("blind each other's tokens (protocol v2)")
+    runner.run_all([steps.blind(brand), steps.blind(retailer)])

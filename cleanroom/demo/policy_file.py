@@ -46,6 +46,10 @@ def _replace(text: str, field: str, value: str) -> str:
     return pattern.sub(rf"\g<1> {value}", text)
 
 
-def write_demo_policy(preset_file: Path, out: Path) -> Path:
-    out.write_text(adapt_standard(preset_file.read_text(encoding="utf-8")), encoding="utf-8")
+def write_demo_policy(preset_file: Path, out: Path, protocol: str = "v1") -> Path:
+    text = adapt_standard(preset_file.read_text(encoding="utf-8"))
+    if protocol != "v1":
+        note = "# Double-blind matching: no match key, each party blinds with its own scalar.\n"
+        text = text.rstrip("\n") + f"\n{note}protocol: {protocol}\n"
+    out.write_text(text, encoding="utf-8")
     return out

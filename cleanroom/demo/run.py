@@ -71,6 +71,7 @@ class DemoOptions:
     seed: int
     rows: int | None
     as_json: bool
+    protocol: str = "v1"
 
 
 def spec_for(rows: int | None, seed: int) -> synthetic.DemoSpec:
@@ -107,7 +108,7 @@ def run_demo(options: DemoOptions, console: Console) -> DemoRun:
     files = _write_inputs(layout, spec)
     timings = {"generate the synthetic world": round(time.perf_counter() - tick, 2)}
     runner = Runner(layout, done)
-    loop = run_loop(layout, runner, announce, "spend.parquet")
+    loop = run_loop(layout, runner, announce, "spend.parquet", options.protocol)
     timings.update(loop.timings)
     announce("audit: export, verify, compliance report")
     tick = time.perf_counter()

@@ -184,6 +184,12 @@ def tokenize(files: PartyFiles) -> Command:
     return Command(files.party, f"tokenize {files.raw.name}", "party-agent", args)
 
 
+def blind(files: PartyFiles) -> Command:
+    """Protocol v2's extra step: blind the other party's relayed points."""
+    args = ("blind", "--home", str(files.home), "--json")
+    return Command(files.party, "blind the other party's tokens", "party-agent", args)
+
+
 def upload(files: PartyFiles, file: Path, dataset: str, kind: str) -> Command:
     args = ("upload", "--home", str(files.home), "--dataset", dataset, "--kind", kind, str(file))
     return Command(files.party, f"upload {dataset}", "party-agent", args)

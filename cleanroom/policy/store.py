@@ -158,3 +158,10 @@ def allowed_dimensions(
     return frozenset(
         dimensions.exposures if kind is DatasetKind.EXPOSURES else dimensions.purchases
     )
+
+
+def matching_protocol(session: Session, collaboration_id: str) -> str:
+    """``v1`` or ``v2``: how the effective policy has the parties' identifiers meet
+    (``v1`` before any policy is in effect)."""
+    version = effective_policy(session, collaboration_id)
+    return "v1" if version is None else str(parse_policy(version.text).protocol)

@@ -22,12 +22,19 @@ from sqlalchemy.orm import Session
 
 import policies
 from cleanroom.audit import canonical_json
-from cleanroom.errors import Conflict, NoEffectivePolicy, NotFound, RequestInvalid
+from cleanroom.errors import (
+    BlindingPending,
+    Conflict,
+    NoEffectivePolicy,
+    NotFound,
+    RequestInvalid,
+)
 from cleanroom.policy.document import parse_policy
 from cleanroom.policy.store import effective_policy as signed_policy
 from cleanroom.query import ledger
 from cleanroom.query.request import QuerySubmission
 from cleanroom.release import ReleasePolicy, Sources, TemplateRequest, release_inputs
+from cleanroom.storage.blinding_tables import is_blinded
 from cleanroom.storage.models import Dataset, DatasetVersion, Member
 from cleanroom.storage.query_tables import PartyRulesRow
 from policies import (
@@ -116,6 +123,18 @@ def _dataset(session: Session, collaboration_id: str, name: str, kind: str) -> D
     )
 
 
+def require_blinded(effective: EffectivePolicy, datasets: tuple[DatasetRead, ...]) -> None:
+    """Protocol v2: every token dataset must be doubly blinded before anything is charged."""
+    if effective.protocol is not policies.MatchProtocol.V2:
+        return
+    pending = sorted(d.name for d in datasets if d.kind != "spend" and not is_blinded(str(d.path)))
+    if pending:
+        raise BlindingPending(
+            f"dataset(s) {', '.join(pending)} hold once-blinded tokens: the other party has "
+            "not blinded them yet ('party-agent blind'); nothing was charged"
+        )
+
+
 def party_rules(session: Session, collaboration_id: str, parties: set[str]) -> list[PartyRules]:
     """The newest rules each of ``parties`` attached to its datasets (if any)."""
     out = []
@@ -142,6 +161,7 @@ def plan_query(
         raise NoEffectivePolicy("no policy version is approved by every party yet")
     rules = party_rules(session, collaboration_id, {d.owner for d in datasets})
     effective = policies.effective_policy(parse_policy(version.text), rules)
+    require_blinded(effective, datasets)
     state = ledger.period_state(session, collaboration_id, effective.budget.period, at)
     decision = policies.evaluate(submission.query, effective, state)
     return Plan(

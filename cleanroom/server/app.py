@@ -12,6 +12,7 @@ from cleanroom.server.admission import Admission
 from cleanroom.server.problems import document_problems, install_handlers
 from cleanroom.server.routes import (
     audit,
+    blinding,
     collaborations,
     datasets,
     health,
@@ -34,6 +35,7 @@ ROUTERS = (
     roster,
     policies,
     uploads,
+    blinding,
     datasets,
     audit,
     queries,

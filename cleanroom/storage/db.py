@@ -17,7 +17,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from cleanroom.settings import Settings
-from cleanroom.storage import query_tables  # noqa: F401  # registers the query-layer tables on Base
+from cleanroom.storage import (
+    blinding_tables,  # noqa: F401  # registers the protocol v2 relay table
+    query_tables,  # noqa: F401  # registers the query-layer tables on Base
+)
 from cleanroom.storage.clock import session_now
 from cleanroom.storage.models import Base
 

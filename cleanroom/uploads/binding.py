@@ -36,9 +36,16 @@ def registered_key_checks(session: Session, collaboration_id: str) -> dict[str, 
 
 
 def check_binding(
-    schema: pa.Schema, collaboration_id: str, registered: Mapping[str, str] | None
+    schema: pa.Schema,
+    collaboration_id: str,
+    registered: Mapping[str, str] | None,
+    *,
+    keyed: bool = True,
 ) -> None:
-    """Refuse a token file not bound to ``collaboration_id`` and its registered key."""
+    """Refuse a token file not bound to ``collaboration_id`` and its registered key.
+
+    ``keyed=False`` (protocol v2: no shared match key, each party's own scalar) checks
+    the collaboration only; each column's key check value names the uploader's scalar."""
     binding = read_binding(schema)
     if not binding.key_checks:
         return
@@ -46,6 +53,8 @@ def check_binding(
         raise TokenFileMismatch(f"the file does not name its collaboration; {RETOKENIZE}")
     if binding.collaboration != collaboration_id:
         raise TokenFileMismatch(f"the file was made for another collaboration; {RETOKENIZE}")
+    if not keyed:
+        return
     if registered is None:
         raise TokenFileMismatch(
             "no match key is registered in this collaboration yet, so its tokens cannot be "

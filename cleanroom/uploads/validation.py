@@ -22,9 +22,20 @@ from cleanroom.errors import (
     UnsaltedDigest,
 )
 from cleanroom.uploads.binding import check_binding
-from protocols import FAMILIES, SCHEMAS, DatasetKind, UnsupportedVersion, check_token_field
+from protocols import (
+    FAMILIES,
+    ONCE_BLINDED_VERSION,
+    PROTOCOL_V2,
+    SCHEMAS,
+    DatasetKind,
+    ProtocolError,
+    UnsupportedVersion,
+    check_points,
+    check_token_field,
+    token_version,
+)
 from protocols.probes import unsalted_count
-from protocols.tokens import SUPPORTED_VERSIONS
+from protocols.tokens import SUPPORTED_VERSIONS, V1_VERSION
 from protocols.tripwire import TripwireHit, is_text, scan_column
 
 BATCH_ROWS = 65_536
@@ -125,7 +136,31 @@ def _refusal(hit: TripwireHit) -> str:
     )
 
 
-def _scan(path: Path, text_columns: list[str], token_columns: list[str]) -> int:
+def check_protocol(schema: pa.Schema, protocol: str) -> None:
+    """Token columns carry the tag of the collaboration's protocol, and no other."""
+    wanted = ONCE_BLINDED_VERSION if protocol == PROTOCOL_V2 else V1_VERSION
+    for field in schema:
+        if field.name.startswith("token_") and token_version(field) != wanted:
+            raise SchemaMismatch(
+                f"column {field.name!r} has token version {token_version(field)!r}; this "
+                f"collaboration's policy matches with protocol {protocol} ({wanted!r}): "
+                "tokenize the file again with the party agent"
+            )
+
+
+def _check_points(name: str, column: pa.Array) -> None:
+    valid = column.drop_null()
+    try:
+        check_points(
+            bytes(valid.buffers()[1])[valid.offset * 32 : (valid.offset + len(valid)) * 32]
+        )
+    except ProtocolError as error:
+        raise SchemaMismatch(f"column {name!r}: {error}") from None
+
+
+def _scan(
+    path: Path, text_columns: list[str], token_columns: list[str], points: bool = False
+) -> int:
     """Decode every batch, run the tripwire on text columns and the unsalted-digest probes
     on token columns; returns the rows read.
 
@@ -147,6 +182,8 @@ def _scan(path: Path, text_columns: list[str], token_columns: list[str]) -> int:
                     raise PiiDetected(_refusal(hits[0]))
             for name in token_columns:
                 unsalted[name] += unsalted_count(batch.column(name))
+                if points:
+                    _check_points(name, batch.column(name))
     except (pa.ArrowException, OSError):
         raise MalformedParquet("Parquet file is corrupt: a page could not be decoded") from None
     _refuse_unsalted(unsalted)
@@ -171,18 +208,22 @@ class Expected:
     collaboration_id: str
     key_checks: Mapping[str, str] | None
     dimensions: frozenset[str] = frozenset()
+    #: The policy's matching protocol: ``v1`` HMAC tokens, or ``v2`` once-blinded points.
+    protocol: str = "v1"
 
 
 def validate_dataset(path: Path, kind: DatasetKind, expected: Expected) -> ValidatedFile:
     """Everything checked before publish, cheapest first."""
     schema = _read_schema(path)
     check_schema(schema, kind, expected.dimensions)
-    check_binding(schema, expected.collaboration_id, expected.key_checks)
+    check_protocol(schema, expected.protocol)
+    v2 = expected.protocol == PROTOCOL_V2
+    check_binding(schema, expected.collaboration_id, expected.key_checks, keyed=not v2)
     footer_rows = pq.ParquetFile(path).metadata.num_rows
     if footer_rows == 0:
         raise EmptyDataset("the file has no rows")
     tokens = [f.name for f in schema if f.name.startswith("token_")]
-    rows = _scan(path, [f.name for f in schema if is_text(f.type)], tokens)
+    rows = _scan(path, [f.name for f in schema if is_text(f.type)], tokens, points=v2)
     if rows != footer_rows:
         raise MalformedParquet("row count in the footer does not match the data")
     return ValidatedFile(rows=rows, columns=list(schema.names))

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from party_agent.home import PartyHome
     from party_agent.mapping import Mapping
     from party_agent.reading import Format
-    from protocols import MatchKey, Tokenizer
+    from protocols import MatchKey, TokenMaker
 
 DEFAULT_BATCH_SIZE = 262_144
 _FORMATS: dict[str, Format] = {"csv": "csv", "parquet": "parquet", "jsonl": "jsonl"}
@@ -83,6 +83,14 @@ def tokenize_command(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print only the summary, as JSON.")
     ] = False,
+    protocol: Annotated[
+        str | None,
+        typer.Option(
+            "--protocol",
+            help="v1 (HMAC under the match key) or v2 (blinded with this party's scalar); "
+            "default: v1 with a match key, else the collaboration policy's.",
+        ),
+    ] = None,
 ) -> None:
     """Turn identifiers into tokens and keep only the declared attributes.
 
@@ -100,7 +108,9 @@ def tokenize_command(
     source = open_input(input_path, _format(input_format), _delimiter(delimiter), encoding)
     _check_output(input_path, out)
     spec = _mapping(mapping, source.header, kind, timezone)
-    tokenizer = _tokenizer(home, match_key_file, collaboration) if spec.identifiers else None
+    tokenizer = None
+    if spec.identifiers:
+        tokenizer = _tokenizer(home, match_key_file, collaboration, protocol, spec.families)
     job = TokenizeJob(spec, tokenizer, source, out, batch_size, strict)
     if use_spark:
         from party_agent.spark_tokenize import run_tokenize_spark
@@ -153,13 +163,49 @@ def _mapping(
     return spec.model_copy(update={"timezone": zone})
 
 
-def _tokenizer(home: Path, key_file: Path | None, collaboration: str | None) -> Tokenizer:
+def _tokenizer(
+    home: Path,
+    key_file: Path | None,
+    collaboration: str | None,
+    protocol: str | None,
+    families: list[str],
+) -> TokenMaker:
+    """A v1 Tokenizer under the match key, or a v2 Blinder with this party's scalars."""
     from party_agent.home import PartyHome
     from protocols import Tokenizer
 
     party = PartyHome.open(home)
     collaboration_id = _collaboration(party, collaboration)
+    if choose_protocol(party, collaboration_id, protocol, key_file) == "v2":
+        from party_agent.scalars import load_scalars
+        from protocols import Blinder
+
+        return Blinder(load_scalars(party, collaboration_id, families), collaboration_id)
     return Tokenizer(_match_key(party, key_file, collaboration_id), collaboration_id)
+
+
+def choose_protocol(
+    party: PartyHome, collaboration: str, given: str | None, key_file: Path | None
+) -> str:
+    """``--protocol`` if given; v1 with a match key (file or stored); else the effective
+    policy's protocol, asked of the joined server (v1 when the home joined none)."""
+    if given is not None:
+        if given not in ("v1", "v2"):
+            raise ConfigError(f"unknown --protocol {given!r}; use v1 or v2")
+        if given == "v2" and key_file is not None:
+            raise ConfigError("--match-key-file is for protocol v1; v2 uses this party's scalars")
+        return given
+    if key_file is not None or party.has_match_key(collaboration):
+        return "v1"
+    if party.credential(collaboration) is None:
+        return "v1"
+    from party_agent.commands.collaboration import connect
+    from policies import policy_from_yaml
+
+    client, _ = connect(party, collaboration)
+    with client:
+        text = client.policy(collaboration, "current")["text"]
+    return str(policy_from_yaml(text).protocol)
 
 
 def _collaboration(party: PartyHome, given: str | None) -> str:

@@ -28,7 +28,7 @@ from cleanroom.errors import (
     UploadNotOpen,
     UploadOffsetMismatch,
 )
-from cleanroom.policy.store import allowed_dimensions
+from cleanroom.policy.store import allowed_dimensions, matching_protocol
 from cleanroom.server.deps import Scope, ScopeDep, SessionDep, SettingsDep
 from cleanroom.server.routes.datasets import version_public
 from cleanroom.server.schemas import (
@@ -282,6 +282,7 @@ def complete_upload(
             scope.id,
             registered_key_checks(session, scope.id),
             allowed_dimensions(session, scope.id, kind),
+            matching_protocol(session, scope.id),
         )
         session.commit()  # no transaction (or pooled connection) held while the file is read
         checked = validate_dataset(path, kind, expected)

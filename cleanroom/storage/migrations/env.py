@@ -5,7 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from cleanroom.storage import query_tables  # noqa: F401  # registers the query-layer tables
+from cleanroom.storage import (
+    blinding_tables,  # noqa: F401  # registers the protocol v2 relay table
+    query_tables,  # noqa: F401  # registers the query-layer tables
+)
 from cleanroom.storage.models import Base
 
 connection: Connection = context.config.attributes["connection"]

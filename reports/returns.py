@@ -34,21 +34,33 @@ class CampaignReturn:
 
 
 def choose_basis(results: Sequence[Released], basis: str) -> str:
-    """``incremental_roas`` or ``roas`` (``auto``: the former when any result has it)."""
+    """``incremental_roas`` or ``roas`` (``auto``: the former when any result releases a
+    value of it; lift without spend carries the column, empty)."""
     if basis not in ("auto", *BASES):
         raise ReportError(f"unknown basis {basis!r}; choose auto, incremental_roas or roas")
-    found = [b for b in BASES if any(b in r.value_columns for r in results)]
+    released = [b for b in BASES if any(_releases(r, b) for r in results)]
     if basis != "auto":
-        if basis not in found:
+        if not any(basis in r.value_columns for r in results):
             raise ReportError(f"no given result releases {basis}")
         return basis
-    if not found:
-        ids = ", ".join(r.result_id for r in results)
-        raise ReportError(
-            f"no spend: results {ids} release no roas or incremental_roas "
-            "(run conversions with --spend, or lift with spend)"
-        )
-    return found[0]
+    if released:
+        return released[0]
+    if any("roas" in r.value_columns for r in results):
+        return "roas"  # conversions without spend: each campaign is then refused by name
+    ids = ", ".join(r.result_id for r in results)
+    raise ReportError(
+        f"no spend: results {ids} release no roas or incremental_roas "
+        "(run conversions with --spend, or lift with spend)"
+    )
+
+
+def _releases(result: Released, column: str) -> bool:
+    """Whether some row of ``result`` has a value in ``column``."""
+    if column not in result.value_columns:
+        return False
+    return any(
+        (n := row.numbers.get(column)) is not None and n.value is not None for row in result.rows
+    )
 
 
 def _spend(row: Row, basis: str) -> float | None:

@@ -60,7 +60,9 @@ class ServerProcess:
     def start(self) -> ServerProcess:
         """Start the server and wait until ``/healthz`` answers."""
         self.port = free_port()
-        command = [sys.executable, "-m", "cleanroom", *self.args, "--host", "127.0.0.1"]
+        # -P: a folder named like one of our packages in the working directory (the demo
+        # writes `reports/`) must not shadow it
+        command = [sys.executable, "-P", "-m", "cleanroom", *self.args, "--host", "127.0.0.1"]
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(  # noqa: S603 -- our own interpreter and module
                 command,

@@ -71,9 +71,29 @@ def mix(world: QueryWorld) -> list[tuple[str, Action]]:
     return [("ana", read), ("ana", repeat), ("ana", fresh), ("brand", upload)]
 
 
+class RetryOnBusy(httpx.AsyncHTTPTransport):
+    """What a well-behaved client does with the server's overload answer: after a 503
+    with ``Retry-After``, wait that long and send the request once more (the retried
+    answer is the one the caller sees)."""
+
+    retries = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await super().handle_async_request(request)
+        if response.status_code == 503 and "Retry-After" in response.headers:
+            await response.aclose()
+            RetryOnBusy.retries += 1
+            await asyncio.sleep(float(response.headers["Retry-After"]))
+            response = await super().handle_async_request(request)
+        return response
+
+
 async def _client(world: QueryWorld, url: str, who: str, action: Action, number: int) -> list[Seen]:
     headers = {"Authorization": f"Bearer {world.party(who).token}"}
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
+    transport = RetryOnBusy()
+    async with httpx.AsyncClient(
+        base_url=url, headers=headers, timeout=60, transport=transport
+    ) as client:
         return await action(client, number)
 
 

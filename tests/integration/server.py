@@ -40,7 +40,8 @@ class ServerProcess:
     def start(self) -> ServerProcess:
         self.port = free_port()
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}-server-{self.port}.log"
-        args = [sys.executable, "-m", "cleanroom", "serve", "--data-dir", str(self.data_dir)]
+        # -P: a `reports/` (or `policies/`) folder in the working directory must not shadow ours
+        args = [sys.executable, "-P", "-m", "cleanroom", "serve", "--data-dir", str(self.data_dir)]
         args += ["--port", str(self.port)]
         if self.database_url:
             args += ["--database-url", self.database_url]

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from party_agent import results
+from party_agent.credentials import Credential
 from party_agent.home import PartyHome
 from tests.integration.query_world import QueryWorld, conversions, make_world
 from tests.integration.server import ServerProcess
@@ -89,8 +90,7 @@ def test_the_agent_cli_and_the_python_api_compare_models(
 ) -> None:
     home = tmp_path / "home"
     created = PartyHome.create(home, "brand")
-    created.set_config(server=server.url, collaboration=world.id)
-    created.set_token(world.party("brand").token)
+    created.store_credential(world.id, Credential(server.url, world.party("brand").token))
     args = ["query", "conversions", "--home", str(home), "--exposures", "exp", "--purchases"]
     args += ["pur", "--window", "7d", "--attribution", "last_touch,linear,position_based"]
     args += ["--position-weights", "0.4,0.4", "--epsilon", "1/4"]

@@ -23,7 +23,8 @@ How the example values on the pages become real ones (the documented substitutio
   ``add-member`` issued for the party of home H; ``$PARTY_TOKEN`` (``$BRAND_TOKEN``) is
   that token as an environment variable.
 - ``--accept-fingerprint X``: one ``--accept-fingerprint`` per other home the page made,
-  with its X25519 fingerprint for ``keys create`` and its Ed25519 one for ``keys fetch``.
+  with its X25519 fingerprint for ``keys create``, its Ed25519 one for ``keys fetch``, and
+  both for ``keys roster``.
 - Input files a page assumes but does not make are written first (``FIXTURES``): the
   demo's synthetic raw files for the quickstart (small), the demo's policy file, a
   German order export for the party side, the standard preset as ``policy.yaml``.
@@ -130,7 +131,7 @@ FIXTURES: dict[str, Callable[[Path], None]] = {
 def substitute(page: Page, command: Command) -> list[str]:
     words = [_word(page, w) for w in command.words]
     words = _tokens(page, words)
-    if words[:3] in (["party-agent", "keys", "create"], ["party-agent", "keys", "fetch"]):
+    if words[:2] == ["party-agent", "keys"] and words[2:3] in (["create"], ["fetch"], ["roster"]):
         words = _fingerprints(page, words)
     return words
 
@@ -167,14 +168,24 @@ def _fingerprints(page: Page, words: list[str]) -> list[str]:
     if "--accept-fingerprint" not in words:
         return words
     at = words.index("--accept-fingerprint")
-    kind = "x25519" if words[2] == "create" else "ed25519"
+    kinds = {"create": ("x25519",), "roster": ("x25519", "ed25519")}.get(words[2], ("ed25519",))
     others = [h for h in page.homes if h != home]
     accepted = []
     for other in others:
         opened = PartyHome.open(other)
-        fingerprint = opened.x25519_fingerprint if kind == "x25519" else opened.ed25519_fingerprint
-        accepted += ["--accept-fingerprint", fingerprint]
-    return words[:at] + accepted + words[at + 2 :]
+        for kind in kinds:
+            fingerprint = (
+                opened.x25519_fingerprint if kind == "x25519" else opened.ed25519_fingerprint
+            )
+            accepted += ["--accept-fingerprint", fingerprint]
+    rest, i = [], at
+    while i < len(words):  # every example fingerprint is replaced by the real ones
+        if words[i] == "--accept-fingerprint":
+            i += 2
+        else:
+            rest.append(words[i])
+            i += 1
+    return words[:at] + accepted + rest
 
 
 def _home(page: Page, words: list[str]) -> Path:

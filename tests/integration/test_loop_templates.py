@@ -19,6 +19,7 @@ from fastapi import FastAPI
 
 from cleanroom.release._testing import exact_mode
 from party_agent import results
+from party_agent.credentials import Credential
 from party_agent.home import PartyHome
 from tests.integration.agents import agent
 from tests.integration.query_world import QueryWorld, in_process, make_world
@@ -177,8 +178,7 @@ def brand_home(
 ) -> Path:
     home = tmp_path_factory.mktemp("brand") / "home"
     created = PartyHome.create(home, "brand")
-    created.set_config(server=server.url, collaboration=world.id)
-    created.set_token(world.party("brand").token)
+    created.store_credential(world.id, Credential(server.url, world.party("brand").token))
     return home
 
 
@@ -191,10 +191,10 @@ def _query(home: Path, template: str, *extra: str) -> tuple[int, str, str]:
     ("template", "extra", "shown"),
     [
         ("reach_frequency", ("--frequency-buckets", "1,2,4", "--frequency-cap", "6"),
-         ["frequency", "2-3", "4+", "conversion_rate"]),
+         ["frequency", "2-3", "4+", "conversion rate"]),
         ("time_to_conversion", ("--delay-buckets", "1d,2d,3d", "--attribution", "first_touch"),
-         ["delay", "0-1d", "3d+", "campaign_purchases", "share"]),
-        ("funnel", ("--horizon", "10d"), ["exposed", "matched", "repeated", "repeat_rate"]),
+         ["delay", "0-1d", "3d+", "campaign purchases", "share"]),
+        ("funnel", ("--horizon", "10d"), ["exposed", "matched", "repeated", "repeat"]),
     ],
 )  # fmt: skip
 def test_party_agent_prints_readable_tables(

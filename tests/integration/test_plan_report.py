@@ -16,6 +16,7 @@ import pytest
 import party_agent
 from party_agent import results
 from party_agent.client import CleanRoomClient
+from party_agent.credentials import Credential
 from party_agent.home import PartyHome
 from tests.integration.agents import agent
 from tests.integration.browser import ARGS, Watch, chromium_or_skip
@@ -31,8 +32,7 @@ def world(
     w = make_world(lambda token: api(server.url, token), server.admin_token, "plan", budget="5")
     home = tmp_path_factory.mktemp("brand") / "home"
     created = PartyHome.create(home, "brand")
-    created.set_config(server=server.url, collaboration=w.id)
-    created.set_token(w.party("brand").token)
+    created.store_credential(w.id, Credential(server.url, w.party("brand").token))
     ids = {}
     with CleanRoomClient(server.url, w.party("brand").token) as client:
         common = {"exposures": "exp", "purchases": "pur"}

@@ -52,6 +52,11 @@ ROUTES: list[tuple[str, str, Any]] = [
     ("PUT", "/v1/collaborations/{c}/rules", None),
     ("GET", "/v1/collaborations/{c}/rules", None),
     ("GET", "/v1/collaborations/{c}/audit", None),
+    ("GET", "/v1/collaborations/{c}/roster", None),
+    ("POST", "/v1/collaborations/{c}/roster/{v}/signatures", {"signature": "A" * 86}),
+    ("POST", "/v1/collaborations/{c}/blinding/batches", None),
+    ("GET", "/v1/collaborations/{c}/blinding/batches/{b}/points?offset=0&limit=1", None),
+    ("PUT", "/v1/collaborations/{c}/blinding/batches/{b}/points?offset=0&key_check=00", None),
 ]
 
 
@@ -64,12 +69,15 @@ def fill(template: str, collab: Collab, policy_hash: str) -> str:
         .replace("{u}", "upl_0000000000000000")
         .replace("{d}", "exposures")
         .replace("{r}", "res_0000000000000000")
+        .replace("{v}", "1")
+        .replace("{b}", "bat_0000000000000000")
     )
 
 
 def as_openapi(template: str) -> str:
     names = {"{c}": "{collaboration_id}", "{m}": "{member_id}", "{p}": "{policy_hash}"}
     names |= {"{u}": "{upload_id}", "{d}": "{name}", "{r}": "{result_id}"}
+    names |= {"{v}": "{version}", "{b}": "{batch_id}"}
     path = template.split("?")[0]
     for short, long in names.items():
         path = path.replace(short, long)

@@ -1,0 +1,157 @@
+"""Which noise a collaboration's releases get, and the exact zCDP <-> (epsilon, delta)
+conversion its ledger relies on. Pure: no I/O, no OpenDP.
+
+``noise: {mechanism: laplace}`` (the default, not written into the canonical form)
+releases every statistic with the discrete Laplace mechanism: pure epsilon-DP.
+``noise: {mechanism: gaussian, delta: 1e-9}`` releases every statistic with the
+discrete Gaussian mechanism, which is rho-zCDP. A query charged ``epsilon`` (one of the
+policy's ``epsilon_choices``, charged to the same epsilon ledger as under Laplace)
+gets ``rho = query_rho(epsilon, delta)``, the largest rho (rounded down to 12
+significant digits) with ``rho + 2 sqrt(rho ln(1/delta)) <= epsilon`` (Bun & Steinke
+2016, Prop. 1.3), split over its statistics in the same shares as the epsilon.
+
+Why the epsilon ledger stays exact: rho-zCDP mechanisms compose by adding rho, and
+``eps(rho) = rho + 2 sqrt(rho L)`` (``L = ln(1/delta)``) is concave with
+``eps(0) = 0``, hence subadditive: ``eps(rho_1 + ... + rho_n) <= eps_1 + ... + eps_n``.
+So Gaussian queries whose charged epsilons sum to ``E`` are together ``(E, delta)``-DP,
+with one ``delta`` (not ``n`` of them); pure-DP queries in the same ledger add their
+epsilon with delta 0 (basic composition), so the whole ledger is ``(E, delta)``-DP.
+The ledger forgoes zCDP's tighter composition (it would allow more queries per
+budget); it never overstates the privacy loss.
+
+The discrete Gaussian's variance is at most ``sigma^2`` (Canonne, Kamath & Steinke
+2020, Prop. 19), so planners and intervals use ``sigma^2``: a slight over-estimate.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Context, Decimal
+from enum import StrEnum
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any
+
+from policies import checks
+from policies.exact import fraction_text, human_number, parse_fraction
+
+MAX_DELTA = Fraction(1, 10**6)
+"""The largest delta a policy may declare: the chance of an unbounded loss must stay
+far below one in the population (a campaign reaches thousands to millions)."""
+
+_PRECISION = Context(prec=60)
+_DIGITS = 12
+
+
+class NoiseMechanism(StrEnum):
+    """``laplace``: discrete Laplace, pure epsilon-DP (the default). ``gaussian``:
+    discrete Gaussian, rho-zCDP, reported as (epsilon, delta)-DP at the policy's delta."""
+
+    LAPLACE = "laplace"
+    GAUSSIAN = "gaussian"
+
+
+@dataclass(frozen=True)
+class NoiseRules:
+    """The policy's ``noise`` section: a mechanism and, for ``gaussian``, its delta."""
+
+    mechanism: NoiseMechanism = NoiseMechanism.LAPLACE
+    delta: Fraction | None = None
+
+    def __post_init__(self) -> None:
+        checks.collect([("delta", self._check)], "noise")
+
+    def _check(self) -> None:
+        if not isinstance(self.mechanism, NoiseMechanism):
+            raise ValueError(f"mechanism must be one of {', '.join(NoiseMechanism)}")
+        if self.mechanism is NoiseMechanism.LAPLACE:
+            if self.delta is not None:
+                raise ValueError("laplace is pure DP and takes no delta")
+            return
+        if not isinstance(self.delta, Fraction) or not 0 < self.delta <= MAX_DELTA:
+            shown = human_number(self.delta) if isinstance(self.delta, Fraction) else "none"
+            raise ValueError(
+                f"gaussian needs a delta above 0 and at most {human_number(MAX_DELTA)}, got {shown}"
+            )
+
+    @property
+    def is_default(self) -> bool:
+        return self.mechanism is NoiseMechanism.LAPLACE
+
+    @property
+    def gaussian(self) -> bool:
+        return self.mechanism is NoiseMechanism.GAUSSIAN
+
+    def query_rho(self, epsilon: Fraction) -> Fraction | None:
+        """The zCDP rho of a query charged ``epsilon`` (``None`` under Laplace)."""
+        if self.delta is None:
+            return None
+        return query_rho(Fraction(epsilon), self.delta)
+
+
+def _log_inverse(delta: Fraction) -> Decimal:
+    ctx = _PRECISION
+    return ctx.ln(ctx.divide(Decimal(delta.denominator), Decimal(delta.numerator)))
+
+
+def epsilon_of(rho: Fraction, delta: Fraction) -> Decimal:
+    """``rho + 2 sqrt(rho ln(1/delta))``: the epsilon at ``delta`` of a rho-zCDP release
+    (60 significant digits)."""
+    ctx, r = _PRECISION, ctx_fraction(rho)
+    return ctx.add(r, ctx.multiply(2, ctx.sqrt(ctx.multiply(r, _log_inverse(delta)))))
+
+
+def ctx_fraction(value: Fraction) -> Decimal:
+    return _PRECISION.divide(Decimal(value.numerator), Decimal(value.denominator))
+
+
+@lru_cache(maxsize=256)
+def query_rho(epsilon: Fraction, delta: Fraction) -> Fraction:
+    """The largest rho of 12 significant digits with ``epsilon_of(rho, delta) <=
+    epsilon``: ``(sqrt(L + epsilon) - sqrt(L))^2`` rounded down, then checked."""
+    if epsilon <= 0 or not 0 < delta < 1:
+        raise ValueError("epsilon must be > 0 and delta in (0, 1)")
+    ctx, big_l = _PRECISION, _log_inverse(delta)
+    root = ctx.subtract(ctx.sqrt(ctx.add(big_l, ctx_fraction(epsilon))), ctx.sqrt(big_l))
+    exact = ctx.multiply(root, root)
+    step = Decimal(1).scaleb(exact.adjusted() - _DIGITS + 1)
+    rho = Fraction(exact.quantize(step, rounding=ROUND_FLOOR))
+    while epsilon_of(rho, delta) > ctx_fraction(epsilon):  # pragma: no cover - rounding guard
+        rho -= Fraction(step)
+    return rho
+
+
+def gaussian_half_width(sigma: float) -> int:
+    """Integer ``h`` with ``P[|X| <= h] >= 95%`` for the discrete Gaussian of parameter
+    ``sigma``: ``ceil(1.96 sigma)`` (checked against the exact distribution in
+    ``tests/unit/policies/test_noise.py``)."""
+    return math.ceil(1.959963984540054 * sigma)
+
+
+def to_canonical(rules: NoiseRules) -> dict[str, Any]:
+    out: dict[str, Any] = {"mechanism": str(rules.mechanism)}
+    if rules.delta is not None:
+        out["delta"] = fraction_text(rules.delta)
+    return out
+
+
+def parse_noise(value: object) -> NoiseRules:
+    """The ``noise`` section: ``{mechanism: laplace | gaussian, delta: ...}``."""
+    if not isinstance(value, dict):
+        raise ValueError("must be a mapping with `mechanism` (and `delta` for gaussian)")
+    unknown = sorted(set(value) - {"mechanism", "delta"})
+    if unknown:
+        raise ValueError(f"unknown field `{unknown[0]}`; noise takes mechanism and delta")
+    mechanism = value.get("mechanism", "laplace")
+    if mechanism not in set(NoiseMechanism):
+        raise ValueError(f"mechanism must be one of {', '.join(NoiseMechanism)}, got {mechanism!r}")
+    delta = value.get("delta")
+    return NoiseRules(NoiseMechanism(mechanism), None if delta is None else _parse_delta(delta))
+
+
+def _parse_delta(value: object) -> Fraction:
+    try:
+        return parse_fraction(value)
+    except ValueError:
+        raise ValueError(f"delta must be a number such as 1e-9, got {value!r}") from None

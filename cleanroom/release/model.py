@@ -27,7 +27,7 @@ class ReleasePolicy:
     ``amount_cap`` is in currency units and is applied in whole cents (rounded down).
     ``remainder`` folds suppressed groups into one extra row (itself thresholded).
     ``keys`` are the declared groups of the query (required by conversions and lift;
-    the groups are never read from the data). ``noise``: the policy's mechanism
+    the groups are never read from the data). ``mechanism``: the policy's noise
     (discrete Laplace, or discrete Gaussian with a zCDP rho per query at its delta).
     """
 
@@ -38,7 +38,7 @@ class ReleasePolicy:
     amount_cap: Fraction
     remainder: bool = False
     keys: GroupKeys | None = None
-    noise: NoiseRules = field(default_factory=NoiseRules)
+    mechanism: NoiseRules = field(default_factory=NoiseRules)
 
     def __post_init__(self) -> None:
         if not isinstance(self.epsilon, Fraction) or self.epsilon <= 0:

@@ -136,7 +136,7 @@ def release(
         k=policy.k,
         exact=exact_mode_active(),
         derived=dict(table.derived),
-        delta=policy.noise.delta,
-        rho_spent=policy.noise.query_rho(policy.epsilon),
+        delta=policy.mechanism.delta,
+        rho_spent=policy.mechanism.query_rho(policy.epsilon),
     )
     return replace(result, digest=result_digest(result))

@@ -74,7 +74,7 @@ def statistics(
         groups=groups,
         purchase_values=purchase_values,
         revenue=revenue,
-        noise=policy.noise,
+        noise=policy.mechanism,
     )
 
 

@@ -98,11 +98,11 @@ def _log_inverse(delta: Fraction) -> Decimal:
 def epsilon_of(rho: Fraction, delta: Fraction) -> Decimal:
     """``rho + 2 sqrt(rho ln(1/delta))``: the epsilon at ``delta`` of a rho-zCDP release
     (60 significant digits)."""
-    ctx, r = _PRECISION, ctx_fraction(rho)
+    ctx, r = _PRECISION, _decimal(rho)
     return ctx.add(r, ctx.multiply(2, ctx.sqrt(ctx.multiply(r, _log_inverse(delta)))))
 
 
-def ctx_fraction(value: Fraction) -> Decimal:
+def _decimal(value: Fraction) -> Decimal:
     return _PRECISION.divide(Decimal(value.numerator), Decimal(value.denominator))
 
 
@@ -113,11 +113,11 @@ def query_rho(epsilon: Fraction, delta: Fraction) -> Fraction:
     if epsilon <= 0 or not 0 < delta < 1:
         raise ValueError("epsilon must be > 0 and delta in (0, 1)")
     ctx, big_l = _PRECISION, _log_inverse(delta)
-    root = ctx.subtract(ctx.sqrt(ctx.add(big_l, ctx_fraction(epsilon))), ctx.sqrt(big_l))
+    root = ctx.subtract(ctx.sqrt(ctx.add(big_l, _decimal(epsilon))), ctx.sqrt(big_l))
     exact = ctx.multiply(root, root)
     step = Decimal(1).scaleb(exact.adjusted() - _DIGITS + 1)
     rho = Fraction(exact.quantize(step, rounding=ROUND_FLOOR))
-    while epsilon_of(rho, delta) > ctx_fraction(epsilon):  # pragma: no cover - rounding guard
+    while epsilon_of(rho, delta) > _decimal(epsilon):  # pragma: no cover - rounding guard
         rho -= Fraction(step)
     return rho
 

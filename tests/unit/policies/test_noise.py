@@ -150,3 +150,20 @@ def test_gaussian_statistics_carry_l2_sensitivities_and_rho_shares() -> None:
     assert cells.rho == revenue.rho == rho / 2
     assert cells.mechanism == "discrete_gaussian"
     assert cells.scale == Fraction(math.sqrt(Fraction(10) / (2 * (rho / 2))))
+
+
+def test_policy_diff_calls_the_gaussian_looser_and_a_smaller_delta_stricter() -> None:
+    from policies import Direction, diff
+
+    laplace = standard()
+    gaussian = replace(laplace, noise=GAUSSIAN)
+    tighter = replace(laplace, noise=NoiseRules(NoiseMechanism.GAUSSIAN, Fraction(1, 10**12)))
+    [change] = diff(laplace, gaussian)
+    assert (change.field, change.old, change.new) == (
+        "noise",
+        "laplace",
+        "gaussian, delta 0.000000001",
+    )
+    assert change.direction is Direction.LOOSER
+    assert [c.direction for c in diff(gaussian, tighter)] == [Direction.STRICTER]
+    assert [c.direction for c in diff(gaussian, laplace)] == [Direction.STRICTER]

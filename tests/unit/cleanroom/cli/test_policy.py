@@ -182,8 +182,8 @@ def test_check_prints_the_gaussian_noise_of_a_zcdp_policy(tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     assert "discrete Gaussian (zCDP, reported at delta 1/1000000000):" in result.stdout
     assert "every epsilon above holds with delta 0.000000001" in result.stdout
-    # lift: L2 sqrt(5), rho(1/2, 1e-9) = 0.00298009: sigma = sqrt(5 / 0.00596018) = 29.0
-    assert "lift         converted users per arm     sd 29.0 people, 95% ±57.0 people" in (
+    # lift: L2 sqrt(5), rho(1/2, 1e-9) = 0.00395319: sigma = sqrt(5 / 0.00790638) = 25.1
+    assert "lift         converted users per arm     sd 25.1 people, 95% ±50.0 people" in (
         result.stdout
     )
     plain = runner.invoke(

@@ -12,7 +12,10 @@ allows too. Per field:
 - declared group keys: fewer values (or no ``other`` bucket) for a column is stricter,
   and so is declaring keys for a column that had none (see :mod:`policies.keys`);
 - attribution: fewer models and narrower parameter bounds are stricter (set by the
-  collaboration policy only; party rules do not change it).
+  collaboration policy only; party rules do not change it);
+- noise: pure DP (``laplace``) is stricter than ``gaussian`` (an (epsilon, 0) promise
+  implies every (epsilon, delta) one), and a smaller delta stricter than a larger one
+  (collaboration policy only).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 from policies.exact import human_number
 from policies.keys import KeySet
 from policies.model import PinnedKeys
+from policies.noise import NoiseRules
 from policies.periods import Period
 from policies.rules import PartyRules
 
@@ -47,6 +51,7 @@ class Order(Enum):
     PINS = "fewer keys is stricter"
     KEYS = "fewer group keys is stricter"
     ATTRIBUTION = "fewer models and narrower bounds are stricter"
+    NOISE = "pure DP, then a smaller delta, is stricter"
 
 
 def at_least_as_strict(order: Order, a: Any, b: Any) -> bool:
@@ -61,6 +66,8 @@ def at_least_as_strict(order: Order, a: Any, b: Any) -> bool:
         return bool(a == b or a.length_range()[0] >= b.length_range()[1])
     if order in (Order.KEYS, Order.ATTRIBUTION):
         return bool(a.within(b))
+    if order is Order.NOISE:
+        return a.delta is None or (b.delta is not None and bool(a.delta <= b.delta))
     pins_a, pins_b = a.as_dict(), b.as_dict()
     return all(p in pins_a and pins_a[p] <= fps for p, fps in pins_b.items())
 
@@ -111,6 +118,13 @@ def _cap(value: Any) -> str:
 def _pins(pins: PinnedKeys) -> str:
     return "; ".join(f"{p}: {', '.join(sorted(fps)) or 'no key'}" for p, fps in pins.entries) or (
         "none"
+    )
+
+
+def _noise(noise: NoiseRules) -> str:
+    delta = noise.delta
+    return (
+        str(noise.mechanism) if delta is None else f"{noise.mechanism}, delta {human_number(delta)}"
     )
 
 
@@ -165,6 +179,7 @@ LEAVES: tuple[Leaf, ...] = (
     Leaf("keys", "declared group keys", Order.KEYS, lambda p: p.keys, lambda r: r.keys, _keys),
     Leaf("attribution", "attribution models", Order.ATTRIBUTION,
          lambda p: p.attribution, None, lambda a: a.short()),
+    Leaf("noise", "noise mechanism", Order.NOISE, lambda p: p.noise, None, _noise),
 )  # fmt: skip
 
 LEAF = {leaf.path: leaf for leaf in LEAVES}

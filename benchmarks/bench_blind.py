@@ -27,6 +27,7 @@ import time
 
 import pyarrow as pa
 
+from benchmarks.blind_join import measure
 from benchmarks.common import Result, best_of, usable_cores
 from protocols import BlindingScalar, blind_many, hash_to_group
 from protocols.ristretto import hash_and_blind_many
@@ -125,7 +126,28 @@ def run(quick: bool) -> list[Result]:
             "identifiers/s",
             notes=f"20,000 per side; {one_core.describe()}",
         ),
+        *join_memory(quick),
     ]
+
+
+def join_memory(quick: bool) -> list[Result]:
+    """Peak RSS of the server's streaming join at two sizes (fresh process each), with
+    the in-memory join it replaced at the larger size."""
+    small, large = (50_000, 200_000) if quick else (1_000_000, 4_000_000)
+    results = []
+    for rows in (small, large):
+        got = measure(rows)
+        notes = (
+            f"{got['file_mib']:.0f} MiB file; {got['peak_mib'] - got['before_mib']:.0f} MiB "
+            f"above the {got['before_mib']:.0f} MiB of imports; {got['seconds']:.1f} s"
+        )
+        if rows == large:
+            old = measure(rows, in_memory=True)
+            notes += f"; in-memory join (before): {old['peak_mib']:.0f} MiB peak"
+        results.append(
+            Result(f"v2 join peak RSS, {rows:,} rows", got["peak_mib"], "MiB", notes=notes)
+        )
+    return results
 
 
 def _checked(found: int, expected: int) -> int:

@@ -35,8 +35,9 @@ POINT = 32
 #: Rows per record batch, and points per chunk of the batch files.
 CHUNK_ROWS = 65_536
 #: DuckDB's memory for the sort of one family's pairs; past it, it spills to disk.
-SORT_MEMORY = "128MB"
+SORT_MEMORY = "64MB"
 PAIRS = "pairs.parquet"
+READ_BUFFER = 1 << 20
 
 
 class RejoinMismatch(InternalError):
@@ -83,8 +84,13 @@ class _SortedPairs:
         pairs = _write_pairs(spec)
         spill = spec.folder / "spill"
         spill.mkdir(exist_ok=True)
-        config = {"memory_limit": SORT_MEMORY, "temp_directory": str(spill), "threads": "2"}
+        config = {
+            "memory_limit": SORT_MEMORY,
+            "temp_directory": str(spill),
+            "threads": "2",
+        }
         self._db = duckdb.connect(":memory:", config=config)
+        self._db.execute("SET enable_progress_bar = false")
         query = "SELECT row, point FROM read_parquet(?) ORDER BY row"
         self._reader = self._db.sql(query, params=[str(pairs)]).to_arrow_reader(CHUNK_ROWS)
         self._rows, self._points = np.empty(0, np.uint64), pa.array([], TOKEN_TYPE)
@@ -122,7 +128,9 @@ def _batches(
     index = {spec.column: (schema.get_field_index(spec.column), pairs)
              for spec, pairs in zip(specs, sorted_pairs, strict=True)}  # fmt: skip
     start = 0
-    for batch in pq.ParquetFile(source).iter_batches(batch_size=CHUNK_ROWS):
+    # A read buffer streams each column chunk; without it Arrow keeps what it read.
+    reader = pq.ParquetFile(source, buffer_size=READ_BUFFER, pre_buffer=False)
+    for batch in reader.iter_batches(batch_size=CHUNK_ROWS):
         columns = list(batch.columns)
         for position, pairs in index.values():
             columns[position] = _replaced(columns[position], start, pairs)
@@ -141,7 +149,7 @@ def rejoin_file(source: Path, destination: Path, specs: Sequence[Replacement]) -
     try:
         with pq.ParquetWriter(temp, schema, compression="zstd") as writer:
             for batch in _batches(source, schema, specs, sorted_pairs):
-                writer.write_batch(batch)
+                writer.write_batch(batch, row_group_size=CHUNK_ROWS)
         for pairs in sorted_pairs:
             if _has_more(pairs):
                 raise RejoinMismatch("the batch holds more points than the column")

@@ -7,10 +7,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from sqlalchemy import select
 
 from cleanroom.blinding.files import ORDER, RELAY, batch_dir
 from cleanroom.blinding.relay import open_batches, relay_chunk
+from cleanroom.errors import Conflict
 from cleanroom.storage.blinding_tables import BlindingBatch
+from cleanroom.storage.models import Dataset, Role
 from protocols import MalformedMessage, RelayStep, parse_frame
 from tests.unit.cleanroom.blinding.v2room import ROWS, add_v2_version
 from tests.unit.cleanroom.room import Room
@@ -84,3 +87,18 @@ def test_a_relay_chunk_is_a_step_3_frame_at_its_offset(room: Room) -> None:
     with pytest.raises(MalformedMessage, match=r"^relay frame is step 3, expected step 4$"):
         parse_frame(tail, step=RelayStep.REPLY, batch_id=batch.id, offset=batch.count - 2)
     assert batch.count < ROWS  # the nulls were left out
+
+
+def test_a_third_party_with_datasets_stops_the_relay(room: Room) -> None:
+    """Whoever asked first would blind each version: values would meet by timing."""
+    add_v2_version(room)
+    room.add_member("publisher", Role.PARTY_ADMIN)
+    with room.session() as session:
+        owner = room.members["publisher"].id
+        session.add(Dataset(collaboration_id=room.id, name="p", kind="spend", owner_id=owner))
+        session.commit()
+    message = r"^protocol v2 matches two parties; datasets of 3 parties take part in this"
+    with pytest.raises(Conflict, match=message):
+        _open(room)
+    with room.session() as session:
+        assert session.scalars(select(BlindingBatch)).all() == []

@@ -163,9 +163,10 @@ def _blind_share(share: pa.FixedSizeBinaryArray, secret: bytes) -> bytes:
 
 def _share_bytes(share: pa.FixedSizeBinaryArray) -> bytes:
     buffer = share.buffers()[1]
-    return buffer[
+    data: bytes = buffer[
         share.offset * POINT_BYTES : (share.offset + len(share)) * POINT_BYTES
     ].to_pybytes()
+    return data
 
 
 def blind_many(scalar: BlindingScalar, points: bytes, parallel: bool = True) -> bytes:

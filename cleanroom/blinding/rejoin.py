@@ -84,7 +84,7 @@ class _SortedPairs:
         pairs = _write_pairs(spec)
         spill = spec.folder / "spill"
         spill.mkdir(exist_ok=True)
-        config = {
+        config: dict[str, str | bool | int | float | list[str]] = {
             "memory_limit": SORT_MEMORY,
             "temp_directory": str(spill),
             "threads": "2",

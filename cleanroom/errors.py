@@ -35,6 +35,7 @@ Errors of :mod:`policies` become server errors in one place, :func:`policy_error
     |   +-- NoEffectivePolicy            409  no-effective-policy   no version signed by all
     |   +-- BlindingOffsetMismatch       409  blinding-offset-mismatch
     |   +-- BlindingPending              409  blinding-pending      v2 tokens not yet blinded twice
+    |   +-- NormalizationMismatch        409  normalization-mismatch  files of two revisions
     +-- PayloadTooLarge                  413  payload-too-large
     +-- InsufficientStorage              507  insufficient-storage  no disk for a declared upload
     +-- ServerBusy                       503  server-busy           saturated; has Retry-After

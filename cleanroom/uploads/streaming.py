@@ -96,7 +96,6 @@ class StreamingCheck:
         self._next, self._rows = 0, 0
         self._unsalted = Counter[str]()
         self._error: DatasetRejected | None = None
-        self._parquet: pq.ParquetFile | None = None
         try:
             self._metadata: pq.FileMetaData | None = read_footer(footer, size)
             self._ends = [
@@ -123,10 +122,9 @@ class StreamingCheck:
                 self._scan_next()
 
     def _scan_next(self) -> None:
-        try:
-            if self._parquet is None:
-                self._parquet = open_for_scan(self._path, self._plan, self._metadata)
-            self._rows += scan_row_group(self._parquet, self._next, self._plan, self._unsalted)
+        try:  # opened afresh: a reader keeps the file size it saw when opened
+            parquet = open_for_scan(self._path, self._plan, self._metadata)
+            self._rows += scan_row_group(parquet, self._next, self._plan, self._unsalted)
             self._next += 1
         except DatasetRejected as error:
             self._error = error
@@ -163,7 +161,6 @@ class StreamingCheck:
         """Stop: later calls to :meth:`advance` scan nothing."""
         with self._lock:
             self._ends = []
-            self._parquet = None
 
 
 def check_whole_file(path: Path) -> StreamingCheck:

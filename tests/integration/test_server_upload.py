@@ -341,7 +341,7 @@ def _put_so_far(
 
 
 def test_footer_first_upload_checks_the_digest_so_far_and_is_declared_at_complete(
-    brand: httpx.Client, collab_a: Collab
+    server: ServerProcess, brand: httpx.Client, collab_a: Collab
 ) -> None:
     data = _grouped(collab_a, 3000)
     body = _footer_first(collab_a, "streamed", data, _footer(data))
@@ -365,6 +365,7 @@ def test_footer_first_upload_checks_the_digest_so_far_and_is_declared_at_complet
     done = brand.post(path, json={"sha256": sha256(data)})
     assert done.status_code == 200, done.text
     assert (done.json()["rows"], done.json()["sha256"]) == (3000, sha256(data))
+    assert not list((server.data_dir / "tmp").glob(f"{upload_id}.*"))  # footer removed too
 
 
 def test_a_footer_that_is_not_the_files_end_is_refused_and_leaves_nothing(

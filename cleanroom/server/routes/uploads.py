@@ -356,6 +356,7 @@ def complete_upload(
         session.commit()  # no transaction (or pooled connection) held while the file is read
         checked = uploads.check(upload).finish(kind, expected)
         version, new = publish_unless_unchanged(session, settings, upload, checked, actor)
+        discard_temp_file(settings, upload.id)  # the footer sent first (the file is renamed)
     except (DatasetRejected, Conflict) as error:
         _fail(session, settings, upload, actor, error)
         raise

@@ -6,6 +6,14 @@ whole ``http=`` client; integration tests talk to a real server on loopback. Eve
 :class:`ServerError` carrying the server's problem+json; an unreachable server is
 :class:`ServerUnreachable`.
 
+A ``503`` with ``Retry-After`` (the server's admission control, or a busy database) is
+waited out and the request sent again, at most :data:`BUSY_ATTEMPTS` times and
+:data:`BUSY_WAIT_CAP` seconds a wait, for requests that are safe to repeat
+(:func:`retry_safe`): every GET, PUT and DELETE of this API, and the POSTs the server
+makes safe: a query (an identical repeat is answered from the stored result, at no
+cost), opening an upload session and completing one (claimed once on the server; a
+completion that did run is reported by the session). Each wait is said on stderr.
+
     AgentError (party_agent.errors)
     +-- ServerError          the server refused: .status, .slug, .title, .detail, .problem
     +-- ServerUnreachable    no HTTP answer (connection refused, timeout, dropped)
@@ -13,13 +21,19 @@ whole ``http=`` client; integration tests talk to a real server on loopback. Eve
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import hashlib
+import re
+import struct
+import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, BinaryIO
 
 import anyio.from_thread
 import httpx
@@ -30,7 +44,16 @@ from protocols import PROBLEM_PREFIX, file_sha256
 DEFAULT_CHUNK = 16 * 1024 * 1024
 #: How long a resumed upload waits for a completion still running on the server.
 SETTLE_SECONDS = 120
+#: Sends of one request at most while the server answers 503 + Retry-After.
+BUSY_ATTEMPTS = 4
+#: The longest single wait on Retry-After, in seconds (a longer one is cut to this).
+BUSY_WAIT_CAP = 30.0
+#: The longest footer sent first (the server's limit: cleanroom.uploads.streaming).
+MAX_FOOTER_BYTES = 4 * 1024 * 1024
 Json = dict[str, Any]
+
+#: POSTs the server makes safe to send again (see the module docstring).
+_SAFE_POSTS = re.compile(r"^/v1/collaborations/[^/]+/(queries|uploads(/[^/]+/complete)?)$")
 
 
 class ServerError(AgentError):
@@ -87,6 +110,46 @@ class UploadProgress:
     total: int
 
 
+@dataclass(frozen=True)
+class BusyWait:
+    """The server said 503 + Retry-After; the client waits ``seconds``, then sends again."""
+
+    method: str
+    path: str
+    seconds: float
+    attempt: int  # the send that was refused, from 1
+    attempts: int
+
+    def line(self) -> str:
+        return (
+            f"server busy: {self.method} {self.path} sent again in {self.seconds:g} s "
+            f"(attempt {self.attempt + 1} of {self.attempts})"
+        )
+
+
+def say_on_stderr(wait: BusyWait) -> None:
+    """The default :class:`BusyWait` sink: one line on stderr."""
+    print(wait.line(), file=sys.stderr, flush=True)
+
+
+def retry_safe(method: str, path: str) -> bool:
+    """Whether sending ``method path`` again after a 503 cannot do the work twice."""
+    return method.upper() in ("GET", "HEAD", "PUT", "DELETE") or (
+        method.upper() == "POST" and _SAFE_POSTS.match(path) is not None
+    )
+
+
+def busy_wait_seconds(response: httpx.Response) -> float | None:
+    """The ``Retry-After`` of a 503 (seconds form), capped; ``None``: not a busy answer."""
+    if response.status_code != 503:
+        return None
+    try:
+        seconds = float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return None
+    return min(max(seconds, 0.0), BUSY_WAIT_CAP)
+
+
 class CleanRoomClient:
     """Typed calls of the clean-room HTTP API for one bearer token."""
 
@@ -99,10 +162,14 @@ class CleanRoomClient:
         http: httpx.Client | None = None,
         timeout: float = 120.0,
         auth_hint: str | None = None,
+        on_busy: Callable[[BusyWait], None] = say_on_stderr,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         """``auth_hint`` is appended to a 401 refusal (missing, unknown or revoked token):
-        what to ask the server admin for, and how to store the new token."""
+        what to ask the server admin for, and how to store the new token. ``on_busy`` is
+        told of each wait on a busy server (default: a line on stderr)."""
         self._auth_hint = auth_hint
+        self._on_busy, self._sleep = on_busy, sleep
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         if http is None:
             http = httpx.Client(base_url=base_url, transport=transport, timeout=timeout)
@@ -132,10 +199,23 @@ class CleanRoomClient:
         return self._checked(method, path, **kwargs).content
 
     def _checked(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        attempts = BUSY_ATTEMPTS if retry_safe(method, path) else 1
+        for attempt in range(1, attempts + 1):
+            response = self._send_once(method, path, **kwargs)
+            wait = busy_wait_seconds(response)
+            if wait is None or attempt == attempts:
+                break
+            self._on_busy(BusyWait(method.upper(), path, wait, attempt, attempts))
+            self._sleep(wait)
+        return self._answer(response)
+
+    def _send_once(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
-            response = self._http.request(method, path, **kwargs)
+            return self._http.request(method, path, **kwargs)
         except httpx.TransportError as error:
             raise ServerUnreachable(f"no answer from the server ({type(error).__name__})") from None
+
+    def _answer(self, response: httpx.Response) -> httpx.Response:
         if response.status_code >= 400:
             try:
                 problem = response.json()
@@ -236,9 +316,21 @@ class CleanRoomClient:
     # -- uploads --------------------------------------------------------------------
 
     def start_upload(
-        self, collaboration: str, dataset: str, kind: str, size: int, sha256: str
+        self,
+        collaboration: str,
+        dataset: str,
+        kind: str,
+        size: int,
+        sha256: str | None = None,
+        footer: bytes | None = None,
     ) -> Json:
-        body = {"dataset": dataset, "kind": kind, "size": size, "sha256": sha256}
+        """Open a session; ``sha256`` may wait for :meth:`complete_upload`, ``footer`` (the
+        file's last bytes) lets the server validate row groups as they arrive."""
+        body: Json = {"dataset": dataset, "kind": kind, "size": size}
+        if sha256 is not None:
+            body["sha256"] = sha256
+        if footer is not None:
+            body["footer"] = base64.b64encode(footer).decode("ascii")
         result: Json = self.request(
             "POST", f"/v1/collaborations/{collaboration}/uploads", json=body
         )
@@ -249,13 +341,26 @@ class CleanRoomClient:
         result: Json = self.request("GET", path)
         return result
 
-    def put_chunk(self, collaboration: str, upload_id: str, offset: int, chunk: bytes) -> Json:
+    def put_chunk(
+        self,
+        collaboration: str,
+        upload_id: str,
+        offset: int,
+        chunk: bytes,
+        received_sha256: str | None = None,
+    ) -> Json:
+        """Send ``chunk`` at ``offset``, checked by ``received_sha256`` (the digest of the
+        file up to the chunk's end) or, without it, by the chunk's own digest."""
+        if received_sha256 is not None:
+            headers = {"X-Received-SHA256": received_sha256}
+        else:
+            headers = {"X-Chunk-SHA256": hashlib.sha256(chunk).hexdigest()}
         result: Json = self.request(
             "PUT",
             f"/v1/collaborations/{collaboration}/uploads/{upload_id}",
             params={"offset": offset},
             content=chunk,
-            headers={"X-Chunk-SHA256": hashlib.sha256(chunk).hexdigest()},
+            headers=headers,
         )
         return result
 
@@ -266,9 +371,12 @@ class CleanRoomClient:
     def abort_upload(self, collaboration: str, upload_id: str) -> None:
         self.request("DELETE", f"/v1/collaborations/{collaboration}/uploads/{upload_id}")
 
-    def complete_upload(self, collaboration: str, upload_id: str) -> Json:
+    def complete_upload(
+        self, collaboration: str, upload_id: str, sha256: str | None = None
+    ) -> Json:
         path = f"/v1/collaborations/{collaboration}/uploads/{upload_id}/complete"
-        result: Json = self.request("POST", path)
+        body = {"sha256": sha256} if sha256 is not None else None
+        result: Json = self.request("POST", path, json=body)
         return result
 
     def datasets(self, collaboration: str) -> list[Json]:
@@ -294,36 +402,35 @@ class CleanRoomClient:
     ) -> Json:
         """Upload ``path`` in verified chunks, resuming ``resume_id`` when it still fits.
 
+        No pass over the file comes before the first byte: each chunk is read and hashed
+        by a worker thread while the one before is sent, and the whole-file SHA-256 (carried
+        forward over the chunks, each checked by the server against the digest so far) is
+        declared at ``complete``. A resumed session hashes the bytes it skips once; if the
+        server holds other bytes than this file's there, a new session starts.
         ``on_session`` is told the session before the first chunk (so a caller can save
         its id and resume after an interruption); returns the published dataset version.
         """
-        size, digest = path.stat().st_size, file_sha256(path)
-        session = self._resumable(collaboration, resume_id, size, digest)
+        size = path.stat().st_size
+        session = self._resumable(collaboration, resume_id, path, size)
         if session is not None and session["status"] == "complete":
             published: Json = session["published"]  # the reply to `complete` was lost
             return published
-        if session is None:
-            session = self.start_upload(collaboration, dataset, kind, size, digest)
-        if on_session is not None:
-            on_session(session)
-        upload_id = session["id"]
-        chunk_size = min(chunk_size, int(session.get("max_chunk_bytes", chunk_size)))
-        offset = int(session["received"])
-        with path.open("rb") as handle:
-            while offset < size:
-                if on_progress is not None:
-                    on_progress(UploadProgress(upload_id, offset, size))
-                handle.seek(offset)
-                chunk = handle.read(chunk_size)
-                offset = self._send(collaboration, upload_id, offset, chunk)
-        if on_progress is not None:
-            on_progress(UploadProgress(upload_id, size, size))
-        return self.complete_upload(collaboration, upload_id)
+        send = _FileSend(self, collaboration, path, chunk_size, on_progress)
+        if session is not None:
+            try:
+                return send.run(session, on_session)
+            except ServerError as error:
+                if error.slug not in ("chunk-checksum-mismatch", "checksum-mismatch"):
+                    raise
+                self._abandon(collaboration, session["id"])  # it holds other bytes
+        session = self.start_upload(collaboration, dataset, kind, size, footer=parquet_footer(path))
+        return send.run(session, on_session)
 
     def _resumable(
-        self, collaboration: str, upload_id: str | None, size: int, digest: str
+        self, collaboration: str, upload_id: str | None, path: Path, size: int
     ) -> Json | None:
-        """The saved session if it holds this file: open (resume it) or complete (done)."""
+        """The saved session if it can hold this file: open (resume it; the server checks
+        the bytes) or complete with this file's digest (done)."""
         if upload_id is None:
             return None
         try:
@@ -332,10 +439,16 @@ class CleanRoomClient:
             if error.status == 404:
                 return None
             raise
-        same_file = session["size"] == size and session["sha256"] == digest
-        if session["status"] == "complete" and not session.get("published"):
-            return None  # the server no longer knows the version: upload again
-        return session if same_file and session["status"] in ("open", "complete") else None
+        if session["size"] != size or session["status"] not in ("open", "complete"):
+            return None
+        complete = session["status"] == "complete"
+        if complete and (not session.get("published") or session["sha256"] != file_sha256(path)):
+            return None  # another file, or the server no longer knows the version
+        return session
+
+    def _abandon(self, collaboration: str, upload_id: str) -> None:
+        with contextlib.suppress(ServerError):  # already failed (a whole-file mismatch)
+            self.abort_upload(collaboration, upload_id)
 
     def _settled(self, collaboration: str, upload_id: str) -> Json:
         """The session's state once no completion is running on the server any more."""
@@ -346,11 +459,92 @@ class CleanRoomClient:
             session = self.upload_status(collaboration, upload_id)
         return session
 
-    def _send(self, collaboration: str, upload_id: str, offset: int, chunk: bytes) -> int:
+
+def parquet_footer(path: Path) -> bytes | None:
+    """The file's Parquet footer (metadata, its length, the magic), if it has one that the
+    server takes first; ``None`` otherwise (the server then reads it at ``complete``)."""
+    with path.open("rb") as handle:
+        size = handle.seek(0, 2)
+        if size < 12:
+            return None
+        handle.seek(size - 8)
+        tail = handle.read(8)
+        length = struct.unpack("<I", tail[:4])[0]
+        if tail[4:] != b"PAR1" or length + 12 > size or length + 8 > MAX_FOOTER_BYTES:
+            return None
+        handle.seek(size - length - 8)
+        return handle.read(length + 8)
+
+
+class _FileSend:
+    """One pass over a file: a worker thread reads and hashes chunk N+1 while chunk N is
+    on the wire; the SHA-256 so far goes with each chunk (``X-Received-SHA256``)."""
+
+    def __init__(
+        self,
+        client: CleanRoomClient,
+        collaboration: str,
+        path: Path,
+        chunk_size: int,
+        on_progress: Callable[[UploadProgress], None] | None,
+    ) -> None:
+        self._client, self._collaboration, self._path = client, collaboration, path
+        self._chunk_size, self._on_progress = chunk_size, on_progress
+        self._size = path.stat().st_size
+        self._hashed, self._digest = 0, hashlib.sha256()
+
+    def run(self, session: Json, on_session: Callable[[Json], None] | None) -> Json:
+        if on_session is not None:
+            on_session(session)
+        upload_id = session["id"]
+        chunk = min(self._chunk_size, int(session.get("max_chunk_bytes", self._chunk_size)))
+        offset = int(session["received"])
+        with self._path.open("rb") as handle, ThreadPoolExecutor(1) as reader:
+            ahead: Future[tuple[bytes, str]] = reader.submit(self._read, handle, offset, chunk)
+            while offset < self._size:
+                self._progress(upload_id, offset)
+                data, so_far = ahead.result()
+                end = offset + len(data)
+                if end < self._size:
+                    ahead = reader.submit(self._read, handle, end, chunk)
+                offset = self._put(upload_id, offset, data, so_far)
+                if offset != end:  # the server holds another amount: go on from there
+                    ahead = reader.submit(self._read, handle, offset, chunk)
+            whole = ahead.result()[1]  # the digest of the whole file
+        self._progress(upload_id, self._size)
+        return self._client.complete_upload(self._collaboration, upload_id, whole)
+
+    def _read(self, handle: BinaryIO, offset: int, length: int) -> tuple[bytes, str]:
+        """The chunk at ``offset`` and the SHA-256 of the file up to its end."""
+        if self._hashed != offset:
+            self._rehash(handle, offset)
+        handle.seek(offset)
+        data = handle.read(min(length, self._size - offset))
+        self._digest.update(data)
+        self._hashed = offset + len(data)
+        return data, self._digest.hexdigest()
+
+    def _rehash(self, handle: BinaryIO, offset: int) -> None:
+        """Hash the first ``offset`` bytes (a resumed session, or a moved offset)."""
+        self._digest, self._hashed = hashlib.sha256(), 0
+        handle.seek(0)
+        while self._hashed < offset:
+            block = handle.read(min(offset - self._hashed, 8 * 1024 * 1024))
+            if not block:
+                break
+            self._digest.update(block)
+            self._hashed += len(block)
+
+    def _put(self, upload_id: str, offset: int, data: bytes, so_far: str) -> int:
         """Send one chunk; on an offset conflict continue from the server's resume point."""
         try:
-            return int(self.put_chunk(collaboration, upload_id, offset, chunk)["received"])
+            reply = self._client.put_chunk(self._collaboration, upload_id, offset, data, so_far)
+            return int(reply["received"])
         except ServerError as error:
             if error.slug == "upload-offset-mismatch" and "received" in error.problem:
                 return int(error.problem["received"])
             raise
+
+    def _progress(self, upload_id: str, sent: int) -> None:
+        if self._on_progress is not None:
+            self._on_progress(UploadProgress(upload_id, sent, self._size))

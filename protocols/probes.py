@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 from functools import cache
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -84,7 +85,53 @@ def probe_digests() -> pa.Array:
 
 def unsalted_count(tokens: pa.Array) -> int:
     """How many values of a token column are unsalted digests (or ASCII hex)."""
+    if tokens.type == pa.binary(TOKEN_BYTES):
+        return _count_fixed(tokens)
+    return _count_any(tokens)
+
+
+def _count_any(tokens: pa.Array) -> int:
+    """Any binary-like column: a hash lookup and a regex per value."""
     known = pc.is_in(tokens, value_set=probe_digests())
     hexed = pc.match_substring_regex(tokens.cast(pa.binary()), r"^[0-9A-Fa-f]+$")
     hits = pc.or_(pc.fill_null(known, False), pc.fill_null(hexed, False))
     return int(pc.sum(pc.cast(hits, pa.int64())).as_py() or 0)
+
+
+_HEX_BYTES = np.zeros(256, dtype=bool)
+_HEX_BYTES[np.frombuffer(b"0123456789abcdefABCDEF", dtype=np.uint8)] = True
+
+
+@cache
+def _probe_heads() -> tuple[pa.Array, frozenset[bytes]]:
+    """The probe digests' first 8 bytes (as unsigned integers) and the digests."""
+    digests = [value for value in probe_digests().to_pylist() if value is not None]
+    heads = pa.array([int.from_bytes(d[:8], "little") for d in digests], pa.uint64())
+    return heads, frozenset(digests)
+
+
+def _count_fixed(tokens: pa.Array) -> int:
+    """The same count as :func:`_count_any` for the token type itself (32 fixed bytes),
+    on the value buffer: a probe digest is looked up by its first 8 bytes before the
+    whole 32, and ASCII hex is checked byte column by byte column over the rows still
+    in the running (about 9% of random rows survive each column)."""
+    count = len(tokens)
+    if count == 0:
+        return 0
+    start = tokens.offset * TOKEN_BYTES
+    flat = np.frombuffer(tokens.buffers()[1], dtype=np.uint8)[start:]
+    rows = flat[: count * TOKEN_BYTES].reshape(count, TOKEN_BYTES)
+    valid = np.asarray(tokens.is_valid(), dtype=bool)
+    hits = np.zeros(count, dtype=bool)
+    hexed = np.flatnonzero(valid)
+    for column in range(TOKEN_BYTES):
+        if hexed.size == 0:
+            break
+        hexed = hexed[_HEX_BYTES[rows[hexed, column]]]
+    hits[hexed] = True
+    heads, digests = _probe_heads()
+    first = np.ascontiguousarray(rows[:, :8]).view("<u8").ravel()
+    maybe = np.flatnonzero(np.asarray(pc.is_in(pa.array(first), value_set=heads)) & valid)
+    for index in maybe:
+        hits[index] |= rows[index].tobytes() in digests
+    return int(hits.sum())

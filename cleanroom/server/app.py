@@ -25,7 +25,7 @@ from cleanroom.server.routes import (
 )
 from cleanroom.settings import Settings
 from cleanroom.storage.bootstrap import Storage
-from cleanroom.uploads.sessions import UploadLocks, open_for_serving
+from cleanroom.uploads.sessions import InFlight, UploadLocks, open_for_serving
 
 ROUTERS = (
     health,
@@ -68,6 +68,7 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     app.state.signing_key = opened.signing_key
     app.state.clock = opened.clock
     app.state.upload_locks = UploadLocks()
+    app.state.uploads_in_flight = InFlight(settings)
     app.add_middleware(
         Admission, limit=settings.max_concurrent_requests, wait_seconds=settings.busy_wait_seconds
     )

@@ -144,7 +144,21 @@ class UploadCreate(Model):
     dataset: Name
     kind: DatasetKind
     size: int = Field(gt=0)
-    sha256: Sha256Hex
+    sha256: Sha256Hex | None = Field(
+        default=None, description="The whole file's SHA-256, here or at complete"
+    )
+    footer: str | None = Field(
+        default=None,
+        max_length=6 * 1024 * 1024,
+        description="Base64 of the file's last bytes (Parquet footer, length, magic): "
+        "the server then validates row groups while the chunks arrive",
+    )
+
+
+class UploadComplete(Model):
+    sha256: Sha256Hex | None = Field(
+        default=None, description="The whole file's SHA-256, if not given at create"
+    )
 
 
 class DatasetVersionPublic(Model):
@@ -165,7 +179,7 @@ class UploadPublic(Model):
     dataset: str
     kind: str
     size: int
-    sha256: str
+    sha256: str | None = Field(description="The declared SHA-256 (none until declared)")
     received: int
     status: str
     failure: str | None

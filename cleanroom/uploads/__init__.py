@@ -1,7 +1,9 @@
 """Uploads: from a party's chunks to a published dataset version, or to nothing at all.
 
 - :mod:`~cleanroom.uploads.sessions`: upload sessions on disk (temp files, chunk writes,
-  offsets, capacity, idle expiry, recovery on start).
+  offsets, the running whole-file digest, capacity, idle expiry, recovery on start).
+- :mod:`~cleanroom.uploads.streaming`: the row groups scanned while the chunks arrive,
+  from the footer sent first; ``complete`` finishes the check.
 - :mod:`~cleanroom.uploads.validation`: the finished file's integrity, schema and rows,
   the PII tripwire and the unsalted-digest probes (both in :mod:`protocols`).
 - :mod:`~cleanroom.uploads.binding`: the file's collaboration and key check values
@@ -12,11 +14,14 @@
 
 from cleanroom.uploads.binding import check_binding, registered_key_checks
 from cleanroom.uploads.publish import publish, publish_unless_unchanged
-from cleanroom.uploads.sessions import UploadLocks, open_for_serving, recover_storage
+from cleanroom.uploads.sessions import InFlight, UploadLocks, open_for_serving, recover_storage
+from cleanroom.uploads.streaming import StreamingCheck
 from cleanroom.uploads.validation import Expected, ValidatedFile, validate_dataset
 
 __all__ = [
     "Expected",
+    "InFlight",
+    "StreamingCheck",
     "UploadLocks",
     "ValidatedFile",
     "check_binding",

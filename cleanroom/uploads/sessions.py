@@ -1,9 +1,16 @@
 """Upload sessions on disk: temp files under ``DATA_DIR/tmp``, written chunk by chunk.
 
-A chunk is streamed straight to the temp file at its offset while its SHA-256 is
-computed; on a checksum mismatch, an oversize body or a client that disconnects, the
-file is truncated back to the offset so the session stays consistent and resumable.
-Nothing here is visible as a dataset until :mod:`cleanroom.uploads.publish` renames the file.
+A chunk is streamed straight to the temp file at its offset while the SHA-256 of the
+file so far is carried forward (:class:`RunningDigest`, one pass over every byte): the
+chunk is checked against ``X-Received-SHA256`` (the digest of everything stored once the
+chunk is: the agent's header) or ``X-Chunk-SHA256`` (the chunk's own digest, a second
+pass), and ``complete`` reads the whole-file digest off the running one instead of
+reading the file again. On a checksum mismatch, an oversize body or a client that
+disconnects, the file is truncated back to the offset and the digest kept from before
+the chunk, so the session stays consistent and resumable. The running digests live in
+the server's memory (:class:`InFlight`); after a restart the first chunk or ``complete``
+hashes the stored prefix once. Nothing here is visible as a dataset until
+:mod:`cleanroom.uploads.publish` renames the file.
 """
 
 from __future__ import annotations
@@ -12,6 +19,8 @@ import asyncio
 import hashlib
 import shutil
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
@@ -25,10 +34,22 @@ from cleanroom.settings import Settings
 from cleanroom.storage.bootstrap import Storage, open_exclusive
 from cleanroom.storage.clock import session_now
 from cleanroom.storage.models import DatasetVersion, UploadSession, UploadStatus
+from cleanroom.uploads.streaming import StreamingCheck, check_whole_file
 
 
 def temp_path(settings: Settings, upload_id: str) -> Path:
     return settings.tmp_dir / f"{upload_id}.part"
+
+
+def footer_path(settings: Settings, upload_id: str) -> Path:
+    """Where the footer an upload sent first is kept (:mod:`cleanroom.uploads.streaming`)."""
+    return settings.tmp_dir / f"{upload_id}.footer"
+
+
+def save_footer(settings: Settings, upload_id: str, footer: bytes) -> None:
+    path = footer_path(settings, upload_id)
+    path.touch(mode=0o600, exist_ok=False)
+    path.write_bytes(footer)
 
 
 def create_temp_file(settings: Settings, upload_id: str) -> Path:
@@ -40,6 +61,7 @@ def create_temp_file(settings: Settings, upload_id: str) -> Path:
 
 def discard_temp_file(settings: Settings, upload_id: str) -> None:
     temp_path(settings, upload_id).unlink(missing_ok=True)
+    footer_path(settings, upload_id).unlink(missing_ok=True)
 
 
 class UploadLocks:
@@ -55,6 +77,102 @@ class UploadLocks:
         self._locks.pop(upload_id, None)
 
 
+class RunningDigest:
+    """The SHA-256 of an upload's first ``offset`` bytes, carried forward chunk by chunk."""
+
+    def __init__(self, offset: int = 0, hasher: hashlib._Hash | None = None) -> None:
+        self.offset = offset
+        self.hasher = hasher or hashlib.sha256()
+
+    @classmethod
+    def of_prefix(cls, path: Path, offset: int) -> RunningDigest:
+        """Hash the first ``offset`` stored bytes (after a restart, or a lost chunk)."""
+        hasher = hashlib.sha256()
+        with path.open("rb") as handle:
+            left = offset
+            while left:
+                block = handle.read(min(left, 8 * WRITE_BUFFER))
+                if not block:
+                    break
+                hasher.update(block)
+                left -= len(block)
+        return cls(offset - left, hasher)
+
+    def copy(self) -> RunningDigest:
+        return RunningDigest(self.offset, self.hasher.copy())
+
+    def hexdigest(self) -> str:
+        return self.hasher.hexdigest()
+
+
+@dataclass
+class Receiving:
+    """What the server works out about one open upload while its chunks arrive."""
+
+    digest: RunningDigest
+    check: StreamingCheck | None = None
+
+
+class InFlight:
+    """The running digest and streaming check of each open upload (one server process).
+
+    Row groups are scanned by one worker thread shared by all uploads, so a scan never
+    holds up a chunk's reply, and at most one core is spent scanning at a time.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._uploads: dict[str, Receiving] = {}
+        self._scanner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="upload-scan")
+
+    def digest_at(self, upload: UploadSession, offset: int) -> RunningDigest:
+        """The digest of the first ``offset`` bytes (hashing them only if not known)."""
+        known = self._uploads.get(upload.id)
+        if known is not None and known.digest.offset == offset:
+            return known.digest
+        digest = RunningDigest.of_prefix(temp_path(self._settings, upload.id), offset)
+        self._receiving(upload).digest = digest
+        return digest
+
+    def stored(self, upload: UploadSession, digest: RunningDigest) -> None:
+        """A chunk was recorded: keep its digest and scan what it completed, in the background."""
+        receiving = self._receiving(upload)
+        receiving.digest = digest
+        if receiving.check is not None:
+            self._scanner.submit(receiving.check.advance, digest.offset)
+
+    def check(self, upload: UploadSession) -> StreamingCheck:
+        """The upload's streaming check, rebuilt after a restart; a whole-file one when no
+        footer was sent first. Call once every byte is stored."""
+        receiving = self._receiving(upload)
+        if receiving.check is None:
+            receiving.check = check_whole_file(temp_path(self._settings, upload.id))
+        return receiving.check
+
+    def drop(self, upload_id: str) -> None:
+        receiving = self._uploads.pop(upload_id, None)
+        if receiving is not None and receiving.check is not None:
+            receiving.check.close()
+
+    def _receiving(self, upload: UploadSession) -> Receiving:
+        known = self._uploads.get(upload.id)
+        if known is None:
+            known = Receiving(RunningDigest(-1), self._footer_check(upload))
+            self._uploads[upload.id] = known
+        return known
+
+    def _footer_check(self, upload: UploadSession) -> StreamingCheck | None:
+        path = footer_path(self._settings, upload.id)
+        if not path.is_file():
+            return None
+        check = StreamingCheck(temp_path(self._settings, upload.id), path.read_bytes(), upload.size)
+        self._scanner.submit(check.advance, upload.received)
+        return check
+
+    def close(self) -> None:
+        self._scanner.shutdown(wait=True, cancel_futures=True)
+
+
 #: Bytes gathered from the request before one write (and hash update) in a worker thread.
 WRITE_BUFFER = 1024 * 1024
 
@@ -65,16 +183,28 @@ def _open_at(path: Path, offset: int) -> BinaryIO:
     return handle
 
 
+@dataclass(frozen=True)
+class ChunkSums:
+    """What a chunk must hash to: ``received`` is the SHA-256 of the file's first
+    ``offset + len(chunk)`` bytes, ``chunk`` that of the chunk alone (at least one)."""
+
+    received: str | None = None
+    chunk: str | None = None
+
+
 class _ChunkFile:
     """An open temp file taking one chunk; every blocking call runs in a worker thread."""
 
-    def __init__(self, handle: BinaryIO) -> None:
+    def __init__(self, handle: BinaryIO, running: RunningDigest, own_digest: bool) -> None:
         self.handle = handle
-        self.digest = hashlib.sha256()
+        self.running = running
+        self.digest = hashlib.sha256() if own_digest else None
         self.pending = bytearray()
 
     def _write(self, data: bytes) -> None:
-        self.digest.update(data)
+        self.running.hasher.update(data)
+        if self.digest is not None:
+            self.digest.update(data)
         self.handle.write(data)
 
     def _close(self, end: int) -> None:
@@ -94,35 +224,49 @@ class _ChunkFile:
     async def close(self, end: int) -> None:
         await anyio.to_thread.run_sync(self._close, end)
 
+    def mismatch(self, sums: ChunkSums) -> bool:
+        if sums.received is not None and self.running.hexdigest() != sums.received:
+            return True
+        return self.digest is not None and self.digest.hexdigest() != sums.chunk
+
 
 async def write_chunk(
-    path: Path, offset: int, body: AsyncIterator[bytes], limit: int, expected_sha256: str
-) -> int:
-    """Stream ``body`` into ``path`` at ``offset``; returns bytes written or raises.
+    path: Path,
+    body: AsyncIterator[bytes],
+    limit: int,
+    sums: ChunkSums,
+    before: RunningDigest,
+) -> RunningDigest:
+    """Stream ``body`` into ``path`` at ``before.offset``; the digest after it, or raises
+    (and ``before`` is left as it was).
 
     The event loop only gathers the body; file writes and hashing run in worker threads.
     """
-    target = _ChunkFile(await anyio.to_thread.run_sync(_open_at, path, offset))
-    written = 0
+    offset = before.offset
+    running = before.copy()
+    handle = await anyio.to_thread.run_sync(_open_at, path, offset)
+    target = _ChunkFile(handle, running, own_digest=sums.chunk is not None)
     try:
         async for piece in body:
-            written += len(piece)
-            if written > limit:
+            running.offset += len(piece)
+            if running.offset - offset > limit:
                 raise PayloadTooLarge(
                     f"chunk exceeds the {limit} bytes left in this upload or the chunk limit"
                 )
             await target.add(piece)
         await target.flush()
-        if target.digest.hexdigest() != expected_sha256:
+        if target.mismatch(sums):
+            header = "X-Received-SHA256" if sums.received is not None else "X-Chunk-SHA256"
             raise ChunkChecksumMismatch(
-                f"chunk at offset {offset} ({written} bytes) does not match X-Chunk-SHA256"
+                f"chunk at offset {offset} ({running.offset - offset} bytes) does not match "
+                f"{header}"
             )
     except BaseException:
         with anyio.CancelScope(shield=True):
             await target.close(offset)
         raise
-    await target.close(offset + written)
-    return written
+    await target.close(running.offset)
+    return running
 
 
 def advance(session: Session, upload: UploadSession, offset: int, written: int) -> None:
@@ -209,7 +353,9 @@ def recover_storage(session: Session, settings: Settings) -> dict[str, int]:
     uploads = list(session.scalars(select(UploadSession).where(unfinished)))
     expired = sum(_resume_after_restart(settings, upload) for upload in uploads)
     session.commit()
-    keep = {temp_path(settings, u.id) for u in uploads if u.status == UploadStatus.OPEN}
+    still_open = [u.id for u in uploads if u.status == UploadStatus.OPEN]
+    keep = {temp_path(settings, u) for u in still_open}
+    keep |= {footer_path(settings, u) for u in still_open}
     removed = _remove_orphans(settings, session, keep)
     return {
         "resumed_sessions": len(uploads) - expired,

@@ -158,39 +158,72 @@ def _check_points(name: str, column: pa.Array) -> None:
         raise SchemaMismatch(f"column {name!r}: {error}") from None
 
 
-def _scan(
-    path: Path, text_columns: list[str], token_columns: list[str], points: bool = False
+@dataclass(frozen=True)
+class ScanPlan:
+    """What every row group of a file is scanned for, read from the file's own schema:
+    the tripwire on its text columns, the unsalted-digest probes on its token columns and,
+    where the tokens are once-blinded points (protocol v2), the point check."""
+
+    text_columns: tuple[str, ...]
+    token_columns: tuple[str, ...]
+    points: bool
+
+    @classmethod
+    def of(cls, schema: pa.Schema) -> ScanPlan:
+        tokens = [f for f in schema if f.name.startswith("token_")]
+        return cls(
+            text_columns=tuple(f.name for f in schema if is_text(f.type)),
+            token_columns=tuple(f.name for f in tokens),
+            points=any(token_version(f) == ONCE_BLINDED_VERSION for f in tokens),
+        )
+
+
+def open_for_scan(
+    path: Path, plan: ScanPlan, metadata: pq.FileMetaData | None = None
+) -> pq.ParquetFile:
+    """``path`` opened for :func:`scan_row_group`; with ``metadata`` (a footer already
+    read) the file's own end is never read, so a file still arriving can be scanned."""
+    try:
+        return pq.ParquetFile(
+            path,
+            metadata=metadata,
+            read_dictionary=list(plan.text_columns),
+            buffer_size=READ_BUFFER,
+            pre_buffer=False,
+        )
+    except (pa.ArrowException, OSError):
+        raise MalformedParquet("file is not a readable Parquet file") from None
+
+
+def scan_row_group(
+    parquet: pq.ParquetFile, index: int, plan: ScanPlan, unsalted: Counter[str]
 ) -> int:
-    """Decode every batch, run the tripwire on text columns and the unsalted-digest probes
-    on token columns; returns the rows read.
+    """Decode every batch of row group ``index``, run the tripwire on text columns and
+    count unsalted digests of token columns into ``unsalted``; returns the rows read.
 
     Text columns are read dictionary-encoded, so the tripwire scans each distinct value
     once instead of every row (a campaign id column of 10M rows has a few hundred).
     """
-    rows, unsalted = 0, Counter[str]()
+    rows = 0
     try:
-        parquet = pq.ParquetFile(
-            path, read_dictionary=text_columns, buffer_size=READ_BUFFER, pre_buffer=False
-        )
-        for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
+        for batch in parquet.iter_batches(batch_size=BATCH_ROWS, row_groups=[index]):
             rows += batch.num_rows
-            for name in text_columns:
+            for name in plan.text_columns:
                 column = batch.column(name)
                 values = column.dictionary if pa.types.is_dictionary(column.type) else column
                 hits = scan_column(name, values)
                 if hits:
                     raise PiiDetected(_refusal(hits[0]))
-            for name in token_columns:
+            for name in plan.token_columns:
                 unsalted[name] += unsalted_count(batch.column(name))
-                if points:
+                if plan.points:
                     _check_points(name, batch.column(name))
     except (pa.ArrowException, OSError):
         raise MalformedParquet("Parquet file is corrupt: a page could not be decoded") from None
-    _refuse_unsalted(unsalted)
     return rows
 
 
-def _refuse_unsalted(counts: Counter[str]) -> None:
+def refuse_unsalted(counts: Counter[str]) -> None:
     for name, count in sorted(counts.items()):
         if count:
             raise UnsaltedDigest(
@@ -212,18 +245,28 @@ class Expected:
     protocol: str = "v1"
 
 
-def validate_dataset(path: Path, kind: DatasetKind, expected: Expected) -> ValidatedFile:
-    """Everything checked before publish, cheapest first."""
-    schema = _read_schema(path)
+def check_header(schema: pa.Schema, rows: int, kind: DatasetKind, expected: Expected) -> None:
+    """What the footer alone tells, cheapest first: schema against the kind and the
+    policy, the token version against the protocol, the binding, and some rows."""
     check_schema(schema, kind, expected.dimensions)
     check_protocol(schema, expected.protocol)
     v2 = expected.protocol == PROTOCOL_V2
     check_binding(schema, expected.collaboration_id, expected.key_checks, keyed=not v2)
-    footer_rows = pq.ParquetFile(path).metadata.num_rows
-    if footer_rows == 0:
+    if rows == 0:
         raise EmptyDataset("the file has no rows")
-    tokens = [f.name for f in schema if f.name.startswith("token_")]
-    rows = _scan(path, [f.name for f in schema if is_text(f.type)], tokens, points=v2)
+
+
+def validate_dataset(path: Path, kind: DatasetKind, expected: Expected) -> ValidatedFile:
+    """Everything checked before publish, cheapest first, reading the whole file now
+    (an upload that sent its footer first had its row groups scanned as they arrived:
+    :mod:`cleanroom.uploads.streaming`)."""
+    schema = _read_schema(path)
+    footer_rows = pq.ParquetFile(path).metadata.num_rows
+    check_header(schema, footer_rows, kind, expected)
+    plan = ScanPlan.of(schema)
+    parquet, unsalted = open_for_scan(path, plan), Counter[str]()
+    rows = sum(scan_row_group(parquet, i, plan, unsalted) for i in range(parquet.num_row_groups))
+    refuse_unsalted(unsalted)
     if rows != footer_rows:
         raise MalformedParquet("row count in the footer does not match the data")
     return ValidatedFile(rows=rows, columns=list(schema.names))

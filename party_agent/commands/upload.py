@@ -6,6 +6,11 @@ connection, a crash) continues from the server's resume point; a dropped connect
 also retried in place a few times. If the session was already published (the reply to
 ``complete`` was lost), the published version is reported and nothing is sent again.
 ``--list`` shows this member's unfinished sessions; ``--abort ID`` abandons one.
+
+Sending starts at once: the file's footer goes with the session (the server validates
+row groups as they arrive), and each chunk is read and hashed while the one before is
+on the wire (:meth:`party_agent.client.CleanRoomClient.upload_file`). A busy server
+(503 + Retry-After) is waited out, and each wait said on stderr.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from party_agent.client import BUSY_ATTEMPTS, busy_wait_seconds, retry_safe
 from tests.integration.datasets import exposures_table, parquet_bytes, sha256
 from tests.integration.query_world import QueryWorld, conversions
 
@@ -72,20 +73,24 @@ def mix(world: QueryWorld) -> list[tuple[str, Action]]:
 
 
 class RetryOnBusy(httpx.AsyncHTTPTransport):
-    """What a well-behaved client does with the server's overload answer: after a 503
-    with ``Retry-After``, wait that long and send the request once more (the retried
-    answer is the one the caller sees)."""
+    """The party agent's answer to the server's overload answer, for these async clients:
+    the same rules (:func:`party_agent.client.retry_safe`, ``Retry-After`` capped by
+    :func:`~party_agent.client.busy_wait_seconds`, at most ``BUSY_ATTEMPTS`` sends); the
+    last answer is the one the caller sees."""
 
     retries = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await super().handle_async_request(request)
-        if response.status_code == 503 and "Retry-After" in response.headers:
+        attempts = BUSY_ATTEMPTS if retry_safe(request.method, request.url.path) else 1
+        for _ in range(attempts - 1):
+            response = await super().handle_async_request(request)
+            wait = busy_wait_seconds(response)
+            if wait is None:
+                return response
             await response.aclose()
             RetryOnBusy.retries += 1
-            await asyncio.sleep(float(response.headers["Retry-After"]))
-            response = await super().handle_async_request(request)
-        return response
+            await asyncio.sleep(wait)
+        return await super().handle_async_request(request)
 
 
 async def _client(world: QueryWorld, url: str, who: str, action: Action, number: int) -> list[Seen]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -13,9 +16,10 @@ from cleanroom.server.auth import bootstrap_admin
 from cleanroom.settings import Settings
 from cleanroom.storage.bootstrap import open_storage
 from party_agent.client import ASGIBridge, CleanRoomClient, ServerError, ServerUnreachable
-from tests.integration.datasets import exposures_table
+from tests.integration.datasets import exposures_table, parquet_bytes, sha256
 from tests.integration.server import ServerProcess, free_port
-from tests.integration.world import Collab
+from tests.integration.uploading import start
+from tests.integration.world import Collab, api, make_collaboration
 
 
 class DropsAfter(httpx.BaseTransport):
@@ -129,3 +133,52 @@ def test_a_lost_complete_reply_is_answered_by_the_session_not_by_a_new_version(
     assert (version["dataset"], version["version"], version["rows"]) == ("lost-reply", 1, 700)
     assert lossy.completes == 1  # asked the session's state; never completed or sent again
     assert dataset["versions"] == [1]
+
+
+def _trickle(data: bytes, started: threading.Event, hold: float) -> Iterator[bytes]:
+    yield data[:10]
+    started.set()
+    time.sleep(hold)
+    yield data[10:]
+
+
+def test_the_agent_waits_out_a_saturated_server_only_where_repeating_is_safe(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One turn, taken by a chunk whose body trickles in: an unsafe POST gets the 503 at
+    once; a GET waits out Retry-After (said on stderr) and gets its answer."""
+    env = {"CLEANROOM_MAX_CONCURRENT_REQUESTS": "1", "CLEANROOM_BUSY_WAIT_SECONDS": "0.2"}
+    server = ServerProcess(tmp_path / "data", env=env).start()
+    try:
+        with api(server.url, server.admin_token) as admin:
+            collab = make_collaboration(admin, "busy", {"brand": "party_admin"})
+        token = collab.members["brand"].token
+        data = parquet_bytes(exposures_table(collab.id, rows=50))
+        with api(server.url, token) as raw:
+            session = start(raw, collab.id, data, "held", "exposures")
+        started = threading.Event()
+
+        def hold() -> None:
+            with api(server.url, token) as raw:
+                raw.put(
+                    f"/v1/collaborations/{collab.id}/uploads/{session['id']}",
+                    params={"offset": 0},
+                    content=_trickle(data, started, 1.2),
+                    headers={"X-Chunk-SHA256": sha256(data)},
+                )
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        assert started.wait(10)
+        with CleanRoomClient(server.url, token) as client:
+            with pytest.raises(ServerError) as refused:
+                client.sign_roster(collab.id, 1, "c2lnbmF0dXJl")
+            assert (refused.value.status, refused.value.slug) == (503, "server-busy")
+            assert capsys.readouterr().err == ""
+            me = client.me()
+        holder.join()
+        assert me["member_id"] == collab.members["brand"].member_id
+        said = capsys.readouterr().err
+        assert "server busy: GET /v1/me sent again in 1 s (attempt 2 of 4)" in said
+    finally:
+        server.stop()

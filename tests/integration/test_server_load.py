@@ -2,8 +2,9 @@
 
 The clients behave as a real one should with the designed overload answer (503
 server-busy with ``Retry-After``, after a request waited ``busy_wait_seconds`` for a
-turn): they wait and retry once (:class:`tests.integration.load.RetryOnBusy`); what
-they then see must not be a 5xx."""
+turn): they wait and send again as the party agent does
+(:class:`tests.integration.load.RetryOnBusy`, the agent's rules); what they then see must
+not be a 5xx."""
 
 from __future__ import annotations
 

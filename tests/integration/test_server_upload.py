@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from protocols import MatchKey, token_field
@@ -304,3 +307,87 @@ def test_concurrent_chunks_of_one_upload_are_serialized(
     assert codes.count(200) == 1 and set(codes) <= {200, 409}
     state = brand.get(f"/v1/collaborations/{collab_a.id}/uploads/{session['id']}").json()
     assert state["received"] == len(chunk)
+
+
+def _footer_first(collab: Collab, name: str, data: bytes, footer: bytes) -> dict:  # type: ignore[type-arg]
+    return {
+        "dataset": name,
+        "kind": "exposures",
+        "size": len(data),
+        "footer": base64.b64encode(footer).decode(),
+    }
+
+
+def _grouped(collab: Collab, rows: int) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(exposures_table(collab.id, rows=rows), sink, row_group_size=500)
+    return sink.getvalue()
+
+
+def _footer(data: bytes) -> bytes:
+    length = int.from_bytes(data[-8:-4], "little")
+    return data[-(length + 8) :]
+
+
+def _put_so_far(
+    client: httpx.Client, collab: Collab, upload_id: str, data: bytes, offset: int, so_far: str
+) -> httpx.Response:
+    return client.put(
+        f"/v1/collaborations/{collab.id}/uploads/{upload_id}",
+        params={"offset": offset},
+        content=data[offset : offset + CHUNK],
+        headers={"X-Received-SHA256": so_far},
+    )
+
+
+def test_footer_first_upload_checks_the_digest_so_far_and_is_declared_at_complete(
+    server: ServerProcess, brand: httpx.Client, collab_a: Collab
+) -> None:
+    data = _grouped(collab_a, 3000)
+    body = _footer_first(collab_a, "streamed", data, _footer(data))
+    session = brand.post(f"/v1/collaborations/{collab_a.id}/uploads", json=body)
+    assert session.status_code == 201, session.text
+    assert session.json()["sha256"] is None
+    upload_id = session.json()["id"]
+    wrong = _put_so_far(brand, collab_a, upload_id, data, 0, sha256(data[:CHUNK] + b"x"))
+    assert (wrong.status_code, problem_type(wrong)) == (400, "chunk-checksum-mismatch")
+    assert "X-Received-SHA256" in wrong.json()["detail"]
+    offset = 0
+    while offset < len(data):
+        end = min(offset + CHUNK, len(data))
+        reply = _put_so_far(brand, collab_a, upload_id, data, offset, sha256(data[:end]))
+        assert reply.status_code == 200, reply.text
+        offset = reply.json()["received"]
+    path = f"/v1/collaborations/{collab_a.id}/uploads/{upload_id}/complete"
+    undeclared = brand.post(path)
+    assert undeclared.status_code == 409, undeclared.text
+    assert "declare the file's SHA-256" in undeclared.json()["detail"]
+    done = brand.post(path, json={"sha256": sha256(data)})
+    assert done.status_code == 200, done.text
+    assert (done.json()["rows"], done.json()["sha256"]) == (3000, sha256(data))
+    assert not list((server.data_dir / "tmp").glob(f"{upload_id}.*"))  # footer removed too
+
+
+def test_a_footer_that_is_not_the_files_end_is_refused_and_leaves_nothing(
+    server: ServerProcess, brand: httpx.Client, collab_a: Collab
+) -> None:
+    data = _grouped(collab_a, 1000)
+    lying = _footer(data).replace(b"cmp-0", b"cmp-9")
+    assert lying != _footer(data)
+    body = _footer_first(collab_a, "lying-footer", data, lying)
+    session = brand.post(f"/v1/collaborations/{collab_a.id}/uploads", json=body).json()
+    send_all(brand, collab_a.id, session["id"], data)
+    path = f"/v1/collaborations/{collab_a.id}/uploads/{session['id']}/complete"
+    reply = brand.post(path, json={"sha256": sha256(data)})
+    assert (reply.status_code, problem_type(reply)) == (422, "malformed-parquet")
+    assert "not the end of the file" in reply.json()["detail"]
+    assert "lying-footer" not in visible_datasets(brand, collab_a)
+    assert not list((server.data_dir / "tmp").glob(f"{session['id']}.*"))
+
+
+def test_a_footer_that_is_not_base64_is_a_bad_request(
+    brand: httpx.Client, collab_a: Collab
+) -> None:
+    body = {"dataset": "b64", "kind": "exposures", "size": 100, "footer": "not base64!"}
+    reply = brand.post(f"/v1/collaborations/{collab_a.id}/uploads", json=body)
+    assert (reply.status_code, problem_type(reply)) == (400, "bad-request")

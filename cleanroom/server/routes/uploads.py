@@ -1,24 +1,35 @@
 """Resumable dataset uploads: create a session, PUT chunks, complete (validate + publish).
 
-POST /v1/collaborations/{c}/uploads                     {dataset, kind, size, sha256}
-PUT  /v1/collaborations/{c}/uploads/{u}?offset=N        body = bytes, X-Chunk-SHA256
-GET  /v1/collaborations/{c}/uploads                     -> the caller's unfinished sessions
-GET  /v1/collaborations/{c}/uploads/{u}                 -> received (resume point), or
-                                                           the version it published
-POST /v1/collaborations/{c}/uploads/{u}/complete        -> dataset version (new or unchanged)
-DELETE /v1/collaborations/{c}/uploads/{u}               abort
+POST /v1/collaborations/{c}/uploads              {dataset, kind, size, sha256?, footer?}
+PUT  /v1/collaborations/{c}/uploads/{u}?offset=N body = bytes, X-Received-SHA256 (digest
+                                                 of bytes 0..N+len) or X-Chunk-SHA256
+GET  /v1/collaborations/{c}/uploads              -> the caller's unfinished sessions
+GET  /v1/collaborations/{c}/uploads/{u}          -> received (resume point), or
+                                                    the version it published
+POST /v1/collaborations/{c}/uploads/{u}/complete {sha256?} -> dataset version (new or
+                                                    unchanged)
+DELETE /v1/collaborations/{c}/uploads/{u}        abort
+
+The whole-file SHA-256 is declared once, at create (a client that hashed first) or at
+complete (the agent, which hashes while it sends); the server carries its own digest
+forward as chunks arrive and compares. A ``footer`` (the file's last bytes) sent at
+create lets the server validate row groups while the chunks arrive
+(:mod:`cleanroom.uploads.streaming`).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Body, Header, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cleanroom.errors import (
+    BadRequest,
     ChecksumMismatch,
     Conflict,
     DatasetRejected,
@@ -33,6 +44,7 @@ from cleanroom.server.deps import Scope, ScopeDep, SessionDep, SettingsDep
 from cleanroom.server.routes.datasets import version_public
 from cleanroom.server.schemas import (
     DatasetVersionPublic,
+    UploadComplete,
     UploadCompletePublic,
     UploadCreate,
     UploadPublic,
@@ -49,19 +61,42 @@ from cleanroom.uploads.publish import (
     published_version,
 )
 from cleanroom.uploads.sessions import (
+    ChunkSums,
+    InFlight,
     advance,
     check_capacity,
     create_temp_file,
     discard_temp_file,
     expire_idle_uploads,
+    save_footer,
     temp_path,
     write_chunk,
 )
-from cleanroom.uploads.validation import Expected, validate_dataset
-from protocols import DatasetKind, file_sha256
+from cleanroom.uploads.streaming import MAX_FOOTER_BYTES
+from cleanroom.uploads.validation import Expected
+from protocols import DatasetKind
 
 router = APIRouter(prefix="/v1/collaborations/{collaboration_id}/uploads", tags=["uploads"])
-ChunkSha = Annotated[str, Header(alias="X-Chunk-SHA256", pattern=r"^[0-9a-f]{64}$")]
+_HEX64 = r"^[0-9a-f]{64}$"
+ChunkSha = Annotated[str | None, Header(alias="X-Chunk-SHA256", pattern=_HEX64)]
+ReceivedSha = Annotated[str | None, Header(alias="X-Received-SHA256", pattern=_HEX64)]
+
+
+def in_flight(request: Request) -> InFlight:
+    uploads: InFlight = request.app.state.uploads_in_flight
+    return uploads
+
+
+def _footer_bytes(body: UploadCreate) -> bytes | None:
+    if body.footer is None:
+        return None
+    try:
+        footer = base64.b64decode(body.footer, validate=True)
+    except binascii.Error:
+        raise BadRequest("footer must be base64 (standard alphabet, padded)") from None
+    if len(footer) > min(MAX_FOOTER_BYTES, body.size):
+        raise PayloadTooLarge(f"a footer of {len(footer)} bytes is longer than allowed")
+    return footer
 
 
 def upload_public(
@@ -73,7 +108,7 @@ def upload_public(
         dataset=upload.dataset,
         kind=upload.kind,
         size=upload.size,
-        sha256=upload.sha256,
+        sha256=upload.sha256 or None,
         received=upload.received,
         status=upload.status,
         failure=upload.failure,
@@ -102,7 +137,11 @@ def require_open(upload: UploadSession) -> None:
 def create_upload(
     body: UploadCreate, scope: ScopeDep, session: SessionDep, settings: SettingsDep
 ) -> UploadPublic:
-    """Open an upload session for a file of ``size`` bytes and ``sha256``. party_admin."""
+    """Open an upload session for a file of ``size`` bytes. party_admin.
+
+    ``sha256`` (the whole file's) may be given here or at complete; ``footer`` (base64 of
+    the file's last bytes: the Parquet footer, its length and magic) lets the server
+    validate the file's row groups while they arrive."""
     scope.principal.require(Role.PARTY_ADMIN)
     if body.size > settings.max_upload_bytes:
         raise PayloadTooLarge(
@@ -120,13 +159,16 @@ def create_upload(
         dataset=body.dataset,
         kind=body.kind.value,
         size=body.size,
-        sha256=body.sha256,
+        sha256=body.sha256 or "",  # "": declared at complete
         received=0,
         status=UploadStatus.OPEN,
     )
+    footer = _footer_bytes(body)
     dataset_for_upload(session, upload)
     session.add(upload)
     create_temp_file(settings, upload.id)
+    if footer is not None:
+        save_footer(settings, upload.id, footer)
     session.commit()
     return upload_public(upload, settings)
 
@@ -198,25 +240,34 @@ async def put_chunk(
     scope: ScopeDep,
     session: SessionDep,
     settings: SettingsDep,
-    chunk_sha256: ChunkSha,
     offset: Annotated[int, Query(ge=0)],
+    received_sha256: ReceivedSha = None,
+    chunk_sha256: ChunkSha = None,
 ) -> UploadPublic:
     """Append one chunk at ``offset`` (must equal ``received``); streamed, never buffered.
 
+    ``X-Received-SHA256`` is the SHA-256 of the file's bytes up to the chunk's end (so the
+    last chunk's is the whole file's), or ``X-Chunk-SHA256`` that of the chunk alone.
     The only ``async`` route, so it can read the body as it arrives: its database calls
     and file writes run in worker threads, never on the event loop.
     """
     scope.principal.require(Role.PARTY_ADMIN)
+    if received_sha256 is None and chunk_sha256 is None:
+        raise BadRequest("send X-Received-SHA256 or X-Chunk-SHA256 with every chunk")
+    sums = ChunkSums(received=received_sha256, chunk=chunk_sha256)
     lock = request.app.state.upload_locks.get(upload_id)
     if lock.locked():
         raise Conflict("another chunk of this upload is being written; retry")
+    uploads = in_flight(request)
     async with lock:
         upload, limit = await run_in_threadpool(
             _chunk_limit, session, scope, settings, upload_id, offset
         )
         path = temp_path(settings, upload.id)
-        written = await write_chunk(path, offset, request.stream(), limit, chunk_sha256)
-        await run_in_threadpool(advance, session, upload, offset, written)
+        before = await run_in_threadpool(uploads.digest_at, upload, offset)
+        after = await write_chunk(path, request.stream(), limit, sums, before)
+        await run_in_threadpool(advance, session, upload, offset, after.offset - offset)
+        uploads.stored(upload, after)
     return upload_public(upload, settings)
 
 
@@ -253,12 +304,29 @@ def _fail(
     session.commit()
 
 
+def _declared_sha256(upload: UploadSession, body: UploadComplete | None) -> str:
+    given = body.sha256 if body is not None else None
+    if given is not None and upload.sha256 and given != upload.sha256:
+        raise Conflict("the SHA-256 given at complete differs from the one given at create")
+    declared = given or upload.sha256
+    if not declared:
+        raise Conflict("declare the file's SHA-256, at create or in the body of complete")
+    return declared
+
+
 @router.post("/{upload_id}/complete")
 def complete_upload(
-    upload_id: str, scope: ScopeDep, session: SessionDep, settings: SettingsDep
+    upload_id: str,
+    request: Request,
+    scope: ScopeDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    body: Annotated[UploadComplete | None, Body()] = None,
 ) -> UploadCompletePublic:
     """Verify the whole-file checksum, validate, and publish atomically as a new version.
 
+    The checksum is the one the server carried forward as the chunks arrived, and the
+    row groups were scanned then if a footer came first, so this step finishes the work.
     Bytes identical to the dataset's newest version publish nothing: the reply is that
     version with `published: false` (queries keep their cache key, repeats stay free).
     """
@@ -267,12 +335,13 @@ def complete_upload(
     require_open(upload)
     if upload.received != upload.size:
         raise Conflict(f"upload incomplete: {upload.received} of {upload.size} bytes received")
+    declared = _declared_sha256(upload, body)
     claim(session, upload)
-    actor = scope.principal.actor
+    actor, uploads = scope.principal.actor, in_flight(request)
     try:
-        path = temp_path(settings, upload.id)
-        if file_sha256(path) != upload.sha256:
+        if uploads.digest_at(upload, upload.size).hexdigest() != declared:
             raise ChecksumMismatch("the file's SHA-256 does not match the one declared")
+        upload.sha256 = declared
         current = current_version(session, upload)
         if current is not None and current.sha256 == upload.sha256:
             kept = keep_current(session, settings, upload, current, actor)
@@ -285,8 +354,9 @@ def complete_upload(
             matching_protocol(session, scope.id),
         )
         session.commit()  # no transaction (or pooled connection) held while the file is read
-        checked = validate_dataset(path, kind, expected)
+        checked = uploads.check(upload).finish(kind, expected)
         version, new = publish_unless_unchanged(session, settings, upload, checked, actor)
+        discard_temp_file(settings, upload.id)  # the footer sent first (the file is renamed)
     except (DatasetRejected, Conflict) as error:
         _fail(session, settings, upload, actor, error)
         raise
@@ -294,6 +364,8 @@ def complete_upload(
         bug = InternalError("the server failed while validating this upload (a bug)")
         _fail(session, settings, upload, actor, bug)
         raise
+    finally:
+        uploads.drop(upload.id)
     return completed(upload, version, published=new)
 
 
@@ -306,11 +378,12 @@ def completed(
 
 @router.delete("/{upload_id}", status_code=status.HTTP_204_NO_CONTENT)
 def abort_upload(
-    upload_id: str, scope: ScopeDep, session: SessionDep, settings: SettingsDep
+    upload_id: str, request: Request, scope: ScopeDep, session: SessionDep, settings: SettingsDep
 ) -> None:
     """Abandon an open upload and delete its temp file."""
     scope.principal.require(Role.PARTY_ADMIN)
     upload = get_upload(session, scope, upload_id)
     require_open(upload)
     claim(session, upload, UploadStatus.ABORTED)
+    in_flight(request).drop(upload.id)
     discard_temp_file(settings, upload.id)

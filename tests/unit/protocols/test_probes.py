@@ -7,9 +7,17 @@ from collections.abc import Callable
 
 import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from protocols import IdType, MatchKey, Tokenizer
-from protocols.probes import probe_identifiers, unsalted_count
+from protocols.probes import (
+    _count_any,
+    _count_fixed,
+    probe_digests,
+    probe_identifiers,
+    unsalted_count,
+)
 
 EMAILS = ["john@gmail.com", "user42@example.com", "info@outlook.com"]
 
@@ -49,3 +57,25 @@ def test_an_unlisted_identifier_passes_undetected() -> None:
     """The documented limit: a plain SHA-256 of an identifier not in the list is not caught."""
     digest = hashlib.sha256(b"someone.unlisted@corp.example").digest()
     assert unsalted_count(column([digest])) == 0
+
+
+_VALUES = st.one_of(
+    st.binary(min_size=32, max_size=32),
+    st.text("0123456789abcdefABCDEF", min_size=32, max_size=32).map(str.encode),
+    st.sampled_from(probe_digests().to_pylist()[:50]),
+    st.builds(
+        lambda head: head + bytes(24),
+        st.sampled_from([d[:8] for d in probe_digests().to_pylist()[:50]]),
+    ),
+    st.none(),
+)
+
+
+@given(st.lists(_VALUES, max_size=60), st.integers(min_value=0, max_value=5))
+def test_the_buffer_path_counts_what_the_generic_path_counts(
+    values: list[bytes | None], skip: int
+) -> None:
+    """Token columns (fixed 32 bytes) take a path over the value buffer; any slice of any
+    mix of random bytes, ASCII hex, probe digests, near misses and nulls counts the same."""
+    tokens = column(values).slice(min(skip, len(values)))
+    assert _count_fixed(tokens) == _count_any(tokens)

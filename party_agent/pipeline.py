@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,7 @@ from party_agent.prefetch import prefetch
 from party_agent.progress import ProgressSink
 from party_agent.reading import InputFile
 from party_agent.summary import TokenizeSummary
+from party_agent.write_behind import WriteBehind
 from protocols import TokenMaker, token_column_name
 from protocols.binding import bind_schema, with_kind
 from protocols.probes import unsalted_count
@@ -125,17 +127,16 @@ def run_tokenize(
     schema = job.output_schema()
     hits: list[TripwireHit] = []
     try:
-        with pq.ParquetWriter(temp, schema, compression="zstd") as writer:
+        with (
+            pq.ParquetWriter(temp, schema, **parquet_options(job)) as writer,
+            WriteBehind(partial(write_kept, job.mapping, writer, duplicates, hits), 1) as sink,
+        ):
             batches = job.source.positioned(job.mapping.input_columns, job.batch_size)
             before = 0
-            with closing(prefetch(batches)) as ahead:
+            with closing(prefetch(batches, depth=1)) as ahead:
                 for batch, after in ahead:
                     for chunk, done in pace.chunks(batch):
-                        kept = tokenize_batch(job, chunk, schema, summary)
-                        hits.extend(scan_attributes(job.mapping, kept))
-                        check_keyed(job.mapping, kept)
-                        writer.write_batch(kept)
-                        duplicates.add(kept)
+                        sink.put(tokenize_batch(job, chunk, schema, summary))
                         position = before + (after - before) * done // max(batch.num_rows, 1)
                         progress.update(position, summary.rows_read)
                     before = after
@@ -149,6 +150,28 @@ def run_tokenize(
         raise
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def parquet_options(job: TokenizeJob) -> dict[str, object]:
+    """zstd; dictionary pages for attributes only: tokens are distinct random bytes, so a
+    dictionary of them costs time and never makes the file smaller."""
+    attributes = [a.name for a in job.mapping.attributes]
+    return {"compression": "zstd", "use_dictionary": attributes or False}
+
+
+def write_kept(
+    mapping: Mapping,
+    writer: pq.ParquetWriter,
+    duplicates: DuplicateRows,
+    hits: list[TripwireHit],
+    kept: pa.RecordBatch,
+) -> None:
+    """Everything done to one output batch, off the tokenizing thread: tripwire scan,
+    probes for unsalted digests, writing, duplicate counting."""
+    hits.extend(scan_attributes(mapping, kept))
+    check_keyed(mapping, kept)
+    writer.write_batch(kept)
+    duplicates.add(kept)
 
 
 def _alive(pid: int) -> bool:

@@ -12,7 +12,9 @@ pattern and the count; token columns go through the server's unsalted-digest pro
 identifiers: every row is kept and no token column is written. Missing attribute values
 follow the column's ``on_null``; a timestamp without an offset needs a zone. At the end
 the summary's warnings are computed (:mod:`party_agent.summary`); with ``strict`` any
-warning fails the run. The output is written to a
+warning fails the run. Each kept batch is scanned, probed
+and written by a second thread (:mod:`party_agent.write_behind`) while the next one is
+tokenized. The output is written to a
 temporary file next to ``out`` and renamed over it only on success, so a refused run
 leaves nothing to upload. The temporary name carries the writer's pid; a run first
 deletes the temporary files of ``out`` whose writer is gone (killed before it could
@@ -21,13 +23,13 @@ clean up).
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field, replace
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -127,13 +129,11 @@ def run_tokenize(
     schema = job.output_schema()
     hits: list[TripwireHit] = []
     try:
-        with (
-            pq.ParquetWriter(temp, schema, **parquet_options(job)) as writer,
-            WriteBehind(partial(write_kept, job.mapping, writer, duplicates, hits), 1) as sink,
-        ):
+        with pq.ParquetWriter(temp, schema, **parquet_options(job)) as writer:
+            write = functools.partial(write_kept, job.mapping, writer, duplicates, hits)
             batches = job.source.positioned(job.mapping.input_columns, job.batch_size)
             before = 0
-            with closing(prefetch(batches, depth=1)) as ahead:
+            with WriteBehind(write, depth=1) as sink, closing(prefetch(batches, depth=1)) as ahead:
                 for batch, after in ahead:
                     for chunk, done in pace.chunks(batch):
                         sink.put(tokenize_batch(job, chunk, schema, summary))

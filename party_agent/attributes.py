@@ -179,13 +179,10 @@ def _iso_timestamp(array: pa.StringArray, zone: str) -> pa.Array:
     aware_mask = pc.and_not(pc.match_substring_regex(array, _OFFSET), epoch_mask)
     naive_mask = pc.invert(pc.or_(epoch_mask, aware_mask))
     parts = []
-    for mask, read in (
-        (epoch_mask, lambda text: cast_lenient(text, pa.int64())),
-        (aware_mask, lambda text: _epoch_seconds(cast_lenient(text, _AWARE), zone)),
-        (naive_mask, lambda text: _epoch_seconds(cast_lenient(text, _NAIVE), zone)),
-    ):
+    for mask, target in ((epoch_mask, pa.int64()), (aware_mask, _AWARE), (naive_mask, _NAIVE)):
         if pc.any(mask).as_py():
-            parts.append(read(pc.if_else(mask, array, nothing)))
+            parsed = cast_lenient(pc.if_else(mask, array, nothing), target)
+            parts.append(parsed if target == pa.int64() else _epoch_seconds(parsed, zone))
     if not parts:
         return pa.nulls(len(array), pa.int64())
     return pc.coalesce(*parts) if len(parts) > 1 else parts[0]

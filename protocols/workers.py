@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import pyarrow as pa
 
@@ -186,41 +186,18 @@ class _Threads:
 _threads = _Threads()
 
 
-#: Shares per core for :func:`map_shares_in_threads`: threads take the next share when
-#: done, so a thread the OS leaves waiting (a busy machine) delays one small share, not
-#: half the column.
-SHARES_PER_CORE = 4
-
-
 def map_shares_in_threads(
     function: ShareFunction[R], values: pa.Array, args: tuple[Any, ...], threshold: int
 ) -> list[R]:
     """Like :func:`map_shares`, with threads of this process taking the other shares.
 
-    The calling thread works too; each thread takes the next share until none is left.
-    Results come back in order; exceptions propagate as from one call.
+    The calling thread runs the first share; exceptions propagate as from one call.
     """
     count = cores()
     if count == 1 or len(values) < threshold:
         return [function(values, *args)]
-    step = -(-len(values) // (count * SHARES_PER_CORE))
-    shares = [values.slice(i, step) for i in range(0, len(values), step)]
-    results: list[R | None] = [None] * len(shares)
-    todo = iter(range(len(shares)))
-    lock = threading.Lock()
-
-    def work() -> None:
-        while True:
-            with lock:
-                index = next(todo, None)
-            if index is None:
-                return
-            results[index] = function(shares[index], *args)
-
-    helpers = [_threads.get(count - 1).submit(work) for _ in range(count - 1)]
-    try:
-        work()
-    finally:
-        for helper in helpers:
-            helper.result()
-    return cast(list[R], results)  # every index was filled
+    step = -(-len(values) // count)
+    first, *rest = [values.slice(i, step) for i in range(0, len(values), step)]
+    pending = [_threads.get(count - 1).submit(function, share, *args) for share in rest]
+    results = [function(first, *args)]
+    return results + [future.result() for future in pending]

@@ -172,20 +172,30 @@ def _timestamp(spec: AttributeSpec, array: pa.Array, zone: str) -> pa.Array:
 
 
 def _iso_timestamp(array: pa.StringArray, zone: str) -> pa.Array:
-    nothing = pa.scalar(None, pa.string())
+    """Epoch digits as they are, ISO text with an offset exactly, the rest in ``zone``;
+    a kind that no row has is skipped (an export usually writes one)."""
+    nothing = pa.nulls(1, pa.string())[0]
     epoch_mask = pc.match_substring_regex(array, _EPOCH)
     aware_mask = pc.and_not(pc.match_substring_regex(array, _OFFSET), epoch_mask)
     naive_mask = pc.invert(pc.or_(epoch_mask, aware_mask))
-    epoch = cast_lenient(pc.if_else(epoch_mask, array, nothing), pa.int64())
-    aware = cast_lenient(pc.if_else(aware_mask, array, nothing), pa.timestamp("us", tz="UTC"))
-    naive = cast_lenient(pc.if_else(naive_mask, array, nothing), pa.timestamp("us"))
-    return pc.coalesce(epoch, _epoch_seconds(aware, zone), _epoch_seconds(naive, zone))
+    parts = []
+    for mask, target in ((epoch_mask, pa.int64()), (aware_mask, _AWARE), (naive_mask, _NAIVE)):
+        if pc.any(mask).as_py():
+            parsed = cast_lenient(pc.if_else(mask, array, nothing), target)
+            parts.append(parsed if target == pa.int64() else _epoch_seconds(parsed, zone))
+    if not parts:
+        return pa.nulls(len(array), pa.int64())
+    return pc.coalesce(*parts) if len(parts) > 1 else parts[0]
+
+
+_AWARE = pa.timestamp("us", tz="UTC")
+_NAIVE = pa.timestamp("us")
 
 
 def _epoch_seconds(array: pa.Array, zone: str) -> pa.Array:
-    if array.type.tz is None:
+    if array.type.tz is None and zone != "UTC":  # read in UTC, a naive time is its instant
         array = pc.assume_timezone(array, zone, ambiguous="earliest", nonexistent="latest")
-    seconds = pc.cast(array, pa.timestamp("s", tz="UTC"), safe=False)
+    seconds = pc.cast(array, pa.timestamp("s", tz=array.type.tz), safe=False)
     return pc.cast(seconds, pa.int64())
 
 

@@ -12,7 +12,9 @@ pattern and the count; token columns go through the server's unsalted-digest pro
 identifiers: every row is kept and no token column is written. Missing attribute values
 follow the column's ``on_null``; a timestamp without an offset needs a zone. At the end
 the summary's warnings are computed (:mod:`party_agent.summary`); with ``strict`` any
-warning fails the run. The output is written to a
+warning fails the run. Each kept batch is scanned, probed
+and written by a second thread (:mod:`party_agent.write_behind`) while the next one is
+tokenized. The output is written to a
 temporary file next to ``out`` and renamed over it only on success, so a refused run
 leaves nothing to upload. The temporary name carries the writer's pid; a run first
 deletes the temporary files of ``out`` whose writer is gone (killed before it could
@@ -21,6 +23,7 @@ clean up).
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import time
@@ -43,6 +46,7 @@ from party_agent.prefetch import prefetch
 from party_agent.progress import ProgressSink
 from party_agent.reading import InputFile
 from party_agent.summary import TokenizeSummary
+from party_agent.write_behind import WriteBehind
 from protocols import TokenMaker, token_column_name
 from protocols.binding import bind_schema, with_kind
 from protocols.probes import unsalted_count
@@ -125,17 +129,14 @@ def run_tokenize(
     schema = job.output_schema()
     hits: list[TripwireHit] = []
     try:
-        with pq.ParquetWriter(temp, schema, compression="zstd") as writer:
+        with pq.ParquetWriter(temp, schema, **parquet_options(job)) as writer:
+            write = functools.partial(write_kept, job.mapping, writer, duplicates, hits)
             batches = job.source.positioned(job.mapping.input_columns, job.batch_size)
             before = 0
-            with closing(prefetch(batches)) as ahead:
+            with WriteBehind(write, depth=1) as sink, closing(prefetch(batches, depth=1)) as ahead:
                 for batch, after in ahead:
                     for chunk, done in pace.chunks(batch):
-                        kept = tokenize_batch(job, chunk, schema, summary)
-                        hits.extend(scan_attributes(job.mapping, kept))
-                        check_keyed(job.mapping, kept)
-                        writer.write_batch(kept)
-                        duplicates.add(kept)
+                        sink.put(tokenize_batch(job, chunk, schema, summary))
                         position = before + (after - before) * done // max(batch.num_rows, 1)
                         progress.update(position, summary.rows_read)
                     before = after
@@ -149,6 +150,28 @@ def run_tokenize(
         raise
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def parquet_options(job: TokenizeJob) -> dict[str, object]:
+    """zstd; dictionary pages for attributes only: tokens are distinct random bytes, so a
+    dictionary of them costs time and never makes the file smaller."""
+    attributes = [a.name for a in job.mapping.attributes]
+    return {"compression": "zstd", "use_dictionary": attributes or False}
+
+
+def write_kept(
+    mapping: Mapping,
+    writer: pq.ParquetWriter,
+    duplicates: DuplicateRows,
+    hits: list[TripwireHit],
+    kept: pa.RecordBatch,
+) -> None:
+    """Everything done to one output batch, off the tokenizing thread: tripwire scan,
+    probes for unsalted digests, writing, duplicate counting."""
+    hits.extend(scan_attributes(mapping, kept))
+    check_keyed(mapping, kept)
+    writer.write_batch(kept)
+    duplicates.add(kept)
 
 
 def _alive(pid: int) -> bool:

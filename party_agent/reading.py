@@ -36,7 +36,7 @@ from party_agent.jsonlines import jsonl_batches, jsonl_header
 Format = Literal["csv", "parquet", "jsonl"]
 DELIMITERS = (",", ";", "\t", "|")
 #: Blocks the CSV reader may read ahead of the batch being tokenized.
-READ_AHEAD_BLOCKS = 3
+READ_AHEAD_BLOCKS = 2
 #: Codecs suggested, in this order, when a CSV is not UTF-8 (the first that decodes).
 HINT_ENCODINGS = ("cp932", "euc_jp", "cp1252")
 _GZIP_MAGIC = b"\x1f\x8b"

@@ -131,6 +131,38 @@ def valid_nanpa(numbers: pa.StringArray, length: int) -> Mask:
     return valid
 
 
+def last_digits(
+    shaped: pa.StringArray, length: int, prefix: bytes
+) -> tuple[pa.StringArray, pa.StringArray]:
+    """The last ``length`` ASCII digits of each value, alone and after ``prefix``.
+
+    Every value is non-null, holds at least ``length`` digits and, apart from them, only
+    :data:`_SEPARATORS` (the shapes guarantee it), so this equals removing the
+    separators and keeping the last ``length`` characters; done over the Arrow buffers
+    with numpy, in one pass instead of one per separator.
+    """
+    count = len(shaped)
+    _, offsets_buffer, data_buffer = shaped.buffers()
+    offsets = np.frombuffer(offsets_buffer, np.int32, count + 1, shaped.offset * 4)
+    start = int(offsets[0])
+    data = np.frombuffer(data_buffer or b"", np.uint8, int(offsets[-1]) - start, start)
+    is_digit = (data >= ord("0")) & (data <= ord("9"))
+    # Digits up to each value's last byte (every value is non-empty): its end in `digits`.
+    ends = np.cumsum(is_digit, dtype=np.int64)[offsets[1:] - start - 1]
+    digits = data[is_digit]
+    prefixed = np.empty((count, len(prefix) + length), np.uint8)
+    prefixed[:, : len(prefix)] = np.frombuffer(prefix, np.uint8)
+    prefixed[:, len(prefix) :] = digits[ends[:, None] - length + np.arange(length)]
+    return _fixed_width_strings(prefixed[:, len(prefix) :]), _fixed_width_strings(prefixed)
+
+
+def _fixed_width_strings(rows: npt.NDArray[np.uint8]) -> pa.StringArray:
+    count, width = rows.shape
+    offsets = np.arange(0, (count + 1) * width, width, dtype=np.int32)
+    data = np.ascontiguousarray(rows)
+    return pa.StringArray.from_buffers(count, pa.py_buffer(offsets), pa.py_buffer(data))
+
+
 def nanpa_fast_path(
     strings: pa.StringArray, region: str | None
 ) -> tuple[Mask, pa.StringArray, Counter[Reason]]:
@@ -149,12 +181,8 @@ def nanpa_fast_path(
         if not shaped.any():
             continue
         mask = pa.array(shaped)
-        digits = core.filter(mask)
-        for separator in _SEPARATORS:
-            digits = pc.replace_substring(digits, separator, "")
-        numbers = pc.utf8_slice_codeunits(digits, -length)
+        numbers, e164 = last_digits(core.filter(mask), length, b"+1")
         valid = valid_nanpa(numbers, length)
-        e164 = pc.binary_join_element_wise(pa.scalar("+1"), numbers, "")
         values = pc.replace_with_mask(values, mask, pc.if_else(pa.array(valid), e164, _NULL))
         rejected[Reason.INVALID_PHONE] += int((~valid).sum())
         handled |= shaped

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from party_agent.cli_support import reports_errors
 from party_agent.errors import ConfigError
-from policies import InvalidPolicy, Policy, load_policy, parse_fraction
-from policies.power import Expected, Plan, plan
+
+# policies (pydantic, yaml) and rich load when the command runs, not for ``--help``.
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from policies import Policy
+    from policies.power import Plan
 
 PolicyFile = Annotated[
     Path | None, typer.Option("--policy", help="Policy YAML file (default: the server's).")
@@ -55,6 +58,8 @@ def _numbers(text: str, name: str, kind: type[float] | type[int]) -> tuple[float
 
 
 def _policy(policy_file: Path | None, home: Path | None) -> Policy:
+    from policies import InvalidPolicy, load_policy
+
     if policy_file is not None:
         try:
             return load_policy(policy_file)
@@ -91,6 +96,8 @@ def _mechanisms_text(result: Plan) -> str:
 
 
 def render(result: Plan, console: Console) -> None:
+    from rich.table import Table
+
     console.print(
         f"epsilon {result.epsilon} per query: the budget allows {result.queries_per_period} "
         f"queries per {result.period}. Sensitivities: "
@@ -137,6 +144,11 @@ def power(
 
     Example: party-agent power --policy policy.yaml --audience 5000,20000 --base-rate 0.03
     """
+    from rich.console import Console
+
+    from policies import parse_fraction
+    from policies.power import Expected, plan
+
     sizes = tuple(int(n) for n in _numbers(audience, "--audience", int))
     spends = _numbers(spend, "--spend", float) if spend else None
     try:

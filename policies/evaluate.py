@@ -423,12 +423,8 @@ def _attribution(request: QueryRequest, policy: EffectivePolicy) -> list[Denial]
             continue
         narrowing = policy.excluded_by("attribution.models", model) or source
         allowed = ", ".join(sorted(allowed_models)) or "none"
-        message = (
-            f"attribution model `{model}` is not allowed by {narrowing} (allowed: {allowed})"
-        )
-        denials.append(
-            Denial("attribution_not_allowed", "attribution.models", message, narrowing)
-        )
+        message = f"attribution model `{model}` is not allowed by {narrowing} (allowed: {allowed})"
+        denials.append(Denial("attribution_not_allowed", "attribution.models", message, narrowing))
     bounds = rules.end_weight
     if request.position_weights and bounds and Attribution.POSITION_BASED in rules.models:
         for end, weight in zip(("first", "last"), request.position_weights, strict=True):

@@ -10,7 +10,9 @@ from rich.table import Table
 
 from cleanroom.demo.released import Released
 from reports import Number
-from reports.formats import heading, released_text, truth_text
+from reports.style import Style, heading
+
+STYLE = Style()
 
 # The console shows the columns a reader compares first; the HTML report and the JSON
 # document carry every column.
@@ -48,8 +50,12 @@ def result_table(
         cells: list[str] = []
         for name in columns:
             number = row.numbers[name]
-            shown = "[dim]suppressed[/dim]" if row.suppressed else released_text(name, number)
-            cells += [shown, truth_text(name, number)]
+            shown = (
+                "[dim]suppressed[/dim]"
+                if row.suppressed
+                else STYLE.released(name, number, short=True)
+            )
+            cells += [shown, STYLE.truth(name, number, short=True)]
         table.add_row(*(row.label,) if row.remainder else row.key, *cells)
     if pooled:
         cells = []
@@ -58,7 +64,7 @@ def result_table(
             cells += (
                 ["—", "—"]
                 if found is None
-                else [released_text(name, found), truth_text(name, found)]
+                else [STYLE.released(name, found, short=True), STYLE.truth(name, found, short=True)]
             )
         table.add_row("[bold]all (pooled)[/bold]", *cells, end_section=False)
     return table

@@ -20,11 +20,22 @@ SHOWN = {
     "overlap": ("users",),
     "conversions": ("converted_users", "revenue", "roas"),
     "lift": ("exposed_rate", "holdout_rate", "absolute_lift"),
-}
+    "attribution": (
+        "last_touch.credited_conversions", "linear.credited_conversions",
+        "position_based.credited_conversions",
+    ),
+    "reach_frequency": ("users", "conversion_rate"),
+    "time_to_conversion": ("purchases", "share"),
+    "funnel": ("exposed", "match_rate", "conversion_rate"),
+}  # fmt: skip
 TITLES = {
     "overlap": "Overlap: distinct people on each side and in both (joined on email tokens)",
     "conversions": "Conversions per campaign: 7-day window, last touch; ROAS from brand spend",
     "lift": "Lift per campaign: exposed vs holdout, purchase within 7 days",
+    "attribution": "Attribution models compared: credited conversions per campaign",
+    "reach_frequency": "Reach and frequency: exposed people and conversion rate per bucket",
+    "time_to_conversion": "Time to conversion: share of last-touch purchases per delay",
+    "funnel": "Funnel: exposed, matched share, conversion rate of the matched",
 }
 
 

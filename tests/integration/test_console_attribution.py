@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the browser fixtures are imported from test_console_browser by name
 """The console's query form offers every attribution model the effective policy allows
 (a party's rules narrow the list), the parameters of the models that take them, and the
 closed-loop templates; a comparison is one query, and a parameter outside the policy's

@@ -386,11 +386,32 @@ def reach_frequency(
     receiver: Receiver = None,
     remainder: Remainder = False,
     as_json: AsJson = False,
+    collaboration: CollaborationOption = None,
+    currency: Currency = None,
+    wide: Wide = False,
 ) -> None:
-    """Per campaign and frequency bucket: exposed users and their conversion rate."""
-    _run(home, "reach_frequency", as_json, exposures=exposures, purchases=purchases,
-         window=window, frequency_buckets=frequency_buckets, frequency_cap=frequency_cap,
-         join=join, epsilon=epsilon, receiver=receiver, remainder=remainder)  # fmt: skip
+    """Per campaign and frequency bucket: exposed users and their conversion rate.
+
+    Example: party-agent query reach_frequency --home brand/home --exposures exposures
+    --purchases purchases --window 7d
+    """
+    style = style_for(home, currency, wide)
+    _run(
+        home,
+        "reach_frequency",
+        as_json,
+        collaboration,
+        style,
+        exposures=exposures,
+        purchases=purchases,
+        window=window,
+        frequency_buckets=frequency_buckets,
+        frequency_cap=frequency_cap,
+        join=join,
+        epsilon=epsilon,
+        receiver=receiver,
+        remainder=remainder,
+    )
 
 
 def time_to_conversion(
@@ -404,11 +425,31 @@ def time_to_conversion(
     epsilon: Epsilon = None,
     receiver: Receiver = None,
     as_json: AsJson = False,
+    collaboration: CollaborationOption = None,
+    currency: Currency = None,
+    wide: Wide = False,
 ) -> None:
-    """Per campaign and delay bucket: purchases by time since the attributed exposure."""
-    _run(home, "time_to_conversion", as_json, exposures=exposures, purchases=purchases,
-         window=window, delay_buckets=delay_buckets, attribution=attribution, join=join,
-         epsilon=epsilon, receiver=receiver)  # fmt: skip
+    """Per campaign and delay bucket: purchases by time since the attributed exposure.
+
+    Example: party-agent query time_to_conversion --home brand/home --exposures exposures
+    --purchases purchases --window 7d
+    """
+    style = style_for(home, currency, wide)
+    _run(
+        home,
+        "time_to_conversion",
+        as_json,
+        collaboration,
+        style,
+        exposures=exposures,
+        purchases=purchases,
+        window=window,
+        delay_buckets=delay_buckets,
+        attribution=attribution,
+        join=join,
+        epsilon=epsilon,
+        receiver=receiver,
+    )
 
 
 def funnel(
@@ -422,11 +463,31 @@ def funnel(
     receiver: Receiver = None,
     remainder: Remainder = False,
     as_json: AsJson = False,
+    collaboration: CollaborationOption = None,
+    currency: Currency = None,
+    wide: Wide = False,
 ) -> None:
-    """Per campaign: exposed -> matched -> converted -> repeated, with step rates."""
-    _run(home, "funnel", as_json, exposures=exposures, purchases=purchases, window=window,
-         horizon=horizon, join=join, epsilon=epsilon, receiver=receiver,
-         remainder=remainder)  # fmt: skip
+    """Per campaign: exposed -> matched -> converted -> repeated, with step rates.
+
+    Example: party-agent query funnel --home retailer/home --exposures exposures
+    --purchases purchases --window 7d
+    """
+    style = style_for(home, currency, wide)
+    _run(
+        home,
+        "funnel",
+        as_json,
+        collaboration,
+        style,
+        exposures=exposures,
+        purchases=purchases,
+        window=window,
+        horizon=horizon,
+        join=join,
+        epsilon=epsilon,
+        receiver=receiver,
+        remainder=remainder,
+    )
 
 
 def result(

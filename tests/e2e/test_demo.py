@@ -182,8 +182,8 @@ def test_reports_exist_and_parse_as_self_contained_pages(
     results = Path(document["reports"]["results"])
     assert results == workdir / "reports" / "results.html"
     page = _parse(results)
-    # the three results, the reallocation plan, the policy's terms and the mechanisms
-    assert page.tags["svg"] >= 4 and page.tags["table"] == 6
+    # the seven results, the reallocation plan, the policy's terms and the mechanisms
+    assert page.tags["svg"] >= 14 and page.tags["table"] == 10
     assert document["plan"]["basis"] == "roas" and len(document["plan"]["campaigns"]) > 5
     if not document["audit"]["available"]:
         pytest.skip("cleanroom audit report is not in this build yet")

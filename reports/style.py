@@ -123,7 +123,7 @@ class Style:
         elif size >= 1e4:
             amount = self.decimal(size / 1e3, 1) + "k"
         else:
-            places = 0 if self.decimals == 0 or size >= 1000 else self.decimals
+            places = 0 if self.decimals == 0 or size >= 1000 or size == 0 else self.decimals
             amount = self.decimal(size, places)
         sign = "-" if value < 0 and amount.strip("0.,Mk") else ""
         symbol = SYMBOLS.get(self.currency or "")

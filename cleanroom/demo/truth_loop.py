@@ -44,8 +44,9 @@ def _weights(
         return pd.Series(np.where(n == 1, 1.0, np.where(n == 2, two, many)), touches.index)
     if model == "time_decay":
         latest = touches.groupby("purchase")["exposure_time"].transform("max")
-        raw = np.power(2.0, -(latest - touches["exposure_time"]) / half_life_s)
-        return raw / raw.groupby(touches["purchase"]).transform("sum")
+        raw = pd.Series(2.0 ** (-(latest - touches["exposure_time"]) / half_life_s))
+        total: pd.Series = raw.groupby(touches["purchase"]).transform("sum")
+        return raw / total
     raise ValueError(f"no truth for attribution model {model!r}")
 
 

@@ -65,7 +65,7 @@ TABLE_WIDTH = 100
 EXAMPLE_URLS = ("http://127.0.0.1:8000", "https://cleanroom.example.com")
 EXAMPLE_COLLABORATION = re.compile(r"col_(4d3bf4ec0139ce8c|4d3b\.\.\.|\.\.\.)")
 ADMIN_LINE = re.compile(r"admin token \((tok_\w+)\), shown once: (crt_\S+)")
-RESULT_LINE = re.compile(r"— result (res_\w+)")
+RESULT_LINE = re.compile(r"—\s+result\s+(res_\w+)")
 MEMBER_LINE = re.compile(r"member (mem_\w+) token \((tok_\w+)\): (crt_\S+)")
 runner = CliRunner()
 

@@ -57,8 +57,8 @@ class AttributionChoices:
 
 
 def _attribution(effective: policies.EffectivePolicy) -> AttributionChoices:
-    order = list(policies.Attribution)
-    allowed = sorted((str(m) for m in effective.allowed_models), key=lambda m: order.index(m))
+    order = [*SINGLE_TOUCH, *(str(m) for m in policies.Attribution if m not in SINGLE_TOUCH)]
+    allowed = sorted((str(m) for m in effective.allowed_models), key=order.index)
     rules = effective.attribution
     weights = rules.end_weight
     half = rules.half_life

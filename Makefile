@@ -57,6 +57,7 @@ demo: $(STAMP)
 	$(BIN)/cleanroom demo --workdir demo-workdir
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'  # OpenMined PSI: bench_blind's baseline
 	$(BIN)/python -m benchmarks.run
 
 clean:

@@ -17,10 +17,10 @@ cannot be seeded), outcomes are binomial per release. Each row: RMSE before / af
 (higher is better) and the coverage of both. The truth of a count is the realized count,
 of a rate or lift the population value.
 
-The last row measures zero-concentrated DP (a Gaussian on the lift histogram, converted
-to (epsilon 1/2, delta 1e-6)) against pure DP on 20 campaigns, where min(C, G) = 20 and
-the Gaussian's L2 sensitivity sqrt(20) helps most. zCDP is measured here only; it is
-not offered as a policy choice.
+The last rows measure the policy choice ``noise: gaussian`` (zCDP, discrete Gaussian
+at epsilon 1/2 and delta 1e-9) against the default pure DP on the same world, per
+statistic, for 5, 20 and 50 groups per user (:mod:`benchmarks.utility_zcdp`): RMSE
+pure DP / zCDP (above 1: the Gaussian is better) and the coverage of both.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from benchmarks import utility_zcdp
 from benchmarks.common import Result
 from cleanroom.release.intervals import (
     Arm,
@@ -105,7 +106,7 @@ def _after_scales(template: Template, groups: int) -> list[float]:
     bounds = policy.contribution
     stats = template_statistics(
         template,
-        policy.epsilon_per_query,
+        max(policy.epsilon_choices),
         max_campaigns=bounds.max_campaigns_per_user,
         max_purchases=bounds.max_purchases_per_user,
         cap_cents=int(bounds.amount_cap * 100),
@@ -115,7 +116,7 @@ def _after_scales(template: Template, groups: int) -> list[float]:
 
 
 def _before_scale(sensitivity: int, parts: int) -> float:
-    return float(Fraction(sensitivity) / (preset("standard").epsilon_per_query / parts))
+    return float(Fraction(sensitivity) / (max(preset("standard").epsilon_choices) / parts))
 
 
 def _lift(rng: np.random.Generator, releases: int, tallies: dict[str, Tally]) -> None:
@@ -230,55 +231,10 @@ def _overlap(rng: np.random.Generator, releases: int, tallies: dict[str, Tally])
             tallies[f"overlap {name}"].add("before", *old[name], truth[name])
 
 
-ZCDP_DELTA = 1e-6
-ZCDP_CAMPAIGNS, ZCDP_AUDIENCE = 20, 20_000
-
-
-def rho_for(epsilon: float, delta: float) -> float:
-    """The largest rho whose zCDP guarantee implies (epsilon, delta)-DP by the standard
-    conversion epsilon = rho + 2 sqrt(rho ln(1/delta)) (Bun and Steinke 2016)."""
-    log = math.log(1 / delta)
-    return (math.sqrt(log + epsilon) - math.sqrt(log)) ** 2
-
-
-def _zcdp(rng: np.random.Generator, releases: int, tallies: dict[str, Tally]) -> None:
-    """Lift over 20 campaigns (C = 20 = G): pure-DP discrete Laplace on the histogram
-    (L1 sensitivity 20) against a Gaussian on the same histogram (L2 sensitivity
-    sqrt(20)) at (epsilon 1/2, delta 1e-6), measured as 'before' = Laplace, 'after' =
-    Gaussian. Rounded normal noise stands in for the discrete Gaussian (sigma >> 1)."""
-    epsilon = float(preset("standard").epsilon_per_query)
-    (laplace,) = _after_scales(Template.LIFT, ZCDP_CAMPAIGNS)
-    sigma = math.sqrt(ZCDP_CAMPAIGNS) / math.sqrt(2 * rho_for(epsilon, ZCDP_DELTA))
-    gauss = NoisyCount(0, sigma * sigma, math.ceil(Z95 * sigma))
-    p_h, p_e = BASE, BASE * (1 + LIFT)
-    n_h = round(ZCDP_AUDIENCE * HOLDOUT)
-    n_e = ZCDP_AUDIENCE - n_h
-    for _ in range(releases * 5):
-        c_e, c_h = int(rng.binomial(n_e, p_e)), int(rng.binomial(n_h, p_h))
-        true = (c_e, n_e - c_e, c_h, n_h - c_h)
-        draws = {
-            "before": [int(x) for x in _laplace(rng, laplace, 4)],
-            "after": [int(x) for x in np.rint(rng.normal(0, sigma, 4))],
-        }
-        for which, noise in draws.items():
-            cells = [
-                _cell(v + e, laplace)
-                if which == "before"
-                else NoisyCount(v + e, gauss.variance, gauss.half_width)
-                for v, e in zip(true, noise, strict=True)
-            ]
-            absolute, _ = lift_estimates(Arm.of_cells(*cells[:2]), Arm.of_cells(*cells[2:]))
-            if absolute is not None:
-                tallies["zCDP vs pure DP, lift absolute_lift (20 campaigns)"].add(
-                    which, absolute.value, absolute.low, absolute.high, p_e - p_h
-                )
-
-
 SECTIONS: tuple[Callable[[np.random.Generator, int, dict[str, Tally]], None], ...] = (
     _overlap,
     _conversions,
     _lift,
-    _zcdp,
 )
 
 
@@ -304,21 +260,6 @@ def run(quick: bool) -> list[Result]:
     results = []
     for name, tally in measure(releases).items():
         before, after = tally.rmse("before"), tally.rmse("after")
-        if name.startswith("zCDP"):
-            results.append(
-                Result(
-                    name=f"{name}: RMSE pure DP / zCDP",
-                    value=before / after,
-                    unit="x",
-                    notes=(
-                        f"RMSE Laplace {before:.4g}, Gaussian {after:.4g}; coverage "
-                        f"{100 * tally.coverage('before'):.1f}% / "
-                        f"{100 * tally.coverage('after'):.1f}%; eps 1/2, delta 1e-6 "
-                        "(measured only: zCDP is not a policy choice yet)"
-                    ),
-                )
-            )
-            continue
         results.append(
             Result(
                 name=f"{name}: RMSE before / after",
@@ -331,4 +272,26 @@ def run(quick: bool) -> list[Result]:
                 ),
             )
         )
-    return results
+    return results + zcdp_rows(releases)
+
+
+def zcdp_rows(releases: int) -> list[Result]:
+    """RMSE pure DP / zCDP per statistic and case (same world, same epsilon)."""
+    rows = []
+    for case, (laplace, gaussian) in utility_zcdp.measure(releases).items():
+        for name in laplace:
+            pure, z = utility_zcdp.rmse(laplace, name), utility_zcdp.rmse(gaussian, name)
+            rows.append(
+                Result(
+                    name=f"zCDP vs pure DP, {name} ({case}): RMSE pure DP / zCDP",
+                    value=pure / z,
+                    unit="x",
+                    notes=(
+                        f"RMSE Laplace {pure:.4g}, Gaussian {z:.4g}; coverage "
+                        f"{100 * utility_zcdp.coverage(laplace, name):.1f}% / "
+                        f"{100 * utility_zcdp.coverage(gaussian, name):.1f}%; "
+                        f"eps 1/2, delta 1e-9, {releases} releases"
+                    ),
+                )
+            )
+    return rows

@@ -276,3 +276,9 @@ class BlindingPending(Conflict):
     """A v2 dataset's once-blinded tokens have not been blinded by the other party yet."""
 
     slug, status, title = "blinding-pending", 409, "Waiting for the other party to blind"
+
+
+class NormalizationMismatch(Conflict):
+    """The joined token files were normalized under different revisions of the rules."""
+
+    slug, status, title = "normalization-mismatch", 409, "Token files normalized differently"

@@ -75,6 +75,7 @@ from policies.model import (
     Template,
     WindowBounds,
 )
+from policies.noise import NoiseMechanism, NoiseRules
 from policies.order import Direction
 from policies.parse import parse_party_rules, parse_policy
 from policies.periods import Period
@@ -106,6 +107,8 @@ __all__ = [
     "KeyPinning",
     "KeySet",
     "MatchProtocol",
+    "NoiseMechanism",
+    "NoiseRules",
     "PartyRules",
     "Period",
     "PinnedKeys",

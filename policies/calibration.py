@@ -56,11 +56,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from policies.attribution import MICRO
 from policies.model import Template
+from policies.noise import NoiseRules, gaussian_half_width
 
 ALPHA = 0.05
 """Significance of every released interval (95%)."""
@@ -88,30 +89,72 @@ def sum_half_width(variance: float, widest: float = 0.0) -> float:
 
 @dataclass(frozen=True)
 class Statistic:
-    """One noised statistic: its name, L1 sensitivity and epsilon share."""
+    """One noised statistic: its name, L1 sensitivity and epsilon share; its squared L2
+    sensitivity (``l2_squared``, 0: the same as L1, i.e. all in one cell) and, under
+    the Gaussian policy, its zCDP ``rho`` share (then it is a discrete Gaussian)."""
 
     name: str
     sensitivity: int
     epsilon: Fraction
+    l2_squared: int = 0
+    rho: Fraction | None = None
 
     def __post_init__(self) -> None:
         if self.sensitivity < 1 or self.epsilon <= 0:
             raise ValueError("sensitivity must be >= 1 and epsilon > 0")
+        if self.l2_squared == 0:
+            object.__setattr__(self, "l2_squared", self.sensitivity**2)
+        if not 1 <= self.l2_squared <= self.sensitivity**2 or (
+            self.rho is not None and self.rho <= 0
+        ):
+            raise ValueError("l2_squared must be in [1, sensitivity^2] and rho > 0")
+
+    @property
+    def gaussian(self) -> bool:
+        return self.rho is not None
+
+    @property
+    def mechanism(self) -> str:
+        return "discrete_gaussian" if self.gaussian else "discrete_laplace"
 
     @property
     def scale(self) -> Fraction:
-        """The nominal discrete Laplace scale ``sensitivity / epsilon`` (the release
+        """The nominal scale: discrete Laplace ``sensitivity / epsilon``; discrete
+        Gaussian ``sigma = L2 / sqrt(2 rho)`` (as a Fraction of the float). The release
         path starts here and may move up a few float steps, see
-        ``cleanroom.release.noise.calibrate``)."""
-        return Fraction(self.sensitivity) / self.epsilon
+        ``cleanroom.release.noise.calibrate``."""
+        if self.rho is None:
+            return Fraction(self.sensitivity) / self.epsilon
+        return Fraction(gaussian_sigma(self.l2_squared, self.rho))
 
     @property
     def variance(self) -> float:
+        if self.gaussian:
+            return float(self.scale) ** 2
         return discrete_laplace_variance(float(self.scale))
 
     @property
     def half_width(self) -> int:
+        if self.gaussian:
+            return gaussian_half_width(float(self.scale))
         return discrete_laplace_half_width(float(self.scale))
+
+
+def gaussian_sigma(l2_squared: int, rho: Fraction) -> float:
+    """``sqrt(l2_squared / (2 rho))``: the discrete Gaussian sigma at which a release of
+    squared L2 sensitivity ``l2_squared`` is ``rho``-zCDP."""
+    return math.sqrt(Fraction(l2_squared) / (2 * rho))
+
+
+def with_noise(
+    stats: tuple[Statistic, ...], epsilon: Fraction, noise: NoiseRules | None
+) -> tuple[Statistic, ...]:
+    """``stats`` under the policy's noise: unchanged for Laplace; for Gaussian each gets
+    the query's rho (:func:`policies.noise.query_rho`) in its epsilon share."""
+    rho = None if noise is None else noise.query_rho(Fraction(epsilon))
+    if rho is None:
+        return stats
+    return tuple(replace(s, rho=rho * s.epsilon / Fraction(epsilon)) for s in stats)
 
 
 def discrete_laplace_variance(scale: float) -> float:
@@ -133,6 +176,12 @@ def discrete_laplace_half_width(scale: float, alpha: float = ALPHA) -> int:
     return math.floor(discrete_laplace_accuracy(scale, alpha))
 
 
+def _users(name: str, sensitivity: int, epsilon: Fraction) -> Statistic:
+    """A histogram of user counts: one user moves each of at most ``sensitivity`` cells
+    by at most 1, so its squared L2 sensitivity is ``sensitivity`` (L2 = sqrt(L1))."""
+    return Statistic(name, sensitivity, Fraction(epsilon), l2_squared=sensitivity)
+
+
 def _share(epsilon: Fraction, parts: int) -> Fraction:
     return Fraction(epsilon) / parts
 
@@ -148,8 +197,10 @@ def template_statistics(
     purchase_values: int | None = None,
     credit_models: Sequence[str] = (),
     revenue: bool = False,
+    noise: NoiseRules | None = None,
 ) -> tuple[Statistic, ...]:
-    """The noised statistics of one query, in release order (see the module table).
+    """The noised statistics of one query, in release order (see the module table);
+    ``noise``: the policy's noise rules (Gaussian: each statistic gets its rho share).
 
     ``groups`` is the number of declared groups (campaigns, or campaign x exposures
     dimension value; campaigns with a purchases dimension of ``purchase_values``
@@ -159,38 +210,62 @@ def template_statistics(
     releases revenue per arm (incremental revenue and ROAS). Sensitivities never go
     below 1 (an empty query still records a scale).
     """
-    template = Template(template)
+    stats = _statistics(
+        Template(template),
+        Fraction(epsilon),
+        (max_campaigns, max_purchases, cap_cents, groups),
+        purchase_values,
+        tuple(credit_models),
+        revenue,
+    )
+    return with_noise(stats, Fraction(epsilon), noise)
+
+
+def _statistics(
+    template: Template,
+    epsilon: Fraction,
+    sizes: tuple[int, int, int, int],
+    purchase_values: int | None,
+    credit_models: tuple[str, ...],
+    revenue: bool,
+) -> tuple[Statistic, ...]:
+    max_campaigns, max_purchases, cap_cents, groups = sizes
     per_user = max(1, min(max_campaigns, groups))
     revenue_bound = max_purchases * cap_cents
     if template is Template.CONVERSIONS and credit_models:
         return credit_statistics(epsilon, per_user, max_purchases, revenue_bound, credit_models)
     if template is Template.OVERLAP:
-        return (Statistic("overlap_cells", 1, Fraction(epsilon)),)
+        return (_users("overlap_cells", 1, Fraction(epsilon)),)
     if template is Template.LIFT:
         if not revenue:
-            return (Statistic("lift_cells", per_user, Fraction(epsilon)),)
+            return (_users("lift_cells", per_user, Fraction(epsilon)),)
         half = _share(epsilon, 2)
         return (
-            Statistic("lift_cells", per_user, half),
-            Statistic("lift_revenue_cents", max(1, per_user * revenue_bound), half),
+            _users("lift_cells", per_user, half),
+            Statistic(
+                "lift_revenue_cents",
+                max(1, per_user * revenue_bound),
+                half,
+                l2_squared=max(1, per_user * revenue_bound**2),
+            ),
         )
     if template is Template.REACH_FREQUENCY:
-        return (Statistic("frequency_cells", per_user, Fraction(epsilon)),)
+        return (_users("frequency_cells", per_user, Fraction(epsilon)),)
     if template is Template.TIME_TO_CONVERSION:
         return (Statistic("delay_cells", max_purchases, Fraction(epsilon)),)
     if template is Template.FUNNEL:
-        return (Statistic("funnel_cells", per_user, Fraction(epsilon)),)
+        return (_users("funnel_cells", per_user, Fraction(epsilon)),)
     if purchase_values is None:
         half = _share(epsilon, 2)
         return (
-            Statistic("conversion_cells", per_user, half),
+            _users("conversion_cells", per_user, half),
             Statistic("revenue_cents", revenue_bound, half),
         )
     third = _share(epsilon, 3)
     converted = max(1, min(max_purchases, per_user * purchase_values))
     return (
-        Statistic("exposed", per_user, third),
-        Statistic("converted", converted, third),
+        _users("exposed", per_user, third),
+        _users("converted", converted, third),
         Statistic("revenue_cents", revenue_bound, third),
     )
 
@@ -203,7 +278,7 @@ def credit_statistics(
     statistics of an equal share each, so the comparison of M models costs the query's
     epsilon once."""
     share = _share(epsilon, 2 * len(models) + 1)
-    out = [Statistic("exposed", per_user, share)]
+    out = [_users("exposed", per_user, share)]
     for model in models:
         out.append(Statistic(f"credited_micro:{model}", max_purchases * MICRO, share))
         out.append(Statistic(f"credited_revenue_cents:{model}", revenue, share))

@@ -13,6 +13,8 @@
   before the section existed is unchanged;
 - ``protocol`` only when it is not the default ``v1`` (so v1 policies keep the hashes
   they had before the field existed);
+- ``noise`` only when it is not the default discrete Laplace (``{"mechanism":
+  "gaussian", "delta": "1/1000000000"}``), for the same reason;
 
 serialized with sorted keys, no whitespace (``separators=(",", ":")``), UTF-8, no
 ASCII escaping. ``policy_hash(policy)`` is the lowercase hex SHA-256 of those bytes.
@@ -32,6 +34,7 @@ from policies.exact import fraction_text
 from policies.keys import to_canonical as keys_to_canonical
 from policies.merge import EffectivePolicy
 from policies.model import FORMAT, KeyPinning, MatchProtocol, Policy
+from policies.noise import to_canonical as noise_to_canonical
 from policies.rules import PartyRules
 
 
@@ -50,6 +53,8 @@ def to_canonical(policy: Policy) -> dict[str, Any]:
         out["attribution"] = attribution_to_canonical(policy.attribution)
     if policy.protocol is not MatchProtocol.V1:
         out["protocol"] = str(policy.protocol)
+    if not policy.noise.is_default:
+        out["noise"] = noise_to_canonical(policy.noise)
     return out
 
 

@@ -78,6 +78,18 @@ def over_time_lines(budget: Budget) -> list[str]:
     ]
 
 
+def _noise_lines(policy: Policy | EffectivePolicy) -> list[str]:
+    """Nothing under the default discrete Laplace; the promise of the Gaussian choice."""
+    delta = policy.noise.delta
+    if delta is None:
+        return []
+    return [
+        "Noise is discrete Gaussian (zero-concentrated DP): every epsilon above holds with "
+        f"delta {human_number(delta)}, the chance that the privacy loss exceeds it; spent "
+        "epsilons add up and the total holds at that same delta."
+    ]
+
+
 def describe_lines(policy: Policy | EffectivePolicy) -> list[str]:
     """The policy, one plain sentence per rule."""
     window, budget, bounds = policy.window, policy.budget, policy.contribution
@@ -101,6 +113,7 @@ def describe_lines(policy: Policy | EffectivePolicy) -> list[str]:
         f"All queries together may use at most epsilon {human_number(budget.epsilon)} "
         f"per {budget.period.words()}.",
         *over_time_lines(budget),
+        *_noise_lines(policy),
         f"Each person counts toward at most {bounds.max_campaigns_per_user} campaigns and "
         f"{bounds.max_purchases_per_user} purchases; each purchase amount is capped at "
         f"{human_number(bounds.amount_cap)}.",

@@ -32,6 +32,7 @@ from policies.model import (
     Template,
     WindowBounds,
 )
+from policies.noise import NoiseRules
 from policies.order import LEAF, LEAVES, strictest
 from policies.rules import PartyRules
 
@@ -90,6 +91,11 @@ class EffectivePolicy:
     def protocol(self) -> MatchProtocol:
         """The collaboration policy's matching protocol (party rules cannot change it)."""
         return self.base.protocol
+
+    @property
+    def noise(self) -> NoiseRules:
+        """The collaboration policy's noise mechanism (party rules cannot change it)."""
+        return self.base.noise
 
     @property
     def version(self) -> int:

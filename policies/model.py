@@ -19,6 +19,7 @@ from policies import checks
 from policies.attribution import AttributionRules
 from policies.exact import Duration, human_number
 from policies.keys import KeySet
+from policies.noise import NoiseRules
 from policies.periods import Period
 from protocols import DatasetKind
 
@@ -205,8 +206,8 @@ class KeyPinning(StrEnum):
 class Policy:
     """A collaboration policy: every field is required except ``pinned_keys``, ``keys``
     (without declared keys no query can group by that column) and ``attribution``
-    (without it, ``conversions`` offers ``last_touch`` and ``first_touch`` only) and
-    ``pin_keys``."""
+    (without it, ``conversions`` offers ``last_touch`` and ``first_touch`` only),
+    ``pin_keys``, ``protocol`` and ``noise`` (default: discrete Laplace, pure DP)."""
 
     name: str
     version: int
@@ -223,6 +224,7 @@ class Policy:
     attribution: AttributionRules = field(default_factory=AttributionRules)
     pin_keys: KeyPinning = KeyPinning.NONE
     protocol: MatchProtocol = MatchProtocol.V1
+    noise: NoiseRules = field(default_factory=NoiseRules)
 
     def __post_init__(self) -> None:
         checks.collect(
@@ -239,6 +241,7 @@ class Policy:
                 ("attribution", self._check_stage),
                 ("pin_keys", self._check_pin_keys),
                 ("protocol", self._check_protocol),
+                ("noise", self._check_noise),
             ],
             f"policy `{self.name}`" if isinstance(self.name, str) else "policy",
         )
@@ -250,6 +253,10 @@ class Policy:
     def _check_protocol(self) -> None:
         if not isinstance(self.protocol, MatchProtocol):
             raise ValueError(f"{self.protocol!r} is not a MatchProtocol")
+
+    def _check_noise(self) -> None:
+        if not isinstance(self.noise, NoiseRules):
+            raise ValueError(f"{self.noise!r} is not NoiseRules")
 
     def _check_templates(self) -> None:
         if not self.templates:

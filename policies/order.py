@@ -13,7 +13,10 @@ allows too. Per field:
   and so is declaring keys for a column that had none (see :mod:`policies.keys`);
 - attribution: fewer models and narrower parameter bounds are stricter (set by the
   collaboration policy); ``attribution.models``: a subset is stricter, and party rules
-  may narrow it.
+  may narrow it;
+- noise: pure DP (``laplace``) is stricter than ``gaussian`` (an (epsilon, 0) promise
+  implies every (epsilon, delta) one), and a smaller delta stricter than a larger one
+  (collaboration policy only).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 from policies.exact import human_number
 from policies.keys import KeySet
 from policies.model import PinnedKeys
+from policies.noise import NoiseRules
 from policies.periods import Period
 from policies.rules import PartyRules
 
@@ -48,6 +52,7 @@ class Order(Enum):
     PINS = "fewer keys is stricter"
     KEYS = "fewer group keys is stricter"
     ATTRIBUTION = "fewer models and narrower bounds are stricter"
+    NOISE = "pure DP, then a smaller delta, is stricter"
 
 
 def at_least_as_strict(order: Order, a: Any, b: Any) -> bool:
@@ -62,6 +67,8 @@ def at_least_as_strict(order: Order, a: Any, b: Any) -> bool:
         return bool(a == b or a.length_range()[0] >= b.length_range()[1])
     if order in (Order.KEYS, Order.ATTRIBUTION):
         return bool(a.within(b))
+    if order is Order.NOISE:
+        return a.delta is None or (b.delta is not None and bool(a.delta <= b.delta))
     pins_a, pins_b = a.as_dict(), b.as_dict()
     return all(p in pins_a and pins_a[p] <= fps for p, fps in pins_b.items())
 
@@ -112,6 +119,13 @@ def _cap(value: Any) -> str:
 def _pins(pins: PinnedKeys) -> str:
     return "; ".join(f"{p}: {', '.join(sorted(fps)) or 'no key'}" for p, fps in pins.entries) or (
         "none"
+    )
+
+
+def _noise(noise: NoiseRules) -> str:
+    delta = noise.delta
+    return (
+        str(noise.mechanism) if delta is None else f"{noise.mechanism}, delta {human_number(delta)}"
     )
 
 
@@ -174,6 +188,7 @@ LEAVES: tuple[Leaf, ...] = (
          lambda p: p.attribution, None, lambda a: a.short()),
     Leaf("attribution.models", "allowed attribution models", Order.SUBSET,
          _attribution_models, lambda r: r.attribution_models, _names),
+    Leaf("noise", "noise mechanism", Order.NOISE, lambda p: p.noise, None, _noise),
 )  # fmt: skip
 
 LEAF = {leaf.path: leaf for leaf in LEAVES}

@@ -28,6 +28,7 @@ from policies.model import (
     Template,
     WindowBounds,
 )
+from policies.noise import NoiseRules, parse_noise
 from policies.periods import Period
 from policies.rules import PartyRules
 
@@ -49,6 +50,7 @@ POLICY_FIELDS = (
     "attribution",
     "pin_keys",
     "protocol",
+    "noise",
     *_LEGACY,
 )
 RULES_FIELDS = ("party", *_COMMON, "pinned_keys", "keys", "attribution", *_LEGACY)
@@ -218,6 +220,7 @@ def parse_policy(data: object) -> Policy:
         or AttributionRules(),
         "pin_keys": r.get("pin_keys", _pinning, required=False) or KeyPinning.NONE,
         "protocol": r.get("protocol", _protocol, required=False) or MatchProtocol.V1,
+        "noise": r.get("noise", parse_noise, required=False) or NoiseRules(),
     }
     dims, window, budget, contribution = (r.sub(key) for key in _SUB)
     assert dims and window and budget and contribution  # noqa: S101 - required=True

@@ -27,7 +27,6 @@ from policies.buckets import DEFAULT_DELAY_BUCKETS
 from policies.calibration import (
     Z95,
     Statistic,
-    discrete_laplace_half_width,
     sum_half_width,
     template_statistics,
 )
@@ -124,9 +123,11 @@ class Plan:
             "mechanisms": [
                 {
                     "statistic": m.name,
+                    "mechanism": m.mechanism,
                     "sensitivity": m.sensitivity,
                     "epsilon": fraction_text(m.epsilon),
                     "scale": float(m.scale),
+                    **({} if m.rho is None else {"rho": fraction_text(m.rho)}),
                 }
                 for m in self.mechanisms
             ],
@@ -182,6 +183,7 @@ def _stats(
         groups=groups,
         credit_models=credit_models,
         revenue=revenue,
+        noise=policy.noise,
     )
 
 
@@ -209,7 +211,7 @@ def _cap_cents(policy: AnyPolicy) -> int:
 
 
 def _cell(stat: Statistic) -> tuple[float, float]:
-    return math.sqrt(stat.variance), float(discrete_laplace_half_width(float(stat.scale)))
+    return math.sqrt(stat.variance), float(stat.half_width)
 
 
 def _two_cells(stat: Statistic) -> tuple[float, float]:

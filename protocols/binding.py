@@ -76,6 +76,7 @@ class TokenFileBinding:
 
     collaboration: str | None
     key_checks: dict[str, str | None]  # token column name -> key check value
+    normalization: str | None = None  # the normalization revision its agent applied
 
 
 def read_binding(schema: pa.Schema) -> TokenFileBinding:
@@ -85,7 +86,8 @@ def read_binding(schema: pa.Schema) -> TokenFileBinding:
         for field in schema
         if META_FAMILY in (field.metadata or {})
     }
-    return TokenFileBinding(_text(collaboration), checks)
+    revision = _text((schema.metadata or {}).get(META_NORMALIZATION))
+    return TokenFileBinding(_text(collaboration), checks, revision)
 
 
 def _text(value: bytes | None) -> str | None:

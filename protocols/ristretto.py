@@ -12,10 +12,12 @@ hex of a normalized email or phone, the normalized value otherwise). Every point
 arrives from elsewhere is checked (a valid canonical encoding, not the identity) before
 it is multiplied: :func:`check_points` names the first bad position, never its value.
 
-libsodium holds the GIL through these bindings (``rbcl`` is cffi, but threads do not
-scale in our measurements), so :func:`blind_many` and :func:`hash_and_blind_many` cut
-large batches into one share per core and run them in worker processes
-(:mod:`protocols.workers`).
+The loops call libsodium directly (:mod:`protocols.ristretto_native`: no separate
+validity pass, the multiplication refuses a bad point; no per-call wrapper), and
+ctypes releases the GIL during each call, so :func:`blind_many` and
+:func:`hash_and_blind_many` cut large batches into one share per core and run them in
+threads (:func:`protocols.workers.map_shares_in_threads`). :func:`blind_reference` and
+rbcl's public functions are the reference path, held equal by the tests.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import rbcl
 
+from protocols import ristretto_native as native
 from protocols.errors import InvalidKey, InvalidPoint
-from protocols.workers import map_shares
+from protocols.workers import map_shares_in_threads
 
 POINT_BYTES = 32
 SCALAR_BYTES = 32
@@ -49,15 +52,25 @@ def _length_prefixed(text: str) -> bytes:
     return struct.pack(">H", len(data)) + data
 
 
+def _prefix(collaboration_id: str, family: str) -> bytes:
+    return HASH_DOMAIN + _length_prefixed(collaboration_id) + _length_prefixed(family)
+
+
 def hash_input(collaboration_id: str, family: str, value: bytes) -> bytes:
     """The 64 bytes handed to ``from_hash``: domain-separated SHA-512 of the value."""
-    prefix = HASH_DOMAIN + _length_prefixed(collaboration_id) + _length_prefixed(family)
-    return hashlib.sha512(prefix + value).digest()
+    return hashlib.sha512(_prefix(collaboration_id, family) + value).digest()
 
 
 def hash_to_group(collaboration_id: str, family: str, values: Sequence[bytes]) -> bytes:
     """The points of ``values`` (unblinded: never leaves the agent), concatenated."""
-    prefix = HASH_DOMAIN + _length_prefixed(collaboration_id) + _length_prefixed(family)
+    prefix = _prefix(collaboration_id, family)
+    if native.LIBRARY is None:  # pragma: no cover - another rbcl layout
+        return _reference_points(prefix, values)
+    return native.hash_to_group(prefix, values)
+
+
+def _reference_points(prefix: bytes, values: Sequence[bytes]) -> bytes:
+    """:func:`hash_to_group` through rbcl's public function."""
     from_hash = rbcl.crypto_core_ristretto255_from_hash
     return b"".join(from_hash(hashlib.sha512(prefix + value).digest()) for value in values)
 
@@ -97,24 +110,46 @@ class BlindingScalar:
         return mac[:8].hex()
 
 
-def check_points(points: bytes) -> int:
+def check_points(points: bytes, *, first_index: int = 0) -> int:
     """The number of points in ``points``; raises :class:`InvalidPoint` at the first
-    position that is not a valid encoding or is the identity (no value is named)."""
+    position that is not a valid encoding or is the identity (no value is named).
+
+    Positions are counted from ``first_index`` (where ``points`` starts in its batch)."""
     if len(points) % POINT_BYTES:
         raise InvalidPoint(f"a batch of points is a multiple of {POINT_BYTES} bytes")
-    valid = rbcl.crypto_core_ristretto255_is_valid_point
     for index in range(len(points) // POINT_BYTES):
-        point = points[index * POINT_BYTES : (index + 1) * POINT_BYTES]
-        if point == IDENTITY:
-            raise InvalidPoint(f"point {index} is the identity")
-        if not valid(point):
-            raise InvalidPoint(f"point {index} is not a valid ristretto255 encoding")
+        _check_point(points[index * POINT_BYTES : (index + 1) * POINT_BYTES], first_index + index)
     return len(points) // POINT_BYTES
 
 
-def blind(scalar: BlindingScalar, points: bytes) -> bytes:
-    """``scalar * p`` for every point of ``points`` (checked first), in order."""
-    count = check_points(points)
+def _check_point(point: bytes, index: int) -> None:
+    if point == IDENTITY:
+        raise InvalidPoint(f"point {index} is the identity")
+    if not rbcl.crypto_core_ristretto255_is_valid_point(point):
+        raise InvalidPoint(f"point {index} is not a valid ristretto255 encoding")
+
+
+def blind(scalar: BlindingScalar, points: bytes, *, first_index: int = 0) -> bytes:
+    """``scalar * p`` for every point of ``points``, in order.
+
+    A point that is not a valid encoding or is the identity stops the batch with
+    :class:`InvalidPoint` naming its position, as :func:`check_points` does: the
+    multiplication itself refuses such points (:mod:`protocols.ristretto_native`), so a
+    valid batch costs no separate pass. Without the fast path, :func:`blind_reference`."""
+    if len(points) % POINT_BYTES:
+        raise InvalidPoint(f"a batch of points is a multiple of {POINT_BYTES} bytes")
+    if native.LIBRARY is None:  # pragma: no cover - another rbcl layout
+        return blind_reference(scalar, points, first_index=first_index)
+    out, bad = native.blind(scalar.secret, points)
+    if bad >= 0:
+        _check_point(points[bad * POINT_BYTES : (bad + 1) * POINT_BYTES], first_index + bad)
+        raise AssertionError(f"libsodium refused point {first_index + bad}, a valid one")
+    return out
+
+
+def blind_reference(scalar: BlindingScalar, points: bytes, *, first_index: int = 0) -> bytes:
+    """:func:`blind` through rbcl's public functions: every point checked, then multiplied."""
+    count = check_points(points, first_index=first_index)
     mult = rbcl.crypto_scalarmult_ristretto255
     secret = scalar.secret
     return b"".join(
@@ -122,39 +157,39 @@ def blind(scalar: BlindingScalar, points: bytes) -> bytes:
     )
 
 
-def _as_point_array(points: bytes) -> pa.FixedSizeBinaryArray:
-    count = len(points) // POINT_BYTES
-    return pa.FixedSizeBinaryArray.from_buffers(POINT_TYPE, count, [None, pa.py_buffer(points)])
+def _blind_share(share: pa.FixedSizeBinaryArray, secret: bytes) -> bytes:
+    return blind(BlindingScalar(secret), _share_bytes(share), first_index=share.offset)
 
 
-def _blind_share(share: pa.Array, secret: bytes) -> bytes:
-    return blind(BlindingScalar(secret), _share_bytes(share))
-
-
-def _share_bytes(share: pa.Array) -> bytes:
+def _share_bytes(share: pa.FixedSizeBinaryArray) -> bytes:
     buffer = share.buffers()[1]
-    start = share.offset * POINT_BYTES
-    return bytes(buffer)[start : start + len(share) * POINT_BYTES]
+    data: bytes = buffer[
+        share.offset * POINT_BYTES : (share.offset + len(share)) * POINT_BYTES
+    ].to_pybytes()
+    return data
 
 
 def blind_many(scalar: BlindingScalar, points: bytes, parallel: bool = True) -> bytes:
-    """:func:`blind` on every core: one share per worker process for large batches."""
+    """:func:`blind` on every core: one share per thread for large batches (libsodium
+    runs without the GIL); the first bad position of the whole batch is reported."""
     if len(points) % POINT_BYTES:
         raise InvalidPoint(f"a batch of points is a multiple of {POINT_BYTES} bytes")
     if not parallel:
         return blind(scalar, points)
-    array = _as_point_array(points)
-    shares = map_shares(_blind_share, array, (scalar.secret,), PARALLEL_THRESHOLD)
+    count = len(points) // POINT_BYTES
+    array = pa.FixedSizeBinaryArray.from_buffers(POINT_TYPE, count, [None, pa.py_buffer(points)])
+    shares = map_shares_in_threads(_blind_share, array, (scalar.secret,), PARALLEL_THRESHOLD)
     return b"".join(shares)
 
 
-def _hash_and_blind_share(share: pa.Array, collaboration: str, family: str, secret: bytes) -> bytes:
-    values = [value.as_py() for value in share]
-    points = hash_to_group(collaboration, family, values)
-    mult = rbcl.crypto_scalarmult_ristretto255
-    return b"".join(
-        mult(secret, points[i * POINT_BYTES : (i + 1) * POINT_BYTES]) for i in range(len(values))
-    )
+def _hash_and_blind_share(share: pa.Array, prefix: bytes, secret: bytes) -> bytes:
+    values: list[bytes] = share.to_pylist()
+    if native.LIBRARY is None:  # pragma: no cover - another rbcl layout
+        return blind_reference(BlindingScalar(secret), _reference_points(prefix, values))
+    out, bad = native.hash_and_blind(prefix, secret, values)
+    if bad >= 0:  # from_hash gave the identity: probability about 2**-252
+        raise AssertionError(f"hash to group gave the identity at {share.offset + bad}")
+    return out
 
 
 def hash_and_blind_many(
@@ -166,8 +201,8 @@ def hash_and_blind_many(
 ) -> bytes:
     """Once-blinded points of ``inputs`` (no nulls): hash to the group, then blind.
 
-    The unblinded points exist only inside this function (and its worker processes)."""
-    args = (collaboration_id, family, scalar.secret)
+    The unblinded points exist only inside this function (and its threads)."""
+    args = (_prefix(collaboration_id, family), scalar.secret)
     if not parallel:
         return _hash_and_blind_share(inputs, *args)
-    return b"".join(map_shares(_hash_and_blind_share, inputs, args, PARALLEL_THRESHOLD))
+    return b"".join(map_shares_in_threads(_hash_and_blind_share, inputs, args, PARALLEL_THRESHOLD))

@@ -1,8 +1,10 @@
 """Re-attach the twice-blinded points to their rows: the version becomes joinable.
 
 Once every family's batch of a dataset version is complete, each reply point goes back
-to the row ``order.bin`` recorded for its position; the token columns are retagged
-``v2/ristretto255`` (doubly blinded) and carry both scalars' key check values. The file
+to the row ``order.bin`` recorded for its position, streaming
+(:mod:`~cleanroom.blinding.rejoin`: memory stays flat with the file's size); the token
+columns are retagged ``v2/ristretto255`` (doubly blinded) and carry both scalars' key
+check values. The file
 is written next to the version's (``v<N>.blinded.parquet``), the version row points at
 it and ``dataset.blinded`` is audited in one commit; then the once-blinded file and the
 batch files are deleted. A crash before the commit leaves the version as it was (the
@@ -11,41 +13,22 @@ new file is an orphan that start-up removes).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cleanroom import audit
-from cleanroom.blinding.files import ORDER, REPLY, batch_dir, remove_batch
+from cleanroom.blinding.files import batch_dir, remove_batch
+from cleanroom.blinding.rejoin import Replacement, rejoin_file
 from cleanroom.settings import Settings
 from cleanroom.storage.blinding_tables import BLINDED_SUFFIX, BlindingBatch
 from cleanroom.storage.models import Dataset, DatasetVersion
 from protocols import DOUBLY_BLINDED_VERSION, versioned_field
 from protocols.binding import META_KEY_CHECK
 from protocols.blind_tokens import META_BLINDER_KEY_CHECK
-from protocols.tokens import TOKEN_TYPE, token_column_name
-
-POINT = 32
-
-
-def _rejoined(settings: Settings, batch: BlindingBatch, rows: int) -> pa.Array:
-    folder = batch_dir(settings, batch.id)
-    order = np.frombuffer((folder / ORDER).read_bytes(), dtype="<u8")
-    reply = (folder / REPLY).read_bytes() if batch.count else b""
-    by_row = np.argsort(order, kind="stable")
-    points = np.frombuffer(reply, dtype="S32")[by_row] if batch.count else np.array([], "S32")
-    compact = pa.FixedSizeBinaryArray.from_buffers(
-        TOKEN_TYPE, batch.count, [None, pa.py_buffer(points.tobytes())]
-    )
-    mask = np.zeros(rows, dtype=bool)
-    mask[order.astype(np.int64)] = True
-    return pc.replace_with_mask(pa.nulls(rows, TOKEN_TYPE), pa.array(mask), compact)
+from protocols.tokens import token_column_name
 
 
 def _field(batch: BlindingBatch) -> pa.Field:
@@ -60,19 +43,12 @@ def _field(batch: BlindingBatch) -> pa.Field:
 def _write_blinded(
     settings: Settings, version: DatasetVersion, batches: list[BlindingBatch]
 ) -> str:
-    source = settings.data_dir / version.path
-    table = pq.read_table(source)
-    for batch in batches:
-        name = token_column_name(batch.family)
-        index = table.schema.get_field_index(name)
-        table = table.set_column(index, _field(batch), _rejoined(settings, batch, table.num_rows))
+    replacements = [
+        Replacement(token_column_name(b.family), _field(b), batch_dir(settings, b.id), b.count)
+        for b in batches
+    ]
     relative = str(Path(version.path).with_suffix("")) + BLINDED_SUFFIX
-    final = settings.data_dir / relative
-    temp = final.with_name(f".{final.name}.tmp")
-    pq.write_table(table, temp, compression="zstd")
-    with open(temp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(temp, final)
+    rejoin_file(settings.data_dir / version.path, settings.data_dir / relative, replacements)
     return relative
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from cleanroom import audit
 from cleanroom.blinding.files import ORDER, RELAY, batch_dir, read_range, write_atomically
 from cleanroom.blinding.join import finish_version
+from cleanroom.errors import Conflict
 from cleanroom.settings import Settings
 from cleanroom.storage.blinding_tables import BlindingBatch, is_blinded
 from cleanroom.storage.models import Dataset, DatasetVersion, Member, new_id
@@ -105,10 +106,29 @@ def _create_batch(
     return batch
 
 
+def _check_two_parties(session: Session, collaboration_id: str, blinder: Member) -> None:
+    owners = set(
+        session.scalars(
+            select(Dataset.owner_id).where(Dataset.collaboration_id == collaboration_id)
+        )
+    )
+    parties = len(owners | {blinder.id})
+    if parties > 2:
+        raise Conflict(
+            f"protocol v2 matches two parties; datasets of {parties} parties take part in "
+            "this collaboration (use v1, or one v2 collaboration per pair)"
+        )
+
+
 def open_batches(
     session: Session, settings: Settings, collaboration_id: str, blinder: Member, actor: str
 ) -> list[BlindingBatch]:
-    """The open batches ``blinder`` must blind, creating those of new versions first."""
+    """The open batches ``blinder`` must blind, creating those of new versions first.
+
+    Protocol v2 joins two parties: once datasets of a third party are in the
+    collaboration, this refuses (:class:`Conflict`) rather than let whoever asks first
+    blind each version, which would make values meet or not by timing."""
+    _check_two_parties(session, collaboration_id, blinder)
     known = {
         (b.dataset_version_id, b.family)
         for b in session.scalars(

@@ -99,7 +99,7 @@ def _noise_block(
     count = groups if groups is not None else default_groups(policy)
     lines = [
         f"Noise of one query spending epsilon {fraction_text(max(policy.epsilon_choices))} "
-        f"with {count} campaign(s) (--campaigns to change):"
+        f"with {count} campaign(s) (--campaigns to change), {_mechanism_text(policy)}:"
     ]
     for line in noise:
         lines.append(
@@ -111,6 +111,13 @@ def _noise_block(
         "--audience N,...` gives their half-widths and the smallest detectable lift."
     )
     return lines + _threshold_lines(policy.k, noise)
+
+
+def _mechanism_text(policy: Policy | EffectivePolicy) -> str:
+    noise = policy.noise
+    if noise.delta is None:
+        return "discrete Laplace (pure DP)"
+    return f"discrete Gaussian (zCDP, reported at delta {fraction_text(noise.delta)})"
 
 
 def _threshold_lines(k: int, lines: list[NoiseLine]) -> list[str]:

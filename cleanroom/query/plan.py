@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,6 +27,7 @@ from cleanroom.errors import (
     BlindingPending,
     Conflict,
     NoEffectivePolicy,
+    NormalizationMismatch,
     NotFound,
     RequestInvalid,
 )
@@ -47,6 +49,7 @@ from policies import (
     fraction_text,
     query_to_canonical,
 )
+from protocols.binding import read_binding
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,31 @@ def require_blinded(effective: EffectivePolicy, datasets: tuple[DatasetRead, ...
         raise BlindingPending(
             f"dataset(s) {', '.join(pending)} hold once-blinded tokens: the other party has "
             "not blinded them yet ('party-agent blind'); nothing was charged"
+        )
+
+
+def require_one_normalization(datasets: tuple[DatasetRead, ...], data_dir: Path) -> None:
+    """Refuse to join token files whose agents normalized identifiers by different rules.
+
+    Each bound file names its normalization revision (``cleanroom.normalization``); the
+    same person's email normalized under two revisions can give two tokens, so such a
+    join would undercount matches silently. A bound file that names none predates the
+    field (revision 1); an unbound one is not compared.
+    """
+    revisions = {}
+    for dataset in datasets:
+        if dataset.kind == "spend":
+            continue
+        binding = read_binding(pq.read_schema(data_dir / dataset.path))
+        revision = binding.normalization or ("1" if binding.key_checks else None)
+        if revision is not None:
+            revisions[dataset.kind] = revision
+    if len(set(revisions.values())) > 1:
+        named = " and ".join(f"the {kind} {rev}" for kind, rev in sorted(revisions.items()))
+        raise NormalizationMismatch(
+            f"the datasets were tokenized under different normalization revisions ({named}), "
+            "so the same identifier can give different tokens; both parties tokenize again "
+            "with the same release of the party agent; nothing was charged"
         )
 
 

@@ -31,7 +31,7 @@ from cleanroom.audit import Outcome
 from cleanroom.errors import InternalError, denial_error
 from cleanroom.query import ledger
 from cleanroom.query.audit_entries import audit_denied, audit_query
-from cleanroom.query.plan import Plan, plan_query
+from cleanroom.query.plan import Plan, plan_query, require_one_normalization
 from cleanroom.query.repeats import count_repeat
 from cleanroom.query.request import QuerySubmission
 from cleanroom.release import EngineConfig, EngineSettings, Result, SparkSettings, release
@@ -219,6 +219,7 @@ def submit_query(
     """
     at = ctx.clock()
     plan = plan_query(session, collaboration_id, submission, at)
+    require_one_normalization(plan.datasets, ctx.settings.data_dir)
     run = _Run(session, actor, collaboration_id, plan, at)
     if plan.decision.denials and not plan.decision.only_budget:
         run.deny(plan.decision)

@@ -85,6 +85,7 @@ def _noisy_counts(
         cap_cents=bounds.amount_cap_cents,
         groups=len(campaigns) if by_purchases else len(cells),
         credit_models=models,
+        noise=policy.mechanism,
     )
     exposed_stat, per_model = stats[0], stats[1:]
     if by_purchases:

@@ -60,6 +60,7 @@ def release_policy(
         amount_cap=Fraction(bounds.amount_cap),
         remainder=remainder,
         keys=keys,
+        mechanism=policy.noise,
     )
 
 

@@ -16,7 +16,8 @@ from typing import Any, ClassVar
 
 from cleanroom.engine import Attribution, ContributionBounds, CreditSettings, GroupKeys
 from cleanroom.engine.model import token_column
-from cleanroom.release.noise import Calibration
+from cleanroom.release.noise import GAUSSIAN, Calibration
+from policies.noise import NoiseRules
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,8 @@ class ReleasePolicy:
     ``amount_cap`` is in currency units and is applied in whole cents (rounded down).
     ``remainder`` folds suppressed groups into one extra row (itself thresholded).
     ``keys`` are the declared groups of the query (required by conversions and lift;
-    the groups are never read from the data).
+    the groups are never read from the data). ``mechanism``: the policy's noise
+    (discrete Laplace, or discrete Gaussian with a zCDP rho per query at its delta).
     """
 
     epsilon: Fraction
@@ -36,6 +38,7 @@ class ReleasePolicy:
     amount_cap: Fraction
     remainder: bool = False
     keys: GroupKeys | None = None
+    mechanism: NoiseRules = field(default_factory=NoiseRules)
 
     def __post_init__(self) -> None:
         if not isinstance(self.epsilon, Fraction) or self.epsilon <= 0:
@@ -244,6 +247,8 @@ class Result:
     exact: bool = False
     derived: dict[str, str] = field(default_factory=dict)
     digest: str = field(default="")
+    delta: Fraction | None = None
+    rho_spent: Fraction | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form (Fractions as ``"p/q"`` text); includes ``digest``."""
@@ -274,20 +279,40 @@ def _body(result: Result) -> dict[str, Any]:
         "epsilon_spent": _fraction_text(result.epsilon_spent),
         "rows_suppressed": result.rows_suppressed,
         "k": result.k,
-        "mechanisms": [
-            {
-                "statistic": c.statistic,
-                "mechanism": "discrete_laplace",
-                "sensitivity": c.sensitivity,
-                "epsilon": _fraction_text(c.epsilon),
-                "scale": c.scale,
-                "accounted_epsilon": _fraction_text(c.accounted),
-            }
-            for c in result.mechanisms
-        ],
+        "mechanisms": [_mechanism_json(c) for c in result.mechanisms],
         "exact": result.exact,
         "derived": dict(sorted(result.derived.items())),
+        # only under a Gaussian policy, so other results keep their digest
+        **_zcdp_json(result),
     }
+
+
+def _zcdp_json(result: Result) -> dict[str, str]:
+    """``delta`` and ``rho_spent`` of a discrete Gaussian release: the query is
+    ``rho_spent``-zCDP, hence (``epsilon_spent``, ``delta``)-DP."""
+    if result.delta is None or result.rho_spent is None:
+        return {}
+    return {"delta": _fraction_text(result.delta), "rho_spent": _fraction_text(result.rho_spent)}
+
+
+def _mechanism_json(c: Calibration) -> dict[str, Any]:
+    """One mechanism: Laplace as before; a discrete Gaussian names its rho share, the
+    rho OpenDP accounts and its squared L2 sensitivity instead of an accounted epsilon
+    (``scale`` is its sigma)."""
+    out: dict[str, Any] = {
+        "statistic": c.statistic,
+        "mechanism": c.mechanism,
+        "sensitivity": c.sensitivity,
+        "epsilon": _fraction_text(c.epsilon),
+        "scale": c.scale,
+    }
+    if c.mechanism == GAUSSIAN and c.rho is not None:
+        out["rho"] = _fraction_text(c.rho)
+        out["accounted_rho"] = _fraction_text(c.accounted)
+        out["l2_sensitivity_squared"] = c.l2_squared
+    else:
+        out["accounted_epsilon"] = _fraction_text(c.accounted)
+    return out
 
 
 def _bound(value: float) -> float | None:

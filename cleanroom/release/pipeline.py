@@ -118,7 +118,9 @@ def release(
     aggregates, and everything after them is this one path.
 
     Spends exactly ``policy.epsilon`` (``result.epsilon_spent``); every mechanism's
-    OpenDP-accounted epsilon is at most its share (``result.mechanisms``).
+    OpenDP-accounted epsilon is at most its share (``result.mechanisms``). Under a
+    Gaussian policy every mechanism's accounted rho is at most its share of
+    ``result.rho_spent``, which is (``epsilon_spent``, ``result.delta``)-DP.
     """
     with open_engine(sources, settings) as engine:
         table = _compute(engine, request, policy)
@@ -134,5 +136,7 @@ def release(
         k=policy.k,
         exact=exact_mode_active(),
         derived=dict(table.derived),
+        delta=policy.mechanism.delta,
+        rho_spent=policy.mechanism.query_rho(policy.epsilon),
     )
     return replace(result, digest=result_digest(result))

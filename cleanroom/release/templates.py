@@ -32,7 +32,7 @@ from cleanroom.release.intervals import (
     rate_estimate,
 )
 from cleanroom.release.model import Estimate, ReleasePolicy, ResultRow
-from cleanroom.release.noise import Calibration, release_vector
+from cleanroom.release.noise import Calibration, release_statistic, release_vector
 from cleanroom.release.threshold import NoisyGroup, apply_threshold
 from policies import Template
 from policies.calibration import Statistic, template_statistics
@@ -74,13 +74,17 @@ def statistics(
         groups=groups,
         purchase_values=purchase_values,
         revenue=revenue,
+        noise=policy.mechanism,
     )
 
 
 def noised_statistic(
     stat: Statistic, values: Sequence[int]
 ) -> tuple[list[NoisyCount], Calibration]:
-    return noised(stat.name, values, stat.sensitivity, stat.epsilon)
+    """``values`` noised by ``stat``'s mechanism (discrete Laplace or Gaussian)."""
+    vector = release_statistic(stat, values)
+    cal = vector.calibration
+    return [NoisyCount.of(v, cal) for v in vector.values], cal
 
 
 OVERLAP_COLUMNS = ("users",)

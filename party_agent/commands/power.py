@@ -85,11 +85,17 @@ def _width(unit: str, value: float) -> str:
     return f"{100 * value:.2f} pp" if unit == "rate" else _value(unit, value)
 
 
+def _mechanisms_text(result: Plan) -> str:
+    gaussian = any(m.gaussian for m in result.mechanisms)
+    return "discrete Gaussian, zCDP" if gaussian else "discrete Laplace, pure DP"
+
+
 def render(result: Plan, console: Console) -> None:
     console.print(
         f"epsilon {result.epsilon} per query: the budget allows {result.queries_per_period} "
         f"queries per {result.period}. Sensitivities: "
         + ", ".join(f"{m.name} {m.sensitivity}" for m in result.mechanisms)
+        + f" ({_mechanisms_text(result)})"
     )
     for campaign in result.campaigns:
         table = Table(

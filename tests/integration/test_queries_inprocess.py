@@ -18,6 +18,8 @@ from cleanroom.engine import GroupKeys
 from cleanroom.release import ConversionsRequest, LiftRequest, ReleasePolicy, Sources, release
 from cleanroom.release._testing import exact_mode
 from cleanroom.storage.models import AuditEntry
+from protocols.binding import META_NORMALIZATION
+from protocols.normalize import NORMALIZATION_REVISION
 from tests.integration.clock import Clock
 from tests.integration.datasets import parquet_bytes
 from tests.integration.query_world import (
@@ -26,6 +28,7 @@ from tests.integration.query_world import (
     exposures,
     in_process,
     make_world,
+    purchases,
 )
 from tests.integration.uploading import upload
 
@@ -240,3 +243,29 @@ def test_granted_query_is_sealed_with_its_charge_and_digests(app: FastAPI) -> No
     assert len(sealed["request_digest"]) == 64 and entry.outcome == "granted"
     assert sealed["details"]["result_id"] == reply["id"]
     assert sealed["details"]["lifetime_spent"] == "1/2"
+
+
+def test_token_files_normalized_under_different_revisions_are_not_joined(app: FastAPI) -> None:
+    """A retailer on an older agent (revision 1 of the rules) would match silently less."""
+    w = world(app, budget="1")
+    table = purchases(w.id)
+    older = table.replace_schema_metadata({**table.schema.metadata, META_NORMALIZATION: b"1"})
+    with w.client("retailer") as retailer:
+        reply = upload(retailer, w.id, parquet_bytes(older), "pur", "purchases")
+    assert reply.status_code in (200, 201), reply.text
+    refused = query(w, "brand", conversions("7d"))
+    assert refused.status_code == 409, refused.text
+    problem = refused.json()
+    assert problem["type"] == "urn:cleanroom:problem:normalization-mismatch"
+    assert problem["detail"] == (
+        "the datasets were tokenized under different normalization revisions (the exposures "
+        f"{NORMALIZATION_REVISION} and the purchases 1), so the same identifier can "
+        "give different tokens; both parties tokenize again with the same release of the "
+        "party agent; nothing was charged"
+    )
+    with w.client("aud") as auditor:
+        assert auditor.get(f"/v1/collaborations/{w.id}/budget").json()["spent"]["exact"] == "0/1"
+    with w.client("retailer") as retailer:
+        again = upload(retailer, w.id, parquet_bytes(table), "pur", "purchases")
+    assert again.status_code in (200, 201), again.text
+    assert query(w, "brand", conversions("7d")).status_code == 201

@@ -173,3 +173,20 @@ def test_check_compares_k_with_the_noise_of_each_thresholded_count(tmp_path: Pat
     assert "mostly by the noise" in text  # k = 50 is below the conversions noise
     loud = write(tmp_path, "k.yaml", preset_yaml("standard").replace("k: 50", "k: 5000"))
     assert "mostly by the noise" not in runner.invoke(policy_app, ["check", str(loud)]).stdout
+
+
+def test_check_prints_the_gaussian_noise_of_a_zcdp_policy(tmp_path: Path) -> None:
+    text = preset_yaml("standard") + "noise: {mechanism: gaussian, delta: 1e-9}\n"
+    path = write(tmp_path, "p.yaml", text)
+    result = runner.invoke(policy_app, ["check", str(path), "--campaigns", "5"])
+    assert result.exit_code == 0, result.output
+    assert "discrete Gaussian (zCDP, reported at delta 1/1000000000):" in result.stdout
+    assert "every epsilon above holds with delta 0.000000001" in result.stdout
+    # lift: L2 sqrt(5), rho(1/2, 1e-9) = 0.00395319: sigma = sqrt(5 / 0.00790638) = 25.1
+    assert "lift         converted users per arm     sd 25.1 people, 95% ±50.0 people" in (
+        result.stdout
+    )
+    plain = runner.invoke(
+        policy_app, ["check", str(write(tmp_path, "q.yaml", preset_yaml("standard")))]
+    )
+    assert "discrete Laplace (pure DP):" in plain.stdout

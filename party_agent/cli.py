@@ -65,7 +65,7 @@ def init(
 
     Example: party-agent init --home brand/home --party brand
     """
-    from party_agent.formats import currency_code
+    from party_agent.cli_support import currency_code
     from party_agent.home import PartyHome
 
     code = currency_code(currency)
@@ -102,7 +102,7 @@ def show_home(
     """
     import json
 
-    from party_agent.formats import currency_code
+    from party_agent.cli_support import currency_code
     from party_agent.home import PartyHome
 
     party = PartyHome.open(home)

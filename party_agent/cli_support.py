@@ -88,3 +88,18 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
 def _fail(message: str, code: int) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def currency_code(text: str | None) -> str | None:
+    """``--currency``: an ISO 4217 code the reports know (``jpy`` -> ``JPY``), or a
+    one-line ConfigError listing them."""
+    from party_agent.errors import ConfigError
+    from reports import ReportError
+    from reports.style import currency_code as checked
+
+    if text is None:
+        return None
+    try:
+        return checked(text)
+    except ReportError as error:
+        raise ConfigError(str(error)) from None

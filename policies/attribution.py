@@ -215,6 +215,19 @@ def parse_attribution(value: Any) -> AttributionRules:
     return AttributionRules(models, end_weight, half_life, stage)  # InvalidPolicy: nested
 
 
+def parse_rules_attribution(value: Any) -> frozenset[Attribution]:
+    """A party's ``attribution`` section: only ``models``, which narrows the policy's."""
+    if not isinstance(value, Mapping) or set(value) != {"models"}:
+        raise ValueError(
+            "a party's rules may only narrow `models`; the parameter bounds and the stage "
+            "column are the collaboration policy's"
+        )
+    models = _models(value["models"])
+    if not models:
+        raise ValueError("models: list at least one model")
+    return models
+
+
 def to_canonical(rules: AttributionRules) -> dict[str, Any]:
     """Canonical JSON-ready form (every field present; ``null`` where not set)."""
     return {

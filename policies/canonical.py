@@ -122,6 +122,8 @@ def rules_to_canonical(rules: PartyRules) -> dict[str, Any]:
         out["pinned_keys"] = {p: sorted(fps) for p, fps in rules.pinned_keys.entries}
     if rules.keys is not None:
         out["keys"] = keys_to_canonical(rules.keys)
+    if rules.attribution_models is not None:
+        out["attribution"] = {"models": _sorted(rules.attribution_models)}
     return out
 
 

@@ -410,8 +410,9 @@ def _attribution(request: QueryRequest, policy: EffectivePolicy) -> list[Denial]
     if request.template is not Template.CONVERSIONS:
         return []
     rules, source, denials = policy.attribution, policy.source("attribution"), []
+    allowed_models = policy.allowed_models
     for model in request.models:
-        if model in rules.models:
+        if model in allowed_models:
             continue
         if model is Attribution.W_SHAPED and rules.stage is None:
             message = (
@@ -420,9 +421,10 @@ def _attribution(request: QueryRequest, policy: EffectivePolicy) -> list[Denial]
             )
             denials.append(Denial("attribution_unavailable", "attribution.stage", message, source))
             continue
-        allowed = ", ".join(sorted(rules.models))
-        message = f"attribution model `{model}` is not allowed by {source} (allowed: {allowed})"
-        denials.append(Denial("attribution_not_allowed", "attribution.models", message, source))
+        narrowing = policy.excluded_by("attribution.models", model) or source
+        allowed = ", ".join(sorted(allowed_models)) or "none"
+        message = f"attribution model `{model}` is not allowed by {narrowing} (allowed: {allowed})"
+        denials.append(Denial("attribution_not_allowed", "attribution.models", message, narrowing))
     bounds = rules.end_weight
     if request.position_weights and bounds and Attribution.POSITION_BASED in rules.models:
         for end, weight in zip(("first", "last"), request.position_weights, strict=True):

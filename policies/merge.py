@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from policies.attribution import AttributionRules
+from policies.attribution import Attribution, AttributionRules
 from policies.exact import human_number
 from policies.keys import KeySet
 from policies.model import (
@@ -73,6 +73,15 @@ class EffectivePolicy:
     keys: KeySet
     sources: tuple[tuple[str, Source], ...]
     attribution: AttributionRules = field(default_factory=AttributionRules)
+    #: The models a query may ask for: the policy's, narrowed by party rules (may be empty).
+    attribution_models: frozenset[Attribution] | None = None
+
+    @property
+    def allowed_models(self) -> frozenset[Attribution]:
+        """``attribution_models``, or the policy's own models where none was merged."""
+        if self.attribution_models is None:
+            return self.attribution.models
+        return self.attribution_models
 
     @property
     def name(self) -> str:
@@ -169,6 +178,7 @@ def effective_policy(base: Policy, rules: Iterable[PartyRules] = ()) -> Effectiv
         keys=value["keys"],
         sources=tuple(sorted(sources.items())),
         attribution=value["attribution"],
+        attribution_models=value["attribution.models"],
     )
 
 

@@ -12,7 +12,8 @@ allows too. Per field:
 - declared group keys: fewer values (or no ``other`` bucket) for a column is stricter,
   and so is declaring keys for a column that had none (see :mod:`policies.keys`);
 - attribution: fewer models and narrower parameter bounds are stricter (set by the
-  collaboration policy only; party rules do not change it);
+  collaboration policy); ``attribution.models``: a subset is stricter, and party rules
+  may narrow it;
 - noise: pure DP (``laplace``) is stricter than ``gaussian`` (an (epsilon, 0) promise
   implies every (epsilon, delta) one), and a smaller delta stricter than a larger one
   (collaboration policy only).
@@ -132,6 +133,12 @@ def _keys(keys: KeySet) -> str:
     return "; ".join(f"{name}: {column.short()}" for name, column in keys.columns) or "none"
 
 
+def _attribution_models(policy: Any) -> Any:
+    """The models allowed: a policy's own, or an effective policy's narrowed set."""
+    narrowed = getattr(policy, "attribution_models", None)  # EffectivePolicy only
+    return policy.attribution.models if narrowed is None else narrowed
+
+
 @dataclass(frozen=True)
 class Leaf:
     """One field of a policy: where it lives, how it orders and how it reads."""
@@ -179,6 +186,8 @@ LEAVES: tuple[Leaf, ...] = (
     Leaf("keys", "declared group keys", Order.KEYS, lambda p: p.keys, lambda r: r.keys, _keys),
     Leaf("attribution", "attribution models", Order.ATTRIBUTION,
          lambda p: p.attribution, None, lambda a: a.short()),
+    Leaf("attribution.models", "allowed attribution models", Order.SUBSET,
+         _attribution_models, lambda r: r.attribution_models, _names),
     Leaf("noise", "noise mechanism", Order.NOISE, lambda p: p.noise, None, _noise),
 )  # fmt: skip
 

@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import Any, TypeVar
 
 from policies import checks
-from policies.attribution import AttributionRules, parse_attribution
+from policies.attribution import AttributionRules, parse_attribution, parse_rules_attribution
 from policies.errors import InvalidPolicy
 from policies.exact import Duration, parse_fraction
 from policies.keys import KeySet, parse_keys
@@ -53,7 +53,7 @@ POLICY_FIELDS = (
     "noise",
     *_LEGACY,
 )
-RULES_FIELDS = ("party", *_COMMON, "pinned_keys", "keys", *_LEGACY)
+RULES_FIELDS = ("party", *_COMMON, "pinned_keys", "keys", "attribution", *_LEGACY)
 
 
 class _Reader:
@@ -259,6 +259,7 @@ def parse_party_rules(data: object) -> PartyRules:
         "receivers": r.get("receivers", _parties, required=False),
         "pinned_keys": r.get("pinned_keys", _pins, required=False),
         "keys": r.get("keys", parse_keys, required=False),
+        "attribution_models": r.get("attribution", parse_rules_attribution, required=False),
     }
     if (dims := r.sub("dimensions", required=False)) is not None:
         values["exposure_dimensions"], values["purchase_dimensions"] = _dimension_sets(dims)

@@ -3,7 +3,9 @@
 Each field is optional; a field left out adds no restriction. A party cannot change
 the budget's refresh period (the collaboration policy sets it for everyone); it may
 lower the budget's epsilon within that period and the lifetime cap, and narrow the
-allowed epsilons (the effective set is the intersection).
+allowed epsilons (the effective set is the intersection), and narrow the attribution
+models a ``conversions`` query may ask for (``attribution: {models: [...]}``; also an
+intersection; the parameter bounds stay the collaboration policy's).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from fractions import Fraction
 from functools import partial
 
 from policies import checks
+from policies.attribution import Attribution
 from policies.exact import Duration
 from policies.keys import KeySet
 from policies.model import Dimensions, PinnedKeys, Template
@@ -39,6 +42,7 @@ class PartyRules:
     receivers: frozenset[str] | None = None
     pinned_keys: PinnedKeys | None = None
     keys: KeySet | None = None
+    attribution_models: frozenset[Attribution] | None = None
 
     def __post_init__(self) -> None:
         optional: list[checks.Check] = [

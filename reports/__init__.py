@@ -5,9 +5,9 @@ the released results it is given.
 
 - :mod:`~reports.number`: :class:`Number`, a released value with its 95% interval.
 - :mod:`~reports.released`: :func:`read_result`, a stored result reply as typed rows.
-- :mod:`~reports.style`: :class:`Style`, numbers for people in a currency and locale.
+- :mod:`~reports.style`: :class:`Style`, numbers for people in a currency and locale:
+  the one number format of the report, the console, the demo and the agent's tables.
 - :mod:`~reports.intervals`: :func:`interval_chart`, inline SVG interval charts.
-- :mod:`~reports.formats`: the console's column formats (%, $, thousands).
 - :mod:`~reports.plan`: :func:`plan_budget`, next period's spend from released returns
   (:mod:`~reports.returns` reads them, :mod:`~reports.allocate` solves the limits).
 - :mod:`~reports.sections`: one section per template, looked up in :data:`SECTIONS`.
@@ -18,7 +18,6 @@ Imports only :mod:`policies` and :mod:`protocols` of ours; no I/O but
 :func:`~reports.page.write_report`.
 """
 
-from reports import formats
 from reports.errors import PlanInfeasible, ReportError
 from reports.intervals import Series, interval_chart
 from reports.number import Number
@@ -38,7 +37,6 @@ __all__ = [
     "Row",
     "Series",
     "Style",
-    "formats",
     "interval_chart",
     "plan_budget",
     "read_result",

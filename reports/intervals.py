@@ -64,7 +64,8 @@ def interval_chart(
 ) -> str:
     """An SVG chart; ``bars`` draws a bar from zero (one series), else dots."""
     band = 22 if len(series) == 1 else 12 * len(series) + 10
-    height = TOP + band * len(labels) + BOTTOM
+    legend = _legend_rows(series)
+    height = TOP + band * len(labels) + BOTTOM + LEGEND_LINE * (len(legend) - 1)
     low, high = _extent(series)
 
     def x(value: float) -> float:
@@ -82,10 +83,13 @@ def interval_chart(
             f"<text x='{LEFT - 8}' y='{top + band / 2 + 4:.1f}' text-anchor='end' "
             f"font-size='12'>{_e(label)}</text>"
         )
+        if all(one.numbers[i] is None for one in series):  # a suppressed group: one note
+            parts += _mark(x, None, top + band / 2, "", False)
+            continue
         for j, one in enumerate(series):
             middle = top + (band / 2 if len(series) == 1 else 10 + 12 * j)
             parts += _mark(x, one.numbers[i], middle, one.color, bars and len(series) == 1)
-    parts += _legend(series, height, bars)
+    parts += _legend(legend, TOP + band * len(labels) + 32)
     parts.append("</svg>")
     return "".join(parts)
 
@@ -147,21 +151,49 @@ def _mark(
     return parts
 
 
-def _legend(series: Sequence[Series], height: int, bars: bool) -> list[str]:
-    """One entry per series, and the true value's diamond when some number has one."""
-    y = height - 14
+LEGEND_LINE = 16
+LEGEND_CHAR = 6.2  # about the width of one character at font-size 11
+TRUTH = None  # the legend entry of the true value's diamond
+
+
+def _entry(one: Series | None) -> str:
+    return "true value" if one is None else f"{one.name} (released, 95% interval)"
+
+
+def _legend_rows(series: Sequence[Series]) -> list[list[Series | None]]:
+    """The legend's entries (each series, then the diamond when some number has a true
+    value) wrapped into lines that fit the chart's width."""
+    entries: list[Series | None] = list(series)
+    if any(n is not None and n.truth is not None for one in series for n in one.numbers):
+        entries.append(TRUTH)
+    rows: list[list[Series | None]] = [[]]
+    cursor = float(LEFT)
+    for entry in entries:
+        width = 26 + LEGEND_CHAR * len(_entry(entry))
+        if rows[-1] and cursor + width > WIDTH - RIGHT:
+            rows.append([])
+            cursor = float(LEFT)
+        rows[-1].append(entry)
+        cursor += width
+    return rows
+
+
+def _legend(rows: list[list[Series | None]], top: float) -> list[str]:
     parts = []
-    cursor = LEFT
-    for one in series:
-        parts.append(f"<circle cx='{cursor + 5}' cy='{y - 4}' r='4' fill='{one.color}'/>")
-        text = f"{one.name} (released, 95% interval)"
-        parts.append(f"<text x='{cursor + 14}' y='{y}' font-size='11'>{_e(text)}</text>")
-        cursor += 14 + 7 * len(text)
-    if not any(n is not None and n.truth is not None for one in series for n in one.numbers):
-        return parts
-    parts.append(
-        f"<path d='M{cursor + 5} {y - 10} L{cursor + 10} {y - 4} L{cursor + 5} {y + 2} "
-        f"L{cursor} {y - 4} Z' fill='none' stroke='#1d2430' stroke-width='1.5'/>"
-    )
-    parts.append(f"<text x='{cursor + 16}' y='{y}' font-size='11'>true value</text>")
+    for i, line in enumerate(rows):
+        y, cursor = top + LEGEND_LINE * i, float(LEFT)
+        for entry in line:
+            if entry is None:
+                parts.append(
+                    f"<path d='M{cursor + 5:.1f} {y - 10} L{cursor + 10:.1f} {y - 4} "
+                    f"L{cursor + 5:.1f} {y + 2} L{cursor:.1f} {y - 4} Z' fill='none' "
+                    "stroke='#1d2430' stroke-width='1.5'/>"
+                )
+            else:
+                parts.append(
+                    f"<circle cx='{cursor + 5:.1f}' cy='{y - 4}' r='4' fill='{entry.color}'/>"
+                )
+            text = _entry(entry)
+            parts.append(f"<text x='{cursor + 14:.1f}' y='{y}' font-size='11'>{_e(text)}</text>")
+            cursor += 26 + LEGEND_CHAR * len(text)
     return parts

@@ -32,12 +32,22 @@ table.terms{width:auto}table.terms td{text-align:left}
 .muted{color:#667085}.truth{color:#0e7490;font-size:.8rem}.suppressed{color:#98a2b3}
 .mono{font-family:monospace}.headline{font-size:1.05rem}.up{color:#047857}.down{color:#b42318}
 svg{max-width:100%;height:auto;display:block;margin:.5rem 0}details{margin:.5rem 0}
+figure{margin:1rem 0}figcaption{font-weight:600;font-size:.9rem}
 """
 TITLES = {
     "overlap": "Overlap: people on each side and in both",
     "conversions": "Conversions per campaign",
     "lift": "Lift: exposed vs holdout",
+    "reach_frequency": "Reach and frequency",
+    "time_to_conversion": "Time to conversion",
+    "funnel": "Funnel: exposed to repeat purchase",
 }
+
+
+def _title(result: Released) -> str:
+    if result.template == "conversions" and any("." in c for c in result.value_columns):
+        return "Conversions per campaign: attribution models compared"
+    return TITLES.get(result.template, result.template.replace("_", " ").capitalize())
 
 
 @dataclass(frozen=True)
@@ -53,7 +63,7 @@ class ReportContext:
 
 
 def _result(result: Released, style: Style) -> str:
-    title = TITLES.get(result.template, result.template.replace("_", " ").capitalize())
+    title = _title(result)
     section = SECTIONS.get(result.template)
     parts = [f"<h2 id='{e(result.result_id)}'>{e(title)}</h2>"]
     if section is not None:

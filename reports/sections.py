@@ -37,21 +37,55 @@ def chart(
     title: str,
     bars: bool = False,
 ) -> str:
-    """An interval chart of ``(column, series name, color)`` over the result's rows."""
-    rows = _shown_rows(result)
+    """An interval chart of ``(column, series name, color)`` over the released rows
+    (the table lists the suppressed ones; the caption counts them)."""
+    rows = [r for r in _shown_rows(result) if not r.suppressed]
+    hidden = len(_shown_rows(result)) - len(rows)
     series = [
-        Series(name, color, [None if r.suppressed else r.numbers[column] for r in rows])
-        for column, name, color in columns
+        Series(name, color, [r.numbers[column] for r in rows]) for column, name, color in columns
     ]
     fmt = style.formatter(columns[0][0], short=True)
-    return interval_chart(title, [r.label for r in rows], series, fmt, bars)
+    svg = interval_chart(title, [r.label for r in rows], series, fmt, bars) if rows else ""
+    note = f" <span class='muted'>({hidden} suppressed group(s) not drawn)</span>" if hidden else ""
+    return f"<figure><figcaption>{e(title)}{note}</figcaption>{svg}</figure>"
 
 
 def _has(result: Released, *columns: str) -> bool:
     return all(c in result.value_columns for c in columns)
 
 
+def models_of(result: Released) -> list[str]:
+    """The attribution models of a comparison (columns ``model.statistic``), in order."""
+    return list(dict.fromkeys(c.split(".", 1)[0] for c in result.value_columns if "." in c))
+
+
+def comparison_section(result: Released, style: Style) -> str:
+    """Credit-splitting models side by side: one chart per statistic, one series each."""
+    models = models_of(result)
+    parts = [
+        "<p class='muted'>The same campaigns under "
+        f"{e(', '.join(m.replace('_', ' ') for m in models))}: each kept purchase gives "
+        "one credit (and its capped amount) split over its touches by the model. One "
+        "query released every model; its epsilon covers them all.</p>"
+    ]
+    for stat, title in (
+        ("credited_conversions", "Credited conversions per campaign, by model"),
+        ("credited_revenue", "Credited revenue per campaign, by model"),
+        ("roas", "ROAS per campaign, by model"),
+    ):
+        columns = [
+            (f"{m}.{stat}", m.replace("_", " "), COLORS[i % len(COLORS)])
+            for i, m in enumerate(models)
+            if f"{m}.{stat}" in result.value_columns
+        ]
+        if columns:
+            parts.append(chart(result, columns, style, title))
+    return "".join(parts)
+
+
 def conversions_section(result: Released, style: Style) -> str:
+    if models_of(result):
+        return comparison_section(result, style)
     attribution = (result.parameters or {}).get("attribution", "")
     parts = [
         "<p class='muted'>People who bought within the window after an exposure, each "
@@ -85,8 +119,70 @@ def lift_section(result: Released, style: Style) -> str:
     return "".join(parts)
 
 
+def reach_frequency_section(result: Released, style: Style) -> str:
+    parts = [
+        "<p class='muted'>Exposed people per campaign by how often they saw it (frequency "
+        "bucket), and the share of each bucket who bought within the window: where "
+        "frequency starts paying.</p>"
+    ]
+    if _has(result, "conversion_rate"):
+        rate = [("conversion_rate", "conversion rate", EXPOSED)]
+        parts.append(chart(result, rate, style, "Conversion rate by campaign and frequency"))
+    if _has(result, "users"):
+        users = [("users", "exposed people", "#0891b2")]
+        parts.append(chart(result, users, style, "Exposed people per frequency bucket", True))
+    return "".join(parts)
+
+
+def time_to_conversion_section(result: Released, style: Style) -> str:
+    parts = [
+        "<p class='muted'>How long after the attributed exposure each purchase came: the "
+        "share of each campaign's attributed purchases per delay bucket.</p>"
+    ]
+    if _has(result, "share"):
+        share = [("share", "share of purchases", "#7c3aed")]
+        parts.append(chart(result, share, style, "Share of purchases by delay", True))
+    return "".join(parts)
+
+
+FUNNEL_STAGES = (
+    ("exposed", "exposed"),
+    ("matched", "bought at the retailer"),
+    ("converted", "converted in the window"),
+    ("repeated", "bought again"),
+)
+FUNNEL_RATES = (
+    ("match_rate", "matched / exposed"),
+    ("conversion_rate", "converted / matched"),
+    ("repeat_rate", "repeated / converted"),
+)
+
+
+def funnel_section(result: Released, style: Style) -> str:
+    parts = [
+        "<p class='muted'>Each campaign's exposed people, those who bought anything at the "
+        "retailer, those who converted within the window, and those who bought again "
+        "within the horizon; then the step rates between the stages.</p>"
+    ]
+    stages = [(c, name, COLORS[i]) for i, (c, name) in enumerate(FUNNEL_STAGES) if _has(result, c)]
+    if stages:
+        parts.append(chart(result, stages, style, "People at each funnel stage"))
+    rates = [
+        (c, name, COLORS[i + 1]) for i, (c, name) in enumerate(FUNNEL_RATES) if _has(result, c)
+    ]
+    if rates:
+        parts.append(chart(result, rates, style, "Step rates of the funnel"))
+    return "".join(parts)
+
+
 #: A template's own section; every result also gets :func:`generic_section`.
-SECTIONS: dict[str, Section] = {"conversions": conversions_section, "lift": lift_section}
+SECTIONS: dict[str, Section] = {
+    "conversions": conversions_section,
+    "lift": lift_section,
+    "reach_frequency": reach_frequency_section,
+    "time_to_conversion": time_to_conversion_section,
+    "funnel": funnel_section,
+}
 
 
 def _cell(column: str, row: Row, style: Style) -> str:

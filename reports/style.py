@@ -1,10 +1,15 @@
-"""Numbers for people in a chosen currency and locale: money with its ISO code, counts with
-thousands separators, rates in %, lifts in percentage points, ROAS as ``2.40x``.
+"""Numbers for people, the one home of number formatting for every surface: the HTML
+report, the web console, the demo's tables and the agent's terminal tables.
+
+Money with its symbol or ISO code (compact ``$126.3k``, ``¥2.89M`` in tables and chart
+axes, full ``USD 1,234.50`` in the report's cells), counts with thousands separators,
+rates in %, lifts in percentage points, ROAS as ``2.40x``; ``wide`` gives every number
+to full precision (the agent's ``--wide``).
 
 :class:`Style` is a frozen value checked on construction. A currency's decimals follow
 ISO 4217 (``JPY`` and ``KRW`` have none); a locale gives the decimal and grouping marks
 and where the code goes. Unknown codes are refused with the list of known ones, never
-guessed.
+guessed. A column ``model.statistic`` (an attribution comparison) reads as its statistic.
 """
 
 from __future__ import annotations
@@ -47,8 +52,10 @@ LOCALES = {
     "sv-SE": Marks(",", "\u00a0", False),
 }
 
-#: Columns that hold money, whatever the template (new templates' revenue columns too).
-MONEY = frozenset({"revenue", "spend", "exposed_revenue", "holdout_revenue", "incremental_revenue"})
+#: Symbols of common currencies; any other code is written out (``CHF 12.5k``).
+SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "CN¥", "INR": "₹", "KRW": "₩"}
+#: Columns that hold money besides every ``*revenue`` column.
+MONEY = frozenset({"spend", "amount"})
 RATIOS = frozenset({"roas", "incremental_roas"})
 POINTS = frozenset({"absolute_lift"})
 SIGNED_PERCENT = frozenset({"relative_lift"})
@@ -59,15 +66,31 @@ def _rate_column(column: str) -> bool:
     return column.endswith(("_rate", "_share")) or column in ("rate", "share")
 
 
+def statistic(column: str) -> str:
+    """``linear.credited_revenue`` -> ``credited_revenue``; other names unchanged."""
+    return column.rsplit(".", 1)[-1]
+
+
+def currency_code(text: str) -> str:
+    """An ISO 4217 code a report knows (``jpy`` -> ``JPY``), or a ReportError."""
+    code = text.strip().upper()
+    if code not in CURRENCY_DECIMALS:
+        known = ", ".join(sorted(CURRENCY_DECIMALS))
+        raise ReportError(f"unknown currency {text!r}; choose from {known}")
+    return code
+
+
 @dataclass(frozen=True)
 class Style:
-    """How numbers read in one report: ``Style("JPY", "ja-JP")``."""
+    """How numbers read: ``Style("JPY", "ja-JP")``; ``currency=None``: amounts without a
+    symbol (a party home with no currency set); ``wide``: full precision."""
 
-    currency: str = "USD"
+    currency: str | None = "USD"
     locale: str = "en-US"
+    wide: bool = False
 
     def __post_init__(self) -> None:
-        if self.currency not in CURRENCY_DECIMALS:
+        if self.currency is not None and self.currency not in CURRENCY_DECIMALS:
             known = ", ".join(sorted(CURRENCY_DECIMALS))
             raise ReportError(f"unknown currency {self.currency!r}; choose from {known}")
         if self.locale not in LOCALES:
@@ -76,8 +99,8 @@ class Style:
 
     @property
     def decimals(self) -> int:
-        """The currency's minor units (0 for JPY)."""
-        return CURRENCY_DECIMALS[self.currency]
+        """The currency's minor units (0 for JPY; 2 without a currency)."""
+        return 2 if self.currency is None else CURRENCY_DECIMALS[self.currency]
 
     def decimal(self, value: float, places: int = 0) -> str:
         """``value`` with ``places`` decimals and the locale's marks: ``1,234.5``."""
@@ -93,14 +116,26 @@ class Style:
         return self._with_code(self.decimal(value, self.decimals))
 
     def money_short(self, value: float) -> str:
-        """For chart axes: ``USD 12.3k``, ``JPY 4.5M``."""
-        for size, above, suffix in ((1e9, 1e9, "B"), (1e6, 1e6, "M"), (1e3, 1e4, "k")):
-            if abs(value) >= above:
-                return self._with_code(self.decimal(value / size, 1) + suffix)
-        return self._with_code(self.decimal(value, 0))
+        """Compact, for tables and chart axes: ``$126.3k``, ``¥2.89M``, ``CHF 950.50``."""
+        size = abs(value)
+        if size >= 1e6:
+            amount = self.decimal(size / 1e6, 2) + "M"
+        elif size >= 1e4:
+            amount = self.decimal(size / 1e3, 1) + "k"
+        else:
+            places = 0 if self.decimals == 0 or size >= 1000 or size == 0 else self.decimals
+            amount = self.decimal(size, places)
+        sign = "-" if value < 0 and amount.strip("0.,Mk") else ""
+        symbol = SYMBOLS.get(self.currency or "")
+        if symbol is None:
+            return sign + (self._with_code(amount) if self.currency else amount)
+        marks = LOCALES[self.locale]
+        return f"{sign}{symbol}{amount}" if marks.code_first else f"{sign}{amount} {symbol}"
 
     def _with_code(self, amount: str) -> str:
         marks = LOCALES[self.locale]
+        if self.currency is None:
+            return amount
         return f"{self.currency} {amount}" if marks.code_first else f"{amount} {self.currency}"
 
     def rate(self, value: float) -> str:
@@ -118,9 +153,17 @@ class Style:
     def probability(self, value: float) -> str:
         return self.decimal(100 * value, 0) + "%"
 
+    @staticmethod
+    def exact(value: float) -> str:
+        """Full precision (``wide``): integers with separators, others as sent."""
+        return f"{int(value):,}" if float(value).is_integer() else repr(float(value))
+
     def formatter(self, column: str, short: bool = False) -> Callable[[float], str]:
-        """How ``column`` reads; ``short`` abbreviates money for chart axes."""
-        if column in MONEY:
+        """How ``column`` reads; ``short`` abbreviates money (tables, chart axes)."""
+        if self.wide:
+            return self.exact
+        column = statistic(column)
+        if column in MONEY or column.endswith("revenue"):
             return self.money_short if short else self.money
         if column in RATIOS:
             return self.ratio
@@ -132,26 +175,43 @@ class Style:
             return self.rate
         return self.count
 
-    def released(self, column: str, number: Number) -> str:
-        """``value [low, high]``, an em dash when not released; an unbounded end is ∞."""
+    def released_parts(
+        self, column: str, number: Number, short: bool = False
+    ) -> tuple[str, str, str] | None:
+        """``(value, low, high)`` as text, None when not released; an unbounded end is
+        ∞, and a negative noisy value of a never-negative column (the stored value is
+        not clamped) reads "< 0, not significant"."""
         if number.value is None or number.low is None or number.high is None:
-            return "—"
-        show = self.formatter(column)
+            return None
+        show = self.formatter(column, short)
         shown = show(number.value)
         if number.value < 0 and never_negative(column):
-            shown = "< 0, not significant"  # unclamped noise below a non-negative truth
-        return f"{shown} [{_end(show, number.low)}, {_end(show, number.high)}]"
+            shown = "< 0, not significant"
+        return shown, _end(show, number.low), _end(show, number.high)
+
+    def released(self, column: str, number: Number, short: bool = False) -> str:
+        """``value [low, high]``, an em dash when not released."""
+        parts = self.released_parts(column, number, short)
+        return "—" if parts is None else f"{parts[0]} [{parts[1]}, {parts[2]}]"
+
+    def truth(self, column: str, number: Number, short: bool = False) -> str:
+        """The true value (the demo's synthetic world), an em dash when unknown."""
+        return "—" if number.truth is None else self.formatter(column, short)(number.truth)
 
 
 def never_negative(column: str) -> bool:
     """Counts, money, rates and ROAS; not lifts or incremental numbers."""
+    column = statistic(column)
     return column not in POINTS | SIGNED_PERCENT and not (
         "lift" in column or column.startswith("incremental")
     )
 
 
 def heading(column: str) -> str:
-    return HEADINGS.get(column, column.replace("_", " "))
+    """``exposed_rate`` -> ``exposed rate``; ``linear.roas`` -> ``linear ROAS``."""
+    model, _, stat = column.rpartition(".")
+    text = HEADINGS.get(stat, stat.replace("_", " "))
+    return f"{model.replace('_', ' ')} {text}" if model else text
 
 
 def _end(show: Callable[[float], str], value: float) -> str:

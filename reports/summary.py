@@ -81,6 +81,17 @@ def summary_html(results: Sequence[Released], style: Style) -> str:
                 f"side's people were found at the other party (matched people: "
                 f"{style.released('users', people)}; result {overlap.result_id})."
             )
+    for funnel in (r for r in results if r.template == "funnel"):
+        shown = [
+            f"{row.label} {style.released('match_rate', row.numbers['match_rate'])}"
+            for row in funnel.rows
+            if row.campaign_row and "match_rate" in row.numbers
+        ]
+        if shown:
+            lines.append(
+                "Match rate per campaign (exposed people who bought anything at the "
+                f"retailer): {'; '.join(shown)} (result {funnel.result_id})."
+            )
     for lift in (r for r in results if r.template == "lift"):
         s = holdout_summary(lift)
         total = len(s.beat) + len(s.below) + len(s.undecided) + len(s.withheld)

@@ -17,7 +17,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from reports import formats
+from reports.style import Style
 
 HERE = Path(__file__).parent
 CSP = (
@@ -68,8 +68,8 @@ def _environment() -> Environment:
         when=when,
         epsilon=epsilon,
         percent=percent,
-        count=formats.count,
-        money=formats.money,
+        count=Style().count,
+        money=Style().money_short,
         thousands=lambda n: f"{n:,}",
     )
     return env

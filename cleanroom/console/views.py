@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from cleanroom.storage.models import Role
-from reports import Number, Series, formats, interval_chart
+from reports import Number, Series, interval_chart
+from reports.style import Style, heading
+
+STYLE = Style()  # the console's numbers: USD, en-US, compact money
 
 QUERY_ROLES = (Role.ANALYST, Role.PARTY_ADMIN)
 BUDGET_ROLES = (Role.AUDITOR, Role.ANALYST, Role.PARTY_ADMIN)
@@ -71,13 +74,10 @@ def _label(row: dict[str, Any]) -> str:
 
 
 def _cell(column: str, number: Number) -> Cell:
-    if number.value is None or number.low is None or number.high is None:
+    parts = STYLE.released_parts(column, number, short=True)
+    if parts is None:
         return Cell("—")
-    show = formats.formatter(column)
-    shown = show(number.value)
-    if column in formats.NON_NEGATIVE and number.value < 0:
-        shown = "< 0, not significant"  # noise below a count or rate that cannot be negative
-    low, high = formats.bound(show, number.low), formats.bound(show, number.high)
+    shown, low, high = parts
     return Cell(shown, f"{low} to {high}")
 
 
@@ -96,11 +96,11 @@ def _chart(column: str, color: str, rows: list[dict[str, Any]]) -> str | None:
     ]
     if not any(n is not None and n.value is not None for n in numbers):
         return None
-    heading = formats.heading(column)
-    series = Series(heading, color, numbers)
-    title = f"{heading[:1].upper()}{heading[1:]} per group"
+    name = heading(column)
+    series = Series(name, color, numbers)
+    title = f"{name[:1].upper()}{name[1:]} per group"
     labels = [_label(r) for r in rows]
-    return interval_chart(title, labels, [series], formats.formatter(column), bars=True)
+    return interval_chart(title, labels, [series], STYLE.formatter(column, True), bars=True)
 
 
 def result_view(public: dict[str, Any]) -> ResultView:
@@ -113,7 +113,7 @@ def result_view(public: dict[str, Any]) -> ResultView:
     return ResultView(
         key_columns=list(body["key_columns"]),
         value_columns=value_columns,
-        headings=[formats.heading(c) for c in value_columns],
+        headings=[heading(c) for c in value_columns],
         rows=[_row(r, value_columns) for r in rows],
         charts=[c for c in charts if c is not None],
         suppressed=int(public["rows_suppressed"]),

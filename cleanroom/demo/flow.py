@@ -21,8 +21,16 @@ from cleanroom.demo.server_process import ServerProcess
 from cleanroom.demo.steps import BRAND, DATASETS, RETAILER, PartyFiles
 from cleanroom.demo.workdir import Layout
 
-TEMPLATES = ("overlap", "conversions", "lift")
-ASKED_BY = {"overlap": BRAND, "conversions": BRAND, "lift": RETAILER}
+QUESTIONS = tuple(name for name, _, _ in steps.QUESTIONS)
+ASKED_BY = {
+    "overlap": BRAND,
+    "conversions": BRAND,
+    "lift": RETAILER,
+    "attribution": BRAND,
+    "reach_frequency": BRAND,
+    "time_to_conversion": BRAND,
+    "funnel": RETAILER,
+}
 
 
 @dataclass
@@ -124,8 +132,8 @@ def run_loop(
         else:
             _shared_key(runner, clock, files, spend, outcome, (brand_fp, retailer_fp))
         clock.phase("ask the questions")
-        ran = runner.run_all([steps.query(files[ASKED_BY[t]], t) for t in TEMPLATES])
-        outcome.replies = {t: steps.json_reply(r) for t, r in zip(TEMPLATES, ran, strict=True)}
+        ran = runner.run_all([steps.query(files[ASKED_BY[q]], q) for q in QUESTIONS])
+        outcome.replies = {q: steps.json_reply(r) for q, r in zip(QUESTIONS, ran, strict=True)}
         clock.phase("stop the server")
     outcome.server_stopped = not server.running
     clock.stop()

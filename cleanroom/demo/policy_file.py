@@ -6,7 +6,9 @@ The preset's bounds (20 campaigns and 5 purchases of up to 500 per person) suit 
 year of real traffic; on the demo's few weeks they would only widen every interval,
 since noise grows with the bounds. Every change is stricter, so the adapted policy
 allows less than the preset (``cleanroom policy diff admin/standard.yaml
-admin/policy.yaml`` says so, field by field).
+admin/policy.yaml`` says so, field by field) but one: the demo also allows the
+closed-loop templates (reach and frequency, time to conversion, the funnel), which the
+preset leaves out.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from cleanroom.demo.synthetic import DemoSpec, campaign_ids
 
 NAME = "standard-demo"
 TIGHTER = {"max_campaigns_per_user": 5, "max_purchases_per_user": 4, "amount_cap": 250}
+LOOP_TEMPLATES = ("reach_frequency", "time_to_conversion", "funnel")
 
 
 def adapt_standard(preset: str) -> str:
@@ -27,6 +30,7 @@ def adapt_standard(preset: str) -> str:
     for field, value in TIGHTER.items():
         text = _replace(text, field, str(value))
     text = _declare_campaigns(text, campaign_ids(DemoSpec().campaigns))
+    text = _allow_loop_templates(text)
     header = "# The standard preset, contribution bounds tightened for the demo's data.\n"
     return header + text
 
@@ -37,6 +41,14 @@ def _declare_campaigns(text: str, campaigns: tuple[str, ...]) -> str:
     if len(pattern.findall(text)) != 1:
         raise DemoError("the standard preset has no single 'keys:' section to adapt")
     return pattern.sub(f"keys:\n  campaign_id: [{', '.join(campaigns)}]\n", text)
+
+
+def _allow_loop_templates(text: str) -> str:
+    """Append the closed-loop templates to the preset's ``templates: [...]`` list."""
+    pattern = re.compile(r"^templates: \[(.*)\]$", re.MULTILINE)
+    if len(pattern.findall(text)) != 1:
+        raise DemoError("the standard preset has no single 'templates: [...]' line to adapt")
+    return pattern.sub(lambda m: f"templates: [{m[1]}, {', '.join(LOOP_TEMPLATES)}]", text)
 
 
 def _replace(text: str, field: str, value: str) -> str:

@@ -21,6 +21,11 @@ from reports.summary import contribution_terms
 POOLED_LABEL = "all campaigns (pooled)"
 #: The demo's plan: the limits a first reader would try.
 DEMO_LIMITS = Limits(max_change=0.2)
+#: The report's order: the matching, the loop's questions, then the attribution models.
+SHOWN = (
+    "overlap", "funnel", "conversions", "attribution", "lift", "reach_frequency",
+    "time_to_conversion",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,11 @@ def render_results(
     plan: BudgetPlan | None,
 ) -> str:
     style = Style()
-    shown = [results["overlap"], results["conversions"], with_pooled(results["lift"], pooled)]
+    shown = [
+        with_pooled(results[name], pooled) if name == "lift" else results[name]
+        for name in SHOWN
+        if name in results
+    ]
     policy_hash = results["conversions"].policy_hash
     terms = contribution_terms(policy_from_yaml(report.policy_text), policy_hash, style)
     context = ReportContext(

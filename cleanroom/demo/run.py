@@ -15,7 +15,7 @@ from typing import Any
 
 from rich.console import Console
 
-from cleanroom.demo import synthetic, truth
+from cleanroom.demo import synthetic, truth, truth_loop
 from cleanroom.demo.audit_steps import AuditOutcome, run_audit
 from cleanroom.demo.console_access import CONSOLE_PATH, sign_in_tokens
 from cleanroom.demo.flow import LoopOutcome, run_loop
@@ -30,12 +30,14 @@ from cleanroom.demo.pooling import pooled_lift
 from cleanroom.demo.released import Released, attach_truth
 from cleanroom.demo.results_report import DemoReport, demo_plan, write_results_report
 from cleanroom.demo.runner import Ran, Runner
-from cleanroom.demo.steps import COLLABORATION_NAME, WINDOW
+from cleanroom.demo.steps import COLLABORATION_NAME, COMPARED, HALF_LIFE, WINDOW
 from cleanroom.demo.workdir import Layout, prepare
 from reports import Number
 from reports.plan_view import plan_json
 
 WINDOW_SECONDS = 7 * 86_400
+HALF_LIFE_S = 3 * 86_400
+assert HALF_LIFE == "3d"  # noqa: S101 - the truth's half-life is the query's
 NOTE = (
     "True values count people in the synthetic world. Released numbers differ from them "
     "by the differential-privacy noise (which the 95% interval covers, with sampling for "
@@ -156,6 +158,10 @@ def compare(replies: dict[str, dict[str, Any]], files: synthetic.DemoFiles) -> d
         "overlap": truth.overlap(world),
         "conversions": truth.conversions(world, WINDOW_SECONDS),
         "lift": truth.lift(world, WINDOW_SECONDS),
+        "attribution": truth_loop.attribution(world, WINDOW_SECONDS, COMPARED, HALF_LIFE_S),
+        "reach_frequency": truth_loop.reach_frequency(world, WINDOW_SECONDS),
+        "time_to_conversion": truth_loop.time_to_conversion(world, WINDOW_SECONDS),
+        "funnel": truth_loop.funnel(world, WINDOW_SECONDS),
     }
     return {name: attach_truth(replies[name], table) for name, table in tables.items()}
 
@@ -186,6 +192,8 @@ def _document(
         "policy": POLICY_NAME,
         "window": WINDOW,
         "attribution": "last_touch",
+        "compared": list(COMPARED),
+        "half_life": HALF_LIFE,
         "tokenized": loop.tokenized,
         "results": released,
         "notes": {"truth": NOTE, "pooled": POOLING_NOTE},

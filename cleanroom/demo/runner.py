@@ -77,7 +77,9 @@ class Runner:
             self._count += 1
             number = self._count
         log = self.layout.logs / f"{number:02d}-{command.actor}-{_slug(command.label)}.log"
-        argv = [sys.executable, "-m", PROGRAMS[command.program], *command.args]
+        # -P: the demo's work directory has a reports/ folder, which would shadow the
+        # reports package the agent imports (as in server_process).
+        argv = [sys.executable, "-P", "-m", PROGRAMS[command.program], *command.args]
         started = time.perf_counter()
         done = subprocess.run(  # noqa: S603 -- our own interpreter and modules
             argv,

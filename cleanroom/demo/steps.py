@@ -195,14 +195,30 @@ def upload(files: PartyFiles, file: Path, dataset: str, kind: str) -> Command:
     return Command(files.party, f"upload {dataset}", "party-agent", args)
 
 
-def query(files: PartyFiles, template: str) -> Command:
+#: The comparison the demo asks: every model of the standard preset but first_touch.
+COMPARED = ("last_touch", "linear", "position_based", "time_decay")
+HALF_LIFE = "3d"
+#: Each question: (name, template, extra arguments); the name keys the demo's results.
+QUESTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("overlap", "overlap", ()),
+    ("conversions", "conversions", ("--attribution", "last_touch", "--spend", "spend")),
+    ("lift", "lift", ()),
+    ("attribution", "conversions",
+     ("--attribution", ",".join(COMPARED), "--half-life", HALF_LIFE, "--spend", "spend")),
+    ("reach_frequency", "reach_frequency", ()),
+    ("time_to_conversion", "time_to_conversion", ()),
+    ("funnel", "funnel", ()),
+)  # fmt: skip
+
+
+def query(files: PartyFiles, name: str) -> Command:
+    """The question ``name`` of :data:`QUESTIONS`, as the party's agent asks it."""
+    template, extra = next((t, x) for n, t, x in QUESTIONS if n == name)
     args = ["query", template, "--home", str(files.home)]
     args += ["--exposures", DATASETS["exposures"], "--purchases", DATASETS["purchases"]]
     if template != "overlap":
         args += ["--window", WINDOW]
-    if template == "conversions":
-        args += ["--attribution", "last_touch", "--spend", DATASETS["spend"]]
-    return Command(files.party, f"query {template}", "party-agent", (*args, "--json"))
+    return Command(files.party, f"query {name}", "party-agent", (*args, *extra, "--json"))
 
 
 def json_reply(ran: Ran) -> dict[str, Any]:

@@ -10,7 +10,9 @@ from rich.table import Table
 
 from cleanroom.demo.released import Released
 from reports import Number
-from reports.formats import heading, released_text, truth_text
+from reports.style import Style, heading
+
+STYLE = Style()
 
 # The console shows the columns a reader compares first; the HTML report and the JSON
 # document carry every column.
@@ -18,11 +20,22 @@ SHOWN = {
     "overlap": ("users",),
     "conversions": ("converted_users", "revenue", "roas"),
     "lift": ("exposed_rate", "holdout_rate", "absolute_lift"),
-}
+    "attribution": (
+        "last_touch.credited_conversions", "linear.credited_conversions",
+        "position_based.credited_conversions",
+    ),
+    "reach_frequency": ("users", "conversion_rate"),
+    "time_to_conversion": ("purchases", "share"),
+    "funnel": ("exposed", "match_rate", "conversion_rate"),
+}  # fmt: skip
 TITLES = {
     "overlap": "Overlap: distinct people on each side and in both (joined on email tokens)",
     "conversions": "Conversions per campaign: 7-day window, last touch; ROAS from brand spend",
     "lift": "Lift per campaign: exposed vs holdout, purchase within 7 days",
+    "attribution": "Attribution models compared: credited conversions per campaign",
+    "reach_frequency": "Reach and frequency: exposed people and conversion rate per bucket",
+    "time_to_conversion": "Time to conversion: share of last-touch purchases per delay",
+    "funnel": "Funnel: exposed, matched share, conversion rate of the matched",
 }
 
 
@@ -48,8 +61,12 @@ def result_table(
         cells: list[str] = []
         for name in columns:
             number = row.numbers[name]
-            shown = "[dim]suppressed[/dim]" if row.suppressed else released_text(name, number)
-            cells += [shown, truth_text(name, number)]
+            shown = (
+                "[dim]suppressed[/dim]"
+                if row.suppressed
+                else STYLE.released(name, number, short=True)
+            )
+            cells += [shown, STYLE.truth(name, number, short=True)]
         table.add_row(*(row.label,) if row.remainder else row.key, *cells)
     if pooled:
         cells = []
@@ -58,7 +75,7 @@ def result_table(
             cells += (
                 ["—", "—"]
                 if found is None
-                else [released_text(name, found), truth_text(name, found)]
+                else [STYLE.released(name, found, short=True), STYLE.truth(name, found, short=True)]
             )
         table.add_row("[bold]all (pooled)[/bold]", *cells, end_section=False)
     return table

@@ -41,11 +41,11 @@ def overlap(world: World) -> Table:
     }
 
 
-def _ratio(numerator: float, denominator: float) -> float | None:
+def ratio(numerator: float, denominator: float) -> float | None:
     return numerator / denominator if denominator else None
 
 
-def _touches(world: World, window_s: int) -> pd.DataFrame:
+def touches(world: World, window_s: int) -> pd.DataFrame:
     """Every (purchase, exposure of the same person) pair; ``inside``: exposure in window."""
     purchases = world.purchases.reset_index(names="purchase")
     pairs = purchases.merge(world.exposures, on="person")
@@ -53,7 +53,7 @@ def _touches(world: World, window_s: int) -> pd.DataFrame:
     return pairs.assign(lag=lag, inside=(lag >= 0) & (lag <= window_s))
 
 
-def _exposed_arm(exposures: pd.DataFrame) -> pd.DataFrame:
+def exposed_arm(exposures: pd.DataFrame) -> pd.DataFrame:
     """Exposure rows of people in a campaign's exposed arm (no holdout row for it)."""
     held = exposures.groupby(["campaign_id", "person"])["holdout"].transform("any")
     return exposures[~held.astype(bool)]
@@ -62,8 +62,8 @@ def _exposed_arm(exposures: pd.DataFrame) -> pd.DataFrame:
 def conversions(world: World, window_s: int) -> Table:
     """Per campaign: exposed-arm people, converted people (last touch), revenue, ROAS.
     Holdout-arm people count nowhere in a campaign, as in the template."""
-    world = World(_exposed_arm(world.exposures), world.purchases, world.spend)
-    inside = _touches(world, window_s).query("inside")
+    world = World(exposed_arm(world.exposures), world.purchases, world.spend)
+    inside = touches(world, window_s).query("inside")
     # Last touch: the latest exposure before the purchase; ties go to the first campaign.
     ordered = inside.sort_values(
         ["purchase", "exposure_time", "campaign_id"], ascending=[True, False, True]
@@ -81,9 +81,9 @@ def conversions(world: World, window_s: int) -> Table:
         table[(str(campaign),)] = {
             "exposed_users": float(people),
             "converted_users": converted,
-            "conversion_rate": _ratio(converted, float(people)),
+            "conversion_rate": ratio(converted, float(people)),
             "revenue": round(revenue, 2),
-            "roas": _ratio(revenue, float(spend.get(campaign, 0.0))),
+            "roas": ratio(revenue, float(spend.get(campaign, 0.0))),
         }
     return table
 
@@ -92,7 +92,7 @@ def lift(world: World, window_s: int) -> Table:
     """Per campaign: each arm's people, converted people and rate; absolute and relative lift."""
     arms = world.exposures.groupby(["campaign_id", "person"])["holdout"].any().rename("holdout")
     # A purchase in [t, t + window] of an exposure: the same pairs as "inside" above.
-    after = _touches(world, window_s).query("inside")
+    after = touches(world, window_s).query("inside")
     converted = after.groupby(["campaign_id", "person"]).size().gt(0).rename("converted")
     people = arms.to_frame().join(converted, how="left").fillna({"converted": False})
     people["converted"] = people["converted"].astype(bool)
@@ -104,7 +104,7 @@ def lift(world: World, window_s: int) -> Table:
         exposed_c = float(sums.get((campaign, False), 0))
         holdout_n = float(sizes.get((campaign, True), 0))
         holdout_c = float(sums.get((campaign, True), 0))
-        exposed_rate, holdout_rate = _ratio(exposed_c, exposed_n), _ratio(holdout_c, holdout_n)
+        exposed_rate, holdout_rate = ratio(exposed_c, exposed_n), ratio(holdout_c, holdout_n)
         absolute = None
         relative = None
         if exposed_rate is not None and holdout_rate is not None:

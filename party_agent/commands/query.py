@@ -18,7 +18,8 @@ from rich.table import Table
 
 from party_agent.cli_support import CollaborationOption, HomeOption, reports_errors
 from party_agent.commands.collaboration import connect
-from party_agent.formats import Style, cell, currency_code
+from reports.number import Number
+from reports.style import Style, currency_code
 
 # httpx, pyarrow and pandas load when a command runs, not for ``--help``.
 if TYPE_CHECKING:
@@ -133,9 +134,37 @@ def _cell(
     suppressed: bool,
     column: str = "",
     style: Style | None = None,
+    stacked: bool = False,
 ) -> str:
-    """One table cell, ``value [low, high]`` (:func:`party_agent.formats.cell`)."""
-    return cell(estimate, suppressed, column, style or Style())
+    """One table cell, ``value [low, high]`` with the interval dimmed (rich markup);
+    ``stacked``: the interval on a line of its own, for narrow columns."""
+    if suppressed:
+        return "[dim]suppressed[/dim]"
+    style = style or Style(None)
+    parts = style.released_parts(column, Number.from_triple(estimate), short=True)
+    if parts is None:
+        return "—"
+    shown, low, high = parts
+    return f"{shown}{chr(10) if stacked else ' '}[dim][{low}, {high}][/dim]"
+
+
+#: Value columns in one terminal table at most; a wider result (funnel, lift) is split
+#: into its counts and its rates, so every table fits 100 columns.
+MAX_COLUMNS = 4
+
+
+def column_groups(columns: list[str]) -> list[list[str]]:
+    """``columns`` as one group, or counts then rates, each in chunks of MAX_COLUMNS."""
+    if len(columns) <= MAX_COLUMNS:
+        return [columns]
+    rates = [c for c in columns if Style().formatter(c) not in (Style().count, Style().money)]
+    counts = [c for c in columns if c not in rates]
+    return [
+        part[i : i + MAX_COLUMNS]
+        for part in (counts, rates)
+        for i in range(0, len(part), MAX_COLUMNS)
+        if part
+    ]
 
 
 def _console(wide: bool = False) -> Console:
@@ -174,15 +203,20 @@ def _render_models(reply: Json, console: Console, style: Style) -> None:
 
 def style_for(home: Path, currency: str | None, wide: bool) -> Style:
     """``--currency`` (checked), else the home's ``currency``; and ``--wide``."""
+    from party_agent.errors import ConfigError
     from party_agent.home import PartyHome
+    from reports import ReportError
 
-    code = currency_code(currency) if currency else PartyHome.open(home).currency
-    return Style(code, wide)
+    try:
+        code = currency_code(currency) if currency else PartyHome.open(home).currency
+        return Style(code, wide=wide)
+    except ReportError as error:
+        raise ConfigError(str(error)) from None
 
 
 def render(reply: Json, console: Console | None = None, style: Style | None = None) -> None:
     """Print a result reply as a table (values with [95% interval]) plus a summary."""
-    style = style or Style()
+    style = style or Style(None)
     console = console or _console(style.wide)
     inner = reply["result"]
     if any("." in name for name in inner["value_columns"]):
@@ -190,23 +224,29 @@ def render(reply: Json, console: Console | None = None, style: Style | None = No
         _render_models(reply, console, style)
         _summary(reply, console)
         return
-    table = Table(
-        title=f"{reply['template']} — result {reply['id']}",
-        title_justify="left",
-        caption="each number: value [95% interval]; values are not clamped, so noise can "
-        "make a count or rate negative (shown as < 0, not significant)",
-        caption_justify="left",
-    )
-    for name in inner["key_columns"]:
-        table.add_column(name)
-    for name in inner["value_columns"]:
-        table.add_column(name.replace("_", " "), justify="right")
-    for row in inner["rows"]:
-        cells = [
-            _cell(row["values"].get(n), row["suppressed"], n, style) for n in inner["value_columns"]
-        ]
-        table.add_row(*_keys(row), *cells)
-    console.print(table)
+    groups = column_groups(list(inner["value_columns"]))
+    for i, columns in enumerate(groups):
+        title = f"{reply['template']} — result {reply['id']}"
+        if len(groups) > 1:
+            title += f" ({i + 1}/{len(groups)})"
+        caption = None
+        if i == len(groups) - 1:
+            caption = (
+                "each number: value [95% interval]; values are not clamped, so noise can "
+                "make a count or rate negative (shown as < 0, not significant)"
+            )
+        table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
+        for name in inner["key_columns"]:
+            table.add_column(name)
+        for name in columns:
+            table.add_column(name.replace("_", " "), justify="right")
+        for row in inner["rows"]:
+            cells = [
+                _cell(row["values"].get(n), row["suppressed"], n, style, len(groups) > 1)
+                for n in columns
+            ]
+            table.add_row(*_keys(row), *cells, end_section=len(groups) > 1)
+        console.print(table)
     _summary(reply, console)
 
 
@@ -346,11 +386,32 @@ def reach_frequency(
     receiver: Receiver = None,
     remainder: Remainder = False,
     as_json: AsJson = False,
+    collaboration: CollaborationOption = None,
+    currency: Currency = None,
+    wide: Wide = False,
 ) -> None:
-    """Per campaign and frequency bucket: exposed users and their conversion rate."""
-    _run(home, "reach_frequency", as_json, exposures=exposures, purchases=purchases,
-         window=window, frequency_buckets=frequency_buckets, frequency_cap=frequency_cap,
-         join=join, epsilon=epsilon, receiver=receiver, remainder=remainder)  # fmt: skip
+    """Per campaign and frequency bucket: exposed users and their conversion rate.
+
+    Example: party-agent query reach_frequency --home brand/home --exposures exposures
+    --purchases purchases --window 7d
+    """
+    style = style_for(home, currency, wide)
+    _run(
+        home,
+        "reach_frequency",
+        as_json,
+        collaboration,
+        style,
+        exposures=exposures,
+        purchases=purchases,
+        window=window,
+        frequency_buckets=frequency_buckets,
+        frequency_cap=frequency_cap,
+        join=join,
+        epsilon=epsilon,
+        receiver=receiver,
+        remainder=remainder,
+    )
 
 
 def time_to_conversion(
@@ -364,11 +425,31 @@ def time_to_conversion(
     epsilon: Epsilon = None,
     receiver: Receiver = None,
     as_json: AsJson = False,
+    collaboration: CollaborationOption = None,
+    currency: Currency = None,
+    wide: Wide = False,
 ) -> None:
-    """Per campaign and delay bucket: purchases by time since the attributed exposure."""
-    _run(home, "time_to_conversion", as_json, exposures=exposures, purchases=purchases,
-         window=window, delay_buckets=delay_buckets, attribution=attribution, join=join,
-         epsilon=epsilon, receiver=receiver)  # fmt: skip
+    """Per campaign and delay bucket: purchases by time since the attributed exposure.
+
+    Example: party-agent query time_to_conversion --home brand/home --exposures exposures
+    --purchases purchases --window 7d
+    """
+    style = style_for(home, currency, wide)
+    _run(
+        home,
+        "time_to_conversion",
+        as_json,
+        collaboration,
+        style,
+        exposures=exposures,
+        purchases=purchases,
+        window=window,
+        delay_buckets=delay_buckets,
+        attribution=attribution,
+        join=join,
+        epsilon=epsilon,
+        receiver=receiver,
+    )
 
 
 def funnel(
@@ -382,11 +463,31 @@ def funnel(
     receiver: Receiver = None,
     remainder: Remainder = False,
     as_json: AsJson = False,
+    collaboration: CollaborationOption = None,
+    currency: Currency = None,
+    wide: Wide = False,
 ) -> None:
-    """Per campaign: exposed -> matched -> converted -> repeated, with step rates."""
-    _run(home, "funnel", as_json, exposures=exposures, purchases=purchases, window=window,
-         horizon=horizon, join=join, epsilon=epsilon, receiver=receiver,
-         remainder=remainder)  # fmt: skip
+    """Per campaign: exposed -> matched -> converted -> repeated, with step rates.
+
+    Example: party-agent query funnel --home retailer/home --exposures exposures
+    --purchases purchases --window 7d
+    """
+    style = style_for(home, currency, wide)
+    _run(
+        home,
+        "funnel",
+        as_json,
+        collaboration,
+        style,
+        exposures=exposures,
+        purchases=purchases,
+        window=window,
+        horizon=horizon,
+        join=join,
+        epsilon=epsilon,
+        receiver=receiver,
+        remainder=remainder,
+    )
 
 
 def result(

@@ -61,7 +61,10 @@ def test_every_released_number_has_an_interval_and_a_truth(
     demo: tuple[Path, dict[str, Any]],
 ) -> None:
     _, document = demo
-    assert set(document["results"]) == {"overlap", "conversions", "lift"}
+    assert set(document["results"]) == {
+        "overlap", "conversions", "lift", "attribution", "reach_frequency",
+        "time_to_conversion", "funnel",
+    }  # fmt: skip
     released = 0
     for _, row in _numbers(document):
         if row["suppressed"]:
@@ -78,6 +81,36 @@ def test_every_released_number_has_an_interval_and_a_truth(
     assert released > 50
     matched = document["results"]["overlap"]["rows"][0]
     assert matched["key"] == ["matched"] and matched["values"]["users"]["truth"] > 0
+
+
+@pytest.mark.parametrize(
+    ("name", "columns"),
+    [
+        ("attribution", ("last_touch.credited_conversions", "time_decay.credited_revenue")),
+        ("reach_frequency", ("users", "converted")),
+        ("time_to_conversion", ("purchases", "campaign_purchases")),
+        ("funnel", ("exposed", "matched", "converted", "repeated", "match_rate")),
+    ],
+)
+def test_closed_loop_numbers_stand_next_to_the_truth(
+    demo: tuple[Path, dict[str, Any]], name: str, columns: tuple[str, ...]
+) -> None:
+    """Every released count of the closed-loop questions carries the synthetic world's
+    true value, and the truth of the one-credit models adds up across campaigns."""
+    _, document = demo
+    rows = document["results"][name]["rows"]  # suppressed rows carry the truth too
+    if name != "time_to_conversion":  # k counts purchases per campaign: all below k here
+        assert any(not r["suppressed"] for r in rows), f"{name}: every group suppressed"
+    for row in rows:
+        for column in columns:
+            assert row["values"][column]["truth"] is not None, (name, row["key"], column)
+    if name == "attribution":
+        assert document["compared"] == ["last_touch", "linear", "position_based", "time_decay"]
+        truths = {
+            m: sum(r["values"][f"{m}.credited_conversions"]["truth"] for r in rows)
+            for m in document["compared"]
+        }
+        assert max(truths.values()) - min(truths.values()) < 1e-6 * max(truths.values()) + 1
 
 
 def test_suppressed_rows_are_marked_and_carry_no_number(
@@ -149,8 +182,8 @@ def test_reports_exist_and_parse_as_self_contained_pages(
     results = Path(document["reports"]["results"])
     assert results == workdir / "reports" / "results.html"
     page = _parse(results)
-    # the three results, the reallocation plan, the policy's terms and the mechanisms
-    assert page.tags["svg"] >= 4 and page.tags["table"] == 6
+    # the seven results, the reallocation plan, the policy's terms and the mechanisms
+    assert page.tags["svg"] >= 14 and page.tags["table"] == 10
     assert document["plan"]["basis"] == "roas" and len(document["plan"]["campaigns"]) > 5
     if not document["audit"]["available"]:
         pytest.skip("cleanroom audit report is not in this build yet")

@@ -153,3 +153,46 @@ def test_parameters_outside_the_policy_bounds_are_denied(world: QueryWorld) -> N
     assert reply.status_code == 422, reply.text
     assert reply.headers["content-type"].startswith("application/problem+json")
     assert "time_decay needs a half-life" in reply.text
+
+
+@pytest.fixture(scope="module")
+def narrowed(server: ServerProcess, admin: httpx.Client) -> QueryWorld:
+    """The policy allows every model; the retailer's own rules allow only two of them."""
+    w = make_world(
+        lambda token: api(server.url, token), server.admin_token, "narrow", budget="5",
+        attribution=ATTRIBUTION,
+    )  # fmt: skip
+    rules = "party: retailer\nversion: 2\nattribution:\n  models: [last_touch, position_based]\n"
+    with w.client("retailer") as retailer:
+        put = retailer.put(f"/v1/collaborations/{w.id}/rules", json={"text": rules})
+    assert put.status_code == 201, put.text
+    return w
+
+
+def test_a_model_the_party_excluded_is_denied_naming_its_rules(narrowed: QueryWorld) -> None:
+    reply = _post(narrowed, conversions(attribution=["last_touch", "linear"]))
+    assert reply.status_code == 403, reply.text
+    assert reply.headers["content-type"].startswith("application/problem+json")
+    denials = reply.json()["denials"]
+    assert [(d["code"], d["field"], d["message"]) for d in denials] == [
+        (
+            "attribution_not_allowed",
+            "attribution.models",
+            "attribution model `linear` is not allowed by the retailer's policy v2 "
+            "(allowed: last_touch, position_based)",
+        )
+    ]
+    with narrowed.client("brand") as client:
+        budget = client.get(f"/v1/collaborations/{narrowed.id}/budget").json()
+    assert budget["spent"]["exact"] == "0/1"
+    allowed = _post(narrowed, conversions(attribution="position_based"))
+    assert allowed.status_code == 201, allowed.text
+
+
+def test_party_rules_may_narrow_only_the_models(narrowed: QueryWorld) -> None:
+    rules = "party: retailer\nversion: 3\nattribution:\n  half_life: {min: 1d, max: 2d}\n"
+    with narrowed.client("retailer") as retailer:
+        put = retailer.put(f"/v1/collaborations/{narrowed.id}/rules", json={"text": rules})
+    assert put.status_code == 422, put.text
+    assert put.headers["content-type"].startswith("application/problem+json")
+    assert "a party's rules may only narrow `models`" in put.text

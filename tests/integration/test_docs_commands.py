@@ -25,6 +25,9 @@ How the example values on the pages become real ones (the documented substitutio
 - ``--accept-fingerprint X``: one ``--accept-fingerprint`` per other home the page made,
   with its X25519 fingerprint for ``keys create``, its Ed25519 one for ``keys fetch``, and
   both for ``keys roster``.
+- ``res_overlap``, ``res_conversions``, ... (``res_`` and a template name, or
+  ``res_attribution`` for a comparison of models): the id of the page's latest result
+  of that query, read from the table it printed.
 - Input files a page assumes but does not make are written first (``FIXTURES``): the
   demo's synthetic raw files for the quickstart (small), the demo's policy file, a
   German order export for the party side, the standard preset as ``policy.yaml``.
@@ -62,6 +65,7 @@ TABLE_WIDTH = 100
 EXAMPLE_URLS = ("http://127.0.0.1:8000", "https://cleanroom.example.com")
 EXAMPLE_COLLABORATION = re.compile(r"col_(4d3bf4ec0139ce8c|4d3b\.\.\.|\.\.\.)")
 ADMIN_LINE = re.compile(r"admin token \((tok_\w+)\), shown once: (crt_\S+)")
+RESULT_LINE = re.compile(r"—\s+result\s+(res_\w+)")
 MEMBER_LINE = re.compile(r"member (mem_\w+) token \((tok_\w+)\): (crt_\S+)")
 runner = CliRunner()
 
@@ -78,6 +82,7 @@ class Page:
     token_id: str = ""
     tokens: dict[str, str] = field(default_factory=dict)  # party -> member token
     homes: dict[Path, str] = field(default_factory=dict)  # home -> party
+    results: dict[str, str] = field(default_factory=dict)  # "res_<query>" -> its result id
 
     def close(self) -> None:
         if self.server is not None:
@@ -147,6 +152,7 @@ def _word(page: Page, word: str) -> str:
         word = word.replace("tok_...", page.token_id)
     if word.startswith("CLEANROOM_ADMIN_TOKEN=crt_"):
         word = f"CLEANROOM_ADMIN_TOKEN={page.admin_token}"
+    word = page.results.get(word, word)
     if word.startswith("~"):
         word = str(page.root) + word[1:]
     return re.sub(r"\$(\w+)", lambda m: page.env.get(m.group(1), m.group(0)), word)
@@ -252,6 +258,11 @@ def _remember(page: Page, words: list[str], code: int, out: str) -> None:
         page.env[f"{party.upper()}_TOKEN"] = match.group(3)
     if words[:2] == ["party-agent", "init"]:
         page.homes[_home(page, words)] = words[words.index("--party") + 1]
+    if words[:2] == ["party-agent", "query"] and (match := RESULT_LINE.search(out)):
+        compared = "," in (
+            words[words.index("--attribution") + 1] if "--attribution" in words else ""
+        )
+        page.results[f"res_{'attribution' if compared else words[2]}"] = match.group(1)
 
 
 def play(page: Page, block: Block) -> None:

@@ -4,9 +4,10 @@
     POST /ui/c/{id}/query    runs it through :func:`cleanroom.server.routes.queries.run_query`
                              (the one release path); a refusal is shown in plain words
 
-The form offers only allowed templates, windows, dimensions and receivers, and the
-policy's epsilon choices, each with the budget it would leave; the budget left
-in the period is on the page before anything is submitted.
+The form offers only allowed templates, windows, dimensions, attribution models (with
+their parameter bounds) and receivers, and the policy's epsilon choices, each with the
+budget it would leave; the budget left in the period is on the page before anything is
+submitted. ``conversions`` may compare several models side by side in one query.
 """
 
 from __future__ import annotations
@@ -39,7 +40,37 @@ from protocols import FAMILIES
 
 router = APIRouter(prefix="/ui/c/{collaboration_id}/query", include_in_schema=False)
 WINDOW_CHOICES = ("1d", "3d", "7d", "14d", "30d", "60d", "90d")
-FIELDS = ("template", "exposures", "purchases", "spend", "join", "window", "by", "attribution")
+FIELDS = ("template", "exposures", "purchases", "spend", "join", "window", "by")
+#: The templates that take an attribution model (conversions also takes credit models).
+ATTRIBUTED = ("conversions", "time_to_conversion")
+SINGLE_TOUCH = ("last_touch", "first_touch")
+COMPARE = "compare."  # one checkbox per model: ``compare.linear=on``
+
+
+@dataclass(frozen=True)
+class AttributionChoices:
+    """The attribution models the effective policy allows, and their parameter bounds."""
+
+    models: list[str]
+    end_weight: tuple[str, str] | None  # position_based: each end's share, min and max
+    half_life: tuple[str, str] | None  # time_decay: shortest and longest half-life
+
+
+def _attribution(effective: policies.EffectivePolicy) -> AttributionChoices:
+    order = [*SINGLE_TOUCH, *(str(m) for m in policies.Attribution if m not in SINGLE_TOUCH)]
+    allowed = sorted((str(m) for m in effective.allowed_models), key=order.index)
+    rules = effective.attribution
+    weights = rules.end_weight
+    half = rules.half_life
+    return AttributionChoices(
+        models=allowed,
+        end_weight=None
+        if weights is None or "position_based" not in allowed
+        else (policies.fraction_text(weights.min), policies.fraction_text(weights.max)),
+        half_life=None
+        if half is None or "time_decay" not in allowed
+        else (str(half.min), str(half.max)),
+    )
 
 
 @dataclass(frozen=True)
@@ -64,6 +95,7 @@ class QueryForm:
     left: Fraction  # in the period and, where capped, over the lifetime
     budget: dict[str, Any]
     k: int
+    attribution: AttributionChoices
 
 
 def _effective(session: Session, collaboration_id: str) -> policies.EffectivePolicy:
@@ -111,6 +143,7 @@ def build_form(scope: Scope, session: Session, clock: ClockDep) -> QueryForm:
         left=left,
         budget=budget,
         k=effective.k,
+        attribution=_attribution(effective),
     )
 
 
@@ -140,8 +173,32 @@ def query_form(
     return _render(request, scope, visitor, build_form(scope, session, clock))
 
 
+def _models(fields: dict[str, str]) -> dict[str, Any]:
+    """The attribution part of the request: the model, the models compared with it, and
+    the parameters of the models that take them (only for the templates that attribute)."""
+    template = fields.get("template", "")
+    model = fields.get("attribution") or "last_touch"
+    if template not in ATTRIBUTED:
+        return {}
+    if template != "conversions":
+        return {"attribution": model}
+    others = [
+        name[len(COMPARE) :]
+        for name, value in fields.items()
+        if name.startswith(COMPARE) and value == "on" and name[len(COMPARE) :] != model
+    ]
+    models = [model, *others]
+    data: dict[str, Any] = {"attribution": models if others else model}
+    if "position_based" in models and (fields.get("position_first") or fields.get("position_last")):
+        data["position_weights"] = [fields.get("position_first"), fields.get("position_last")]
+    if "time_decay" in models and fields.get("half_life"):
+        data["half_life"] = fields["half_life"]
+    return data
+
+
 def _body(fields: dict[str, str]) -> QueryCreate:
     data: dict[str, Any] = {name: fields[name] for name in FIELDS if fields.get(name)}
+    data.update(_models(fields))
     data["epsilon"] = fields.get("epsilon") or None
     data["receiver"] = fields.get("receiver") or None
     data["remainder"] = fields.get("remainder") == "on"

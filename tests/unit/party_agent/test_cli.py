@@ -47,7 +47,8 @@ def test_home_sets_the_currency_and_refuses_a_bad_code(tmp_path: Path) -> None:
     code, _, err = run("home", "--home", str(home), "--currency", "euro")
     assert (code, err) == (
         2,
-        "error: a currency is a three-letter ISO 4217 code such as USD, EUR or JPY\n",
+        "error: unknown currency 'euro'; choose from AUD, BRL, CAD, CHF, CNY, DKK, EUR, "
+        "GBP, INR, JPY, KRW, MXN, NOK, SEK, SGD, USD\n",
     )
     assert PartyHome.open(home).currency == "EUR"
     code, _, err = run("init", "--home", str(tmp_path / "x"), "--party", "p", "--currency", "1")

@@ -13,7 +13,7 @@ from rich.console import Console
 from party_agent import results
 from party_agent.commands.query import render
 from party_agent.errors import ConfigError, InputError
-from party_agent.formats import Style
+from reports.style import Style
 
 NONE = {"exposed_users": None, "revenue": None}
 REPLY: dict[str, Any] = {

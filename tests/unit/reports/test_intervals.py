@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from reports import Number, Series, formats, interval_chart
+from reports import Number, Series, Style, interval_chart
 
 
 def chart(truth: float | None) -> str:
     numbers = [Number(10.0, 5.0, 15.0, truth), None]
-    return interval_chart("t <&>", ["a", "b"], [Series("n", "#000", numbers)], formats.count, True)
+    return interval_chart("t <&>", ["a", "b"], [Series("n", "#000", numbers)], Style().count, True)
 
 
 def test_the_true_value_is_drawn_and_explained_only_where_known() -> None:

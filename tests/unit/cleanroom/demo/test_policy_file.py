@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cleanroom.demo.policy_file import adapt_standard
+from cleanroom.demo.policy_file import LOOP_TEMPLATES, adapt_standard
 from cleanroom.demo.synthetic import CATEGORIES, CHANNELS, DemoSpec, campaign_ids
 from policies import Direction, diff, overall, policy_from_yaml, preset, preset_yaml
 
@@ -13,4 +13,8 @@ def test_demo_policy_declares_the_demo_campaigns_and_dimension_values() -> None:
     assert declared["campaign_id"] == set(campaign_ids(DemoSpec().campaigns))
     assert declared["channel"] >= set(CHANNELS)
     assert declared["category"] >= set(CATEGORIES)
-    assert overall(diff(preset("standard"), policy)) is Direction.STRICTER
+    changes = diff(preset("standard"), policy)
+    looser = [c for c in changes if c.field == "templates"]
+    assert [c.direction for c in looser] == [Direction.LOOSER]
+    assert policy.templates - preset("standard").templates == set(LOOP_TEMPLATES)
+    assert overall([c for c in changes if c.field != "templates"]) is Direction.STRICTER

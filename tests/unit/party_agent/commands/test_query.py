@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from party_agent import results
 from party_agent.cli import app, main
 from party_agent.commands.query import _cell
-from party_agent.formats import Style
+from reports.style import Style
 
 WIDE = Style(wide=True)
 

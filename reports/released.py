@@ -40,7 +40,8 @@ class Row:
 @dataclass(frozen=True)
 class Mechanism:
     """One noised statistic: its sensitivity (what one person can change, under the
-    policy's contribution bounds), its epsilon and the discrete Laplace scale."""
+    policy's contribution bounds), its epsilon and its noise scale (the discrete Laplace
+    scale, or the discrete Gaussian's standard deviation)."""
 
     statistic: str
     mechanism: str

@@ -111,9 +111,11 @@ def total_epsilon(results: Sequence[Released]) -> Fraction:
 def privacy_html(results: Sequence[Released], terms: Sequence[tuple[str, str]]) -> str:
     """Epsilon per result and in all, k, and every mechanism's sensitivity and scale."""
     total = total_epsilon(results)
+    used = sorted({m.mechanism.replace("_", " ") for r in results for m in r.mechanisms})
     parts = [
         "<p>Every number above was released by the clean room's one release path: "
-        "differential-privacy noise (discrete Laplace), a minimum noisy group size k, "
+        f"differential-privacy noise ({e(' and '.join(used) or 'none')}), "
+        "a minimum noisy group size k, "
         "and the collaboration's privacy budget. This page is post-processing of those "
         "released numbers: making it charged no budget and read nothing else. "
         f"Epsilon spent by the results shown: {e(_fraction(total))} "
@@ -144,7 +146,9 @@ def privacy_html(results: Sequence[Released], terms: Sequence[tuple[str, str]]) 
     parts.append(
         "<p class='muted'>Sensitivity: the most one person can change a statistic under "
         "the policy's contribution bounds (campaigns and purchases per person, the amount "
-        "cap); the noise scale is sensitivity over epsilon.</p>"
+        "cap). The discrete Laplace scale is sensitivity over epsilon; the discrete "
+        "Gaussian's is its standard deviation, set by the statistic's share of the "
+        "query's zCDP rho (converted to epsilon at the policy's delta).</p>"
     )
     return "".join(parts)
 

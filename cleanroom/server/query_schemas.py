@@ -205,7 +205,8 @@ class ResultPublic(ResultSummary):
     rows_suppressed: int
     result: dict[str, Any] = Field(
         description="key_columns, value_columns, rows of {key, values: {name: [value, "
-        "low, high] | null}, suppressed, remainder}, epsilon_spent, k, mechanisms, digest"
+        "low, high] | null}, suppressed, remainder}, epsilon_spent, k, mechanisms, digest; "
+        "a discrete Gaussian release (policy noise: gaussian) adds delta and rho_spent"
     )
 
 

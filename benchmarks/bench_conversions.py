@@ -142,8 +142,12 @@ def run_raw_join(exp: Path, pur: Path, temp: Path) -> int:
 
     from cleanroom.engine.duck import resolve_memory_limit
 
-    config = {"memory_limit": resolve_memory_limit("50%"), "threads": 2}
-    with duckdb.connect(config={**config, "temp_directory": str(temp)}) as con:
+    config: dict[str, str | int | float | list[str]] = {
+        "memory_limit": resolve_memory_limit("50%"),
+        "threads": 2,
+        "temp_directory": str(temp),
+    }
+    with duckdb.connect(config=config) as con:
         return len(con.execute(RAW_JOIN, {"exp": str(exp), "pur": str(pur)}).fetchall())
 
 
@@ -155,14 +159,25 @@ def _spilled(temp: Path, stop: threading.Event, peak: list[int]) -> None:
 
 
 def _child(which: str, exp: Path, pur: Path) -> dict[str, float]:
+    # Imports before the clock starts: a server has them loaded when a query comes.
+    import duckdb  # noqa: F401 -- loaded, not used here
+
+    import cleanroom.release.from_policy  # noqa: F401 -- as above
+    import policies  # noqa: F401 -- as above
+
     temp = DATA_DIR / f"duckdb_tmp_{os.getpid()}"
     temp.mkdir(parents=True, exist_ok=True)
+    run_query = run_cleanroom if which == "cleanroom" else run_raw_join
+    small_exp, small_pur = generate(200_000)  # warm-up: code paths, not these files
+    if which == "cleanroom":
+        small_exp, small_pur = prepared(small_exp), prepared(small_pur)
+    run_query(small_exp, small_pur, temp)
     stop, peak = threading.Event(), [0]
     watcher = threading.Thread(target=_spilled, args=(temp, stop, peak), daemon=True)
     watcher.start()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
-    rows = (run_cleanroom if which == "cleanroom" else run_raw_join)(exp, pur, temp)
+    rows = run_query(exp, pur, temp)
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_SELF)
     stop.set()
@@ -196,12 +211,14 @@ def _describe(run: dict[str, float]) -> str:
 def _prepare(rows: int) -> tuple[Path, Path, Path, Path, str]:
     """Generated files, their published forms, and what publishing them cost."""
     exp, pur = generate(rows)
+    cached = all(p.with_suffix(".prepared.parquet").exists() for p in (exp, pur))
     start, cpu = time.perf_counter(), time.process_time()
     pexp, ppur = prepared(exp), prepared(pur)
-    cost = f"publish-time preparation {time.perf_counter() - start:.1f} s"
-    if time.process_time() - cpu < 0.5:
-        cost = "publish-time preparation cached"
-    return exp, pur, pexp, ppur, cost
+    cost = (
+        f"publish-time preparation {time.perf_counter() - start:.1f} s, "
+        f"{time.process_time() - cpu:.1f} CPU-s"
+    )
+    return exp, pur, pexp, ppur, "publish-time preparation cached" if cached else cost
 
 
 def run(quick: bool) -> list[Result]:

@@ -7,7 +7,7 @@ most 5 CPU-s, at least 1.5x faster than the raw DuckDB range join of the same qu
 (no bounds) in the same run; 30M x 30M in at most 25 s without spilling.
 
 The release path reads the datasets as the server publishes them
-(:func:`cleanroom.uploads.publish.prepare_for_queries`: user columns, rows sorted by
+(:func:`cleanroom.uploads.prepare.prepare_for_queries`: user columns, rows sorted by
 user and time); the baseline reads the files as generated. Each side runs in its own
 child process, so its CPU seconds (``RUSAGE_SELF``: DuckDB's threads are the child's)
 and peak RSS are its own; the server's default DuckDB memory limit (a share of the
@@ -83,7 +83,7 @@ def generate(rows: int) -> tuple[Path, Path]:
 def prepared(path: Path) -> Path:
     """``path`` as the publish step leaves it (cached beside it): its token column tagged
     v1 as an upload's is (validation checks the tag), then prepared for queries."""
-    from cleanroom.uploads.publish import prepare_for_queries
+    from cleanroom.uploads.prepare import prepare_for_queries
     from protocols import token_field
 
     target = path.with_suffix(".prepared.parquet")

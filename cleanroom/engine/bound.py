@@ -22,7 +22,7 @@ and groupings on a BIGINT are several times faster. Two tokens sharing those 60 
 contribution, never a larger one) and could match each other across datasets.
 
 A dataset published since issue 17 carries that number as a BIGINT column
-``_user_<family>`` (:func:`cleanroom.uploads.publish.prepare_for_queries`), so a query
+``_user_<family>`` (:func:`cleanroom.uploads.prepare.prepare_for_queries`), so a query
 reads 8 bytes per row instead of slicing and casting the token; the SQL uses it where the
 view has it (:func:`precomputed_users`, :func:`user_sql`) and computes the same number
 otherwise, so datasets published before run unchanged and give the same result.

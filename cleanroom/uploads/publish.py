@@ -12,12 +12,10 @@ turns), insert the version row, fsync and ``os.replace`` the temp file into
 fails the renamed file is removed; if the process dies between rename and commit, the
 unreferenced file is deleted by :func:`cleanroom.uploads.sessions.recover_storage` on start.
 
-Before the rename, :func:`prepare_for_queries` does once per version what every query
-would otherwise repeat: it adds each token's user number as a BIGINT column
-``_user_<family>`` (the token's last 60 bits, the number the engine computes,
-:meth:`cleanroom.engine.dialect.Dialect.user_id`) and sorts the rows by user and time.
-The version's ``sha256`` still names the uploaded bytes (it is what an identical upload
-is compared with); the file on disk is the prepared one.
+Before the rename, :func:`cleanroom.uploads.prepare.prepare_for_queries` rewrites the
+file once for every query to come (user columns, rows sorted, first-row flags). The
+version's ``sha256`` still names the uploaded bytes (it is what an identical upload is
+compared with); the file on disk is the prepared one.
 """
 
 from __future__ import annotations
@@ -25,10 +23,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -38,16 +32,9 @@ from cleanroom.settings import Settings
 from cleanroom.storage.clock import session_now
 from cleanroom.storage.db import insert_if_absent
 from cleanroom.storage.models import Dataset, DatasetVersion, UploadSession, UploadStatus
+from cleanroom.uploads.prepare import prepare_for_queries
 from cleanroom.uploads.sessions import discard_temp_file, temp_path
 from cleanroom.uploads.validation import ValidatedFile
-from protocols import token_version
-from protocols.tokens import V1_VERSION
-
-USER_PREFIX = "_user_"
-"""The user column of ``token_<family>`` is ``_user_<family>`` (as
-:data:`cleanroom.engine.bound.USER_PREFIX`; no uploaded column can start with ``_``)."""
-_USER_MASK = (1 << 60) - 1
-_TIMES = ("exposure_time", "purchase_time")
 
 
 def dataset_for_upload(
@@ -158,71 +145,6 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def user_numbers(tokens: pa.FixedSizeBinaryArray) -> pa.Array:
-    """Each 32-byte token's last 8 bytes as a big-endian integer, top 4 bits cleared (its
-    last 60 bits), NULL for a NULL token: the engine's user number."""
-    if len(tokens) == 0:
-        return pa.array([], pa.int64())
-    raw = np.frombuffer(tokens.buffers()[1], dtype=np.uint8)
-    raw = raw[tokens.offset * 32 : (tokens.offset + len(tokens)) * 32].reshape(-1, 32)
-    tail = np.ascontiguousarray(raw[:, 24:]).view(">u8").ravel()
-    numbers = (tail & np.uint64(_USER_MASK)).astype(np.int64)
-    return pa.array(numbers, pa.int64(), mask=tokens.is_null().to_numpy(zero_copy_only=False))
-
-
-def first_rows(table: pa.Table, keys: list[str], valid: pa.Array) -> pa.Array:
-    """True on one row (the first) of each group of ``keys`` among the ``valid`` rows."""
-    index = pa.array(np.arange(table.num_rows, dtype=np.int64))
-    rows = table.select(keys).append_column("_row", index).filter(valid)
-    firsts = rows.group_by(keys, use_threads=False).aggregate([("_row", "min")])
-    flags = np.zeros(table.num_rows, dtype=bool)
-    flags[firsts.column("_row_min").to_numpy()] = True
-    return pa.array(flags)
-
-
-def _with_firsts(table: pa.Table, family: str) -> pa.Table:
-    """Exposures' first-row flags of ``family``'s users: ``_first_<family>`` on one row of
-    each user, ``_first_<family>_campaign`` on one row of each user and campaign among
-    the rows a query keeps (token and time present), so counting flags counts users."""
-    user = USER_PREFIX + family
-    has_user = pc.is_valid(table.column(user))
-    kept = pc.and_(has_user, pc.is_valid(table.column("exposure_time")))
-    table = table.append_column(f"_first_{family}", first_rows(table, [user], has_user))
-    campaign = first_rows(table, [user, "campaign_id"], kept)
-    return table.append_column(f"_first_{family}_campaign", campaign)
-
-
-def prepare_for_queries(path: Path) -> bool:
-    """Add ``_user_<family>`` beside each v1 token column, sort the rows by the first
-    one, then time, and (exposures) add the first-row flags; True if the file was
-    rewritten. Datasets without tokens (spend) and v2 datasets (their tokens are
-    replaced when blinding completes) are left as they are: the engine computes the user
-    from the token where the column is absent. A file that has the columns already is
-    left as it is, so calling this twice is harmless."""
-    schema = pq.read_schema(path)
-    tokens = [f.name for f in schema if f.name.startswith("token_")]
-    if not tokens or any(token_version(schema.field(name)) != V1_VERSION for name in tokens):
-        return False
-    if any(name.startswith(USER_PREFIX) for name in schema.names):
-        return False
-    table = pq.read_table(path)
-    families = [name.removeprefix("token_") for name in tokens]
-    for name, family in zip(tokens, families, strict=True):
-        numbers = [user_numbers(chunk) for chunk in table.column(name).chunks]
-        table = table.append_column(USER_PREFIX + family, pa.chunked_array(numbers, pa.int64()))
-    times = [t for t in _TIMES if t in table.schema.names]
-    table = table.sort_by(
-        [(USER_PREFIX + families[0], "ascending")] + [(t, "ascending") for t in times]
-    )
-    if "exposure_time" in times and "campaign_id" in table.schema.names:
-        for family in families:
-            table = _with_firsts(table, family)
-    temp = path.with_name(path.name + ".prepared")
-    pq.write_table(table, temp, compression="zstd")
-    os.replace(temp, path)
-    return True
 
 
 def publish(

@@ -34,7 +34,7 @@ from cleanroom.release import (
     template_request,
 )
 from cleanroom.release._testing import exact_mode
-from cleanroom.uploads.publish import prepare_for_queries
+from cleanroom.uploads.prepare import prepare_for_queries
 from policies import QueryRequest, Template
 from policies.errors import InvalidQuery
 from policies.exact import Duration

@@ -25,7 +25,7 @@ from cleanroom.engine import (
     lift_cells,
 )
 from cleanroom.engine.bound import FIRSTS, precomputed_users
-from cleanroom.uploads.publish import prepare_for_queries
+from cleanroom.uploads.prepare import prepare_for_queries
 from tests.unit.cleanroom.engine.reference import write_exposures, write_purchases
 
 CAMPAIGNS = ("a", "b", "c", "d")

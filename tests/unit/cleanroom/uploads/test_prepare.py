@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cleanroom.engine.dialect import DUCKDB
-from cleanroom.uploads.publish import prepare_for_queries, user_numbers
+from cleanroom.uploads.prepare import prepare_for_queries, user_numbers
 from protocols import ONCE_BLINDED_VERSION, token_field, versioned_field
 
 

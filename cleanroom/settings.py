@@ -48,6 +48,14 @@ class Settings(BaseSettings):
         default="duckdb",
         description="Query engine: duckdb (embedded) or spark (PySpark, at spark_master)",
     )
+    duckdb_memory_limit: str = Field(
+        default="50%",
+        pattern=r"^[0-9]+(\.[0-9]+)?(%|[KMGT]i?B)$",
+        description=(
+            "Memory one DuckDB query may use before it spills to DATA_DIR/tmp: a share of "
+            "the machine's memory (50%) or a size (8GB)"
+        ),
+    )
     spark_master: str = Field(
         default="local[*]",
         min_length=1,

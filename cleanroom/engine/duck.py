@@ -10,6 +10,7 @@ than memory run instead of failing.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,18 +25,45 @@ from cleanroom.engine.protocol import VIEWS, Sources, require_column
 __all__ = ["Engine", "EngineSettings", "Sources", "quote_ident"]
 
 
+def machine_memory() -> int:
+    """Bytes of memory this process may use: the machine's, or its cgroup's when lower."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    try:
+        text = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+    except OSError:
+        return total
+    return min(total, int(text)) if text.isdigit() else total
+
+
+def resolve_memory_limit(limit: str) -> str:
+    """A DuckDB ``memory_limit``: a share (``"50%"``) becomes that part of
+    :func:`machine_memory` in MiB; a size (``"8GB"``) is passed on as it is."""
+    if not limit.endswith("%"):
+        return limit
+    share = float(limit[:-1]) / 100
+    if not 0 < share <= 1:
+        raise ValueError(f"a memory share must be above 0% and at most 100%, got {limit}")
+    return f"{int(machine_memory() * share) >> 20}MiB"
+
+
 @dataclass(frozen=True)
 class EngineSettings:
-    """Resource limits for one query: DuckDB ``memory_limit`` (e.g. ``"1GB"``), where it
-    spills (``temp_directory``), and worker ``threads`` (``None``: DuckDB's default)."""
+    """Resource limits for one query: DuckDB ``memory_limit`` (a share of the machine's
+    memory, ``"50%"``, the default, or a size, ``"8GB"``), where it spills
+    (``temp_directory``), and worker ``threads`` (``None``: DuckDB's default).
 
-    memory_limit: str = "1GB"
+    Half the memory by default, not a fixed 1 GB: a 30M x 30M conversions query needs
+    several GB, and spilling it doubled its CPU time (issue 17); the other half is left
+    for the server, the page cache and a concurrent query."""
+
+    memory_limit: str = "50%"
     temp_directory: Path | None = None
     threads: int | None = None
 
     def __post_init__(self) -> None:
         if self.threads is not None and self.threads < 1:
             raise ValueError(f"threads must be at least 1, got {self.threads}")
+        resolve_memory_limit(self.memory_limit)
 
 
 class Engine:
@@ -54,7 +82,7 @@ class Engine:
                 self._create_view(view, paths)
 
     def _config(self) -> dict[str, Any]:
-        config: dict[str, Any] = {"memory_limit": self.settings.memory_limit}
+        config: dict[str, Any] = {"memory_limit": resolve_memory_limit(self.settings.memory_limit)}
         if self.settings.temp_directory is not None:
             self.settings.temp_directory.mkdir(parents=True, exist_ok=True)
             config["temp_directory"] = str(self.settings.temp_directory)

@@ -50,11 +50,14 @@ class QueryContext:
     clock: Clock
 
     def engine_settings(self) -> EngineConfig:
-        """The engine the settings choose: DuckDB spilling under ``DATA_DIR/tmp``, or
+        """The engine the settings choose: DuckDB (``duckdb_memory_limit``) spilling under
+        ``DATA_DIR/tmp``, or
         Spark at ``spark_master``."""
         if self.settings.engine == "spark":
             return SparkSettings(self.settings.spark_master)
-        return EngineSettings(temp_directory=self.settings.tmp_dir / "duckdb")
+        return EngineSettings(
+            self.settings.duckdb_memory_limit, temp_directory=self.settings.tmp_dir / "duckdb"
+        )
 
 
 def engine_unavailable(settings: Settings) -> str | None:

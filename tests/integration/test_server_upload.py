@@ -64,8 +64,13 @@ def test_upload_publishes_a_version_and_replacing_adds_one(
     missing = brand.get(f"/v1/collaborations/{collab_a.id}/datasets/nope/versions")
     assert missing.status_code == 404 and missing.json()["type"].endswith("not-found")
     on_disk = server.data_dir / "datasets" / collab_a.id / "exposures-v"
-    assert (on_disk / "v1.parquet").read_bytes() == first
-    assert (on_disk / "v2.parquet").read_bytes() == second
+    for name, data in (("v1.parquet", first), ("v2.parquet", second)):
+        # The published file is the uploaded rows, prepared for queries (user columns,
+        # sorted): the same rows, the uploaded columns first.
+        uploaded, published = pq.read_table(pa.BufferReader(data)), pq.read_table(on_disk / name)
+        kept = published.select(uploaded.schema.names)
+        assert kept.schema.equals(uploaded.schema, check_metadata=True)
+        assert sorted(kept.to_pylist(), key=repr) == sorted(uploaded.to_pylist(), key=repr)
 
 
 def test_interrupted_upload_resumes_from_the_server_offset(

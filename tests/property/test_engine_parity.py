@@ -34,6 +34,7 @@ from cleanroom.release import (
     template_request,
 )
 from cleanroom.release._testing import exact_mode
+from cleanroom.uploads.prepare import prepare_for_queries
 from policies import QueryRequest, Template
 from policies.errors import InvalidQuery
 from policies.exact import Duration
@@ -137,6 +138,7 @@ def _rows(sources: Sources, request: TemplateRequest, policy: ReleasePolicy, con
     world=WORLDS,
     bounds=BOUNDS,
     campaigns=st.lists(st.sampled_from(CAMPAIGNS), min_size=1, max_size=4, unique=True),
+    prepared=st.booleans(),
 )
 def test_duckdb_and_spark_release_the_same_exact_results(
     spark_settings: SparkSettings,
@@ -146,10 +148,18 @@ def test_duckdb_and_spark_release_the_same_exact_results(
     world: tuple[list[Any], list[Any]],
     bounds: tuple[int, int, int],
     campaigns: list[str],
+    prepared: bool,
 ) -> None:
+    """With ``prepared``, the files then go through the publish step's preparation (user
+    columns, rows sorted): DuckDB must release the same as before it, and Spark the same
+    from the prepared files; otherwise Spark reads the files as published before."""
     policy = _policy(bounds, campaigns, dim)
     with tempfile.TemporaryDirectory() as tmp:
         sources = _world(Path(tmp), *world)
         duck = _rows(sources, request_, policy, EngineSettings(threads=1))
+        if prepared:
+            assert all(prepare_for_queries(p) for p in (*sources.exposures, *sources.purchases))
+            again = _rows(sources, request_, policy, EngineSettings(threads=1))
+            assert _same(duck, again), (duck, again)
         spark = _rows(sources, request_, policy, spark_settings)
     assert _same(duck, spark), (duck, spark)

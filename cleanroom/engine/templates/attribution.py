@@ -39,6 +39,7 @@ from cleanroom.engine.bound import (
     bounded_purchases_sql,
     dimension_keys_sql,
     key_params,
+    precomputed_users,
 )
 from cleanroom.engine.dialect import DUCKDB, Dialect
 from cleanroom.engine.model import (
@@ -140,6 +141,7 @@ def credit_sql(
     holdout: bool = False,
     stage: str | None = None,
     dialect: Dialect = DUCKDB,
+    users: frozenset[str] = frozenset(),
 ) -> str:
     """Rows ``campaign, key, exposed, m0, r0, m1, r1, ..., spend`` in key order (the
     groups and ``exposed`` as :func:`cleanroom.engine.templates.conversions.conversions_sql`)."""
@@ -149,11 +151,18 @@ def credit_sql(
         pkeys = f",\npkeys AS (SELECT d, j FROM {dimension_keys_sql(dialect)})"  # noqa: S608 -- fixed text
     values = ", ".join(f"coalesce(c.m{i}, 0), coalesce(c.r{i}, 0)" for i in range(len(models)))
     cells = bounded_cells_sql(
-        token, dim, holdout=holdout, rank=rank, exposed_only=holdout, stage=stage, dialect=dialect
+        token,
+        dim,
+        holdout=holdout,
+        rank=rank,
+        exposed_only=holdout,
+        stage=stage,
+        dialect=dialect,
+        users=users,
     )
     head = f"""
 WITH {cells},
-{bounded_purchases_sql(token, purchase_dim, dialect=dialect)},{_credit_ctes(models)},
+{bounded_purchases_sql(token, purchase_dim, dialect=dialect, users=users)},{_credit_ctes(models)},
 expo AS (SELECT cell, exposed FROM exposed_per_cell){pkeys}{spend_cte}
 """  # noqa: S608 -- identifiers quoted and schema-checked; values bound
     if not purchase_dim:
@@ -213,7 +222,10 @@ def credit_cells(
     holdout = "holdout" in engine.columns("exposures")
     spend = engine.has_view("spend")
     models = settings.models
-    sql = credit_sql(token, dim, models, spend, rank, purchase_dim, holdout, stage, engine.dialect)
+    users = precomputed_users(engine, token)
+    sql = credit_sql(
+        token, dim, models, spend, rank, purchase_dim, holdout, stage, engine.dialect, users
+    )
     params = {
         **key_params(keys),
         "window": window_seconds,

@@ -19,6 +19,7 @@ from cleanroom.engine.bound import (
     bounded_purchases_sql,
     dimension_keys_sql,
     key_params,
+    precomputed_users,
 )
 from cleanroom.engine.dialect import DUCKDB, Dialect
 from cleanroom.engine.model import (
@@ -64,6 +65,7 @@ def conversions_sql(
     purchase_dim: str | None = None,
     holdout: bool = False,
     dialect: Dialect = DUCKDB,
+    users: frozenset[str] = frozenset(),
 ) -> str:
     """``dim`` splits groups by an exposures column; ``purchase_dim`` by a purchases
     column (then every campaign is crossed with every declared key of it, and
@@ -75,20 +77,17 @@ def conversions_sql(
     if purchase_dim:
         pkeys = f",\npkeys AS (SELECT d, j FROM {dimension_keys_sql(dialect)})"  # noqa: S608 -- fixed text
     cells = bounded_cells_sql(
-        token, dim, holdout=holdout, rank=rank, exposed_only=holdout, dialect=dialect
+        token, dim, holdout=holdout, rank=rank, exposed_only=holdout, dialect=dialect, users=users
+    )
+    pur = bounded_purchases_sql(
+        token, purchase_dim, _pick(attribution, dialect), dialect=dialect, users=users
     )
     head = f"""
 WITH {cells},
-{bounded_purchases_sql(token, purchase_dim, dialect=dialect)},
-touch AS (
-  SELECT p.u, p.pid, any_value(p.cents) AS cents, any_value(p.d) AS d,
-         {_pick(attribution, dialect)} AS cell
-  FROM pur p JOIN kept_exp e ON p.u = e.u AND e.t BETWEEN p.t - $window AND p.t
-  GROUP BY p.u, p.pid
-),
+{pur},
 conv AS (
   SELECT cell, d, count(DISTINCT u) AS converted, sum(cents) AS revenue
-  FROM touch GROUP BY cell, d
+  FROM pur GROUP BY cell, d
 ),
 expo AS (SELECT cell, exposed FROM exposed_per_cell){pkeys}{spend_cte}
 """  # noqa: S608 -- identifiers quoted and schema-checked; values bound
@@ -156,8 +155,9 @@ def conversion_cells(
     rank = groups > bounds.max_campaigns_per_user  # else no user can exceed the bound
     holdout = "holdout" in engine.columns("exposures")
     spend = engine.has_view("spend")
+    users = precomputed_users(engine, token)
     sql = conversions_sql(
-        token, dim, attribution, spend, rank, purchase_dim, holdout, engine.dialect
+        token, dim, attribution, spend, rank, purchase_dim, holdout, engine.dialect, users
     )
     params = {
         **key_params(keys),

@@ -10,21 +10,28 @@ converting purchase ``tc`` and at most ``tc + horizon``). Each user is in at mos
 
 from __future__ import annotations
 
-from cleanroom.engine.bound import bounded_cells_sql, key_params
+from cleanroom.engine.bound import bounded_cells_sql, key_params, precomputed_users, user_sql
 from cleanroom.engine.dialect import DUCKDB, Dialect, quote_ident
 from cleanroom.engine.model import ContributionBounds, FunnelCell, GroupKeys, token_column
 from cleanroom.engine.protocol import QueryEngine
 
 
-def funnel_sql(token: str, holdout: bool, rank: bool = True, dialect: Dialect = DUCKDB) -> str:
+def funnel_sql(
+    token: str,
+    holdout: bool,
+    rank: bool = True,
+    dialect: Dialect = DUCKDB,
+    users: frozenset[str] = frozenset(),
+) -> str:
     tok = quote_ident(token)
+    user = user_sql("p", token, "purchases", users, dialect)
     cells = bounded_cells_sql(
-        token, None, holdout=holdout, rank=rank, exposed_only=holdout, dialect=dialect
+        token, None, holdout=holdout, rank=rank, exposed_only=holdout, dialect=dialect, users=users
     )
     return f"""
 WITH {cells},
 buys AS (
-  SELECT {dialect.user_id(f"p.{tok}")} AS u, p.purchase_time AS t FROM purchases p
+  SELECT {user} AS u, p.purchase_time AS t FROM purchases p
   WHERE p.{tok} IS NOT NULL AND p.purchase_time IS NOT NULL
 ),
 users AS (SELECT DISTINCT u, cell FROM kept_exp),
@@ -75,7 +82,10 @@ def funnel_cells(
     }
     found = {
         (int(r[0]), int(r[1])): int(r[2])
-        for r in engine.fetch(funnel_sql(token, holdout, rank, engine.dialect), params)
+        for r in engine.fetch(
+            funnel_sql(token, holdout, rank, engine.dialect, precomputed_users(engine, token)),
+            params,
+        )
     }
     return [
         FunnelCell(campaign, (found.get((cell, 0), 0), found.get((cell, 1), 0),

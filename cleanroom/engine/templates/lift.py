@@ -19,8 +19,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from cleanroom.engine.bound import bounded_cells_sql, bounded_purchases_sql, key_params
-from cleanroom.engine.dialect import DUCKDB, Dialect, quote_ident
+from cleanroom.engine.bound import (
+    bounded_cells_sql,
+    bounded_purchases_sql,
+    key_params,
+    precomputed_users,
+    user_sql,
+)
+from cleanroom.engine.dialect import DUCKDB, Dialect
 from cleanroom.engine.model import ContributionBounds, GroupKeys, LiftCell, token_column
 from cleanroom.engine.protocol import QueryEngine
 
@@ -44,18 +50,24 @@ LEFT JOIN spend_by s ON s.campaign = k.campaign"""
 
 
 def lift_sql(
-    token: str, rank: bool = True, revenue: bool = False, dialect: Dialect = DUCKDB
+    token: str,
+    rank: bool = True,
+    revenue: bool = False,
+    dialect: Dialect = DUCKDB,
+    users: frozenset[str] = frozenset(),
 ) -> str:
     """Per declared campaign: exposed users, exposed converted, holdout users, holdout
     converted; with ``revenue``: also exposed and holdout revenue cents and spend."""
-    user = dialect.user_id(f"p.{quote_ident(token)}")
+    user = user_sql("p", token, "purchases", users, dialect)
     extra_ctes = ""
     if revenue:
-        extra_ctes = _REVENUE.format(purchases=bounded_purchases_sql(token, dialect=dialect))
+        extra_ctes = _REVENUE.format(
+            purchases=bounded_purchases_sql(token, dialect=dialect, users=users)
+        )
     columns = _REVENUE_COLUMNS if revenue else ""
     joins = _REVENUE_JOINS if revenue else ""
     return f"""
-WITH {bounded_cells_sql(token, None, holdout=True, rank=rank, dialect=dialect)},
+WITH {bounded_cells_sql(token, None, holdout=True, rank=rank, dialect=dialect, users=users)},
 user_cells AS (SELECT u, cell, bool_or(h) AS holdout FROM kept_exp GROUP BY u, cell),
 conv_cells AS (
   SELECT DISTINCT e.u, e.cell
@@ -101,7 +113,7 @@ def lift_cells(
         params.update(
             max_purchases=bounds.max_purchases_per_user, cap_cents=bounds.amount_cap_cents
         )
-    sql = lift_sql(token, rank, revenue, engine.dialect)
+    sql = lift_sql(token, rank, revenue, engine.dialect, precomputed_users(engine, token))
     return [_cell(r, revenue) for r in engine.fetch(sql, params)]
 
 

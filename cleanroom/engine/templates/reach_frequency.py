@@ -13,19 +13,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cleanroom.engine.bound import bounded_cells_sql, bucket_params, bucket_sql, key_params
+from cleanroom.engine.bound import (
+    bounded_cells_sql,
+    bucket_params,
+    bucket_sql,
+    key_params,
+    precomputed_users,
+    user_sql,
+)
 from cleanroom.engine.dialect import DUCKDB, Dialect, quote_ident
 from cleanroom.engine.model import ContributionBounds, FrequencyCell, GroupKeys, token_column
 from cleanroom.engine.protocol import QueryEngine
 
 
 def reach_frequency_sql(
-    token: str, buckets: int, holdout: bool, rank: bool = True, dialect: Dialect = DUCKDB
+    token: str,
+    buckets: int,
+    holdout: bool,
+    rank: bool = True,
+    dialect: Dialect = DUCKDB,
+    users: frozenset[str] = frozenset(),
 ) -> str:
     tok = quote_ident(token)
-    user = dialect.user_id(f"p.{tok}")
+    user = user_sql("p", token, "purchases", users, dialect)
     cells = bounded_cells_sql(
-        token, None, holdout=holdout, rank=rank, exposed_only=holdout, dialect=dialect
+        token, None, holdout=holdout, rank=rank, exposed_only=holdout, dialect=dialect, users=users
     )
     return f"""
 WITH {cells},
@@ -73,7 +85,10 @@ def reach_frequency_cells(
     found = {
         (int(r[0]), int(r[1])): (int(r[2]), int(r[3]))
         for r in engine.fetch(
-            reach_frequency_sql(token, len(buckets), holdout, rank, engine.dialect), params
+            reach_frequency_sql(
+                token, len(buckets), holdout, rank, engine.dialect, precomputed_users(engine, token)
+            ),
+            params,
         )
     }
     return [

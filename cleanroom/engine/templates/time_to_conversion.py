@@ -20,6 +20,7 @@ from cleanroom.engine.bound import (
     bucket_params,
     bucket_sql,
     key_params,
+    precomputed_users,
 )
 from cleanroom.engine.dialect import DUCKDB, Dialect
 from cleanroom.engine.model import (
@@ -41,13 +42,14 @@ def time_to_conversion_sql(
     holdout: bool,
     rank: bool = True,
     dialect: Dialect = DUCKDB,
+    users: frozenset[str] = frozenset(),
 ) -> str:
     cells = bounded_cells_sql(
-        token, None, holdout=holdout, rank=rank, exposed_only=holdout, dialect=dialect
+        token, None, holdout=holdout, rank=rank, exposed_only=holdout, dialect=dialect, users=users
     )
     return f"""
 WITH {cells},
-{bounded_purchases_sql(token, dialect=dialect)},
+{bounded_purchases_sql(token, dialect=dialect, users=users)},
 touch AS (
   SELECT e.cell, p.t - e.t AS delay,
          row_number() OVER (PARTITION BY p.u, p.pid ORDER BY {_ORDER[attribution]}) AS pick
@@ -90,7 +92,13 @@ def time_to_conversion_cells(
         "cap_cents": bounds.amount_cap_cents,
     }
     sql = time_to_conversion_sql(
-        token, Attribution(attribution), len(edges), holdout, rank, engine.dialect
+        token,
+        Attribution(attribution),
+        len(edges),
+        holdout,
+        rank,
+        engine.dialect,
+        precomputed_users(engine, token),
     )
     found = {(int(r[0]), int(r[1])): int(r[2]) for r in engine.fetch(sql, params)}
     return [

@@ -1,0 +1,93 @@
+"""Datasets prepared at publish time give the very results of the files as uploaded.
+
+The templates read ``_user_<family>`` and the exposures' first-row flags where the views
+have them (:func:`cleanroom.engine.bound.precomputed_users`) and compute the same from
+the token otherwise; both forms of one seeded world, many configurations.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cleanroom.engine import (
+    Attribution,
+    ContributionBounds,
+    Engine,
+    EngineSettings,
+    GroupKeys,
+    Sources,
+    conversion_cells,
+    funnel_cells,
+    lift_cells,
+)
+from cleanroom.engine.bound import FIRSTS, precomputed_users
+from cleanroom.uploads.prepare import prepare_for_queries
+from tests.unit.cleanroom.engine.reference import write_exposures, write_purchases
+
+CAMPAIGNS = ("a", "b", "c", "d")
+
+
+def _world(directory: Path, seed: int) -> Sources:
+    rng = random.Random(seed)  # noqa: S311 -- a seeded test world, not a secret
+    users = [None, *range(1, 40)]
+    exposures = [
+        (rng.choice(users), rng.choice(CAMPAIGNS), rng.randrange(0, 500), rng.random() < 0.2)
+        for _ in range(300)
+    ]
+    purchases = [
+        (rng.choice(users), rng.randrange(0, 600), round(rng.uniform(-5, 400), 2))
+        for _ in range(300)
+    ]
+    return Sources(
+        (write_exposures(directory / "e.parquet", exposures),),
+        (write_purchases(directory / "p.parquet", purchases),),
+    )
+
+
+def _prepared(sources: Sources, directory: Path) -> Sources:
+    directory.mkdir()
+    copies = []
+    for path in (*sources.exposures, *sources.purchases):
+        copy = directory / path.name
+        shutil.copyfile(path, copy)
+        assert prepare_for_queries(copy)
+        copies.append(copy)
+    return Sources((copies[0],), (copies[1],))
+
+
+def _all_results(sources: Sources, bounds: ContributionBounds, keys: GroupKeys) -> list[object]:
+    with Engine(sources, EngineSettings(threads=1)) as engine:
+        results: list[object] = [
+            conversion_cells(engine, "email", 100, attribution, bounds, keys)
+            for attribution in (Attribution.LAST_TOUCH, Attribution.FIRST_TOUCH)
+        ]
+        for by, values in (("channel", ("tv",)), ("store_region", ("north",))):
+            with_values = GroupKeys(keys.campaigns, values, other=True)
+            results.append(
+                conversion_cells(
+                    engine, "email", 100, Attribution.LAST_TOUCH, bounds, with_values, by
+                )
+            )
+        results.append(lift_cells(engine, "email", 100, bounds, keys))
+        results.append(funnel_cells(engine, "email", 100, 200, bounds, keys))
+    return results
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize(
+    ("max_cells", "campaigns"), [(8, CAMPAIGNS), (4, CAMPAIGNS), (2, CAMPAIGNS), (3, ("a", "b"))]
+)
+def test_prepared_files_release_what_the_uploaded_files_release(
+    tmp_path: Path, seed: int, max_cells: int, campaigns: tuple[str, ...]
+) -> None:
+    raw = _world(tmp_path, seed)
+    ready = _prepared(raw, tmp_path / "prepared")
+    with Engine(ready, EngineSettings(threads=1)) as engine:
+        assert precomputed_users(engine, "token_email") == {"exposures", "purchases", FIRSTS}
+    bounds = ContributionBounds(max_cells, 3, 20_000)
+    keys = GroupKeys(campaigns)
+    assert _all_results(ready, bounds, keys) == _all_results(raw, bounds, keys)

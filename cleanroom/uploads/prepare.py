@@ -12,23 +12,28 @@ version".
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from protocols import token_version
 from protocols.tokens import V1_VERSION
 
-__all__ = ["USER_PREFIX", "first_rows", "prepare_for_queries", "user_numbers"]
+__all__ = ["USER_PREFIX", "prepare_for_queries", "user_numbers"]
 
 USER_PREFIX = "_user_"
 """The user column of ``token_<family>`` is ``_user_<family>`` (as
 :data:`cleanroom.engine.bound.USER_PREFIX`; no uploaded column can start with ``_``)."""
 _USER_MASK = (1 << 60) - 1
 _TIMES = ("exposure_time", "purchase_time")
+BATCH_ROWS = 131_072
+MEMORY_LIMIT = "512MB"
+"""DuckDB's memory for one preparation; beyond it the sort spills to the work folder."""
 
 
 def user_numbers(tokens: pa.FixedSizeBinaryArray) -> pa.Array:
@@ -43,54 +48,102 @@ def user_numbers(tokens: pa.FixedSizeBinaryArray) -> pa.Array:
     return pa.array(numbers, pa.int64(), mask=tokens.is_null().to_numpy(zero_copy_only=False))
 
 
-def first_rows(table: pa.Table, keys: list[str], valid: pa.Array) -> pa.Array:
-    """True on one row (the first) of each group of ``keys`` among the ``valid`` rows."""
-    index = pa.array(np.arange(table.num_rows, dtype=np.int64))
-    rows = table.select(keys).append_column("_row", index).filter(valid)
-    firsts = rows.group_by(keys, use_threads=False).aggregate([("_row", "min")])
-    flags = np.zeros(table.num_rows, dtype=bool)
-    flags[firsts.column("_row_min").to_numpy()] = True
-    return pa.array(flags)
+def _ident(name: str) -> str:
+    """``name`` as a quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
 
 
-def _with_firsts(table: pa.Table, family: str) -> pa.Table:
-    """Exposures' first-row flags of ``family``'s users: ``_first_<family>`` on one row of
-    each user, ``_first_<family>_campaign`` on one row of each user and campaign among
-    the rows a query keeps (token and time present), so counting flags counts users."""
-    user = USER_PREFIX + family
-    has_user = pc.is_valid(table.column(user))
-    kept = pc.and_(has_user, pc.is_valid(table.column("exposure_time")))
-    table = table.append_column(f"_first_{family}", first_rows(table, [user], has_user))
-    campaign = first_rows(table, [user, "campaign_id"], kept)
-    return table.append_column(f"_first_{family}_campaign", campaign)
+def _first_flags_sql(families: list[str]) -> str:
+    """Per family, ``_first_<family>`` true on one row (the first uploaded) of each user
+    and ``_first_<family>_campaign`` on one row of each user and campaign among the rows
+    a query keeps (token and time present): aggregates joined back by row number, which
+    DuckDB computes out of core. Which row of a group carries the flag does not matter:
+    a query keeps or drops all rows of one user and campaign together."""
+    picks, joins = [], []
+    for n, family in enumerate(families):
+        user = _ident(USER_PREFIX + family)
+        kept = f"{user} IS NOT NULL AND exposure_time IS NOT NULL"
+        joins.append(
+            f"LEFT JOIN (SELECT min(_row) AS r FROM src WHERE {user} IS NOT NULL "  # noqa: S608
+            f"GROUP BY {user}) fu{n} ON s._row = fu{n}.r "
+            f"LEFT JOIN (SELECT min(_row) AS r FROM src WHERE {kept} "
+            f"GROUP BY {user}, campaign_id) fc{n} ON s._row = fc{n}.r"
+        )
+        picks.append(
+            f"fu{n}.r IS NOT NULL AS {_ident(f'_first_{family}')}, "
+            f"fc{n}.r IS NOT NULL AS {_ident(f'_first_{family}_campaign')}"
+        )
+    return ", " + ", ".join(picks) + " FROM src s " + " ".join(joins)
 
 
-def prepare_for_queries(path: Path) -> bool:
+def _with_users(path: Path, families: list[str], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """The file's batches with each family's user number and the row's position."""
+    offset = 0
+    for batch in pq.ParquetFile(path, buffer_size=1 << 20).iter_batches(BATCH_ROWS):
+        columns = [*batch.columns]
+        for family in families:
+            columns.append(user_numbers(batch.column(f"token_{family}")))
+        columns.append(pa.array(np.arange(offset, offset + batch.num_rows, dtype=np.int64)))
+        offset += batch.num_rows
+        yield pa.RecordBatch.from_arrays(columns, schema=schema)
+
+
+def prepare_for_queries(path: Path, memory_limit: str = MEMORY_LIMIT) -> bool:
     """Add ``_user_<family>`` beside each v1 token column, sort the rows by the first
     one, then time, and (exposures) add the first-row flags; True if the file was
     rewritten. Datasets without tokens (spend) and v2 datasets (their tokens are
     replaced when blinding completes) are left as they are: the engine computes the user
     from the token where the column is absent. A file that has the columns already is
-    left as it is, so calling this twice is harmless."""
+    left as it is, so calling this twice is harmless.
+
+    The rewrite streams: the file's batches (with the user numbers) go into an on-disk
+    DuckDB table in a work folder beside ``path``, which sorts and flags them out of
+    core under ``memory_limit`` and streams them back to Parquet, so memory stays flat
+    with the file's size; the work folder and any partial output are removed whatever
+    happens."""
     schema = pq.read_schema(path)
     tokens = [f.name for f in schema if f.name.startswith("token_")]
     if not tokens or any(token_version(schema.field(name)) != V1_VERSION for name in tokens):
         return False
     if any(name.startswith(USER_PREFIX) for name in schema.names):
         return False
-    table = pq.read_table(path)
     families = [name.removeprefix("token_") for name in tokens]
-    for name, family in zip(tokens, families, strict=True):
-        numbers = [user_numbers(chunk) for chunk in table.column(name).chunks]
-        table = table.append_column(USER_PREFIX + family, pa.chunked_array(numbers, pa.int64()))
-    times = [t for t in _TIMES if t in table.schema.names]
-    table = table.sort_by(
-        [(USER_PREFIX + families[0], "ascending")] + [(t, "ascending") for t in times]
-    )
-    if "exposure_time" in times and "campaign_id" in table.schema.names:
+    users = [pa.field(USER_PREFIX + family, pa.int64()) for family in families]
+    staged = pa.schema([*schema, *users, pa.field("_row", pa.int64())])
+    target = pa.schema([*schema, *users], metadata=schema.metadata)
+    times = [t for t in _TIMES if t in schema.names]
+    flags = "exposure_time" in times and "campaign_id" in schema.names
+    if flags:
         for family in families:
-            table = _with_firsts(table, family)
+            for name in (f"_first_{family}", f"_first_{family}_campaign"):
+                target = target.append(pa.field(name, pa.bool_()))
+    order = ", ".join(
+        [f"{_ident(USER_PREFIX + families[0])} NULLS LAST"]
+        + [f"{t} NULLS LAST" for t in times]
+        + ["_row"]
+    )
+    body = _first_flags_sql(families) if flags else " FROM src s"
+    query = f"SELECT s.* EXCLUDE (_row){body} ORDER BY {order}"
+    work = path.with_name(path.name + ".prepare")
     temp = path.with_name(path.name + ".prepared")
-    pq.write_table(table, temp, compression="zstd")
-    os.replace(temp, path)
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    try:
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "memory_limit": memory_limit,
+            "temp_directory": str(work / "spill"),
+        }
+        with duckdb.connect(str(work / "prepare.duckdb"), config=config) as con:
+            con.execute("SET enable_progress_bar = false")
+            reader = pa.RecordBatchReader.from_batches(staged, _with_users(path, families, staged))
+            con.register("incoming", reader)
+            con.execute("CREATE TABLE src AS SELECT * FROM incoming")
+            con.unregister("incoming")
+            with pq.ParquetWriter(temp, target, compression="zstd") as writer:
+                for batch in con.sql(query).to_arrow_reader(BATCH_ROWS):
+                    writer.write_batch(batch.cast(target))
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
     return True

@@ -222,7 +222,6 @@ def submit_query(
     """
     at = ctx.clock()
     plan = plan_query(session, collaboration_id, submission, at)
-    require_one_normalization(plan.datasets, ctx.settings.data_dir)
     run = _Run(session, actor, collaboration_id, plan, at)
     if plan.decision.denials and not plan.decision.only_budget:
         run.deny(plan.decision)
@@ -231,6 +230,7 @@ def submit_query(
         return run.repeat(existing)
     if not plan.decision.allowed:
         run.deny(plan.decision)
+    require_one_normalization(plan.datasets, ctx.settings.data_dir)
     session.rollback()  # end the read transaction: nothing held while the engine runs
     template, policy = plan.release_inputs()
     result = release(plan.sources(ctx.settings.data_dir), template, policy, ctx.engine_settings())

@@ -20,7 +20,6 @@ create lets the server validate row groups while the chunks arrive
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Query, Request, status
@@ -92,7 +91,7 @@ def _footer_bytes(body: UploadCreate) -> bytes | None:
         return None
     try:
         footer = base64.b64decode(body.footer, validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, and a str with non-ASCII characters
         raise BadRequest("footer must be base64 (standard alphabet, padded)") from None
     if len(footer) > min(MAX_FOOTER_BYTES, body.size):
         raise PayloadTooLarge(f"a footer of {len(footer)} bytes is longer than allowed")

@@ -13,8 +13,9 @@ session start-up is timed apart from the query, and counted in its wall time. Th
 engines' true aggregates are compared: ``identical`` says whether every cell matched.
 
 Sizes: ``CLEANROOM_BENCH_ENGINE_SIZES`` (comma-separated row counts; default 10M and
-30M, which fit this 2-core machine's time budget; 100M x 100M was not run, see the
-README).
+30M, which fit this shared 2-core machine's time budget; at 100M x 100M Spark local
+needs an estimated 1,300 CPU-seconds or more (linear from 10M and 30M) and was not
+run here, see the README).
 """
 
 from __future__ import annotations
@@ -98,11 +99,23 @@ def _stop_spark() -> None:
             proc.wait(timeout=120)
 
 
+def _own_peak_kib() -> int:
+    """This process's peak RSS since its exec (``VmHWM``). Not ``ru_maxrss``: Linux
+    carries the parent's peak over into a child started by vfork, so a parent that had
+    just generated 100M rows (about 9 GB) would be counted as the child's."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def _child(exp: Path, pur: Path, engine: str) -> dict[str, object]:
     measured = _query(exp, pur, engine)
-    own = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    measured["peak_mib"] = (own.ru_maxrss + kids.ru_maxrss) / 1024
+    measured["peak_mib"] = (_own_peak_kib() + kids.ru_maxrss) / 1024
     return measured
 
 

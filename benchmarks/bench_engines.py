@@ -7,13 +7,15 @@ bounds), at ``SIZES`` rows per side. Each engine runs in a fresh child process; 
 seconds are the child's and every descendant's (the Spark JVM is waited for), its
 peak memory the child's peak RSS plus its largest descendant's (the JVM). DuckDB runs
 under ``memory_limit`` 1 GB with ``temp_directory`` set, so the larger size spills to
-disk rather than failing. Spark runs ``local[2]`` with 6 GB of driver memory; its
+disk rather than failing. Spark runs ``local[2]`` with 6 GB of driver memory and the
+engine's own planning settings (adaptive execution, 2 shuffle partitions per core); its
 session start-up is timed apart from the query, and counted in its wall time. The two
 engines' true aggregates are compared: ``identical`` says whether every cell matched.
 
 Sizes: ``CLEANROOM_BENCH_ENGINE_SIZES`` (comma-separated row counts; default 10M and
-30M, which fit this 2-core machine's time budget; 100M x 100M was not run, see the
-README).
+30M, which fit this shared 2-core machine's time budget; at 100M x 100M Spark local
+needs an estimated 1,300 CPU-seconds or more (linear from 10M and 30M) and was not
+run here, see the README).
 """
 
 from __future__ import annotations
@@ -36,7 +38,6 @@ SIZES = tuple(
 TIMEOUT = int(os.environ.get("CLEANROOM_BENCH_ENGINE_TIMEOUT", "3600"))
 """Seconds one engine run may take; a run cut off is reported as such, not as a number."""
 DUCK_MEMORY = "1GB"
-SHUFFLE_PARTITIONS = 16  # 2 cores: Spark's default 200 tasks per shuffle only add overhead
 SPARK_CONF = (
     ("spark.driver.memory", "6g"),
     ("spark.ui.showConsoleProgress", "false"),
@@ -63,10 +64,10 @@ def _query(exp: Path, pur: Path, engine: str) -> dict[str, object]:
     if engine == "spark":
         from cleanroom.engine.spark import root_session
 
-        config = SparkSettings("local[2]", SPARK_CONF, shuffle_partitions=SHUFFLE_PARTITIONS)
+        config = SparkSettings("local[2]", SPARK_CONF)  # the engine's own plan settings
         root_session(config)
     else:
-        config = EngineSettings(DUCK_MEMORY, DATA_DIR / "duckdb_tmp", threads=2)
+        config = EngineSettings(DUCK_MEMORY, DATA_DIR / "duckdb_tmp" / exp.stem, threads=2)
     start_seconds = time.perf_counter() - started
     with open_engine(Sources((exp,), (pur,)), config) as opened:
         cells = conversion_cells(opened, "email", WINDOW, Attribution.LAST_TOUCH, bounds, keys)
@@ -98,11 +99,23 @@ def _stop_spark() -> None:
             proc.wait(timeout=120)
 
 
+def _own_peak_kib() -> int:
+    """This process's peak RSS since its exec (``VmHWM``). Not ``ru_maxrss``: Linux
+    carries the parent's peak over into a child started by vfork, so a parent that had
+    just generated 100M rows (about 9 GB) would be counted as the child's."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def _child(exp: Path, pur: Path, engine: str) -> dict[str, object]:
     measured = _query(exp, pur, engine)
-    own = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    measured["peak_mib"] = (own.ru_maxrss + kids.ru_maxrss) / 1024
+    measured["peak_mib"] = (_own_peak_kib() + kids.ru_maxrss) / 1024
     return measured
 
 

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 USER_HEX_DIGITS = 15
 """Hex digits of the token read as the user id: 60 bits, so it fits a signed BIGINT."""
-_USER_FROM = 64 - USER_HEX_DIGITS + 1  # the last 15 of a 32-byte token's 64 hex digits
+_TAIL_FROM = 25  # the token's last 8 bytes (of 32), 1-based
+_HEX_FROM = 16 - USER_HEX_DIGITS + 1  # their last 15 of 16 hex digits
 _USER_MASK = (1 << (4 * USER_HEX_DIGITS)) - 1
 
 
@@ -70,12 +71,13 @@ class Dialect:
     def user_id(self, token: str) -> str:
         """The user inside the SQL: the token's last 60 bits as a BIGINT (>= 0).
 
-        Spark reads the last 15 hex digits; DuckDB the last 8 bytes as a 64-bit
-        integer, its top 4 bits masked off (the same number, about twice as fast as
-        DuckDB's hex path)."""
+        Spark reads the last 15 hex digits of the last 8 bytes (hex of 8 bytes, not of
+        all 32: a third less CPU per row, and Spark evaluates it on every scan of a
+        dataset); DuckDB the last 8 bytes as a 64-bit integer, its top 4 bits masked off
+        (the same number, about twice as fast as DuckDB's hex path)."""
         if self.name == "spark":
-            head = f"substr(hex({token}), {_USER_FROM}, {USER_HEX_DIGITS})"
-            return f"CAST(conv({head}, 16, 10) AS BIGINT)"
+            tail = f"hex(substr({token}, {_TAIL_FROM}, 8))"
+            return f"CAST(conv(substr({tail}, {_HEX_FROM}, {USER_HEX_DIGITS}), 16, 10) AS BIGINT)"
         return f"(CAST(CAST(array_slice({token}, 25, 32) AS BIT) AS BIGINT) & {_USER_MASK})"
 
     def is_finite(self, value: str) -> str:

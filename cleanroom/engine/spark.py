@@ -48,6 +48,36 @@ SESSION_CONF = {
     "spark.sql.session.timeZone": "UTC",
 }
 
+PLAN_CONF = {
+    # Adaptive execution (Spark 4's default, set so that a cluster's defaults cannot turn
+    # it off): shuffle partitions coalesced to the data actually shuffled, skewed
+    # partitions of a join split, and sort-merge joins turned into broadcast joins
+    # once a side's real size is known.
+    "spark.sql.adaptive.enabled": "true",
+    "spark.sql.adaptive.coalescePartitions.enabled": "true",
+    "spark.sql.adaptive.skewJoin.enabled": "true",
+}
+"""Planning settings every session gets (a setting in ``SparkSettings.conf`` wins)."""
+
+_LOCAL = re.compile(r"local(?:\[(\d+|\*)(?:,\d+)?\])?$")
+
+
+def default_shuffle_partitions(master: str) -> int | None:
+    """Shuffle partitions for a ``local`` master: two per core (Spark's default of 200
+    is sized for clusters; on a few cores it makes 200 small tasks and 200 shuffle files
+    per map task at every shuffle). ``None`` for a cluster, which keeps its own."""
+    found = _LOCAL.match(master.strip())
+    if found is None:
+        return None
+    cores = found.group(1)
+    if cores is None:
+        count = 1
+    elif cores == "*":
+        count = os.cpu_count() or 1
+    else:
+        count = int(cores)
+    return max(2, 2 * count)
+
 
 @dataclass(frozen=True)
 class SparkSettings:
@@ -96,7 +126,10 @@ def root_session(settings: SparkSettings) -> Any:
 
             builder = SparkSession.builder.master(settings.master).appName("cleanroom")
             builder = builder.config("spark.ui.enabled", "false")
-            for name, value in (*SESSION_CONF.items(), *settings.conf):
+            partitions = default_shuffle_partitions(settings.master)
+            if partitions is not None:
+                builder = builder.config("spark.sql.shuffle.partitions", str(partitions))
+            for name, value in (*SESSION_CONF.items(), *PLAN_CONF.items(), *settings.conf):
                 builder = builder.config(name, value)
             _ROOTS[key] = builder.getOrCreate()
         return _ROOTS[key]

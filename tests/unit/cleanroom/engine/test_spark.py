@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 from pathlib import Path
 
@@ -68,3 +69,25 @@ def test_serve_refuses_to_start_without_java(
 def test_an_unknown_engine_is_a_settings_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="'duckdb' or 'spark'"):
         Settings(data_dir=tmp_path, engine="oracle")  # type: ignore[arg-type]
+
+
+def test_a_local_master_gets_two_shuffle_partitions_per_core() -> None:
+    from cleanroom.engine.spark import default_shuffle_partitions
+
+    assert default_shuffle_partitions("local[2]") == 4
+    assert default_shuffle_partitions("local[8,3]") == 16
+    assert default_shuffle_partitions("local") == 2
+    assert default_shuffle_partitions("local[*]") == max(2, 2 * (os.cpu_count() or 1))
+    # a cluster keeps its own (adaptive execution coalesces the partitions there)
+    assert default_shuffle_partitions("spark://head:7077") is None
+    assert default_shuffle_partitions("yarn") is None
+
+
+def test_a_configured_setting_wins_over_the_plan_defaults() -> None:
+    from cleanroom.engine.spark import PLAN_CONF, root_session
+    from tests.spark_session import require_spark
+
+    settings = require_spark()  # turns adaptive execution off: tiny worlds
+    assert PLAN_CONF["spark.sql.adaptive.enabled"] == "true"
+    assert root_session(settings).conf.get("spark.sql.adaptive.enabled") == "false"
+    assert root_session(settings).conf.get("spark.sql.adaptive.skewJoin.enabled") == "true"

@@ -53,6 +53,10 @@ MAX_FOOTER_BYTES = 4 * 1024 * 1024
 Json = dict[str, Any]
 
 #: POSTs the server makes safe to send again (see the module docstring).
+COMPLETE_TIMEOUT = 1800.0
+"""Seconds the agent waits for ``complete``: the server finishes validation and prepares
+the dataset for queries in that request (about 2 s per million rows on 2 cores), which
+for a large file takes longer than the client's usual timeout."""
 _SAFE_POSTS = re.compile(r"^/v1/collaborations/[^/]+/(queries|uploads(/[^/]+/complete)?)$")
 
 
@@ -376,7 +380,7 @@ class CleanRoomClient:
     ) -> Json:
         path = f"/v1/collaborations/{collaboration}/uploads/{upload_id}/complete"
         body = {"sha256": sha256} if sha256 is not None else None
-        result: Json = self.request("POST", path, json=body)
+        result: Json = self.request("POST", path, json=body, timeout=COMPLETE_TIMEOUT)
         return result
 
     def datasets(self, collaboration: str) -> list[Json]:

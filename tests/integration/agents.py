@@ -19,6 +19,12 @@ def agent(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+def words(out: str) -> str:
+    """``out`` with every run of whitespace made one space: Rich wraps a table's caption
+    at the table's width, which depends on how many digits the noise drew."""
+    return " ".join(out.split())
+
+
 def join_homes(server_url: str, collab: Collab, root: Path) -> dict[str, Path]:
     """A fresh home ``root/<party>`` per member of ``collab``, joined with its token."""
     homes = {}

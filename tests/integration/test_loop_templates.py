@@ -21,7 +21,7 @@ from cleanroom.release._testing import exact_mode
 from party_agent import results
 from party_agent.credentials import Credential
 from party_agent.home import PartyHome
-from tests.integration.agents import agent
+from tests.integration.agents import agent, words
 from tests.integration.query_world import QueryWorld, in_process, make_world
 from tests.integration.server import ServerProcess
 from tests.integration.world import api
@@ -202,7 +202,7 @@ def test_party_agent_prints_readable_tables(
 ) -> None:
     code, out, err = _query(brand_home, template, *extra)
     assert code == 0, err
-    assert f"{template} — result res_" in out and "95% interval" in out
+    assert f"{template} — result res_" in out and "95% interval" in words(out)
     assert all(word in out for word in [*shown, "cmp-0", "cmp-2"]), out
 
 

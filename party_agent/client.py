@@ -54,9 +54,10 @@ Json = dict[str, Any]
 
 #: POSTs the server makes safe to send again (see the module docstring).
 COMPLETE_TIMEOUT = 1800.0
-"""Seconds the agent waits for ``complete``: the server finishes validation and prepares
-the dataset for queries in that request (about 2 s per million rows on 2 cores), which
-for a large file takes longer than the client's usual timeout."""
+"""Seconds the agent waits for ``complete``: the server finishes validation in that
+request (what the row-group scan had not reached; the whole file for a client that sent
+no footer), which for a large file on a busy server can take longer than the client's
+usual timeout. Preparing the dataset for queries happens after the reply."""
 _SAFE_POSTS = re.compile(r"^/v1/collaborations/[^/]+/(queries|uploads(/[^/]+/complete)?)$")
 
 

@@ -37,6 +37,7 @@ from cleanroom.query import ledger
 from cleanroom.query.request import QuerySubmission
 from cleanroom.release import ReleasePolicy, Sources, TemplateRequest, release_inputs
 from cleanroom.storage.blinding_tables import is_blinded
+from cleanroom.storage.dataset_files import query_file
 from cleanroom.storage.models import Dataset, DatasetVersion, Member
 from cleanroom.storage.query_tables import PartyRulesRow
 from policies import (
@@ -96,7 +97,8 @@ class Plan:
         return hashlib.sha256(canonical_json(data)).hexdigest()
 
     def sources(self, data_dir: Path) -> Sources:
-        paths = {d.kind: (data_dir / d.path,) for d in self.datasets}
+        """The files the engine reads: each version's prepared form once it is written."""
+        paths = {d.kind: (query_file(data_dir / d.path),) for d in self.datasets}
         return Sources(paths["exposures"], paths["purchases"], paths.get("spend", ()))
 
     def release_inputs(self) -> tuple[TemplateRequest, ReleasePolicy]:

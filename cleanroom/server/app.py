@@ -25,7 +25,8 @@ from cleanroom.server.routes import (
 )
 from cleanroom.settings import Settings
 from cleanroom.storage.bootstrap import Storage
-from cleanroom.uploads.sessions import InFlight, UploadLocks, open_for_serving
+from cleanroom.uploads.preparer import Preparer
+from cleanroom.uploads.sessions import InFlight, UploadLocks, open_for_serving, published_files
 
 ROUTERS = (
     health,
@@ -45,6 +46,9 @@ ROUTERS = (
 def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     """Build the app; storage is opened here (and recovered) unless the caller passes one."""
     opened = storage or open_for_serving(settings)
+    preparer = Preparer(settings.data_dir)
+    with opened.sessionmaker() as session:  # versions a stopped server had not prepared
+        preparer.schedule(published_files(session, settings))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -52,6 +56,7 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
         threads = anyio.to_thread.current_default_thread_limiter()
         threads.total_tokens = max(threads.total_tokens, settings.max_concurrent_requests + 8)
         yield
+        preparer.close()
         opened.close()
 
     app = FastAPI(
@@ -69,6 +74,7 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     app.state.clock = opened.clock
     app.state.upload_locks = UploadLocks()
     app.state.uploads_in_flight = InFlight(settings)
+    app.state.preparer = preparer
     app.add_middleware(
         Admission, limit=settings.max_concurrent_requests, wait_seconds=settings.busy_wait_seconds
     )

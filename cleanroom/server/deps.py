@@ -15,6 +15,7 @@ from cleanroom.server.auth import Principal, authenticate
 from cleanroom.settings import Settings
 from cleanroom.storage.clock import Clock
 from cleanroom.storage.models import Collaboration
+from cleanroom.uploads.preparer import Preparer
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -33,9 +34,16 @@ def get_clock(request: Request) -> Clock:
     return clock
 
 
+def get_preparer(request: Request) -> Preparer:
+    """The background worker preparing published versions for queries."""
+    preparer: Preparer = request.app.state.preparer
+    return preparer
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
+PreparerDep = Annotated[Preparer, Depends(get_preparer)]
 
 
 _bearer = HTTPBearer(auto_error=False, description="API token: crt_...")

@@ -7,6 +7,8 @@
   and the closed vocabularies of their columns (:class:`Role`, :class:`UploadStatus`).
 - :mod:`~cleanroom.storage.signing_key`: the server's own Ed25519 key (signs audit entries).
 - :mod:`~cleanroom.storage.clock`: the one clock of everything written.
+- :mod:`~cleanroom.storage.dataset_files`: which file a version's queries read (the
+  prepared sibling once written).
 
 Storage imports nothing else of the server's; every other package may use it.
 """

@@ -10,6 +10,8 @@
   against the collaboration's registered match key.
 - :mod:`~cleanroom.uploads.publish`: one rename plus one commit (or none for bytes the
   dataset's newest version already holds).
+- :mod:`~cleanroom.uploads.prepare` and :mod:`~cleanroom.uploads.preparer`: each
+  published version prepared once for queries, in the background, into a sibling file.
 """
 
 from cleanroom.uploads.binding import check_binding, registered_key_checks

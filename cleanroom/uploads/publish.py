@@ -12,10 +12,9 @@ turns), insert the version row, fsync and ``os.replace`` the temp file into
 fails the renamed file is removed; if the process dies between rename and commit, the
 unreferenced file is deleted by :func:`cleanroom.uploads.sessions.recover_storage` on start.
 
-Before the rename, :func:`cleanroom.uploads.prepare.prepare_for_queries` rewrites the
-file once for every query to come (user columns, rows sorted, first-row flags). The
-version's ``sha256`` still names the uploaded bytes (it is what an identical upload is
-compared with); the file on disk is the prepared one.
+The published file is the uploaded bytes (the version's ``sha256``); the caller then
+schedules its preparation for queries (:class:`cleanroom.uploads.preparer.Preparer`),
+which writes a sibling file in the background.
 """
 
 from __future__ import annotations
@@ -32,7 +31,6 @@ from cleanroom.settings import Settings
 from cleanroom.storage.clock import session_now
 from cleanroom.storage.db import insert_if_absent
 from cleanroom.storage.models import Dataset, DatasetVersion, UploadSession, UploadStatus
-from cleanroom.uploads.prepare import prepare_for_queries
 from cleanroom.uploads.sessions import discard_temp_file, temp_path
 from cleanroom.uploads.validation import ValidatedFile
 
@@ -186,7 +184,6 @@ def publish(
     final = settings.data_dir / relative
     final.parent.mkdir(parents=True, exist_ok=True)
     source = temp_path(settings, upload.id)
-    prepare_for_queries(source)
     _fsync(source)
     os.replace(source, final)
     _fsync(final.parent)
@@ -207,9 +204,7 @@ def publish_unless_unchanged(
 ) -> tuple[DatasetVersion, bool]:
     """Publish ``upload`` unless, once the dataset is locked, its newest version holds
     these very bytes (an identical upload completed meanwhile); the version the dataset
-    then has, and whether it is new. The file is prepared for queries before the lock is
-    taken, so the lock is held for the rename and the commit only."""
-    prepare_for_queries(temp_path(settings, upload.id))
+    then has, and whether it is new."""
     lock_dataset(session, upload)
     current = current_version(session, upload)
     if current is not None and current.sha256 == upload.sha256:

@@ -33,6 +33,7 @@ from cleanroom.errors import ChunkChecksumMismatch, Conflict, InsufficientStorag
 from cleanroom.settings import Settings
 from cleanroom.storage.bootstrap import Storage, open_exclusive
 from cleanroom.storage.clock import session_now
+from cleanroom.storage.dataset_files import prepared_sibling
 from cleanroom.storage.models import DatasetVersion, UploadSession, UploadStatus
 from cleanroom.uploads.streaming import StreamingCheck, check_whole_file
 
@@ -330,6 +331,12 @@ def _resume_after_restart(settings: Settings, upload: UploadSession) -> int:
     return 0
 
 
+def published_files(session: Session, settings: Settings) -> list[Path]:
+    """The file of every published version, oldest first."""
+    paths = session.scalars(select(DatasetVersion.path).order_by(DatasetVersion.id))
+    return [settings.data_dir / p for p in paths]
+
+
 def _remove_orphans(settings: Settings, session: Session, keep: set[Path]) -> int:
     removed = 0
     if settings.tmp_dir.exists():
@@ -337,7 +344,8 @@ def _remove_orphans(settings: Settings, session: Session, keep: set[Path]) -> in
             if leftover.is_file() and leftover not in keep:
                 leftover.unlink()
                 removed += 1
-    published = {settings.data_dir / p for p in session.scalars(select(DatasetVersion.path))}
+    published = set(published_files(session, settings))
+    published |= {prepared_sibling(p) for p in published}
     if settings.datasets_dir.exists():
         for path in settings.datasets_dir.rglob("*"):
             if path.is_file() and path not in published:

@@ -4,16 +4,34 @@ from __future__ import annotations
 
 import hashlib
 import io
+import time
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cleanroom.storage.dataset_files import PREPARED_SUFFIX, prepared_sibling
 from protocols import IdType, MatchKey, Tokenizer
 from protocols.binding import bind_schema
 
 #: The match key the session collaborations register (``world.bind_match_key``).
 SEED_KEY = MatchKey(bytes([1]) * 32)
+
+
+def version_files(folder: Path) -> list[str]:
+    """The version files in a dataset's folder, without the prepared siblings the server
+    writes in the background (``v<N>.prepared.parquet``)."""
+    return sorted(p.name for p in folder.iterdir() if not p.name.endswith(PREPARED_SUFFIX))
+
+
+def wait_prepared(path: Path, seconds: float = 60.0) -> Path:
+    """The prepared sibling of the version file ``path``, once the server has written it."""
+    sibling, deadline = prepared_sibling(path), time.monotonic() + seconds
+    while not sibling.exists():
+        assert time.monotonic() < deadline, f"{sibling.name} not written in {seconds} s"
+        time.sleep(0.05)
+    return sibling
 
 
 def token_column(collaboration_id: str, count: int, key: MatchKey = SEED_KEY) -> pa.Array:

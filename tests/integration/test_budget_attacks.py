@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from tests.integration.datasets import parquet_bytes
+from tests.integration.datasets import parquet_bytes, version_files
 from tests.integration.query_world import (
     QueryWorld,
     conversions,
@@ -112,9 +112,7 @@ def test_the_same_bytes_uploaded_twice_are_one_version_and_a_repeat_stays_free(
         assert (again.json()["version"], again.json()["published"]) == (1, False)
         listed = brand.get(f"/v1/collaborations/{w.id}/datasets/exp").json()
     assert listed["versions"] == [1]
-    assert sorted(p.name for p in (server.data_dir / "datasets" / w.id / "exp").iterdir()) == [
-        "v1.parquet"
-    ]
+    assert version_files(server.data_dir / "datasets" / w.id / "exp") == ["v1.parquet"]
     repeat = ask(w, conversions("5d"), who="brand")
     assert repeat.status_code == 200, repeat.text
     assert (repeat.json()["reused"], repeat.json()["epsilon_charged"]) == (True, "0/1")

@@ -27,6 +27,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from cleanroom.audit import verify_lines
+from cleanroom.storage.dataset_files import prepared_sibling
 from tests.integration.datasets import exposures_table, parquet_bytes
 from tests.integration.postgres import fresh_database
 from tests.integration.query_world import QueryWorld, conversions, make_world
@@ -74,11 +75,14 @@ def _until_killed(work: Callable[[], None]) -> None:
 
 def check_invariants(server: ServerProcess, world: QueryWorld) -> None:
     versions = server.sql("SELECT path, rows FROM dataset_versions")
-    for path, rows in versions:  # complete files (prepared for queries: not the upload's bytes)
-        assert pq.ParquetFile(server.data_dir / str(path)).metadata.num_rows == rows
     named = {server.data_dir / str(path) for path, _ in versions}
     on_disk = {p for p in (server.data_dir / "datasets").rglob("*") if p.is_file()}
-    assert on_disk == named
+    siblings = {prepared_sibling(p) for p in named} & on_disk  # prepared in the background
+    assert on_disk == named | siblings
+    for path, rows in versions:  # complete files: the upload's and, where written, prepared
+        for file in {server.data_dir / str(path), prepared_sibling(server.data_dir / str(path))}:
+            if file in on_disk:
+                assert pq.ParquetFile(file).metadata.num_rows == rows
     rows = server.sql("SELECT period_start, spent FROM budget_ledger")
     periods = sum((Fraction(str(s)) for start, s in rows if start != 0), Fraction(0))
     lifetime = sum((Fraction(str(s)) for start, s in rows if start == 0), Fraction(0))

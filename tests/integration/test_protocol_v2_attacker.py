@@ -119,7 +119,11 @@ def test_the_data_dir_holds_no_scalar_free_value(app: FastAPI) -> None:
     _assert_holds_none(root, values)
     blind_for(w, "retailer", scalars)
     blind_for(w, "brand", scalars)
-    assert [p.name for p in (root / "datasets" / w.id / "exp").iterdir()] == ["v1.blinded.parquet"]
+    assert app.state.preparer.wait_idle(60)  # the doubly blinded file's prepared sibling too
+    assert sorted(p.name for p in (root / "datasets" / w.id / "exp").iterdir()) == [
+        "v1.blinded.parquet",
+        "v1.blinded.prepared.parquet",
+    ]
     _assert_holds_none(root, values)
     # The scan does see what is stored: user 70's doubly blinded token is found.
     hexed = hashlib.sha256(b"user70@example.com").hexdigest().encode()

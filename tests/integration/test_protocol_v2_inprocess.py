@@ -93,11 +93,13 @@ def test_the_joined_files_hold_doubly_blinded_columns_only(
 ) -> None:
     _, v2 = worlds
     folder = app.state.settings.data_dir / "datasets" / v2.id
+    assert app.state.preparer.wait_idle(60)
     for name in ("exp", "pur"):
         files = sorted(p.name for p in (folder / name).iterdir())
-        assert files == ["v1.blinded.parquet"]
-        schema = pq.read_schema(folder / name / "v1.blinded.parquet")
-        assert token_version(schema.field("token_email")) == DOUBLY_BLINDED_VERSION
+        assert files == ["v1.blinded.parquet", "v1.blinded.prepared.parquet"]
+        for file in files:
+            schema = pq.read_schema(folder / name / file)
+            assert token_version(schema.field("token_email")) == DOUBLY_BLINDED_VERSION
     assert not (app.state.settings.data_dir / "blinding").exists() or not any(
         (app.state.settings.data_dir / "blinding").iterdir()
     )

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from protocols import MatchKey, token_field
-from tests.integration.datasets import exposures_table, parquet_bytes, sha256
+from tests.integration.datasets import exposures_table, parquet_bytes, sha256, wait_prepared
 from tests.integration.server import ServerProcess
 from tests.integration.uploading import CHUNK, put, send_all, start, upload
 from tests.integration.world import Collab, api, make_collaboration
@@ -65,10 +65,11 @@ def test_upload_publishes_a_version_and_replacing_adds_one(
     assert missing.status_code == 404 and missing.json()["type"].endswith("not-found")
     on_disk = server.data_dir / "datasets" / collab_a.id / "exposures-v"
     for name, data in (("v1.parquet", first), ("v2.parquet", second)):
-        # The published file is the uploaded rows, prepared for queries (user columns,
-        # sorted): the same rows, the uploaded columns first.
-        uploaded, published = pq.read_table(pa.BufferReader(data)), pq.read_table(on_disk / name)
-        kept = published.select(uploaded.schema.names)
+        # The published file is the uploaded bytes; its prepared sibling, written in the
+        # background for queries (user columns, sorted), holds the same rows.
+        assert (on_disk / name).read_bytes() == data
+        uploaded = pq.read_table(pa.BufferReader(data))
+        kept = pq.read_table(wait_prepared(on_disk / name)).select(uploaded.schema.names)
         assert kept.schema.equals(uploaded.schema, check_metadata=True)
         assert sorted(kept.to_pylist(), key=repr) == sorted(uploaded.to_pylist(), key=repr)
 

@@ -24,10 +24,11 @@ from cleanroom.server.blinding_schemas import (
     BlindingBatchPublic,
     batch_public,
 )
-from cleanroom.server.deps import Scope, ScopeDep, SessionDep, SettingsDep
+from cleanroom.server.deps import PreparerDep, Scope, ScopeDep, SessionDep, SettingsDep
 from cleanroom.settings import Settings
 from cleanroom.storage.blinding_tables import BlindingBatch
-from cleanroom.storage.models import Member, Role
+from cleanroom.storage.models import DatasetVersion, Member, Role
+from cleanroom.uploads.preparer import Preparer
 from protocols import PROTOCOL_V2
 from protocols.relay import MEDIA_TYPE
 
@@ -98,6 +99,7 @@ def _store_reply(
     data: bytes,
     offset: int,
     key_check: str,
+    preparer: Preparer,
 ) -> BlindingBatchPublic:
     _blinder(session, scope)
     batch = _batch(session, scope, batch_id)
@@ -105,8 +107,11 @@ def _store_reply(
     done = accept_reply(
         session, settings, batch, data, offset=offset, key_check=key_check, actor=actor
     )
+    if done and finish_version(session, settings, batch.dataset_version_id, actor):
+        version = session.get(DatasetVersion, batch.dataset_version_id)
+        if version is not None:  # the doubly blinded file, prepared for queries
+            preparer.schedule([settings.data_dir / version.path])
     if done:
-        finish_version(session, settings, batch.dataset_version_id, actor)
         session.refresh(batch)
     return batch_public(batch, MAX_POINTS)
 
@@ -127,6 +132,7 @@ async def put_points(
     scope: ScopeDep,
     session: SessionDep,
     settings: SettingsDep,
+    preparer: PreparerDep,
     offset: Annotated[int, Query(ge=0)],
     key_check: KeyCheck,
 ) -> BlindingBatchPublic:
@@ -142,5 +148,13 @@ async def put_points(
             if len(data) > limit:
                 raise PayloadTooLarge(f"a reply frame holds at most {MAX_POINTS} points")
         return await run_in_threadpool(
-            _store_reply, session, settings, scope, batch_id, bytes(data), offset, key_check
+            _store_reply,
+            session,
+            settings,
+            scope,
+            batch_id,
+            bytes(data),
+            offset,
+            key_check,
+            preparer,
         )

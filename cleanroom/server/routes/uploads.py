@@ -39,7 +39,7 @@ from cleanroom.errors import (
     UploadOffsetMismatch,
 )
 from cleanroom.policy.store import allowed_dimensions, matching_protocol
-from cleanroom.server.deps import Scope, ScopeDep, SessionDep, SettingsDep
+from cleanroom.server.deps import PreparerDep, Scope, ScopeDep, SessionDep, SettingsDep
 from cleanroom.server.routes.datasets import version_public
 from cleanroom.server.schemas import (
     DatasetVersionPublic,
@@ -320,12 +320,14 @@ def complete_upload(
     scope: ScopeDep,
     session: SessionDep,
     settings: SettingsDep,
+    preparer: PreparerDep,
     body: Annotated[UploadComplete | None, Body()] = None,
 ) -> UploadCompletePublic:
     """Verify the whole-file checksum, validate, and publish atomically as a new version.
 
     The checksum is the one the server carried forward as the chunks arrived, and the
-    row groups were scanned then if a footer came first, so this step finishes the work.
+    row groups were scanned then if a footer came first, so this step finishes the work;
+    preparing the version for queries (sorting, user columns) follows in the background.
     Bytes identical to the dataset's newest version publish nothing: the reply is that
     version with `published: false` (queries keep their cache key, repeats stay free).
     """
@@ -356,6 +358,8 @@ def complete_upload(
         checked = uploads.check(upload).finish(kind, expected)
         version, new = publish_unless_unchanged(session, settings, upload, checked, actor)
         discard_temp_file(settings, upload.id)  # the footer sent first (the file is renamed)
+        if new:  # queries read it as uploaded until its prepared sibling is written
+            preparer.schedule([settings.data_dir / version.path])
     except (DatasetRejected, Conflict) as error:
         _fail(session, settings, upload, actor, error)
         raise

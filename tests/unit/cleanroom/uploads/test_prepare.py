@@ -1,17 +1,19 @@
-"""The publish step's preparation for queries: the user column and the sort order."""
+"""The preparation of a published version for queries: the user column and the sort order."""
 
 from __future__ import annotations
 
 import hashlib
+import threading
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from cleanroom.engine.dialect import DUCKDB
-from cleanroom.uploads.prepare import prepare_for_queries, user_numbers
-from protocols import ONCE_BLINDED_VERSION, token_field, versioned_field
+from cleanroom.uploads.prepare import PreparationStopped, prepare_for_queries, user_numbers
+from protocols import DOUBLY_BLINDED_VERSION, ONCE_BLINDED_VERSION, token_field, versioned_field
 
 
 def _tokens(count: int) -> list[bytes | None]:
@@ -95,3 +97,27 @@ def test_files_whose_tokens_are_not_final_or_that_have_none_are_left_as_they_are
         content = path.read_bytes()
         assert not prepare_for_queries(path)
         assert path.read_bytes() == content
+
+
+def test_a_doubly_blinded_file_is_prepared_like_a_v1_file(tmp_path: Path) -> None:
+    field = versioned_field("email", DOUBLY_BLINDED_VERSION)
+    path = _exposures(tmp_path / "v1.blinded.parquet", _tokens(40) * 2, field)
+    assert prepare_for_queries(path)
+    assert "_user_email" in pq.read_schema(path).names
+
+
+def test_preparing_into_a_target_leaves_the_source_and_no_work_folder(tmp_path: Path) -> None:
+    path = _exposures(tmp_path / "v1.parquet", _tokens(30), token_field("email"))
+    content, target, work = path.read_bytes(), tmp_path / "out.parquet", tmp_path / "w" / "x"
+    assert prepare_for_queries(path, target, work=work)
+    assert path.read_bytes() == content and target.exists() and not work.exists()
+    assert pq.read_table(target).num_rows == 30
+
+
+def test_a_stopped_preparation_writes_nothing(tmp_path: Path) -> None:
+    path = _exposures(tmp_path / "v1.parquet", _tokens(30), token_field("email"))
+    stop, target = threading.Event(), tmp_path / "out.parquet"
+    stop.set()
+    with pytest.raises(PreparationStopped):
+        prepare_for_queries(path, target, stop=stop)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v1.parquet"]

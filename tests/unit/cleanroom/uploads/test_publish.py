@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
@@ -47,12 +46,7 @@ def test_a_publish_renames_the_file_into_place_and_commits_version_and_audit(
         version = publish(session, room.settings, upload, checked, room.actor("brand"))
     final = room.settings.data_dir / "datasets" / room.id / "exp" / "v1.parquet"
     assert (version.version, version.path) == (1, f"datasets/{room.id}/exp/v1.parquet")
-    uploaded, published = pq.read_table(pa.BufferReader(data)), pq.read_table(final)
-    added = ["_user_email", "_first_email", "_first_email_campaign"]
-    assert published.schema.names == [*table.schema.names, *added]
-    assert published.schema.field("token_email").equals(uploaded.schema.field("token_email"), True)
-    rows = published.drop_columns(added).to_pylist()
-    assert sorted(rows, key=repr) == sorted(uploaded.to_pylist(), key=repr)
+    assert final.read_bytes() == data  # as uploaded; prepared for queries in the background
     assert not source.exists()
     with room.session() as session:
         stored = session.get(DatasetVersion, version.id)

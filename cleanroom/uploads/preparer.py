@@ -1,0 +1,90 @@
+"""The server's background preparation of published versions for queries (issue 17).
+
+``complete`` publishes the uploaded bytes as they are and hands the version's file to
+:class:`Preparer`, which prepares it (:func:`cleanroom.uploads.prepare.prepare_for_queries`)
+into its sibling (:func:`cleanroom.storage.dataset_files.prepared_sibling`) on one worker
+thread, one file at a time, under DuckDB's 512 MB preparation limit. Queries read the
+sibling once it exists and the uploaded file until then, with the same results
+(:func:`cleanroom.storage.dataset_files.query_file`), so ``complete`` answers as soon as
+the file is validated and published instead of after a minute of sorting a 1 GiB file.
+
+Crash safety: the worker writes only inside ``DATA_DIR/prepare`` (emptied whenever a
+Preparer starts) and renames a complete, fsynced file into place, so a kill leaves either
+the whole sibling or none; the server schedules every published version again on start,
+and a version already prepared is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import shutil
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from cleanroom.storage.dataset_files import prepared_sibling
+from cleanroom.uploads.prepare import PreparationStopped, prepare_for_queries
+
+__all__ = ["Preparer"]
+
+log = logging.getLogger("cleanroom")
+
+
+class Preparer:
+    """One daemon thread preparing scheduled version files in order."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self._data_dir = data_dir
+        self._work = data_dir / "prepare"
+        shutil.rmtree(self._work, ignore_errors=True)
+        self._queue: queue.Queue[Path | None] = queue.Queue()
+        self._stop = threading.Event()
+        self._idle = threading.Condition()
+        self._pending = 0
+        self._thread = threading.Thread(target=self._run, name="cleanroom-prepare", daemon=True)
+        self._thread.start()
+
+    def schedule(self, files: Iterable[Path]) -> None:
+        """Prepare each of these version files, unless its sibling exists by then."""
+        for path in files:
+            with self._idle:
+                self._pending += 1
+            self._queue.put(path)
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until everything scheduled is done (or ``timeout`` seconds): True if idle."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Stop: the file being prepared is abandoned at its next batch (nothing is
+        written; the next start prepares it again) and the thread is joined."""
+        self._stop.set()
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while (path := self._queue.get()) is not None:
+            try:
+                if not self._stop.is_set():
+                    self._prepare(path)
+            finally:
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()
+
+    def _prepare(self, path: Path) -> None:
+        sibling = prepared_sibling(path)
+        if sibling.exists() or not path.is_file():
+            return  # prepared already, or no longer published (a v2 file once blinded)
+        try:
+            prepare_for_queries(path, sibling, work=self._work / "current", stop=self._stop)
+        except PreparationStopped:
+            return
+        except Exception as error:  # queries keep reading the uploaded file: slower, same
+            log.warning(  # the type and the file only: a message could quote a value
+                "preparing %s for queries failed (%s); queries read it unprepared",
+                path.relative_to(self._data_dir),
+                type(error).__name__,
+            )

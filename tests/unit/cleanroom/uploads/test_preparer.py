@@ -1,0 +1,92 @@
+"""The background preparation of published versions: siblings appear whole or not at all."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from cleanroom.storage.dataset_files import prepared_sibling, query_file
+from cleanroom.uploads.preparer import Preparer
+from protocols import token_field
+
+
+def _version(folder: Path, name: str = "v1.parquet", rows: int = 40) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    tokens = [hashlib.sha256(str(i % 13).encode()).digest() for i in range(rows)]
+    table = pa.table(
+        {
+            "token_email": pa.array(tokens, pa.binary(32)),
+            "campaign_id": [f"c{i % 2}" for i in range(rows)],
+            "exposure_time": pa.array([(i * 37) % 100 for i in range(rows)], pa.int64()),
+        }
+    )
+    path = folder / name
+    pq.write_table(table.cast(table.schema.set(0, token_field("email"))), path)
+    return path
+
+
+def test_a_scheduled_version_gets_a_sibling_with_the_same_rows_and_queries_read_it(
+    tmp_path: Path,
+) -> None:
+    path = _version(tmp_path / "datasets" / "col" / "exp")
+    content = path.read_bytes()
+    assert query_file(path) == path
+    preparer = Preparer(tmp_path)
+    try:
+        preparer.schedule([path])
+        assert preparer.wait_idle(60)
+    finally:
+        preparer.close()
+    sibling = prepared_sibling(path)
+    assert sibling.name == "v1.prepared.parquet" and query_file(path) == sibling
+    assert path.read_bytes() == content  # the uploaded bytes stay as they were
+    uploaded, prepared = pq.read_table(path), pq.read_table(sibling)
+    kept = prepared.select(uploaded.schema.names).to_pylist()
+    assert sorted(kept, key=repr) == sorted(uploaded.to_pylist(), key=repr)
+    assert "_user_email" in prepared.schema.names
+    assert not any((tmp_path / "prepare").iterdir())
+
+
+def test_files_that_need_nothing_or_are_gone_are_skipped(tmp_path: Path) -> None:
+    folder = tmp_path / "datasets" / "col" / "spend"
+    folder.mkdir(parents=True)
+    spend = folder / "v1.parquet"
+    pq.write_table(pa.table({"campaign_id": ["a"], "spend": [1.5]}), spend)
+    preparer = Preparer(tmp_path)
+    try:
+        preparer.schedule([spend, folder / "v9.parquet"])
+        assert preparer.wait_idle(60)
+    finally:
+        preparer.close()
+    assert sorted(p.name for p in folder.iterdir()) == ["v1.parquet"]
+
+
+def test_a_leftover_work_folder_is_cleared_when_a_preparer_starts(tmp_path: Path) -> None:
+    leftover = tmp_path / "prepare" / "current"
+    leftover.mkdir(parents=True)
+    (leftover / "prepared.parquet").write_bytes(b"half a file")
+    Preparer(tmp_path).close()
+    assert not (tmp_path / "prepare").exists()
+
+
+def test_a_failed_preparation_is_logged_without_content_and_leaves_no_sibling(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = _version(tmp_path / "datasets" / "col" / "exp")
+    data = path.read_bytes()
+    path.write_bytes(data[:4] + b"\x00" * 64 + data[68:])  # damaged pages, footer intact
+    preparer = Preparer(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="cleanroom"):
+        try:
+            preparer.schedule([path])
+            assert preparer.wait_idle(60)
+        finally:
+            preparer.close()
+    assert not prepared_sibling(path).exists() and query_file(path) == path
+    [record] = [r for r in caplog.records if "preparing" in r.getMessage()]
+    assert record.getMessage().startswith("preparing datasets/col/exp/v1.parquet for queries")

@@ -46,7 +46,7 @@ ROUTERS = (
 def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     """Build the app; storage is opened here (and recovered) unless the caller passes one."""
     opened = storage or open_for_serving(settings)
-    preparer = Preparer(settings.data_dir)
+    preparer, uploads = Preparer(settings.data_dir), InFlight(settings)
     with opened.sessionmaker() as session:  # versions a stopped server had not prepared
         preparer.schedule(published_files(session, settings))
 
@@ -57,6 +57,7 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
         threads.total_tokens = max(threads.total_tokens, settings.max_concurrent_requests + 8)
         yield
         preparer.close()
+        uploads.close()
         opened.close()
 
     app = FastAPI(
@@ -73,7 +74,7 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     app.state.signing_key = opened.signing_key
     app.state.clock = opened.clock
     app.state.upload_locks = UploadLocks()
-    app.state.uploads_in_flight = InFlight(settings)
+    app.state.uploads_in_flight = uploads
     app.state.preparer = preparer
     app.add_middleware(
         Admission, limit=settings.max_concurrent_requests, wait_seconds=settings.busy_wait_seconds

@@ -150,6 +150,10 @@ class InFlight:
             receiving.check = check_whole_file(temp_path(self._settings, upload.id))
         return receiving.check
 
+    def __contains__(self, upload_id: object) -> bool:
+        """Whether a digest or check of ``upload_id`` is held in memory."""
+        return upload_id in self._uploads
+
     def drop(self, upload_id: str) -> None:
         receiving = self._uploads.pop(upload_id, None)
         if receiving is not None and receiving.check is not None:
@@ -285,10 +289,11 @@ def advance(session: Session, upload: UploadSession, offset: int, written: int) 
     upload.received = offset + written
 
 
-def expire_idle_uploads(session: Session, settings: Settings) -> int:
-    """Expire open sessions idle longer than ``upload_idle_hours``; delete their files."""
+def expire_idle_uploads(session: Session, settings: Settings) -> list[str]:
+    """Expire open sessions idle longer than ``upload_idle_hours``; delete their files.
+    The ids expired (the caller drops their digests and checks from :class:`InFlight`)."""
     cutoff = session_now(session) - timedelta(hours=settings.upload_idle_hours)
-    expired = 0
+    expired = []
     for upload in session.scalars(
         select(UploadSession).where(UploadSession.status == UploadStatus.OPEN)
     ):
@@ -296,7 +301,7 @@ def expire_idle_uploads(session: Session, settings: Settings) -> int:
             upload.status = UploadStatus.EXPIRED
             upload.failure = f"no chunk for {settings.upload_idle_hours:g} hours; start again"
             discard_temp_file(settings, upload.id)
-            expired += 1
+            expired.append(upload.id)
     return expired
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 from sqlalchemy import select
@@ -17,7 +17,9 @@ from cleanroom.storage.models import (
 )
 from cleanroom.storage.query_tables import BudgetLedgerRow, StoredResult
 from tests.integration.clock import Clock
-from tests.integration.query_world import conversions, in_process, make_world
+from tests.integration.datasets import parquet_bytes
+from tests.integration.query_world import conversions, exposures, in_process, make_world
+from tests.integration.uploading import CHUNK, put, start
 
 
 def _aware(moment: datetime) -> datetime:
@@ -50,3 +52,19 @@ def test_audit_entries_uploads_and_queries_take_the_injected_time(
     assert times[0] == "2026-11-30T23:00:00.000000Z"
     assert set(times[1:]) == {"2031-05-06T07:08:09.000000Z"} and len(times) > 10
     assert {_aware(t) for t in entry_times[1:]} == {clock.at}
+
+
+def test_an_idle_upload_expires_and_the_server_lets_go_of_its_state(
+    app: FastAPI, clock: Clock
+) -> None:
+    world = make_world(in_process(app), app.state.admin_token)
+    data = parquet_bytes(exposures(world.id))
+    with world.client("brand") as brand:
+        first = start(brand, world.id, data, "later", "exposures")
+        assert put(brand, world.id, first["id"], 0, data[:CHUNK]).status_code == 200
+        assert first["id"] in app.state.uploads_in_flight
+        clock.at += timedelta(hours=25)  # past upload_idle_hours (24)
+        start(brand, world.id, data, "now", "exposures")  # a new session expires idle ones
+        assert first["id"] not in app.state.uploads_in_flight
+        gone = put(brand, world.id, first["id"], CHUNK, data[CHUNK : 2 * CHUNK])
+    assert gone.status_code == 409 and "no chunk for 24 hours" in gone.json()["detail"]

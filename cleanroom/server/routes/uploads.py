@@ -134,7 +134,11 @@ def require_open(upload: UploadSession) -> None:
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_upload(
-    body: UploadCreate, scope: ScopeDep, session: SessionDep, settings: SettingsDep
+    body: UploadCreate,
+    request: Request,
+    scope: ScopeDep,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> UploadPublic:
     """Open an upload session for a file of ``size`` bytes. party_admin.
 
@@ -149,7 +153,8 @@ def create_upload(
     member_id = scope.principal.member_id
     if member_id is None:
         raise Conflict("only members upload datasets")
-    expire_idle_uploads(session, settings)
+    for expired in expire_idle_uploads(session, settings):
+        in_flight(request).drop(expired)
     check_capacity(session, settings, member_id, body.size)
     upload = UploadSession(
         id=new_id("upl"),

@@ -47,7 +47,7 @@ def test_idle_sessions_expire_and_lose_their_files(tmp_path: Path) -> None:
     with storage.sessionmaker() as session:
         open_session(settings, session, "upl_old", idle_hours=3)
         open_session(settings, session, "upl_new", idle_hours=1)
-        assert expire_idle_uploads(session, settings) == 1
+        assert len(expire_idle_uploads(session, settings)) == 1
         session.commit()
         assert session.get(UploadSession, "upl_old").status == "expired"
         assert session.get(UploadSession, "upl_new").status == "open"

@@ -35,21 +35,24 @@ typedef int (*from_hash_fn)(unsigned char *p, const unsigned char *r);
 typedef int (*sha512_init_fn)(void *state);
 typedef int (*sha512_update_fn)(void *state, const unsigned char *in, unsigned long long len);
 typedef int (*sha512_final_fn)(void *state, unsigned char *out);
+typedef int (*is_valid_fn)(const unsigned char *p);
 
 static scalarmult_fn scalarmult = NULL;
 static from_hash_fn from_hash = NULL;
 static sha512_init_fn sha512_init = NULL;
 static sha512_update_fn sha512_update = NULL;
 static sha512_final_fn sha512_final = NULL;
+static is_valid_fn is_valid_point = NULL;
 
 typedef struct {
     _Alignas(16) unsigned char bytes[SHA512_STATE_MAX];
 } sha512_state;
 
 static PyObject *set_functions(PyObject *self, PyObject *args) {
-    unsigned long long mult, hash, init, update, final;
-    if (!PyArg_ParseTuple(args, "KKKKK", &mult, &hash, &init, &update, &final)) return NULL;
-    if (!mult || !hash || !init || !update || !final) {
+    unsigned long long mult, hash, init, update, final, valid;
+    if (!PyArg_ParseTuple(args, "KKKKKK", &mult, &hash, &init, &update, &final, &valid))
+        return NULL;
+    if (!mult || !hash || !init || !update || !final || !valid) {
         PyErr_SetString(PyExc_ValueError, "every libsodium function address is non-zero");
         return NULL;
     }
@@ -58,6 +61,7 @@ static PyObject *set_functions(PyObject *self, PyObject *args) {
     sha512_init = (sha512_init_fn)(uintptr_t)init;
     sha512_update = (sha512_update_fn)(uintptr_t)update;
     sha512_final = (sha512_final_fn)(uintptr_t)final;
+    is_valid_point = (is_valid_fn)(uintptr_t)valid;
     Py_RETURN_NONE;
 }
 
@@ -106,6 +110,37 @@ done:
     PyBuffer_Release(&secret);
     PyBuffer_Release(&points);
     return out == NULL ? NULL : result(out, bad);
+}
+
+/* check(points) -> (index, reason) of the first bad point, reason 1 for the identity
+ * (all zero: crypto_core_ristretto255_is_valid_point accepts it) and 2 for an invalid
+ * encoding; (-1, 0) when every point is good. The server's check of what arrives. */
+static PyObject *check(PyObject *self, PyObject *args) {
+    static const unsigned char zero[POINT_BYTES] = {0};
+    Py_buffer points;
+    if (!ready()) return NULL;
+    if (!PyArg_ParseTuple(args, "y*", &points)) return NULL;
+    if (points.len % POINT_BYTES) {
+        PyBuffer_Release(&points);
+        PyErr_SetString(PyExc_ValueError, "whole 32-byte points");
+        return NULL;
+    }
+    const unsigned char *src = points.buf;
+    Py_ssize_t count = points.len / POINT_BYTES, bad = -1;
+    int reason = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < count; i++) {
+        const unsigned char *point = src + i * POINT_BYTES;
+        if (memcmp(point, zero, POINT_BYTES) == 0) reason = 1;
+        else if (is_valid_point(point) != 1) reason = 2;
+        if (reason) {
+            bad = i;
+            break;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&points);
+    return Py_BuildValue("(ni)", bad, reason);
 }
 
 /* The value at ``index`` of an Arrow binary array: int32 (binary) or int64
@@ -201,10 +236,13 @@ done:
 
 static PyMethodDef methods[] = {
     {"set_functions", set_functions, METH_VARARGS,
-     "set_functions(scalarmult, from_hash, sha512_init, sha512_update, sha512_final): "
+     "set_functions(scalarmult, from_hash, sha512_init, sha512_update, sha512_final, "
+     "is_valid_point): "
      "the addresses of libsodium's functions (from rbcl's ctypes handle)."},
     {"blind", blind, METH_VARARGS,
      "blind(secret, points) -> (bytes, -1) or (b'', index of the first refused point)."},
+    {"check", check, METH_VARARGS,
+     "check(points) -> (index, 1 identity | 2 invalid) of the first bad point, or (-1, 0)."},
     {"hash_and_blind", hash_and_blind, METH_VARARGS,
      "hash_and_blind(prefix, secret | None, offsets, data, wide, first, count) -> "
      "(bytes, -1) or (b'', index)."},

@@ -6,8 +6,14 @@ from typing import TypeAlias
 Buffer: TypeAlias = bytes | bytearray | memoryview
 
 def set_functions(
-    scalarmult: int, from_hash: int, sha512_init: int, sha512_update: int, sha512_final: int
+    scalarmult: int,
+    from_hash: int,
+    sha512_init: int,
+    sha512_update: int,
+    sha512_final: int,
+    is_valid_point: int,
 ) -> None: ...
+def check(points: Buffer) -> tuple[int, int]: ...
 def blind(secret: Buffer, points: Buffer) -> tuple[bytes, int]: ...
 def hash_and_blind(
     prefix: Buffer,

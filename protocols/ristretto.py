@@ -119,6 +119,11 @@ def check_points(points: bytes, *, first_index: int = 0) -> int:
     Positions are counted from ``first_index`` (where ``points`` starts in its batch)."""
     if len(points) % POINT_BYTES:
         raise InvalidPoint(f"a batch of points is a multiple of {POINT_BYTES} bytes")
+    if native.kernel_enabled():
+        bad, reason = native.first_bad_point(points)
+        if bad >= 0:
+            raise InvalidPoint(f"point {first_index + bad} {reason}")
+        return len(points) // POINT_BYTES
     for index in range(len(points) // POINT_BYTES):
         _check_point(points[index * POINT_BYTES : (index + 1) * POINT_BYTES], first_index + index)
     return len(points) // POINT_BYTES

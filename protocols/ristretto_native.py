@@ -51,6 +51,7 @@ _KERNEL_FUNCTIONS = (
     "crypto_hash_sha512_init",
     "crypto_hash_sha512_update",
     "crypto_hash_sha512_final",
+    "crypto_core_ristretto255_is_valid_point",
 )
 #: The kernel keeps libsodium's SHA-512 state in a buffer of this size.
 _KERNEL_STATE_BYTES = 256
@@ -127,6 +128,13 @@ def _blind_ctypes(secret: bytes, points: bytes) -> tuple[bytes, int]:
         if mult(at(out, offset), secret, at(source, offset)):
             return b"", index
     return out.raw, -1
+
+
+def first_bad_point(points: bytes) -> tuple[int, str]:
+    """(index, reason) of the first point of ``points`` that is the identity or not a
+    valid encoding, or (-1, ""), in one kernel call (only where :func:`kernel_enabled`)."""
+    index, reason = _ristretto_kernel.check(points)
+    return index, {0: "", 1: "is the identity", 2: "is not a valid ristretto255 encoding"}[reason]
 
 
 def hash_and_blind(prefix: bytes, secret: bytes, values: pa.Array) -> tuple[bytes, int]:

@@ -2,7 +2,7 @@
 
 rbcl's public functions are the reference; the compiled kernel and the ctypes loops
 (:mod:`protocols.ristretto_native`) must equal it on any values, any scalar, and must
-refuse a batch at the same first bad position.
+refuse a batch at the same first bad position (blinding, and the server's check).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import rbcl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocols import BlindingScalar, InvalidPoint
+from protocols import BlindingScalar, InvalidPoint, check_points
 from protocols import ristretto_native as native
 from protocols.ristretto import (
     IDENTITY,
@@ -66,3 +66,6 @@ def test_blind_refuses_at_the_same_position_on_every_path(
             assert blind(scalar, points) == blind_reference(scalar, points)
             with pytest.raises(InvalidPoint, match=f"^point {cut // 32} "):
                 blind(scalar, batch)
+            with pytest.raises(InvalidPoint, match=f"^point {cut // 32} "):
+                check_points(batch)
+            assert check_points(points) == len(values)

@@ -11,7 +11,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from protocols import BlindingScalar, IdType, InvalidPoint, blind_many
+from protocols import BlindingScalar, IdType, InvalidPoint, blind_many, check_points
 from protocols import ristretto_native as native
 from protocols.ristretto import (
     IDENTITY,
@@ -91,6 +91,9 @@ def test_a_bad_point_is_named_at_its_position_in_the_whole_batch(
     for path in (blind_many, blind, blind_reference):
         with pytest.raises(InvalidPoint, match=message):
             path(scalar, batch)
+    with pytest.raises(InvalidPoint, match=message):  # the server's check of what arrives
+        check_points(batch)
+    assert check_points(good) == len(good) // 32
 
 
 def test_the_first_of_two_bad_points_is_the_one_named() -> None:

@@ -13,11 +13,12 @@ arrives from elsewhere is checked (a valid canonical encoding, not the identity)
 it is multiplied: :func:`check_points` names the first bad position, never its value.
 
 The loops call libsodium directly (:mod:`protocols.ristretto_native`: no separate
-validity pass, the multiplication refuses a bad point; no per-call wrapper), and
-ctypes releases the GIL during each call, so :func:`blind_many` and
-:func:`hash_and_blind_many` cut large batches into one share per core and run them in
-threads (:func:`protocols.workers.map_shares_in_threads`). :func:`blind_reference` and
-rbcl's public functions are the reference path, held equal by the tests.
+validity pass, the multiplication refuses a bad point; no per-call wrapper) with the
+GIL released (the compiled kernel for a whole batch, or ctypes around each call), so
+:func:`blind_many` and :func:`hash_and_blind_many` cut large batches into
+:data:`PIECES_PER_CORE` pieces per core that threads take in turn
+(:func:`protocols.workers.map_shares_in_threads`). :func:`blind_reference` and rbcl's
+public functions are the reference path, held equal by the tests.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
-"""Build the optional C kernel of protocols/hmac_batch.py (everything else is in pyproject.toml).
+"""Build the optional C kernels (everything else is in pyproject.toml).
 
-``protocols._hmac_kernel`` is optional: where no C compiler or Python headers exist the
-build prints a warning, skips it, and the package runs on its pure-Python (hashlib) path.
+``protocols._hmac_kernel`` (protocols/hmac_batch.py) and ``protocols._ristretto_kernel``
+(protocols/ristretto_native.py) are optional: where no C compiler or Python headers exist
+the build prints a warning, skips them, and the package runs on its pure-Python paths
+(hashlib; libsodium through ctypes).
 """
 
 from setuptools import Extension, setup
@@ -13,6 +15,12 @@ setup(
             sources=["protocols/_hmac_kernel.c"],
             extra_compile_args=["-O3"],
             optional=True,
-        )
+        ),
+        Extension(
+            "protocols._ristretto_kernel",
+            sources=["protocols/_ristretto_kernel.c"],
+            extra_compile_args=["-O2"],
+            optional=True,
+        ),
     ]
 )

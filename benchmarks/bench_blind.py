@@ -6,8 +6,10 @@
 Each side has ``N`` SHA-256-hexed emails (half of them shared). Timed: A hashes to the
 group and blinds its own (a * H), B the same (b * H), then each blinds the other's
 points (every point checked first), and the doubly blinded sets are intersected.
-Identifiers per second = (N_A + N_B) / wall-clock seconds, on every core (threads:
-``protocols.ristretto_native`` calls libsodium through ctypes, which releases the GIL).
+Identifiers per second = (N_A + N_B) / wall-clock seconds, on every core (threads take
+pieces of each batch in turn; ``protocols.ristretto_native`` calls libsodium with the GIL
+released: its compiled kernel, or ctypes loops where it is not built; the row names
+which path ran).
 On a shared machine the wall-clock rate says how busy the machine was; the rate per
 CPU-second (this process, all its threads) does not, and times the usable cores it is
 what idle cores give.
@@ -31,6 +33,7 @@ from benchmarks.blind_join import measure
 from benchmarks.common import Result, best_of, usable_cores
 from protocols import BlindingScalar, blind_many, hash_to_group
 from protocols.ristretto import hash_and_blind_many
+from protocols.ristretto_native import blinding_path
 
 COLLAB = "bench-collaboration"
 TARGET = 15_000.0
@@ -109,7 +112,8 @@ def run(quick: bool) -> list[Result]:
             baseline_name=name,
             baseline_value=base.rate(total),
             min_value=TARGET,
-            notes=f"{per_side:,} per side; {ours.describe()}; baseline {base.describe()}",
+            notes=f"{per_side:,} per side; {blinding_path()}; {ours.describe()}; "
+            f"baseline {base.describe()}",
         ),
         Result(
             "v2 double-blind, per CPU-second",

@@ -187,17 +187,61 @@ _threads = _Threads()
 
 
 def map_shares_in_threads(
-    function: ShareFunction[R], values: pa.Array, args: tuple[Any, ...], threshold: int
+    function: ShareFunction[R],
+    values: pa.Array,
+    args: tuple[Any, ...],
+    threshold: int,
+    pieces_per_core: int = 1,
 ) -> list[R]:
     """Like :func:`map_shares`, with threads of this process taking the other shares.
 
-    The calling thread runs the first share; exceptions propagate as from one call.
+    ``values`` is cut into ``pieces_per_core`` pieces per core, and the calling thread
+    and ``cores() - 1`` pool threads take the next piece as each finishes, so a core the
+    machine gives less of does less (more pieces: better balance on a shared machine).
+    Results come back in order; if pieces fail, the exception of the first failing
+    piece is raised, as from one call over the whole array (later pieces may not run).
     """
     count = cores()
     if count == 1 or len(values) < threshold:
         return [function(values, *args)]
-    step = -(-len(values) // count)
-    first, *rest = [values.slice(i, step) for i in range(0, len(values), step)]
-    pending = [_threads.get(count - 1).submit(function, share, *args) for share in rest]
-    results = [function(first, *args)]
-    return results + [future.result() for future in pending]
+    step = -(-len(values) // (count * max(1, pieces_per_core)))
+    pieces = [values.slice(i, step) for i in range(0, len(values), step)]
+    work = _Pieces(function, pieces, args)
+    pending = [_threads.get(count - 1).submit(work.run) for _ in range(min(count, len(pieces)) - 1)]
+    work.run()
+    for future in pending:
+        future.result()
+    return work.results()
+
+
+class _Pieces:
+    """Pieces handed out in order to whichever thread asks next."""
+
+    def __init__(self, function: ShareFunction[Any], pieces: list[pa.Array], args: tuple[Any, ...]):
+        self.function, self.pieces, self.args = function, pieces, args
+        self.lock = threading.Lock()
+        self.done: list[Any] = [None] * len(pieces)
+        self.next = 0
+        self.failed = len(pieces)  # index of the first failed piece so far
+        self.error: BaseException | None = None
+
+    def _take(self) -> int | None:
+        with self.lock:
+            if self.next >= len(self.pieces) or self.next > self.failed:
+                return None
+            self.next += 1
+            return self.next - 1
+
+    def run(self) -> None:
+        while (index := self._take()) is not None:
+            try:
+                self.done[index] = self.function(self.pieces[index], *self.args)
+            except BaseException as error:  # re-raised by results() in the caller
+                with self.lock:
+                    if index < self.failed:
+                        self.failed, self.error = index, error
+
+    def results(self) -> list[Any]:
+        if self.error is not None:
+            raise self.error
+        return self.done

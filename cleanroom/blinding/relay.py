@@ -2,26 +2,25 @@
 
 For the newest version of every dataset another member owns whose token columns are
 once-blinded (``v2/ristretto255-once``), one batch per family: the non-null points in a
-uniformly random order (a permutation from the OS CSPRNG), with the row of each
-position kept in ``order.bin``, which never leaves the server. The blinder gets the
+uniformly random order (:mod:`cleanroom.blinding.shuffle`: bounded memory, seeded from
+the OS CSPRNG), with the row of each position kept in ``order.bin``, which never leaves
+the server. The blinder gets the
 points only; it learns how many there are, never which row, attribute or match each is.
 """
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cleanroom import audit
-from cleanroom.blinding.files import ORDER, RELAY, batch_dir, read_range, write_atomically
+from cleanroom.blinding.files import ORDER, RELAY, batch_dir, read_range
 from cleanroom.blinding.join import finish_version
+from cleanroom.blinding.shuffle import shuffle_to_files
 from cleanroom.errors import Conflict
 from cleanroom.settings import Settings
 from cleanroom.storage.blinding_tables import BlindingBatch, is_blinded
@@ -71,14 +70,6 @@ def _newest_versions_of_others(
     return out
 
 
-def _shuffled(column: pa.Array) -> tuple[bytes, bytes]:
-    """(points in a random order, the row of each position as uint64)."""
-    rows = np.flatnonzero(pc.is_valid(column).to_numpy(zero_copy_only=False)).astype(np.uint64)
-    order = rows[np.random.default_rng(secrets.randbits(128)).permutation(len(rows))]
-    points = column.take(pa.array(order)).buffers()[1]
-    return bytes(points)[: len(rows) * POINT], order.astype("<u8").tobytes()
-
-
 def _create_batch(
     session: Session,
     settings: Settings,
@@ -87,23 +78,23 @@ def _create_batch(
     column: OnceBlindedColumn,
     blinder: Member,
 ) -> BlindingBatch:
-    table = pq.read_table(settings.data_dir / version.path, columns=[column.name])
-    points, order = _shuffled(table.column(0).combine_chunks())
-    batch = BlindingBatch(
-        id=new_id("bb"),
+    batch_id = new_id("bb")
+    folder = batch_dir(settings, batch_id)
+    count = shuffle_to_files(
+        settings.data_dir / version.path, column.name, folder / RELAY, folder / ORDER
+    )
+    return BlindingBatch(
+        id=batch_id,
         collaboration_id=dataset.collaboration_id,
         dataset_version_id=version.id,
         family=column.family,
         owner_id=dataset.owner_id,
         blinder_id=blinder.id,
-        count=len(points) // POINT,
+        count=count,
         received=0,
-        status="open" if points else "complete",  # nothing to blind: done at once
+        status="open" if count else "complete",  # nothing to blind: done at once
         owner_key_check=column.key_check,
     )
-    write_atomically(batch_dir(settings, batch.id) / RELAY, points)
-    write_atomically(batch_dir(settings, batch.id) / ORDER, order)
-    return batch
 
 
 def _check_two_parties(session: Session, collaboration_id: str, blinder: Member) -> None:

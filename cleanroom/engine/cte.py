@@ -6,10 +6,12 @@ no setting turns that off for queries), so a CTE the statement reads several tim
 such as the bounded exposures ``kept_exp``, is recomputed from the Parquet files each
 time. DuckDB materializes such CTEs itself. :func:`plan_statements` finds the CTEs
 worth computing once: read more than once (by the later CTEs and the main query
-together) and reading a dataset view (directly or through other CTEs; one computed from
-the bound parameters alone, such as ``keys``, is cheaper to recompute). When there is
-one, the Spark engine registers every CTE, in order, as a temporary view of the query's
-session, caching the shared ones, then runs the main query
+together), reading a dataset view (directly or through other CTEs; one computed from
+the bound parameters alone, such as ``keys``, is cheaper to recompute), and costly to
+recompute (:data:`COSTLY`: a shuffle or the user id from the token, in it or in a CTE
+it inlines; a plain scan of a prepared dataset is cheaper to repeat than to cache).
+When there is one, the Spark engine registers every CTE, in order, as a temporary view
+of the query's session, caching the shared ones, then runs the main query
 (:meth:`cleanroom.engine.spark.SparkEngine.fetch`).
 
 The SQL is the engine's own template text: a leading ``WITH`` of ``name AS (...)``
@@ -38,6 +40,15 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
+
+
+COSTLY = frozenset({"over", "group", "distinct", "conv"})
+"""Words that make a CTE's computation worth caching: a window, an aggregation or a
+``DISTINCT`` (a shuffle of the dataset), or ``conv``, the Spark user id computed from
+the token (:meth:`~cleanroom.engine.dialect.Dialect.user_id`; a dataset published with
+the user column reads it instead). Measured at 10M x 10M on 2 cores: caching the bounded
+exposures saved 11-16% of the CPU where it had one of these, and cost 13% more where it
+was a plain scan joined to the broadcast keys (benchmarks/README.md)."""
 
 
 @dataclass(frozen=True)
@@ -146,11 +157,20 @@ def plan_statements(sql: str, views: Collection[str]) -> Statements:
         if name in count:
             count[name] += 1
     scans: set[str] = set()  # the CTEs that read a dataset, directly or through others
+    costly: set[str] = set()  # of those, the ones whose computation is worth keeping
     for cte in ctes:
-        if set(references(cte.body)) & (datasets | scans):
+        read = set(references(cte.body))
+        if read & (datasets | scans):
             scans.add(cte.name.lower())
-    shared = {n for n in scans if count[n] > 1}
+            if _words(cte.body) & COSTLY or read & costly:
+                costly.add(cte.name.lower())
+    shared = {n for n in costly if count[n] > 1}
     if not shared:
         return Statements((), sql)
     planned = tuple(View(c.name, c.body, c.name.lower() in shared) for c in ctes)
     return Statements(planned, main)
+
+
+def _words(sql: str) -> set[str]:
+    """Every keyword, name and function name of ``sql`` (lowercase)."""
+    return {text.lower() for kind, text, _, _ in _tokens(sql) if kind == "name"}

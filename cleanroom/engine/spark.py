@@ -7,7 +7,11 @@ The datasets stay the server's Parquet files; on a cluster the executors must se
 at the same path (docs/deployment/spark.md). One SparkSession per master per process is
 shared; each query gets its own child session (``newSession``), so the temporary views
 of concurrent queries never meet. Parameters stay bound: the ``$name`` markers of the
-templates become Spark's ``:name`` markers and the values go in ``args``.
+templates become Spark's ``:name`` markers and the values go in ``args``. A CTE that
+reads a dataset, is read more than once and is costly to recompute (``kept_exp`` with
+its ranking window, for one) is computed once per statement as a cached view of the
+query's session, then dropped (:mod:`cleanroom.engine.cte`): Spark itself would
+recompute it at every reference.
 
 pyspark is imported when the first Spark engine opens, never at import time, and a
 missing pyspark or Java runtime is refused in one sentence that says what to install
@@ -176,8 +180,8 @@ class SparkEngine:
 
     def fetch(self, sql: str, params: Mapping[str, object] | None = None) -> list[tuple[Any, ...]]:
         """Run one statement; ``$name`` markers become Spark's ``:name`` and their
-        values are bound as ``args`` (only those the statement mentions). A CTE the
-        statement reads more than once is computed once, as a cached view of this
+        values are bound as ``args`` (only those the statement mentions). A costly CTE
+        the statement reads more than once is computed once, as a cached view of this
         session, and dropped when the statement ends (:func:`plan_statements`)."""
         with self._statements(sql, params or {}) as final:
             return [tuple(row) for row in final.collect()]

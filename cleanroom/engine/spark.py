@@ -7,7 +7,11 @@ The datasets stay the server's Parquet files; on a cluster the executors must se
 at the same path (docs/deployment/spark.md). One SparkSession per master per process is
 shared; each query gets its own child session (``newSession``), so the temporary views
 of concurrent queries never meet. Parameters stay bound: the ``$name`` markers of the
-templates become Spark's ``:name`` markers and the values go in ``args``.
+templates become Spark's ``:name`` markers and the values go in ``args``. A CTE that
+reads a dataset, is read more than once and is costly to recompute (``kept_exp`` with
+its ranking window, for one) is computed once per statement as a cached view of the
+query's session, then dropped (:mod:`cleanroom.engine.cte`): Spark itself would
+recompute it at every reference.
 
 pyspark is imported when the first Spark engine opens, never at import time, and a
 missing pyspark or Java runtime is refused in one sentence that says what to install
@@ -21,11 +25,13 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+from cleanroom.engine.cte import plan_statements
 from cleanroom.engine.dialect import SPARK, Dialect
 from cleanroom.engine.protocol import VIEWS, Sources, require_column
 from cleanroom.errors import EngineUnavailable
@@ -135,6 +141,11 @@ def root_session(settings: SparkSettings) -> Any:
         return _ROOTS[key]
 
 
+def _physical(frame: Any) -> str:
+    """The physical plan Spark runs for ``frame``."""
+    return str(frame._jdf.queryExecution().executedPlan().toString())
+
+
 class SparkEngine:
     """One query's Spark session with the dataset views (a :class:`QueryEngine`)."""
 
@@ -169,10 +180,49 @@ class SparkEngine:
 
     def fetch(self, sql: str, params: Mapping[str, object] | None = None) -> list[tuple[Any, ...]]:
         """Run one statement; ``$name`` markers become Spark's ``:name`` and their
-        values are bound as ``args`` (only those the statement mentions)."""
-        used = {name: value for name, value in (params or {}).items() if f"${name}" in sql}
-        frame = self._spark.sql(_PARAM.sub(r":\1", sql), args=used)
-        return [tuple(row) for row in frame.collect()]
+        values are bound as ``args`` (only those the statement mentions). A costly CTE
+        the statement reads more than once is computed once, as a cached view of this
+        session, and dropped when the statement ends (:func:`plan_statements`)."""
+        with self._statements(sql, params or {}) as final:
+            return [tuple(row) for row in final.collect()]
+
+    def plans(self, sql: str, params: Mapping[str, object] | None = None) -> list[str]:
+        """The physical plans :meth:`fetch` runs for ``sql``: one per cached CTE (its
+        view's name first), then the statement's; nothing is left cached after."""
+        plans: list[str] = []
+        with self._statements(sql, params or {}, plans) as final:
+            plans.append(_physical(final))
+        return plans
+
+    @contextmanager
+    def _statements(
+        self, sql: str, params: Mapping[str, object], plans: list[str] | None = None
+    ) -> Iterator[Any]:
+        """The statement's frame, after its CTEs are registered as views when one is
+        shared (each shared one cached and computed once, here); the views are dropped
+        and un-cached on the way out, so the next statement sees none of them."""
+        statements = plan_statements(sql, VIEWS)
+        made: list[tuple[str, Any]] = []
+        try:
+            for view in statements.views:
+                frame = self._frame(view.sql, params)
+                made.append((view.name, frame))
+                frame.createOrReplaceTempView(view.name)
+                if view.cached:
+                    if plans is not None:
+                        plans.append(f"{view.name}: {_physical(frame)}")
+                    frame.cache().count()  # computed now, so the statement plans on its size
+            yield self._frame(statements.final, params)
+        finally:
+            for name, frame in reversed(made):
+                self._spark.catalog.dropTempView(name)
+                frame.unpersist(blocking=True)
+
+    def _frame(self, sql: str, params: Mapping[str, object]) -> Any:
+        """``sql`` with its ``$name`` markers bound (only those it mentions)."""
+        mentioned = set(_PARAM.findall(sql))
+        used = {name: value for name, value in params.items() if name in mentioned}
+        return self._spark.sql(_PARAM.sub(r":\1", sql), args=used)
 
     def close(self) -> None:
         for view in self._columns:

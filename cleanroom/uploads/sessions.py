@@ -94,7 +94,7 @@ class RunningDigest:
         with path.open("rb") as handle:
             left = offset
             while left:
-                block = handle.read(min(left, 8 * WRITE_BUFFER))
+                block = handle.read(min(left, 8 * 1024 * 1024))
                 if not block:
                     break
                 hasher.update(block)
@@ -181,7 +181,7 @@ class InFlight:
 
 
 #: Bytes gathered from the request before one write (and hash update) in a worker thread.
-WRITE_BUFFER = 1024 * 1024
+WRITE_BUFFER = 4 * 1024 * 1024
 #: The threads that write and hash chunk bytes (one write in flight per chunk being sent).
 _WRITERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="upload-write")
 

@@ -28,7 +28,7 @@ import re
 import struct
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +42,8 @@ from party_agent.errors import AgentError
 from protocols import PROBLEM_PREFIX, file_sha256
 
 DEFAULT_CHUNK = 16 * 1024 * 1024
+#: The slices a chunk is written to the socket in (see :class:`_Pieces`).
+SEND_PIECE = 1024 * 1024
 #: How long a resumed upload waits for a completion still running on the server.
 SETTLE_SECONDS = 120
 #: Sends of one request at most while the server answers 503 + Retry-After.
@@ -364,8 +366,8 @@ class CleanRoomClient:
             "PUT",
             f"/v1/collaborations/{collaboration}/uploads/{upload_id}",
             params={"offset": offset},
-            content=chunk,
-            headers=headers,
+            content=_Pieces(chunk),
+            headers={**headers, "Content-Length": str(len(chunk))},
         )
         return result
 
@@ -479,6 +481,20 @@ def parquet_footer(path: Path) -> bytes | None:
             return None
         handle.seek(size - length - 8)
         return handle.read(length + 8)
+
+
+class _Pieces:
+    """A request body handed to httpx in ``SEND_PIECE`` slices, each iteration afresh (a
+    503 retry sends it again). Given one bytes object, httpcore writes it with ``send``
+    and re-slices the rest after each partial send, copying it: about 8 copies of a
+    16 MiB chunk over loopback, and 4 times more CPU per byte for a 64 MiB one."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = memoryview(data)
+
+    def __iter__(self) -> Iterator[bytes]:
+        for start in range(0, len(self._data), SEND_PIECE):
+            yield bytes(self._data[start : start + SEND_PIECE])
 
 
 class _FileSend:

@@ -5,7 +5,9 @@ file so far is carried forward (:class:`RunningDigest`, one pass over every byte
 chunk is checked against ``X-Received-SHA256`` (the digest of everything stored once the
 chunk is: the agent's header) or ``X-Chunk-SHA256`` (the chunk's own digest, a second
 pass), and ``complete`` reads the whole-file digest off the running one instead of
-reading the file again. On a checksum mismatch, an oversize body or a client that
+reading the file again. The body's pieces are handed to a writer thread a buffer at a
+time, uncopied, and written and hashed there while the event loop receives the next
+buffer. On a checksum mismatch, an oversize body or a client that
 disconnects, the file is truncated back to the offset and the digest kept from before
 the chunk, so the session stays consistent and resumable. The running digests live in
 the server's memory (:class:`InFlight`); after a restart the first chunk or ``complete``
@@ -19,7 +21,7 @@ import asyncio
 import hashlib
 import shutil
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -92,7 +94,7 @@ class RunningDigest:
         with path.open("rb") as handle:
             left = offset
             while left:
-                block = handle.read(min(left, 8 * WRITE_BUFFER))
+                block = handle.read(min(left, 8 * 1024 * 1024))
                 if not block:
                     break
                 hasher.update(block)
@@ -179,7 +181,9 @@ class InFlight:
 
 
 #: Bytes gathered from the request before one write (and hash update) in a worker thread.
-WRITE_BUFFER = 1024 * 1024
+WRITE_BUFFER = 4 * 1024 * 1024
+#: The threads that write and hash chunk bytes (one write in flight per chunk being sent).
+_WRITERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="upload-write")
 
 
 def _open_at(path: Path, offset: int) -> BinaryIO:
@@ -198,33 +202,56 @@ class ChunkSums:
 
 
 class _ChunkFile:
-    """An open temp file taking one chunk; every blocking call runs in a worker thread."""
+    """An open temp file taking one chunk; every blocking call runs in a worker thread.
+
+    The body's pieces are gathered as they arrive (never copied) and handed to a writer
+    thread a buffer at a time, which hashes and writes them while the event loop gathers
+    the next buffer; at most one write is in flight, so the bytes land in order.
+    """
 
     def __init__(self, handle: BinaryIO, running: RunningDigest, own_digest: bool) -> None:
         self.handle = handle
         self.running = running
         self.digest = hashlib.sha256() if own_digest else None
-        self.pending = bytearray()
+        self.pending: list[bytes] = []
+        self.pending_bytes = 0
+        self.writing: Future[None] | None = None
 
-    def _write(self, data: bytes) -> None:
-        self.running.hasher.update(data)
-        if self.digest is not None:
-            self.digest.update(data)
-        self.handle.write(data)
+    def _write(self, pieces: list[bytes]) -> None:
+        for piece in pieces:
+            self.running.hasher.update(piece)
+            if self.digest is not None:
+                self.digest.update(piece)
+        self.handle.writelines(pieces)
 
     def _close(self, end: int) -> None:
+        """Once the write in flight (if any) is done or called off: cut the file at ``end``."""
+        if self.writing is not None and not self.writing.cancel():
+            wait([self.writing])
         with self.handle:
             self.handle.truncate(end)
 
     async def add(self, piece: bytes) -> None:
-        self.pending += piece
-        if len(self.pending) >= WRITE_BUFFER:
-            await self.flush()
+        self.pending.append(piece)
+        self.pending_bytes += len(piece)
+        if self.pending_bytes >= WRITE_BUFFER:
+            await self._hand_off()
+
+    async def _hand_off(self) -> None:
+        await self._written()
+        pieces, self.pending, self.pending_bytes = self.pending, [], 0
+        self.writing = _WRITERS.submit(self._write, pieces)
+
+    async def _written(self) -> None:
+        """Wait for the write in flight; raises what it raised (a full disk)."""
+        if self.writing is not None:
+            await asyncio.wrap_future(self.writing)
+            self.writing = None
 
     async def flush(self) -> None:
-        data, self.pending = bytes(self.pending), bytearray()
-        if data:
-            await anyio.to_thread.run_sync(self._write, data)
+        if self.pending:
+            await self._hand_off()
+        await self._written()
 
     async def close(self, end: int) -> None:
         await anyio.to_thread.run_sync(self._close, end)

@@ -67,6 +67,20 @@ _VALUES = st.one_of(
         lambda head: head + bytes(24),
         st.sampled_from([d[:8] for d in probe_digests().to_pylist()[:50]]),
     ),
+    # near misses of the prefilter: a probe digest's first 3 bytes (its 20-bit key), 8 or
+    # 31 with any rest; ASCII hex but for one byte (of any position)
+    st.builds(
+        lambda digest, cut, rest: digest[:cut] + rest[cut:],
+        st.sampled_from(probe_digests().to_pylist()),
+        st.sampled_from([3, 8, 31]),
+        st.binary(min_size=32, max_size=32),
+    ),
+    st.builds(
+        lambda hexed, at, byte: hexed.encode()[:at] + byte + hexed.encode()[at + 1 :],
+        st.text("0123456789abcdefABCDEF", min_size=32, max_size=32),
+        st.integers(min_value=0, max_value=31),
+        st.binary(min_size=1, max_size=1),
+    ),
     st.none(),
 )
 

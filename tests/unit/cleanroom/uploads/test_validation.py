@@ -1,13 +1,20 @@
-"""Schema checks of uploaded files against the dataset kind and the policy's dimensions."""
+"""Schema checks of uploaded files against the dataset kind and the policy's dimensions,
+and the row-group scan's tripwire over text columns."""
 
 from __future__ import annotations
 
+from collections import Counter
+from pathlib import Path
+
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from cleanroom.errors import SchemaMismatch
-from cleanroom.uploads.validation import check_schema
+from cleanroom.errors import PiiDetected, SchemaMismatch
+from cleanroom.uploads import validation
+from cleanroom.uploads.validation import ScanPlan, check_schema, open_for_scan, scan_row_group
 from protocols import DatasetKind, token_field
+from protocols.tripwire import TripwireHit, scan_column
 
 EXPOSURES = [token_field("email"), ("campaign_id", pa.string()), ("exposure_time", pa.int64())]
 
@@ -106,3 +113,61 @@ def test_a_refusal_never_quotes_a_name_or_value_taken_from_the_file(field: pa.Fi
         check_schema(schema, DatasetKind.EXPOSURES)
     assert MARKER not in str(refused.value)
     assert "jane" not in str(refused.value)
+
+
+def _batch_of(values: list[str]) -> pa.DictionaryArray:
+    """A text column's batch as a dictionary-encoded read gives it (every value once)."""
+    return pa.DictionaryArray.from_arrays(pa.array(range(len(values)), pa.int32()), values)
+
+
+def test_a_text_column_is_scanned_again_only_when_its_dictionary_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Batches repeating a clean dictionary skip the tripwire; a batch with another
+    dictionary (a writer that fell back to plain pages) is scanned, and refused."""
+    scanned = []
+
+    def counting(name: str, values: pa.Array) -> list[TripwireHit]:
+        scanned.append(values.to_pylist())
+        return scan_column(name, values)
+
+    monkeypatch.setattr(validation, "scan_column", counting)
+    clean = dict[str, pa.Array]()
+    for _ in range(3):
+        validation._trip_text("campaign_id", _batch_of(["cmp-1", "cmp-2"]), clean)
+    assert scanned == [["cmp-1", "cmp-2"]]
+    with pytest.raises(PiiDetected, match="email"):
+        validation._trip_text("campaign_id", _batch_of(["cmp-1", "jane.doe@example.com"]), clean)
+    validation._trip_text("campaign_id", pa.array(["cmp-1"]), clean)  # not encoded: scanned
+    assert len(scanned) == 3
+
+
+def test_a_row_group_of_many_batches_is_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scan counts every row of every batch, and the tripwire sees a value of the
+    row group's last batch (each batch carries the column chunk's dictionary)."""
+    monkeypatch.setattr(validation, "BATCH_ROWS", 100)
+    for campaigns, refused in (
+        ([f"cmp-{i % 3}" for i in range(1000)], False),
+        ([f"cmp-{i % 3}" for i in range(990)] + ["jane.doe@example.com"] * 10, True),
+    ):
+        path = tmp_path / f"refused-{refused}.parquet"
+        rows = len(campaigns)
+        table = pa.table(
+            {
+                "token_email": pa.array(
+                    [bytes([i % 256]) * 32 for i in range(rows)], pa.binary(32)
+                ),
+                "campaign_id": campaigns,
+                "exposure_time": pa.array(range(rows), pa.int64()),
+            }
+        )
+        pq.write_table(table, path, row_group_size=rows)
+        plan = ScanPlan.of(pq.read_schema(path))
+        parquet = open_for_scan(path, plan)
+        if refused:
+            with pytest.raises(PiiDetected, match="email"):
+                scan_row_group(parquet, 0, plan, Counter())
+        else:
+            assert scan_row_group(parquet, 0, plan, Counter()) == rows

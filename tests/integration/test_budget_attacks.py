@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from tests.integration.datasets import parquet_bytes, version_files
+from tests.integration.datasets import parquet_bytes, version_files, wait_prepared
 from tests.integration.query_world import (
     QueryWorld,
     conversions,
@@ -49,8 +49,10 @@ def test_an_unlisted_epsilon_is_refused_before_any_work_and_costs_nothing(
 ) -> None:
     w = world(server, "eps-probe", budget="2", lifetime="3")
     exposures_file = server.data_dir / "datasets" / w.id / "exp" / "v1.parquet"
-    hidden = exposures_file.with_suffix(".hidden")
-    exposures_file.rename(hidden)  # any engine work would now fail with a 5xx
+    prepared = wait_prepared(exposures_file)  # the form queries read, written in the background
+    hidden = {path: path.with_suffix(".hidden") for path in (exposures_file, prepared)}
+    for path, away in hidden.items():
+        path.rename(away)  # any engine work would now fail with a 5xx
     try:
         for epsilon in ("1e-6", "0.3", "1/3", "0.2500001", "2", 0.1):
             reply = ask(w, conversions(epsilon=epsilon))
@@ -65,7 +67,8 @@ def test_an_unlisted_epsilon_is_refused_before_any_work_and_costs_nothing(
             reply = ask(w, conversions(epsilon=absurd))
             assert reply.status_code in (400, 422), reply.text
     finally:
-        hidden.rename(exposures_file)
+        for path, away in hidden.items():
+            away.rename(path)
     state = budget(w)
     assert (state["spent"]["exact"], state["lifetime"]["spent"]["exact"]) == ("0/1", "0/1")
     allowed = ask(w, conversions(epsilon="1/4"))

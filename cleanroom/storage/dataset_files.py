@@ -1,4 +1,4 @@
-"""Which file on disk a dataset version's queries read.
+"""Which file on disk a dataset version's queries read, and flushing dataset files.
 
 A version's ``path`` names the bytes its party uploaded (``v<N>.parquet``, or after
 protocol v2's blinding ``v<N>.blinded.parquet``). The server prepares each version for
@@ -12,9 +12,10 @@ query sees either the whole prepared file or none.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-__all__ = ["PREPARED_SUFFIX", "prepared_sibling", "query_file"]
+__all__ = ["PREPARED_SUFFIX", "fsync_path", "prepared_sibling", "query_file"]
 
 PREPARED_SUFFIX = ".prepared.parquet"
 
@@ -30,3 +31,12 @@ def query_file(path: Path) -> Path:
     has been written, else ``path`` itself."""
     sibling = prepared_sibling(path)
     return sibling if sibling.is_file() else path
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a dataset file, or the folder a dataset file was renamed into, to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cleanroom.storage.dataset_files import fsync_path
 from protocols import DOUBLY_BLINDED_VERSION, token_version
 from protocols.tokens import V1_VERSION
 
@@ -176,17 +177,9 @@ def prepare_for_queries(
         _stop_if(stop)  # the stop reached DuckDB as an error of the batches' reader
         raise
     else:
-        _fsync(temp)
+        fsync_path(temp)
         os.replace(temp, target)
-        _fsync(target.parent)
+        fsync_path(target.parent)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return True
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -29,6 +29,7 @@ from cleanroom import audit
 from cleanroom.errors import Conflict, InternalError
 from cleanroom.settings import Settings
 from cleanroom.storage.clock import session_now
+from cleanroom.storage.dataset_files import fsync_path
 from cleanroom.storage.db import insert_if_absent
 from cleanroom.storage.models import Dataset, DatasetVersion, UploadSession, UploadStatus
 from cleanroom.uploads.sessions import discard_temp_file, temp_path
@@ -137,14 +138,6 @@ def lock_dataset(session: Session, upload: UploadSession) -> Dataset:
     return dataset
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def publish(
     session: Session,
     settings: Settings,
@@ -184,9 +177,9 @@ def publish(
     final = settings.data_dir / relative
     final.parent.mkdir(parents=True, exist_ok=True)
     source = temp_path(settings, upload.id)
-    _fsync(source)
+    fsync_path(source)
     os.replace(source, final)
-    _fsync(final.parent)
+    fsync_path(final.parent)
     try:
         session.commit()
     except BaseException:

@@ -13,9 +13,9 @@ session start-up is timed apart from the query, and counted in its wall time. Th
 engines' true aggregates are compared: ``identical`` says whether every cell matched.
 
 Sizes: ``CLEANROOM_BENCH_ENGINE_SIZES`` (comma-separated row counts; default 10M and
-30M, which fit this shared 2-core machine's time budget; at 100M x 100M Spark local
-needs an estimated 1,300 CPU-seconds or more (linear from 10M and 30M) and was not
-run here, see the README).
+30M, which fit this shared 2-core machine's time budget; 100M x 100M, measured with
+``CLEANROOM_BENCH_ENGINE_SIZES=10000000,100000000``, takes Spark local about 1,900
+CPU-seconds, see the README).
 """
 
 from __future__ import annotations

@@ -13,9 +13,9 @@ session start-up is timed apart from the query, and counted in its wall time. Th
 engines' true aggregates are compared: ``identical`` says whether every cell matched.
 
 Sizes: ``CLEANROOM_BENCH_ENGINE_SIZES`` (comma-separated row counts; default 10M and
-30M, which fit this shared 2-core machine's time budget; 100M x 100M, measured with
-``CLEANROOM_BENCH_ENGINE_SIZES=10000000,100000000``, takes Spark local about 1,900
-CPU-seconds, see the README).
+100M, the issue's sizes: about 7.7 GB of Parquet at 100M, DuckDB spilling about 18 GB,
+and Spark local about 1,900 CPU-seconds, so about 40 minutes on 2 quiet cores; see the
+README). ``CLEANROOM_BENCH_ENGINE_TIMEOUT`` cuts one engine run off (default 5,400 s).
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ from benchmarks.bench_conversions import CAMPAIGNS, WINDOW, generate
 from benchmarks.common import DATA_DIR, Result
 
 SIZES = tuple(
-    int(s) for s in os.environ.get("CLEANROOM_BENCH_ENGINE_SIZES", "10000000,30000000").split(",")
+    int(s) for s in os.environ.get("CLEANROOM_BENCH_ENGINE_SIZES", "10000000,100000000").split(",")
 )
-TIMEOUT = int(os.environ.get("CLEANROOM_BENCH_ENGINE_TIMEOUT", "3600"))
+TIMEOUT = int(os.environ.get("CLEANROOM_BENCH_ENGINE_TIMEOUT", "5400"))
 """Seconds one engine run may take; a run cut off is reported as such, not as a number."""
 DUCK_MEMORY = "1GB"
 SPARK_CONF = (

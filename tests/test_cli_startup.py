@@ -30,9 +30,9 @@ HEAVY = (
     "sqlalchemy",
     "uvicorn",
 )
-#: Not loaded by ``party-agent`` for any ``--help`` either: the policy model (pydantic
-#: models, YAML) loads only in the commands that read a policy (``power``: 0.1 CPU-s).
-AGENT_HEAVY = (*HEAVY, "policies", "yaml")
+#: Not loaded by any ``--help`` either: the policy model (pydantic models, YAML) loads
+#: only in the commands that read a policy (``power``, ``policy check``: 0.1-0.15 CPU-s).
+POLICY_MODEL = (*HEAVY, "policies", "yaml")
 PROBE = """
 import json, sys
 from {module} import {entry}
@@ -72,11 +72,19 @@ def loaded_by(
         ("cleanroom.cli.main", ["--help"]),
         ("cleanroom.cli.main", ["audit", "verify", "--help"]),
         ("cleanroom.cli.main", ["serve", "--help"]),
+        ("cleanroom.cli.main", ["policy", "--help"]),
+        ("cleanroom.cli.main", ["policy", "preset", "--help"]),
     ],
 )
 def test_help_loads_no_heavy_module(module: str, args: list[str]) -> None:
-    heavy = AGENT_HEAVY if module.startswith("party_agent") else HEAVY
-    assert loaded_by(module, "main", args, heavy) == []
+    assert loaded_by(module, "main", args, POLICY_MODEL) == []
+
+
+def test_policy_preset_help_names_the_presets_the_policy_model_has() -> None:
+    from cleanroom.cli.policy import PRESET_NAMES
+    from policies import PRESETS
+
+    assert tuple(PRESET_NAMES) == tuple(PRESETS)
 
 
 def test_the_probe_sees_heavy_modules_when_a_command_needs_them() -> None:

@@ -151,6 +151,10 @@ def bad_table(case: str, collab: str) -> pa.Table | bytes:
         return base.set_column(1, "campaign_id", pa.array(values))
     if case == "undeclared":
         return base.append_column("email", pa.array(["x"] * rows))
+    if case == "forged_users":  # a user number per row would split one person's rows
+        return base.append_column("_user_email", pa.array(range(rows), pa.int64()))
+    if case == "forged_flags":  # first-row flags on every row would inflate exposed counts
+        return base.append_column("_first_email", pa.array([True] * rows))
     if case == "wrong_type":
         return base.set_column(2, "exposure_time", pa.array([1.5] * rows))
     if case == "missing_required":
@@ -186,6 +190,10 @@ REJECTIONS = [
     ("one_email", "pii-detected", "1 distinct value(s) look like email"),
     ("campaign_sha256", "pii-detected", "hex digests"),
     ("undeclared", "schema-mismatch", "the unexpected column at position 4 is not declared"),
+    # the columns the server's background preparation adds cannot come from a party: the
+    # engine trusts them to be its own user number and flags (contribution bounds)
+    ("forged_users", "schema-mismatch", "the unexpected column at position 4 is not declared"),
+    ("forged_flags", "schema-mismatch", "the unexpected column at position 4 is not declared"),
     ("wrong_type", "schema-mismatch", "column 'exposure_time' must be int64"),
     ("missing_required", "schema-mismatch", "need column(s) campaign_id"),
     ("no_tokens", "schema-mismatch", "at least one token_<family> column"),

@@ -46,7 +46,7 @@ ROUTERS = (
 def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     """Build the app; storage is opened here (and recovered) unless the caller passes one."""
     opened = storage or open_for_serving(settings)
-    preparer, uploads = Preparer(settings.data_dir), InFlight(settings)
+    preparer, uploads = Preparer(settings.data_dir, settings.disk_reserve_bytes), InFlight(settings)
     with opened.sessionmaker() as session:  # versions a stopped server had not prepared
         preparer.schedule(published_files(session, settings))
 

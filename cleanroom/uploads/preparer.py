@@ -12,6 +12,15 @@ Crash safety: the worker writes only inside ``DATA_DIR/prepare`` (emptied whenev
 Preparer starts) and renames a complete, fsynced file into place, so a kill leaves either
 the whole sibling or none; the server schedules every published version again on start,
 and a version already prepared is skipped.
+
+Disk: one preparation's work folder peaks at about 3.7x the uploaded file (measured for
+64 and 128 MiB files: the on-disk DuckDB table, its spill and the sibling written inside
+it), so each scheduled file reserves :data:`PREPARATION_SPACE_FACTOR` times its size
+until it is done. New uploads are refused when they would eat into that reservation
+(:func:`cleanroom.uploads.sessions.check_capacity`), and a preparation that would leave
+less than the server's ``disk_reserve_bytes`` free is skipped with a warning (queries read
+the uploaded file, slower and with the same results; it is tried again at the next start)
+instead of filling the disk the database writes to.
 """
 
 from __future__ import annotations
@@ -26,31 +35,44 @@ from pathlib import Path
 from cleanroom.storage.dataset_files import prepared_sibling
 from cleanroom.uploads.prepare import PreparationStopped, prepare_for_queries
 
-__all__ = ["Preparer"]
+__all__ = ["PREPARATION_SPACE_FACTOR", "Preparer"]
 
 log = logging.getLogger("cleanroom")
+
+PREPARATION_SPACE_FACTOR = 4
+"""Disk one preparation may use, as a multiple of the uploaded file's size (peak 3.7x)."""
 
 
 class Preparer:
     """One daemon thread preparing scheduled version files in order."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, reserve_bytes: int = 0) -> None:
+        """``reserve_bytes``: free space a preparation must leave on ``data_dir``'s disk."""
         self._data_dir = data_dir
         self._work = data_dir / "prepare"
+        self._reserve = reserve_bytes
         shutil.rmtree(self._work, ignore_errors=True)
-        self._queue: queue.Queue[Path | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[Path, int] | None] = queue.Queue()
         self._stop = threading.Event()
         self._idle = threading.Condition()
         self._pending = 0
+        self._reserved = 0
         self._thread = threading.Thread(target=self._run, name="cleanroom-prepare", daemon=True)
         self._thread.start()
 
     def schedule(self, files: Iterable[Path]) -> None:
         """Prepare each of these version files, unless its sibling exists by then."""
         for path in files:
+            space = PREPARATION_SPACE_FACTOR * _size(path)
             with self._idle:
                 self._pending += 1
-            self._queue.put(path)
+                self._reserved += space
+            self._queue.put((path, space))
+
+    def reserved_bytes(self) -> int:
+        """Disk the scheduled preparations not yet done may still take."""
+        with self._idle:
+            return self._reserved
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until everything scheduled is done (or ``timeout`` seconds): True if idle."""
@@ -65,19 +87,32 @@ class Preparer:
         self._thread.join(timeout)
 
     def _run(self) -> None:
-        while (path := self._queue.get()) is not None:
+        while (item := self._queue.get()) is not None:
+            path, space = item
             try:
                 if not self._stop.is_set():
-                    self._prepare(path)
+                    self._prepare(path, space)
             finally:
                 with self._idle:
                     self._pending -= 1
+                    self._reserved -= space
                     self._idle.notify_all()
 
-    def _prepare(self, path: Path) -> None:
+    def _prepare(self, path: Path, space: int) -> None:
         sibling = prepared_sibling(path)
         if sibling.exists() or not path.is_file():
             return  # prepared already, or no longer published (a v2 file once blinded)
+        free = shutil.disk_usage(self._data_dir).free
+        if free - self._reserve < space:
+            log.warning(
+                "not preparing %s for queries: it needs up to %d bytes of disk and %d are "
+                "free beyond the reserve; queries read it unprepared (tried again at the "
+                "next start)",
+                path.relative_to(self._data_dir),
+                space,
+                max(free - self._reserve, 0),
+            )
+            return
         try:
             prepare_for_queries(path, sibling, work=self._work / "current", stop=self._stop)
         except PreparationStopped:
@@ -88,3 +123,10 @@ class Preparer:
                 path.relative_to(self._data_dir),
                 type(error).__name__,
             )
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # gone already (a v2 file once blinded): nothing to prepare
+        return 0

@@ -332,8 +332,12 @@ def expire_idle_uploads(session: Session, settings: Settings) -> list[str]:
     return expired
 
 
-def check_capacity(session: Session, settings: Settings, member_id: str, size: int) -> None:
-    """Refuse a new session beyond the per-member limit or the free disk space."""
+def check_capacity(
+    session: Session, settings: Settings, member_id: str, size: int, preparing: int = 0
+) -> None:
+    """Refuse a new session beyond the per-member limit or the free disk space, less the
+    reserve and the ``preparing`` bytes the background preparations may still take
+    (:meth:`cleanroom.uploads.preparer.Preparer.reserved_bytes`)."""
     open_sessions = select(func.count()).where(
         UploadSession.member_id == member_id, UploadSession.status == UploadStatus.OPEN
     )
@@ -342,7 +346,7 @@ def check_capacity(session: Session, settings: Settings, member_id: str, size: i
             f"you have {settings.max_open_uploads} open uploads; complete or abort one first"
         )
     free = shutil.disk_usage(settings.tmp_dir).free
-    if size > free - settings.disk_reserve_bytes:
+    if size > free - settings.disk_reserve_bytes - preparing:
         raise InsufficientStorage(f"the server has no room for a file of {size} bytes now")
 
 

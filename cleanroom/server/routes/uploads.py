@@ -139,6 +139,7 @@ def create_upload(
     scope: ScopeDep,
     session: SessionDep,
     settings: SettingsDep,
+    preparer: PreparerDep,
 ) -> UploadPublic:
     """Open an upload session for a file of ``size`` bytes. party_admin.
 
@@ -155,7 +156,7 @@ def create_upload(
         raise Conflict("only members upload datasets")
     for expired in expire_idle_uploads(session, settings):
         in_flight(request).drop(expired)
-    check_capacity(session, settings, member_id, body.size)
+    check_capacity(session, settings, member_id, body.size, preparer.reserved_bytes())
     upload = UploadSession(
         id=new_id("upl"),
         collaboration_id=scope.id,

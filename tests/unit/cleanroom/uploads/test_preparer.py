@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from cleanroom.storage.dataset_files import prepared_sibling, query_file
-from cleanroom.uploads.preparer import Preparer
+from cleanroom.uploads.preparer import PREPARATION_SPACE_FACTOR, Preparer
 from protocols import token_field
 
 
@@ -90,3 +90,36 @@ def test_a_failed_preparation_is_logged_without_content_and_leaves_no_sibling(
     assert not prepared_sibling(path).exists() and query_file(path) == path
     [record] = [r for r in caplog.records if "preparing" in r.getMessage()]
     assert record.getMessage().startswith("preparing datasets/col/exp/v1.parquet for queries")
+
+
+def test_a_preparation_that_would_eat_the_disk_reserve_is_skipped_and_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = _version(tmp_path / "datasets" / "col" / "exp")
+    preparer = Preparer(tmp_path, reserve_bytes=1 << 60)  # no room left beyond the reserve
+    with caplog.at_level(logging.WARNING, logger="cleanroom"):
+        try:
+            preparer.schedule([path])
+            assert preparer.wait_idle(60)
+        finally:
+            preparer.close()
+    assert not prepared_sibling(path).exists() and query_file(path) == path
+    [record] = [r for r in caplog.records if "not preparing" in r.getMessage()]
+    needed = PREPARATION_SPACE_FACTOR * path.stat().st_size
+    assert f"needs up to {needed} bytes" in record.getMessage()
+
+
+def test_scheduled_preparations_reserve_disk_until_they_are_done(tmp_path: Path) -> None:
+    first = _version(tmp_path / "datasets" / "col" / "a")
+    second = _version(tmp_path / "datasets" / "col" / "b", rows=400)
+    space = PREPARATION_SPACE_FACTOR * (first.stat().st_size + second.stat().st_size)
+    preparer = Preparer(tmp_path)
+    try:
+        preparer.schedule([first, second])
+        assert preparer.wait_idle(60)
+        assert preparer.reserved_bytes() == 0  # both done: nothing held
+    finally:
+        preparer.close()
+    preparer.schedule([first, second])  # a closed preparer holds what it was given
+    assert preparer.reserved_bytes() == space
+    assert prepared_sibling(first).exists() and prepared_sibling(second).exists()

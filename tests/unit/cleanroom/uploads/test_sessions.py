@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -60,3 +61,14 @@ def test_no_session_without_disk_space(tmp_path: Path) -> None:
     storage = open_storage(settings)
     with storage.sessionmaker() as session, pytest.raises(InsufficientStorage):
         check_capacity(session, settings, "mem_1", 10)
+
+
+def test_no_session_in_the_room_background_preparations_reserved(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, disk_reserve_bytes=0)
+    storage = open_storage(settings)
+    room = shutil.disk_usage(settings.tmp_dir).free
+    size = room // 4  # other processes' writes may shrink the room a little meanwhile
+    with storage.sessionmaker() as session:
+        check_capacity(session, settings, "mem_1", size)  # fits on its own
+        with pytest.raises(InsufficientStorage, match=f"a file of {size} bytes"):
+            check_capacity(session, settings, "mem_1", size, preparing=room)

@@ -37,9 +37,11 @@ from sqlalchemy.orm import Session
 
 import policies
 from cleanroom.errors import Conflict, InternalError
+from cleanroom.policy.document import parse_policy
 from cleanroom.storage.clock import session_now
 from cleanroom.storage.db import insert_if_absent
-from cleanroom.storage.query_tables import BudgetLedgerRow
+from cleanroom.storage.models import PolicyVersion
+from cleanroom.storage.query_tables import BudgetLedgerRow, StoredResult
 from policies import Budget, BudgetState, Period, fraction_text, settle
 
 MAX_ATTEMPTS = 20
@@ -107,6 +109,26 @@ def period_state(
     start, end = period.bounds(at)
     spent = _stored(session, collaboration_id, _span(period, at)) or Fraction(0)
     return BudgetState(spent, start, end, _lifetime_spent(session, collaboration_id))
+
+
+def spent_delta(session: Session, collaboration_id: str) -> Fraction:
+    """The delta that every spent-epsilon total of the collaboration holds at: the
+    largest ``noise.delta`` among the policy versions its charged queries ran under, 0
+    when all were pure DP. Sound for the period and the lifetime alike: the epsilon
+    that rho-zCDP converts to falls as delta grows, so each Gaussian query's rho
+    converts to at most its charged epsilon at the largest delta too, and the
+    subadditivity argument of :mod:`policies.noise` then holds at that one delta."""
+    ran_under = select(StoredResult.policy_hash).where(
+        StoredResult.collaboration_id == collaboration_id
+    )
+    texts = session.scalars(
+        select(PolicyVersion.text).where(
+            PolicyVersion.collaboration_id == collaboration_id,
+            PolicyVersion.policy_hash.in_(ran_under.distinct()),
+        )
+    )
+    deltas = [parse_policy(text).noise.delta or Fraction(0) for text in texts]
+    return max(deltas, default=Fraction(0))
 
 
 def _ensure_row(

@@ -72,11 +72,14 @@ def engine_unavailable(settings: Settings) -> str | None:
 
 @dataclass(frozen=True)
 class BudgetAfter:
-    """The budget a reply reports: the effective limits (period and lifetime) and their
-    state now."""
+    """The budget a reply reports: the effective limits (period and lifetime), their
+    state now, the noise the policy sets and the delta every spent total holds at
+    (:func:`cleanroom.query.ledger.spent_delta`)."""
 
     limits: policies.Budget
     state: BudgetState
+    noise: policies.NoiseRules
+    delta: Fraction
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,9 @@ class _Run:
         audit_query(self.session, self.actor, action, self.collaboration_id, self.plan, **fields)
 
     def budget(self, state: BudgetState) -> BudgetAfter:
-        return BudgetAfter(self.plan.effective.budget, state)
+        effective = self.plan.effective
+        delta = ledger.spent_delta(self.session, self.collaboration_id)
+        return BudgetAfter(effective.budget, state, effective.noise, delta)
 
     def deny(self, decision: policies.Decision) -> NoReturn:
         self.session.rollback()

@@ -16,8 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 import policies
 from cleanroom.errors import policy_errors
 from cleanroom.query.request import QuerySubmission, join_family
+from cleanroom.query.service import BudgetAfter
 from cleanroom.storage.query_tables import StoredResult
-from policies import Budget, BudgetState, fraction_text, lifetime_remaining, remaining
+from policies import fraction_text, lifetime_remaining, remaining
 from protocols import FAMILIES, IdType
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
@@ -117,8 +118,9 @@ def _number(value: Any) -> dict[str, Any]:
     return {"exact": fraction_text(value), "value": float(value)}
 
 
-def budget_public(collaboration_id: str, budget: Budget, state: BudgetState) -> dict[str, Any]:
+def budget_public(collaboration_id: str, after: BudgetAfter) -> dict[str, Any]:
     """``/budget`` body and the ``budget`` member of query replies."""
+    budget, state, noise = after.limits, after.state, after.noise
     left = lifetime_remaining(budget.lifetime, state)
     return {
         "collaboration_id": collaboration_id,
@@ -133,6 +135,11 @@ def budget_public(collaboration_id: str, budget: Budget, state: BudgetState) -> 
             "spent": _number(state.lifetime_spent),
             "remaining": None if left is None else _number(left),
         },
+        "noise": {
+            "mechanism": noise.mechanism.value,
+            "delta": None if noise.delta is None else _number(noise.delta),
+        },
+        "delta": _number(after.delta),
     }
 
 
@@ -167,6 +174,11 @@ class LifetimePublic(BaseModel):
     remaining: ExactNumber | None = Field(description="Left under the cap; null: no cap")
 
 
+class NoisePublic(BaseModel):
+    mechanism: str = Field(description="laplace (pure DP) or gaussian (zCDP)")
+    delta: ExactNumber | None = Field(description="The Gaussian's delta; null for laplace")
+
+
 class BudgetPublic(BaseModel):
     collaboration_id: str
     period: str = Field(description="daily, weekly, monthly or a fixed length such as 30d")
@@ -177,6 +189,11 @@ class BudgetPublic(BaseModel):
     remaining: ExactNumber
     lifetime: LifetimePublic = Field(
         description="The total over the whole lifetime; never refreshes"
+    )
+    noise: NoisePublic = Field(description="The noise the policy gives the next queries")
+    delta: ExactNumber = Field(
+        description="Every spent epsilon here is an (epsilon, delta) guarantee at this "
+        "delta: the largest delta of the Gaussian queries charged; 0 when all were pure DP"
     )
 
 

@@ -564,6 +564,18 @@ def budget(home: HomeOption, as_json: AsJson = False, collab: CollaborationOptio
         f"{reply['remaining']['value']:g} left"
     )
     typer.echo(lifetime_line(reply["lifetime"]))
+    typer.echo(noise_line(reply))
+
+
+def noise_line(budget: Json) -> str:
+    """The noise the policy sets and the delta the spent epsilon holds at."""
+    noise, delta = budget["noise"], budget["delta"]["value"]
+    if noise["mechanism"] == "gaussian":
+        mechanism = f"discrete Gaussian (zCDP) at delta {noise['delta']['value']:g}"
+    else:
+        mechanism = "discrete Laplace (pure DP)"
+    held = f"delta {delta:g} (the largest of the queries charged)" if delta else "delta 0"
+    return f"noise: {mechanism}; the epsilon spent holds with {held}"
 
 
 def register(app: typer.Typer) -> None:

@@ -161,7 +161,9 @@ def test_analyst_runs_a_query_and_sees_its_chart(visit: Any, served: Any) -> Non
     assert page.get_by_role("link", name="conversions").count() == 1
     assert page.get_by_role("link", name="overlap").count() == 1  # analysts read every result
     ana.go(f"/ui/c/{world.id}/budget", "budget")
-    assert "epsilon 1/2 (50%)" in page.locator("dl.facts").inner_text()  # spent, of 1
+    facts = page.locator("dl.facts").inner_text()
+    assert "epsilon 1/2 (50%)" in facts  # spent, of 1
+    assert "discrete Laplace (pure DP); the epsilon spent holds with delta 0" in facts
 
 
 def test_party_admin_is_refused_in_plain_words_once_the_budget_is_spent(

@@ -76,6 +76,23 @@ def test_repeated_gaussian_queries_cannot_exceed_the_declared_epsilon_and_delta(
         assert sum(shares, Fraction(0)) <= Fraction(inner["rho_spent"])
         rho += Fraction(inner["rho_spent"])
     assert independent_log_delta(float(rho), 1.0) <= math.log(DELTA) + 1e-9
+    with w.client("ana") as client:  # the budget says at which delta the spent total holds
+        budget = client.get(f"/v1/collaborations/{w.id}/budget").json()
+    assert budget["spent"]["exact"] == "1/1" and budget["delta"]["exact"] == "1/1000000000"
+    assert budget["noise"] == {"mechanism": "gaussian", "delta": budget["delta"]}
+    assert results[-1]["budget"]["delta"] == budget["delta"]
+
+
+def test_a_pure_dp_budget_holds_at_delta_zero(server: ServerProcess) -> None:
+    connect = lambda token: api(server.url, token)  # noqa: E731 -- as in the other worlds
+    w = make_world(connect, server.admin_token, "laplace-delta", budget="1", lifetime="1")
+    with w.client("ana") as client:
+        before = client.get(f"/v1/collaborations/{w.id}/budget").json()
+    reply = ask(w, conversions("2d", epsilon="1/4"))
+    assert reply.status_code == 201, reply.text
+    for budget in (before, reply.json()["budget"]):
+        assert budget["noise"] == {"mechanism": "laplace", "delta": None}
+        assert budget["delta"] == {"exact": "0/1", "value": 0.0}
 
 
 def test_a_gaussian_repeat_is_the_stored_draw_at_no_cost(server: ServerProcess) -> None:

@@ -72,6 +72,7 @@ def test_query_json_then_result_and_exports(
     assert json.loads(out) == {"result_id": reply["id"], "rows": rows, "path": str(target)}
     code, out, err = agent("budget", "--home", str(home["brand"]))
     assert code == 0 and "spent 0.5 of 5, 4.5 left" in out, err
+    assert "noise: discrete Laplace (pure DP); the epsilon spent holds with delta 0" in out
     code, out, err = agent("result", reply["id"], "--home", str(home["brand"]), "--wide")
     assert code == 0 and max(len(line) for line in out.splitlines()) > 100, err
     code, out, err = agent("result", reply["id"], "--home", str(home["brand"]), "--currency", "EUR")

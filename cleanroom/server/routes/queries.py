@@ -32,7 +32,7 @@ from cleanroom.policy.document import parse_policy
 from cleanroom.policy.store import effective_policy as signed_policy
 from cleanroom.query import ledger
 from cleanroom.query.audit_entries import audit_read
-from cleanroom.query.service import QueryContext, submit_query
+from cleanroom.query.service import BudgetAfter, QueryContext, submit_query
 from cleanroom.server.auth import Principal
 from cleanroom.server.deps import ClockDep, ScopeDep, SessionDep, SettingsDep
 from cleanroom.server.query_schemas import (
@@ -77,7 +77,7 @@ def run_query(
         **result_public(outcome.stored),
         "reused": outcome.reused,
         "epsilon_charged": policies.fraction_text(outcome.charged),
-        "budget": budget_public(scope.id, budget.limits, budget.state),
+        "budget": budget_public(scope.id, budget),
     }
 
 
@@ -120,14 +120,16 @@ def get_result(result_id: str, scope: ScopeDep, session: SessionDep) -> dict[str
 
 @router.get("/budget", response_model=BudgetPublic)
 def get_budget(scope: ScopeDep, session: SessionDep, clock: ClockDep) -> dict[str, Any]:
-    """Epsilon spent and left in the current period and over the lifetime (policy caps)."""
+    """Epsilon spent and left in the current period and over the lifetime (policy caps),
+    the noise the policy sets, and the delta the spent totals hold at."""
     scope.principal.require(Role.AUDITOR, Role.ANALYST, Role.PARTY_ADMIN)
     version = signed_policy(session, scope.id)
     if version is None:
         raise NoEffectivePolicy("no policy version is approved by every party yet")
-    budget = parse_policy(version.text).budget
-    state = ledger.period_state(session, scope.id, budget.period, clock())
-    return budget_public(scope.id, budget, state)
+    policy = parse_policy(version.text)
+    state = ledger.period_state(session, scope.id, policy.budget.period, clock())
+    delta = ledger.spent_delta(session, scope.id)
+    return budget_public(scope.id, BudgetAfter(policy.budget, state, policy.noise, delta))
 
 
 class RulesCreate(BaseModel):

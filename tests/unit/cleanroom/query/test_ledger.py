@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from cleanroom.query import ledger
 from cleanroom.settings import Settings
 from cleanroom.storage.db import make_engine, make_sessionmaker
-from cleanroom.storage.models import Collaboration
-from cleanroom.storage.query_tables import BudgetLedgerRow
+from cleanroom.storage.models import Collaboration, PolicyVersion
+from cleanroom.storage.query_tables import BudgetLedgerRow, StoredResult
 from cleanroom.storage.schema import require_current
 from policies import Budget, BudgetExceeded, Period
+from policies.files import preset_yaml
 
 MONTHLY = Period("monthly")
 AT = datetime(2026, 11, 30, 23, 59, 59, tzinfo=UTC)
@@ -267,3 +268,49 @@ def test_unusual_epsilons_that_broke_the_old_ledger_stay_short(
     assert exact.denominator.bit_length() > 4_300 * 3.32  # over the int-to-text limit
     assert exact <= spent <= exact + Fraction(800, 10**30)
     assert all(len(row.spent) < 80 for row in period_rows(maker, cid))
+
+
+def test_the_spent_delta_is_the_largest_of_the_policy_versions_queries_ran_under(
+    maker: sessionmaker[Session],
+) -> None:
+    cid = collaboration(maker)
+    texts = {
+        "laplace": preset_yaml("standard"),
+        "loose": preset_yaml("standard") + "noise: {mechanism: gaussian, delta: 1e-7}\n",
+        "tight": preset_yaml("standard") + "noise: {mechanism: gaussian, delta: 1e-9}\n",
+        "unused": preset_yaml("standard") + "noise: {mechanism: gaussian, delta: 1e-6}\n",
+    }
+    with maker() as session:
+        for seq, (name, text) in enumerate(texts.items(), 1):
+            session.add(
+                PolicyVersion(
+                    collaboration_id=cid, seq=seq, policy_hash=name, text=text, proposed_by="a"
+                )
+            )
+        session.commit()
+        seen = []
+        for name in ("laplace", "tight", "loose", "tight"):
+            session.add(_stored(cid, name))
+            session.commit()
+            seen.append(ledger.spent_delta(session, cid))
+    # no query yet is delta 0; a version no query ran under (1e-6) never counts
+    assert seen == [0, Fraction(1, 10**9), Fraction(1, 10**7), Fraction(1, 10**7)]
+
+
+def _stored(cid: str, policy_hash: str) -> StoredResult:
+    return StoredResult(
+        id=f"res_{secrets.token_hex(8)}",
+        collaboration_id=cid,
+        request_key=secrets.token_hex(8),
+        template="overlap",
+        request={},
+        datasets=[],
+        policy_hash=policy_hash,
+        effective_policy_hash=policy_hash,
+        receivers=[],
+        requested_by="ana",
+        epsilon="1/4",
+        rows_suppressed=0,
+        digest="0" * 64,
+        body={},
+    )

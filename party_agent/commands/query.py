@@ -8,7 +8,9 @@ scripts and the demo. Commands read server, collaboration and token from the par
 
 from __future__ import annotations
 
+import inspect
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -293,46 +295,68 @@ def _run(
     _emit(reply, as_json, style)
 
 
-def overlap(
-    home: HomeOption,
-    exposures: Exposures,
-    purchases: Purchases,
-    join: Join = "email",
-    epsilon: Epsilon = None,
-    receiver: Receiver = None,
-    as_json: AsJson = False,
-    collaboration: CollaborationOption = None,
-    currency: Currency = None,
-    wide: Wide = False,
-) -> None:
+_FIRST = (("home", HomeOption), ("exposures", Exposures), ("purchases", Purchases))
+_LAST = (
+    ("join", Join, "email"),
+    ("epsilon", Epsilon, None),
+    ("receiver", Receiver, None),
+    ("as_json", AsJson, False),
+    ("collaboration", CollaborationOption, None),
+    ("currency", Currency, None),
+    ("wide", Wide, False),
+)
+
+
+def query_command(template: str) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., None]]:
+    """``party-agent query <template>`` from a function of the template's own options
+    that returns their request parameters. The command takes those options between the
+    ones every template shares (home, datasets; then join, epsilon, receiver, --json,
+    collaboration, currency, --wide), with the function's name and docstring."""
+
+    def make(own_params: Callable[..., dict[str, Any]]) -> Callable[..., None]:
+        own = list(inspect.signature(own_params, eval_str=True).parameters.values())
+
+        def command(**options: Any) -> None:
+            mine = {p.name: options.pop(p.name) for p in own}
+            home, as_json = options.pop("home"), options.pop("as_json")
+            collaboration = options.pop("collaboration")
+            style = style_for(home, options.pop("currency"), options.pop("wide"))
+            _run(home, template, as_json, collaboration, style, **options, **own_params(**mine))
+
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        parameters = [
+            *(inspect.Parameter(name, keyword, annotation=kind) for name, kind in _FIRST),
+            *(p.replace(kind=keyword) for p in own),
+            *(inspect.Parameter(n, keyword, annotation=k, default=d) for n, k, d in _LAST),
+        ]
+        command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in parameters}
+        command.__name__ = command.__qualname__ = own_params.__name__
+        command.__doc__ = own_params.__doc__
+        return command
+
+    return make
+
+
+@query_command("overlap")
+def overlap() -> dict[str, Any]:
     """Matched distinct users, and each side's distinct users.
 
     Example: party-agent query overlap --home brand/home --exposures exposures --purchases purchases
     """
-    style = style_for(home, currency, wide)
-    _run(home, "overlap", as_json, collaboration, style, exposures=exposures,
-         purchases=purchases, join=join, epsilon=epsilon, receiver=receiver)  # fmt: skip
+    return {}
 
 
+@query_command("conversions")
 def conversions(
-    home: HomeOption,
-    exposures: Exposures,
-    purchases: Purchases,
     window: Window = "7d",
     spend: Spend = None,
     by: By = None,
     attribution: AttributionOpt = "last_touch",
-    join: Join = "email",
-    epsilon: Epsilon = None,
-    receiver: Receiver = None,
     remainder: Remainder = False,
     position_weights: PositionWeights = None,
     half_life: HalfLife = None,
-    as_json: AsJson = False,
-    collaboration: CollaborationOption = None,
-    currency: Currency = None,
-    wide: Wide = False,
-) -> None:
+) -> dict[str, Any]:
     """Per campaign: exposed, converted, conversion rate, revenue (and ROAS with --spend);
     with a credit-splitting model or several models: credited conversions and revenue,
     one column set per model.
@@ -342,152 +366,61 @@ def conversions(
     """
     models = [m.strip() for m in attribution.split(",")]
     weights = None if position_weights is None else position_weights.split(",")
-    style = style_for(home, currency, wide)
-    _run(home, "conversions", as_json, collaboration, style, exposures=exposures,
-         purchases=purchases, window=window, spend=spend, by=by,
-         attribution=models if len(models) > 1 else models[0], join=join,
-         epsilon=epsilon, receiver=receiver, remainder=remainder,
-         position_weights=weights, half_life=half_life)  # fmt: skip
+    return {"window": window, "spend": spend, "by": by,
+            "attribution": models if len(models) > 1 else models[0], "remainder": remainder,
+            "position_weights": weights, "half_life": half_life}  # fmt: skip
 
 
-def lift(
-    home: HomeOption,
-    exposures: Exposures,
-    purchases: Purchases,
-    window: Window = "7d",
-    join: Join = "email",
-    epsilon: Epsilon = None,
-    receiver: Receiver = None,
-    as_json: AsJson = False,
-    collaboration: CollaborationOption = None,
-    currency: Currency = None,
-    wide: Wide = False,
-) -> None:
+@query_command("lift")
+def lift(window: Window = "7d") -> dict[str, Any]:
     """Exposed vs holdout: conversion rate of each, absolute and relative lift.
 
     Example: party-agent query lift --home retailer/home --exposures exposures
     --purchases purchases --window 7d
     """
-    style = style_for(home, currency, wide)
-    _run(home, "lift", as_json, collaboration, style, exposures=exposures,
-         purchases=purchases, window=window, join=join, epsilon=epsilon,
-         receiver=receiver)  # fmt: skip
+    return {"window": window}
 
 
+@query_command("reach_frequency")
 def reach_frequency(
-    home: HomeOption,
-    exposures: Exposures,
-    purchases: Purchases,
     window: Window = "7d",
     frequency_buckets: FrequencyBuckets = None,
     frequency_cap: FrequencyCap = None,
-    join: Join = "email",
-    epsilon: Epsilon = None,
-    receiver: Receiver = None,
     remainder: Remainder = False,
-    as_json: AsJson = False,
-    collaboration: CollaborationOption = None,
-    currency: Currency = None,
-    wide: Wide = False,
-) -> None:
+) -> dict[str, Any]:
     """Per campaign and frequency bucket: exposed users and their conversion rate.
 
     Example: party-agent query reach_frequency --home brand/home --exposures exposures
     --purchases purchases --window 7d
     """
-    style = style_for(home, currency, wide)
-    _run(
-        home,
-        "reach_frequency",
-        as_json,
-        collaboration,
-        style,
-        exposures=exposures,
-        purchases=purchases,
-        window=window,
-        frequency_buckets=frequency_buckets,
-        frequency_cap=frequency_cap,
-        join=join,
-        epsilon=epsilon,
-        receiver=receiver,
-        remainder=remainder,
-    )
+    return {"window": window, "frequency_buckets": frequency_buckets,
+            "frequency_cap": frequency_cap, "remainder": remainder}  # fmt: skip
 
 
+@query_command("time_to_conversion")
 def time_to_conversion(
-    home: HomeOption,
-    exposures: Exposures,
-    purchases: Purchases,
     window: Window = "7d",
     delay_buckets: DelayBuckets = None,
     attribution: AttributionOpt = "last_touch",
-    join: Join = "email",
-    epsilon: Epsilon = None,
-    receiver: Receiver = None,
-    as_json: AsJson = False,
-    collaboration: CollaborationOption = None,
-    currency: Currency = None,
-    wide: Wide = False,
-) -> None:
+) -> dict[str, Any]:
     """Per campaign and delay bucket: purchases by time since the attributed exposure.
 
     Example: party-agent query time_to_conversion --home brand/home --exposures exposures
     --purchases purchases --window 7d
     """
-    style = style_for(home, currency, wide)
-    _run(
-        home,
-        "time_to_conversion",
-        as_json,
-        collaboration,
-        style,
-        exposures=exposures,
-        purchases=purchases,
-        window=window,
-        delay_buckets=delay_buckets,
-        attribution=attribution,
-        join=join,
-        epsilon=epsilon,
-        receiver=receiver,
-    )
+    return {"window": window, "delay_buckets": delay_buckets, "attribution": attribution}
 
 
+@query_command("funnel")
 def funnel(
-    home: HomeOption,
-    exposures: Exposures,
-    purchases: Purchases,
-    window: Window = "7d",
-    horizon: Horizon = None,
-    join: Join = "email",
-    epsilon: Epsilon = None,
-    receiver: Receiver = None,
-    remainder: Remainder = False,
-    as_json: AsJson = False,
-    collaboration: CollaborationOption = None,
-    currency: Currency = None,
-    wide: Wide = False,
-) -> None:
+    window: Window = "7d", horizon: Horizon = None, remainder: Remainder = False
+) -> dict[str, Any]:
     """Per campaign: exposed -> matched -> converted -> repeated, with step rates.
 
     Example: party-agent query funnel --home retailer/home --exposures exposures
     --purchases purchases --window 7d
     """
-    style = style_for(home, currency, wide)
-    _run(
-        home,
-        "funnel",
-        as_json,
-        collaboration,
-        style,
-        exposures=exposures,
-        purchases=purchases,
-        window=window,
-        horizon=horizon,
-        join=join,
-        epsilon=epsilon,
-        receiver=receiver,
-        remainder=remainder,
-    )
+    return {"window": window, "horizon": horizon, "remainder": remainder}
 
 
 def result(

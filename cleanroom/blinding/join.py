@@ -52,15 +52,18 @@ def _write_blinded(
     return relative
 
 
-def finish_version(session: Session, settings: Settings, version_id: int, actor: str) -> bool:
-    """Make the version joinable if all its batches are back; True if it did."""
+def finish_version(
+    session: Session, settings: Settings, version_id: int, actor: str
+) -> Path | None:
+    """Make the version joinable if all its batches are back: the doubly blinded file it
+    now reads (to prepare for queries), or None if some batch is still out."""
     version = session.get(DatasetVersion, version_id, with_for_update=True)
     batches = list(
         session.scalars(select(BlindingBatch).where(BlindingBatch.dataset_version_id == version_id))
     )
     if version is None or any(b.status != "complete" for b in batches) or not batches:
         session.rollback()
-        return False
+        return None
     old = settings.data_dir / version.path
     version.path = _write_blinded(settings, version, batches)
     dataset = session.get(Dataset, version.dataset_id)
@@ -80,4 +83,4 @@ def finish_version(session: Session, settings: Settings, version_id: int, actor:
     old.unlink(missing_ok=True)
     for batch in batches:
         remove_batch(settings, batch.id)
-    return True
+    return settings.data_dir / version.path

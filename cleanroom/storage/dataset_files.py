@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["PREPARED_SUFFIX", "fsync_path", "prepared_sibling", "query_file"]
+__all__ = ["PREPARED_SUFFIX", "fsync_path", "is_prepared", "prepared_sibling", "query_file"]
 
 PREPARED_SUFFIX = ".prepared.parquet"
 
@@ -24,6 +24,11 @@ def prepared_sibling(path: Path) -> Path:
     """Where the prepared form of the version file ``path`` lives: ``v3.parquet`` ->
     ``v3.prepared.parquet``, ``v3.blinded.parquet`` -> ``v3.blinded.prepared.parquet``."""
     return path.with_name(path.name.removesuffix(".parquet") + PREPARED_SUFFIX)
+
+
+def is_prepared(path: Path) -> bool:
+    """Whether ``path`` is a prepared sibling rather than a version's own file."""
+    return path.name.endswith(PREPARED_SUFFIX)
 
 
 def query_file(path: Path) -> Path:

@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from cleanroom.storage.dataset_files import PREPARED_SUFFIX
+from cleanroom.storage.dataset_files import PREPARED_SUFFIX, is_prepared
 from protocols import DOUBLY_BLINDED_VERSION, token_version
 from tests.e2e.test_demo import ROWS, _decoded_parquet, _first_leak, _secret_forms
 
@@ -63,7 +63,7 @@ def test_the_server_holds_doubly_blinded_files_and_no_identifier(
     stored = list((workdir / "server" / "datasets").rglob("*.parquet"))
     tokened = [p for p in stored if any(n.startswith("token_") for n in pq.read_schema(p).names)]
     # the two versions, and any prepared sibling the server wrote before the demo stopped
-    versions = [p for p in tokened if not p.name.endswith(PREPARED_SUFFIX)]
+    versions = [p for p in tokened if not is_prepared(p)]
     assert len(versions) == 2 and all(p.name.endswith(".blinded.parquet") for p in versions)
     siblings = [p for p in tokened if p not in versions]
     assert all(p.name.endswith(".blinded" + PREPARED_SUFFIX) for p in siblings)

@@ -11,7 +11,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cleanroom.storage.dataset_files import PREPARED_SUFFIX, prepared_sibling
+from cleanroom.storage.dataset_files import is_prepared, prepared_sibling
 from protocols import IdType, MatchKey, Tokenizer
 from protocols.binding import bind_schema
 
@@ -22,7 +22,7 @@ SEED_KEY = MatchKey(bytes([1]) * 32)
 def version_files(folder: Path) -> list[str]:
     """The version files in a dataset's folder, without the prepared siblings the server
     writes in the background (``v<N>.prepared.parquet``)."""
-    return sorted(p.name for p in folder.iterdir() if not p.name.endswith(PREPARED_SUFFIX))
+    return sorted(p.name for p in folder.iterdir() if not is_prepared(p))
 
 
 def wait_prepared(path: Path, seconds: float = 60.0) -> Path:

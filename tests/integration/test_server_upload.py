@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from cleanroom.storage.dataset_files import PREPARED_SUFFIX
+from cleanroom.storage.dataset_files import is_prepared
 from protocols import MatchKey, token_field
 from tests.integration.datasets import exposures_table, parquet_bytes, sha256, wait_prepared
 from tests.integration.server import ServerProcess
@@ -40,7 +40,7 @@ def visible_datasets(client: httpx.Client, collab: Collab) -> list[str]:
 def published_files(server: ServerProcess) -> list[Path]:
     """Every version file (prepared siblings appear in the background, so are left out)."""
     files = (server.data_dir / "datasets").rglob("*")
-    return sorted(p for p in files if p.is_file() and not p.name.endswith(PREPARED_SUFFIX))
+    return sorted(p for p in files if p.is_file() and not is_prepared(p))
 
 
 def test_upload_publishes_a_version_and_replacing_adds_one(

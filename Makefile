@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml setup.py protocols/_hmac_kernel.c protocols/_ristretto_kernel.c | $(BIN)/python
+$(STAMP): pyproject.toml setup.py protocols/_hmac_kernel.c protocols/_phone_kernel.c protocols/_ristretto_kernel.c | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)

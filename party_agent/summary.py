@@ -56,6 +56,19 @@ class TokenizeSummary:
         if id_type is IdType.PHONE:
             self.phone_columns.add(column)
 
+    def add(self, batch: TokenizeSummary) -> None:
+        """Count in one batch's counts (batches in input order)."""
+        self.rows_read += batch.rows_read
+        self.rows_written += batch.rows_written
+        self.rows_dropped_no_identifier += batch.rows_dropped_no_identifier
+        self.rows_dropped_invalid_attribute.update(batch.rows_dropped_invalid_attribute)
+        self.rows_dropped_null.update(batch.rows_dropped_null)
+        for column, rejected in batch.invalid_identifiers.items():
+            self.invalid_identifiers.setdefault(column, Counter()).update(rejected)
+        self.tokens_written.update(batch.tokens_written)
+        self.offset_columns |= batch.offset_columns
+        self.phone_columns |= batch.phone_columns
+
     @property
     def rows_per_second(self) -> float:
         return self.rows_read / self.seconds if self.seconds > 0 else 0.0

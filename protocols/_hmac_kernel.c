@@ -6,7 +6,9 @@
  * Per value: the optional pre-hash (lowercase hex SHA-256 of the value, protocol v1's
  * rule for emails and phones), then HMAC-SHA256 (RFC 2104) from the key's inner and
  * outer states, computed once per call. SHA-256 (FIPS 180-4) is self-contained: the
- * x86 SHA extensions where the CPU has them (checked at run time), portable C otherwise.
+ * x86 SHA extensions where the CPU has them (checked at run time), portable C otherwise;
+ * with the extensions, values of at most 55 bytes (one SHA-256 block) are hashed two at
+ * a time in lockstep (compress_shani_x2), which hides the latency of the SHA rounds.
  * No OpenSSL headers needed, so it builds wherever a C compiler and Python headers are.
  */
 #define PY_SSIZE_T_CLEAN
@@ -125,6 +127,51 @@ compress_shani(uint32_t state[8], const uint8_t *data, size_t blocks) {
     _mm_storeu_si128((__m128i *)&state[4], state1);
 }
 
+/* One block each of two independent states, in lockstep: the SHA rounds of one hide
+ * the latency of the other's (about 1.5-2x the blocks per second of compress_shani). */
+__attribute__((target("sha,sse4.1,ssse3"))) static void
+compress_shani_x2(uint32_t sa[8], const uint8_t *da, uint32_t sb[8], const uint8_t *db) {
+    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    __m128i tmp = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&sa[0]), 0xB1);
+    __m128i a1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&sa[4]), 0x1B);
+    __m128i a0 = _mm_alignr_epi8(tmp, a1, 8);
+    a1 = _mm_blend_epi16(a1, tmp, 0xF0);
+    __m128i tmpb = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&sb[0]), 0xB1);
+    __m128i b1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&sb[4]), 0x1B);
+    __m128i b0 = _mm_alignr_epi8(tmpb, b1, 8);
+    b1 = _mm_blend_epi16(b1, tmpb, 0xF0);
+    __m128i sa0 = a0, sa1 = a1, sb0 = b0, sb1 = b1, wa[4], wb[4];
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i++) {
+        __m128i x, y;
+        if (i < 4) {
+            x = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(da + 16 * i)), bswap);
+            y = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(db + 16 * i)), bswap);
+        } else {
+            x = _mm_sha256msg1_epu32(wa[i & 3], wa[(i + 1) & 3]);
+            y = _mm_sha256msg1_epu32(wb[i & 3], wb[(i + 1) & 3]);
+            x = _mm_add_epi32(x, _mm_alignr_epi8(wa[(i + 3) & 3], wa[(i + 2) & 3], 4));
+            y = _mm_add_epi32(y, _mm_alignr_epi8(wb[(i + 3) & 3], wb[(i + 2) & 3], 4));
+            x = _mm_sha256msg2_epu32(x, wa[(i + 3) & 3]);
+            y = _mm_sha256msg2_epu32(y, wb[(i + 3) & 3]);
+        }
+        wa[i & 3] = x; wb[i & 3] = y;
+        __m128i k = _mm_loadu_si128((const __m128i *)&K[4 * i]);
+        __m128i ma = _mm_add_epi32(x, k), mb = _mm_add_epi32(y, k);
+        a1 = _mm_sha256rnds2_epu32(a1, a0, ma);
+        b1 = _mm_sha256rnds2_epu32(b1, b0, mb);
+        a0 = _mm_sha256rnds2_epu32(a0, a1, _mm_shuffle_epi32(ma, 0x0E));
+        b0 = _mm_sha256rnds2_epu32(b0, b1, _mm_shuffle_epi32(mb, 0x0E));
+    }
+    a0 = _mm_add_epi32(a0, sa0); a1 = _mm_add_epi32(a1, sa1);
+    b0 = _mm_add_epi32(b0, sb0); b1 = _mm_add_epi32(b1, sb1);
+    tmp = _mm_shuffle_epi32(a0, 0x1B); a1 = _mm_shuffle_epi32(a1, 0xB1);
+    a0 = _mm_blend_epi16(tmp, a1, 0xF0); a1 = _mm_alignr_epi8(a1, tmp, 8);
+    _mm_storeu_si128((__m128i *)&sa[0], a0); _mm_storeu_si128((__m128i *)&sa[4], a1);
+    tmp = _mm_shuffle_epi32(b0, 0x1B); b1 = _mm_shuffle_epi32(b1, 0xB1);
+    b0 = _mm_blend_epi16(tmp, b1, 0xF0); b1 = _mm_alignr_epi8(b1, tmp, 8);
+    _mm_storeu_si128((__m128i *)&sb[0], b0); _mm_storeu_si128((__m128i *)&sb[4], b1);
+}
 static int cpu_has_sha(void) {
     unsigned int a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
@@ -193,6 +240,74 @@ static void hmac_one(const hmac_key *k, const uint8_t *msg, size_t len, int preh
     sha256_finish(k->compress, k->outer, 64, digest, 32, out);
 }
 
+
+/* ---- two short messages at once (x86 SHA extensions only) ---- */
+
+#ifdef HAVE_X86_SHA
+/* The longest message whose SHA-256 padding fits in its last block with `prior` = 0. */
+#define ONE_BLOCK_MAX 55
+
+/* `msg` (at most ONE_BLOCK_MAX bytes after `prior` bytes) padded into one final block. */
+static void final_block(uint8_t block[64], const uint8_t *msg, size_t len, uint64_t prior) {
+    if (len) memcpy(block, msg, len);
+    block[len] = 0x80;
+    memset(block + len + 1, 0, 64 - len - 1);
+    uint64_t bits = (prior + (uint64_t)len) * 8;
+    for (int i = 0; i < 8; i++) block[63 - i] = (uint8_t)(bits >> (8 * i));
+}
+
+static void digest_of(const uint32_t state[8], uint8_t out[32]) {
+    for (int i = 0; i < 8; i++) store_be32(out + 4 * i, state[i]);
+}
+
+static void to_hex(const uint8_t digest[32], uint8_t hex[64]) {
+    static const char hexdigits[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        hex[2 * i] = (uint8_t)hexdigits[digest[i] >> 4];
+        hex[2 * i + 1] = (uint8_t)hexdigits[digest[i] & 15];
+    }
+}
+
+/* hmac_one of two messages of at most ONE_BLOCK_MAX bytes each, lane by lane. */
+static void hmac_two(const hmac_key *k, const uint8_t *msg_a, size_t len_a,
+                     const uint8_t *msg_b, size_t len_b, int prehash, uint8_t out_a[32],
+                     uint8_t out_b[32]) {
+    uint32_t a[8], b[8];
+    uint8_t block_a[64], block_b[64], digest[32];
+    if (prehash) {
+        memcpy(a, IV, sizeof a);
+        memcpy(b, IV, sizeof b);
+        final_block(block_a, msg_a, len_a, 0);
+        final_block(block_b, msg_b, len_b, 0);
+        compress_shani_x2(a, block_a, b, block_b);
+        digest_of(a, digest);
+        to_hex(digest, block_a); /* the 64 hex digits: the inner hash's first block */
+        digest_of(b, digest);
+        to_hex(digest, block_b);
+        memcpy(a, k->inner, sizeof a);
+        memcpy(b, k->inner, sizeof b);
+        compress_shani_x2(a, block_a, b, block_b);
+        final_block(block_a, NULL, 0, 128); /* padding only: 64 key + 64 message bytes */
+        compress_shani_x2(a, block_a, b, block_a);
+    } else {
+        memcpy(a, k->inner, sizeof a);
+        memcpy(b, k->inner, sizeof b);
+        final_block(block_a, msg_a, len_a, 64);
+        final_block(block_b, msg_b, len_b, 64);
+        compress_shani_x2(a, block_a, b, block_b);
+    }
+    digest_of(a, digest);
+    final_block(block_a, digest, 32, 64);
+    digest_of(b, digest);
+    final_block(block_b, digest, 32, 64);
+    memcpy(a, k->outer, sizeof a);
+    memcpy(b, k->outer, sizeof b);
+    compress_shani_x2(a, block_a, b, block_b);
+    digest_of(a, out_a);
+    digest_of(b, out_b);
+}
+#endif
+
 /* ---- Python binding ---- */
 
 static compress_fn best_compress = compress_portable;
@@ -245,8 +360,15 @@ static PyObject *py_hmac_many(PyObject *self, PyObject *args, PyObject *kwargs) 
     hmac_key k;
     hmac_key_init(&k, accelerated ? best_compress : compress_portable, key.buf, (size_t)key.len);
     int bad = 0;
+    int pairs = 0;
+#ifdef HAVE_X86_SHA
+    pairs = k.compress == compress_shani;
+#endif
     Py_BEGIN_ALLOW_THREADS
     int64_t begin = lo;
+    /* A short value waiting for a second one, to be hashed as a pair (-1: none). */
+    Py_ssize_t held = -1;
+    int64_t held_begin = 0, held_len = 0;
     for (Py_ssize_t i = 0; i < count; i++) {
         int64_t end;
         if (wide) {
@@ -260,9 +382,27 @@ static PyObject *py_hmac_many(PyObject *self, PyObject *args, PyObject *kwargs) 
             bad = 1;
             break;
         }
-        hmac_one(&k, base + begin, (size_t)(end - begin), prehash, out + 32 * i);
+        int64_t len = end - begin;
+#ifdef HAVE_X86_SHA
+        if (pairs && len <= ONE_BLOCK_MAX) {
+            if (held < 0) {
+                held = i;
+                held_begin = begin;
+                held_len = len;
+            } else {
+                hmac_two(&k, base + held_begin, (size_t)held_len, base + begin, (size_t)len,
+                         prehash, out + 32 * held, out + 32 * i);
+                held = -1;
+            }
+            begin = end;
+            continue;
+        }
+#endif
+        hmac_one(&k, base + begin, (size_t)len, prehash, out + 32 * i);
         begin = end;
     }
+    if (!bad && held >= 0)
+        hmac_one(&k, base + held_begin, (size_t)held_len, prehash, out + 32 * held);
     Py_END_ALLOW_THREADS
     if (bad) {
         Py_CLEAR(result);

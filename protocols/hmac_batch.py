@@ -7,7 +7,8 @@ both to it):
   ``protocols/_hmac_kernel.c`` by ``pip install`` where a C compiler exists): one pass
   over the Arrow buffers, pre-hash, hex and HMAC from precomputed key states, with the
   GIL released, so large columns are shared among threads of this process. About
-  0.25 us per email on this project's benchmark machine (x86 SHA extensions).
+  0.15 us per email on this project's benchmark machine (x86 SHA extensions, short
+  values two at a time).
 - **pure Python** (hashlib): the inner and outer SHA-256 states of the key (RFC 2104)
   are computed once and copied per value, about 0.9 us per email, so large columns are
   shared among worker processes (:mod:`protocols.workers`). Used when the kernel is not

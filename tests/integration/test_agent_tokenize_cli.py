@@ -105,6 +105,24 @@ def test_a_file_larger_than_the_batch_size(party: Party, tmp_path: Path) -> None
     assert read_out(tmp_path / "small.parquet") == read_out(tmp_path / "whole.parquet")
 
 
+def test_tokens_are_stored_plain_and_attributes_compressed(party: Party, tmp_path: Path) -> None:
+    """Tokens are distinct random bytes: neither zstd nor a dictionary makes them smaller;
+    event times are nearly all distinct: no dictionary for them either."""
+    write_csv(tmp_path / "in.csv", ROWS)
+    assert tokenize(party, tmp_path / "in.csv", tmp_path / "out.parquet", "-q")[0] == 0
+    group = pq.ParquetFile(tmp_path / "out.parquet").metadata.row_group(0)
+    chunks = {group.column(i).path_in_schema: group.column(i) for i in range(group.num_columns)}
+    for name in ("token_email", "token_phone"):
+        assert chunks[name].compression == "UNCOMPRESSED"
+        assert "PLAIN_DICTIONARY" not in chunks[name].encodings
+        assert "RLE_DICTIONARY" not in chunks[name].encodings
+    for name in ("amount", "store_region"):
+        assert chunks[name].compression == "ZSTD"
+        assert "RLE_DICTIONARY" in chunks[name].encodings
+    assert chunks["purchase_time"].compression == "ZSTD"  # event times: nearly all distinct
+    assert "RLE_DICTIONARY" not in chunks["purchase_time"].encodings
+
+
 @pytest.mark.parametrize("kind", ["gzip", "semicolon", "jsonl", "parquet"])
 def test_every_input_format_gives_the_same_output(party: Party, tmp_path: Path, kind: str) -> None:
     records = write_csv(tmp_path / "in.csv", ROWS)

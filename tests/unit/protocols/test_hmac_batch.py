@@ -47,6 +47,19 @@ def test_every_path_equals_the_stdlib(hmac_many: HmacMany, prehash: bool) -> Non
 
 
 @pytest.mark.parametrize("hmac_many", HMAC_PATHS)
+@pytest.mark.parametrize("prehash", [True, False])
+@pytest.mark.parametrize("count", [1, 2, 3, 8, 9])
+def test_short_and_long_values_in_any_order(hmac_many: HmacMany, prehash: bool, count: int) -> None:
+    """The kernel hashes values of up to 55 bytes two at a time: odd counts, a long
+    value between two short ones, and each length around one block keep their places."""
+    lengths = [0, 55, 56, 3, 200, 54, 64, 1, 55, 57, 30]
+    for rotation in range(len(lengths)):
+        order = lengths[rotation:] + lengths[:rotation]
+        values = [chr(97 + i % 26) * n for i, n in enumerate(order[:count])]
+        assert hmac_many(KEY, pa.array(values), prehash) == _stdlib(values, prehash)
+
+
+@pytest.mark.parametrize("hmac_many", HMAC_PATHS)
 @pytest.mark.parametrize("key_length", [0, 1, 32, 63, 64, 65, 200])
 def test_every_path_takes_keys_of_any_length(hmac_many: HmacMany, key_length: int) -> None:
     key = bytes(range(256))[:key_length]

@@ -1,20 +1,22 @@
 """Token values read straight from a column chunk's page bytes, when nothing needs decoding.
 
-A token column is ``fixed_size_binary(32)``. Written PLAIN, uncompressed, without a
-dictionary and without nulls (what ``party-agent tokenize`` writes for a file whose
-identifiers all normalized), each data page is the column's values back to back, so
-the scan can probe those bytes as they lie in the file instead of paying Arrow's
-per-value decode (about 0.5 CPU-s per GiB of tokens: a third of the whole scan).
+A token column is ``fixed_size_binary(32)``. Written PLAIN, uncompressed and without a
+dictionary (what ``party-agent tokenize`` writes), each data page holds its definition
+levels (which rows are null) and then the non-null values back to back, so the scan
+can probe those bytes as they lie in the file instead of paying Arrow's per-value
+decode (about 0.5 CPU-s per GiB of tokens: a third of the whole scan). The probes
+count values and skip nulls, so the non-null values are all they need.
 
 The path is strict, and never refuses anything itself: every page header is parsed
 (Thrift compact protocol) and must be a data page (v1 or v2) of PLAIN values, stored
-uncompressed, whose definition levels say "no value is null" in the single form writers
-use, whose byte length is exactly its values', with the pages filling the column
-chunk to its last byte and their values adding up to the row group's rows. Anything
-else (a dictionary page, a compressed page, a null, a field of the wrong Thrift type,
-a header field twice, trailing bytes) returns ``None`` and the caller decodes the
-column as before, so a file refused before is refused still: the bytes probed here are
-exactly the values any Parquet reader reads from those pages.
+uncompressed; its definition levels (RLE/bit-packed, bit width 1) must decode to
+exactly its value count, each 0 or 1, in exactly their bytes; its values must be
+exactly as many bytes as the levels have ones times 32; the pages must fill the column
+chunk to its last byte and their values add up to the row group's rows. Anything
+else (a dictionary page, a compressed page, a field of the wrong Thrift type, a header
+field twice, trailing bytes) returns ``None`` and the caller decodes the column as
+before, so a file refused before is refused still: the bytes probed here are exactly
+the non-null values any Parquet reader reads from those pages.
 """
 
 from __future__ import annotations
@@ -145,17 +147,38 @@ def _inner(fields: dict[int, int | _Reader], field: int) -> _Reader:
     return inner
 
 
-def _no_nulls(levels: bytes | memoryview, count: int) -> None:
-    """``levels`` (RLE/bit-packed hybrid, bit width 1) must be one RLE run of ``count`` ones."""
-    reader = _Reader(levels, 0)
-    header = reader.varint()
-    if header & 1 or header >> 1 != count or reader.byte() != 1 or reader.pos != len(levels):
+def _present(levels: bytes | memoryview, count: int) -> int:
+    """How many of ``count`` definition levels (RLE/bit-packed hybrid, bit width 1, in
+    exactly the bytes ``levels``) are 1: the non-null values of the page."""
+    reader, seen, ones = _Reader(levels, 0), 0, 0
+    while seen < count:
+        header = reader.varint()
+        if header & 1:  # bit-packed: groups of 8 levels, one byte each
+            size = (header >> 1) * 8
+            packed = levels[reader.pos : reader.pos + size // 8]
+            reader.pos += size // 8
+            if not size or len(packed) != size // 8:
+                raise _NotPlain
+            bits = int.from_bytes(packed, "little")
+            if seen + size > count:  # padding after the last level: only in the last run
+                if reader.pos != len(levels):
+                    raise _NotPlain
+                bits &= (1 << (count - seen)) - 1
+            ones += bits.bit_count()
+        else:  # a run of one level repeated
+            size, value = header >> 1, reader.byte()
+            if not size or value > 1 or seen + size > count:
+                raise _NotPlain
+            ones += size * value
+        seen += size
+    if reader.pos != len(levels):
         raise _NotPlain
+    return ones
 
 
-def _page_values(page: memoryview, pos: int, end: int) -> tuple[int, int, int]:
-    """Where the values of the data page whose header starts at ``pos`` begin, how many
-    there are, and where the next page starts."""
+def _page_values(page: memoryview, pos: int, end: int) -> tuple[int, int, int, int]:
+    """Of the data page whose header starts at ``pos``: where its values begin, its
+    value count (nulls included), its non-null values and where the next page starts."""
     reader = _Reader(page, pos)
     header = reader.struct(_PAGE_HEADER)
     kind, raw_size, size = _ints(header, 1, 2, 3)
@@ -169,20 +192,22 @@ def _page_values(page: memoryview, pos: int, end: int) -> tuple[int, int, int]:
         if encoding != _PLAIN or def_encoding != _RLE or len(body) < 4:
             raise _NotPlain
         length = struct.unpack_from("<I", body)[0]
-        _no_nulls(body[4 : 4 + length], count)
+        present = _present(body[4 : 4 + length], count)
         skip = 4 + length
     elif kind == _DATA_PAGE_V2 and 5 not in header:
         fields = _inner(header, 8).struct(_DATA_PAGE_V2_HEADER)
         count, nulls, rows, encoding, def_length, rep_length = _ints(fields, 1, 2, 3, 4, 5, 6)
-        if nulls or rows != count or encoding != _PLAIN or rep_length or def_length < 0:
+        if rows != count or encoding != _PLAIN or rep_length or def_length < 0:
             raise _NotPlain
-        _no_nulls(body[:def_length], count)
+        present = _present(body[:def_length], count)
+        if nulls != count - present:
+            raise _NotPlain
         skip = def_length
     else:
         raise _NotPlain
-    if count < 0 or size - skip != count * TOKEN_BYTES:
+    if count < 0 or size - skip != present * TOKEN_BYTES:
         raise _NotPlain
-    return start + skip, count, start + size
+    return start + skip, count, present, start + size
 
 
 def leaf_index(metadata: pq.FileMetaData, name: str) -> int | None:
@@ -196,10 +221,10 @@ def leaf_index(metadata: pq.FileMetaData, name: str) -> int | None:
 def plain_tokens(
     handle: BufferedReader, metadata: pq.FileMetaData, group: int, column: int
 ) -> pa.FixedSizeBinaryArray | None:
-    """The values of token column ``column`` in row group ``group`` read from its page
-    bytes, or ``None`` when the chunk is not PLAIN, uncompressed, dictionary-free and
-    without nulls in every page (then decode it as any other column). The array lives in
-    this thread's read buffer: use it before the next call."""
+    """The non-null values of token column ``column`` in row group ``group`` read from
+    its page bytes, or ``None`` when the chunk is not PLAIN, uncompressed and
+    dictionary-free in every page (then decode it as any other column). The array lives
+    in this thread's read buffer: use it before the next call."""
     chunk = metadata.row_group(group).column(column)
     described = metadata.schema.column(column)
     if (
@@ -225,8 +250,8 @@ def plain_tokens(
     pages, rows, pos = [], 0, 0
     try:
         while pos < size:
-            first, count, pos = _page_values(view, pos, size)
-            pages.append((first, count * TOKEN_BYTES))
+            first, count, present, pos = _page_values(view, pos, size)
+            pages.append((first, present * TOKEN_BYTES))
             rows += count
     except _NotPlain:
         return None
@@ -237,7 +262,7 @@ def plain_tokens(
         flat[end : end + length] = flat[first : first + length]
         end += length
     return pa.FixedSizeBinaryArray.from_buffers(
-        pa.binary(TOKEN_BYTES), rows, [None, pa.py_buffer(view[:end])]
+        pa.binary(TOKEN_BYTES), end // TOKEN_BYTES, [None, pa.py_buffer(view[:end])]
     )
 
 

@@ -153,10 +153,18 @@ def run_tokenize(
 
 
 def parquet_options(job: TokenizeJob) -> dict[str, object]:
-    """zstd; dictionary pages for attributes only: tokens are distinct random bytes, so a
-    dictionary of them costs time and never makes the file smaller."""
-    attributes = [a.name for a in job.mapping.attributes]
-    return {"compression": "zstd", "use_dictionary": attributes or False}
+    """How the token file is written: :func:`token_file_options`."""
+    names = job.output_schema().names
+    return token_file_options(names, [a.name for a in job.mapping.attributes])
+
+
+def token_file_options(names: list[str], attributes: list[str]) -> dict[str, object]:
+    """zstd for attributes, with dictionary pages; token columns PLAIN and uncompressed.
+    Tokens are distinct random bytes: neither a dictionary nor zstd makes them smaller
+    (zstd stores them raw), and stored as they are the server probes them on the page
+    bytes instead of decoding each value (``cleanroom.uploads.plain_pages``)."""
+    compression = {name: "none" if name.startswith("token_") else "zstd" for name in names}
+    return {"compression": compression, "use_dictionary": attributes or False}
 
 
 def write_kept(

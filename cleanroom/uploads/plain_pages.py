@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import struct
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from io import BufferedReader
 
 import numpy as np
@@ -219,12 +221,16 @@ def leaf_index(metadata: pq.FileMetaData, name: str) -> int | None:
 
 
 def plain_tokens(
-    handle: BufferedReader, metadata: pq.FileMetaData, group: int, column: int
+    handle: BufferedReader,
+    metadata: pq.FileMetaData,
+    group: int,
+    column: int,
+    buffer: ReadBuffer,
 ) -> pa.FixedSizeBinaryArray | None:
     """The non-null values of token column ``column`` in row group ``group`` read from
     its page bytes, or ``None`` when the chunk is not PLAIN, uncompressed and
     dictionary-free in every page (then decode it as any other column). The array lives
-    in this thread's read buffer: use it before the next call."""
+    in ``buffer``: use it before the buffer's next read."""
     chunk = metadata.row_group(group).column(column)
     described = metadata.schema.column(column)
     if (
@@ -242,8 +248,8 @@ def plain_tokens(
     start, size = chunk.data_page_offset, chunk.total_compressed_size
     if start < 4 or size <= 0:
         return None
-    buffer = _buffer(size)
-    view = memoryview(buffer)[:size]
+    data = buffer.at_least(size)
+    view = memoryview(data)[:size]
     handle.seek(start)
     if handle.readinto(view) != size:
         return None
@@ -257,7 +263,7 @@ def plain_tokens(
         return None
     if pos != size or rows != chunk.num_values:
         return None
-    flat, end = np.frombuffer(buffer, dtype=np.uint8), 0
+    flat, end = np.frombuffer(data, dtype=np.uint8), 0
     for first, length in pages:  # the values back to back, in place (numpy allows overlap)
         flat[end : end + length] = flat[first : first + length]
         end += length
@@ -266,14 +272,34 @@ def plain_tokens(
     )
 
 
-_LOCAL = threading.local()
+class ReadBuffer:
+    """Bytes a column chunk is read into, kept from one chunk to the next: a fresh 32 MB
+    buffer per row group costs more in page faults than reading the pages saves."""
+
+    def __init__(self) -> None:
+        self._data = bytearray()
+
+    def at_least(self, size: int) -> bytearray:
+        if len(self._data) < size:
+            self._data = bytearray(size)  # a new object: arrays over the old one stay valid
+        return self._data
 
 
-def _buffer(size: int) -> bytearray:
-    """This thread's read buffer, at least ``size`` bytes: kept from one column chunk to
-    the next (a fresh 32 MB buffer per chunk costs more in page faults than the scan)."""
-    buffer: bytearray | None = getattr(_LOCAL, "buffer", None)
-    if buffer is None or len(buffer) < size:
-        buffer = bytearray(size)
-        _LOCAL.buffer = buffer
-    return buffer
+#: Buffers kept between scans (the background scanner, one completion); any further
+#: concurrent scan uses one of its own, dropped afterwards, so memory stays flat.
+_KEPT = 2
+_SPARE: list[ReadBuffer] = []
+_SPARE_LOCK = threading.Lock()
+
+
+@contextmanager
+def read_buffer() -> Iterator[ReadBuffer]:
+    """A :class:`ReadBuffer` for one row group's scan."""
+    with _SPARE_LOCK:
+        buffer = _SPARE.pop() if _SPARE else ReadBuffer()
+    try:
+        yield buffer
+    finally:
+        with _SPARE_LOCK:
+            if len(_SPARE) < _KEPT:
+                _SPARE.append(buffer)

@@ -22,7 +22,7 @@ from cleanroom.errors import (
     UnsaltedDigest,
 )
 from cleanroom.uploads.binding import check_binding
-from cleanroom.uploads.plain_pages import TOKEN_BYTES, leaf_index, plain_tokens
+from cleanroom.uploads.plain_pages import TOKEN_BYTES, leaf_index, plain_tokens, read_buffer
 from protocols import (
     FAMILIES,
     ONCE_BLINDED_VERSION,
@@ -249,11 +249,11 @@ def _probe_plain_tokens(
     wanted = [n for n in plan.token_columns if schema.field(n).type == pa.binary(TOKEN_BYTES)]
     if path is None or not wanted:
         return done
-    with path.open("rb") as handle:
+    with path.open("rb") as handle, read_buffer() as buffer:
         for name in wanted:
             leaf = leaf_index(metadata, name)
-            tokens = None if leaf is None else plain_tokens(handle, metadata, index, leaf)
-            if tokens is not None:  # in a reused buffer: probed before the next read
+            tokens = None if leaf is None else plain_tokens(handle, metadata, index, leaf, buffer)
+            if tokens is not None:  # in the buffer: probed before the next read
                 for start in range(0, len(tokens), BATCH_ROWS):
                     _probe_tokens(name, tokens.slice(start, BATCH_ROWS), plan, unsalted)
                 done.add(name)

@@ -100,7 +100,7 @@ def test_tokens_are_stored_for_the_server_to_probe_on_the_page_bytes(
 ) -> None:
     """Token columns PLAIN and uncompressed (random bytes: nothing to gain), attributes
     zstd; the server's scan reads such token chunks straight off their pages."""
-    from cleanroom.uploads.plain_pages import leaf_index, plain_tokens
+    from cleanroom.uploads.plain_pages import ReadBuffer, leaf_index, plain_tokens
 
     write_csv(tmp_path / "in.csv", ROWS)
     out = tmp_path / "out.parquet"
@@ -115,7 +115,7 @@ def test_tokens_are_stored_for_the_server_to_probe_on_the_page_bytes(
             assert (chunk.compression, chunk.has_dictionary_page) == ("UNCOMPRESSED", False)
             decoded = parquet.read_row_group(group, columns=[name]).column(0).combine_chunks()
             with out.open("rb") as handle:
-                values = plain_tokens(handle, metadata, group, leaf)
+                values = plain_tokens(handle, metadata, group, leaf, ReadBuffer())
             assert values is not None and values.equals(decoded.drop_null())
             nulls += decoded.null_count
         assert metadata.row_group(group).column(2).compression == "ZSTD"

@@ -15,7 +15,7 @@ import pytest
 
 from cleanroom.errors import DatasetRejected, MalformedParquet, UnsaltedDigest
 from cleanroom.uploads import validation
-from cleanroom.uploads.plain_pages import leaf_index, plain_tokens
+from cleanroom.uploads.plain_pages import ReadBuffer, leaf_index, plain_tokens
 from cleanroom.uploads.streaming import StreamingCheck, footer_of
 from cleanroom.uploads.validation import ScanPlan, open_for_scan, refuse_unsalted, scan_row_group
 from protocols import token_field
@@ -101,7 +101,9 @@ def read_off_pages(path: Path) -> list[pa.Array | None]:
     found: list[pa.Array | None] = []
     with path.open("rb") as handle:
         for group in range(metadata.num_row_groups):
-            tokens = plain_tokens(handle, metadata, group, leaf)  # valid until the next call
+            tokens = plain_tokens(
+                handle, metadata, group, leaf, ReadBuffer()
+            )  # valid until the next call
             found.append(None if tokens is None else pa.array(tokens.to_pylist(), tokens.type))
     return found
 
@@ -216,3 +218,24 @@ def test_a_header_field_written_twice_is_decoded_instead(tmp_path: Path) -> None
     forged = page[:2] + b"\x05\x02\x00" + page[2:]
     with pytest.raises(plain_pages._NotPlain):
         plain_pages._page_values(memoryview(forged), 0, len(forged))
+
+
+def test_read_buffers_are_reused_and_at_most_two_are_kept() -> None:
+    """Memory stays flat however many threads have scanned: the buffers of scans that
+    ran at the same time are dropped, beyond the two kept for the next scans."""
+    from cleanroom.uploads import plain_pages
+
+    plain_pages._SPARE.clear()
+    with plain_pages.read_buffer() as first:
+        first.at_least(1000)
+    with plain_pages.read_buffer() as again:
+        assert again is first  # kept, with its bytes
+        assert len(again.at_least(10)) == 1000
+    with (
+        plain_pages.read_buffer(),
+        plain_pages.read_buffer(),
+        plain_pages.read_buffer(),
+        plain_pages.read_buffer(),
+    ):
+        pass
+    assert len(plain_pages._SPARE) == 2

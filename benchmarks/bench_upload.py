@@ -159,14 +159,19 @@ def curl_round(path: Path) -> Round:
 
 def bound_copy(source: Path, target: Path, collaboration_id: str) -> None:
     """``source`` rewritten with the binding the server checks (collaboration and key
-    check values of the match key the benchmark registers); same row groups."""
+    check values of the match key the benchmark registers); same row groups, written
+    as ``party-agent tokenize`` writes (tokens PLAIN and uncompressed, the attributes
+    zstd, with a dictionary but for the time: :func:`party_agent.pipeline.token_file_options`)."""
+    from party_agent.pipeline import token_file_options
     from protocols import Tokenizer
     from protocols.binding import bind_schema
     from tests.integration.datasets import SEED_KEY
 
     parquet = pq.ParquetFile(source)
     schema = bind_schema(parquet.schema_arrow, Tokenizer(SEED_KEY, collaboration_id))
-    with pq.ParquetWriter(target, schema) as writer:
+    dictionary = [n for n in schema.names if not n.startswith("token_") and n != "exposure_time"]
+    options: dict[str, Any] = token_file_options(schema.names, dictionary)
+    with pq.ParquetWriter(target, schema, **options) as writer:
         for index in range(parquet.num_row_groups):
             writer.write_table(parquet.read_row_group(index).cast(schema))
 

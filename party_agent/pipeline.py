@@ -171,18 +171,23 @@ def run_tokenize(
 
 
 def parquet_options(job: TokenizeJob) -> dict[str, object]:
-    """zstd for attributes only: tokens are distinct random bytes, so compressing them
-    costs time and never makes the file smaller (zstd on the token columns: 23% of the
-    writing time, the same file size). Dictionary pages for attributes other than
-    timestamps: tokens and event times are (nearly) all distinct, so a dictionary of
-    them is built only to be dropped (timestamps: 28% of the writing time, a file 3%
-    larger)."""
-    attributes = [a.name for a in job.mapping.attributes]
-    compression = {name: "zstd" for name in attributes}
-    if job.tokenizer is not None:
-        compression |= {token_column_name(family): "none" for family in job.mapping.families}
+    """How the token file is written: :func:`token_file_options`, with dictionary pages
+    for the attributes other than timestamps."""
+    names = job.output_schema().names
     dictionary = [a.name for a in job.mapping.attributes if a.type != "timestamp"]
-    return {"compression": compression or "zstd", "use_dictionary": dictionary or False}
+    return token_file_options(names, dictionary)
+
+
+def token_file_options(names: list[str], dictionary: list[str]) -> dict[str, object]:
+    """zstd for attributes, dictionary pages for the columns in ``dictionary``; token
+    columns PLAIN and uncompressed. Tokens are distinct random bytes: neither a
+    dictionary nor zstd makes them smaller (zstd stores them raw: 23% of the writing
+    time for the same file size), and stored as they are the server probes them on the
+    page bytes instead of decoding each value (``cleanroom.uploads.plain_pages``). Event
+    times are (nearly) all distinct too, so a dictionary of them would be built only to
+    be dropped (28% of the writing time, a file 3% larger)."""
+    compression = {name: "none" if name.startswith("token_") else "zstd" for name in names}
+    return {"compression": compression, "use_dictionary": dictionary or False}
 
 
 def write_kept(

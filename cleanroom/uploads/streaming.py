@@ -124,7 +124,9 @@ class StreamingCheck:
     def _scan_next(self) -> None:
         try:  # opened afresh: a reader keeps the file size it saw when opened
             parquet = open_for_scan(self._path, self._plan, self._metadata)
-            self._rows += scan_row_group(parquet, self._next, self._plan, self._unsalted)
+            self._rows += scan_row_group(
+                parquet, self._next, self._plan, self._unsalted, self._path
+            )
             self._next += 1
         except DatasetRejected as error:
             self._error = error

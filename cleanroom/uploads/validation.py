@@ -22,6 +22,7 @@ from cleanroom.errors import (
     UnsaltedDigest,
 )
 from cleanroom.uploads.binding import check_binding
+from cleanroom.uploads.plain_pages import TOKEN_BYTES, leaf_index, plain_tokens, read_buffer
 from protocols import (
     FAMILIES,
     ONCE_BLINDED_VERSION,
@@ -197,27 +198,66 @@ def open_for_scan(
 
 
 def scan_row_group(
-    parquet: pq.ParquetFile, index: int, plan: ScanPlan, unsalted: Counter[str]
+    parquet: pq.ParquetFile,
+    index: int,
+    plan: ScanPlan,
+    unsalted: Counter[str],
+    path: Path | None = None,
 ) -> int:
     """Decode every batch of row group ``index``, run the tripwire on text columns and
     count unsalted digests of token columns into ``unsalted``; returns the rows read.
 
     Text columns are read dictionary-encoded, so the tripwire scans each distinct value
     once instead of every row (a campaign id column of 10M rows has a few hundred).
+    With ``path`` (the file ``parquet`` reads), a token column stored PLAIN, uncompressed
+    and without nulls is probed on its page bytes instead of decoded
+    (:mod:`cleanroom.uploads.plain_pages`; any other layout is decoded as before).
     """
     rows, clean = 0, dict[str, pa.Array]()
     try:
-        for batch in parquet.iter_batches(batch_size=BATCH_ROWS, row_groups=[index]):
+        plain = _probe_plain_tokens(parquet, index, plan, path, unsalted)
+        others = [name for name in parquet.schema_arrow.names if name not in plain]
+        if not others:
+            return int(parquet.metadata.row_group(index).num_rows)
+        for batch in parquet.iter_batches(
+            batch_size=BATCH_ROWS, row_groups=[index], columns=others if plain else None
+        ):
             rows += batch.num_rows
             for name in plan.text_columns:
                 _trip_text(name, batch.column(name), clean)
             for name in plan.token_columns:
-                unsalted[name] += unsalted_count(batch.column(name))
-                if plan.points:
-                    _check_points(name, batch.column(name))
+                if name not in plain:
+                    _probe_tokens(name, batch.column(name), plan, unsalted)
     except (pa.ArrowException, OSError):
         raise MalformedParquet("Parquet file is corrupt: a page could not be decoded") from None
     return rows
+
+
+def _probe_tokens(name: str, tokens: pa.Array, plan: ScanPlan, unsalted: Counter[str]) -> None:
+    unsalted[name] += unsalted_count(tokens)
+    if plan.points:
+        _check_points(name, tokens)
+
+
+def _probe_plain_tokens(
+    parquet: pq.ParquetFile, index: int, plan: ScanPlan, path: Path | None, unsalted: Counter[str]
+) -> set[str]:
+    """Probe the token columns of row group ``index`` that can be read off their page
+    bytes; the names of those columns (the others are decoded)."""
+    done: set[str] = set()
+    schema, metadata = parquet.schema_arrow, parquet.metadata
+    wanted = [n for n in plan.token_columns if schema.field(n).type == pa.binary(TOKEN_BYTES)]
+    if path is None or not wanted:
+        return done
+    with path.open("rb") as handle, read_buffer() as buffer:
+        for name in wanted:
+            leaf = leaf_index(metadata, name)
+            tokens = None if leaf is None else plain_tokens(handle, metadata, index, leaf, buffer)
+            if tokens is not None:  # in the buffer: probed before the next read
+                for start in range(0, len(tokens), BATCH_ROWS):
+                    _probe_tokens(name, tokens.slice(start, BATCH_ROWS), plan, unsalted)
+                done.add(name)
+    return done
 
 
 def _trip_text(name: str, column: pa.Array, clean: dict[str, pa.Array]) -> None:
@@ -277,7 +317,8 @@ def validate_dataset(path: Path, kind: DatasetKind, expected: Expected) -> Valid
     check_header(schema, footer_rows, kind, expected)
     plan = ScanPlan.of(schema)
     parquet, unsalted = open_for_scan(path, plan), Counter[str]()
-    rows = sum(scan_row_group(parquet, i, plan, unsalted) for i in range(parquet.num_row_groups))
+    groups = range(parquet.num_row_groups)
+    rows = sum(scan_row_group(parquet, i, plan, unsalted, path) for i in groups)
     refuse_unsalted(unsalted)
     if rows != footer_rows:
         raise MalformedParquet("row count in the footer does not match the data")

@@ -95,6 +95,33 @@ def test_output_schema_is_tagged_and_typed(party: Party, tmp_path: Path) -> None
     assert schema.field("purchase_time").type == pa.int64()
 
 
+def test_tokens_are_stored_for_the_server_to_probe_on_the_page_bytes(
+    party: Party, tmp_path: Path
+) -> None:
+    """Token columns PLAIN and uncompressed (random bytes: nothing to gain), attributes
+    zstd; the server's scan reads such token chunks straight off their pages."""
+    from cleanroom.uploads.plain_pages import ReadBuffer, leaf_index, plain_tokens
+
+    write_csv(tmp_path / "in.csv", ROWS)
+    out = tmp_path / "out.parquet"
+    assert tokenize(party, tmp_path / "in.csv", out, "-q", "--batch-size", "40")[0] == 0
+    parquet = pq.ParquetFile(out)
+    metadata, nulls = parquet.metadata, 0
+    for group in range(metadata.num_row_groups):
+        for name in ("token_email", "token_phone"):
+            leaf = leaf_index(metadata, name)
+            assert leaf is not None
+            chunk = metadata.row_group(group).column(leaf)
+            assert (chunk.compression, chunk.has_dictionary_page) == ("UNCOMPRESSED", False)
+            decoded = parquet.read_row_group(group, columns=[name]).column(0).combine_chunks()
+            with out.open("rb") as handle:
+                values = plain_tokens(handle, metadata, group, leaf, ReadBuffer())
+            assert values is not None and values.equals(decoded.drop_null())
+            nulls += decoded.null_count
+        assert metadata.row_group(group).column(2).compression == "ZSTD"
+    assert nulls > 0  # rejected identifiers among them
+
+
 def test_a_file_larger_than_the_batch_size(party: Party, tmp_path: Path) -> None:
     write_csv(tmp_path / "in.csv", ROWS)
     tokenize(party, tmp_path / "in.csv", tmp_path / "whole.parquet", "-q")

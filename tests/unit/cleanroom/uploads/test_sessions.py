@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -15,6 +16,9 @@ from cleanroom.storage.bootstrap import open_storage
 from cleanroom.storage.clock import system_clock
 from cleanroom.storage.models import Collaboration, Member, UploadSession
 from cleanroom.uploads.sessions import (
+    FLUSH_EVERY,
+    InFlight,
+    RunningDigest,
     check_capacity,
     create_temp_file,
     expire_idle_uploads,
@@ -72,3 +76,32 @@ def test_no_session_in_the_room_background_preparations_reserved(tmp_path: Path)
         check_capacity(session, settings, "mem_1", size)  # fits on its own
         with pytest.raises(InsufficientStorage, match=f"a file of {size} bytes"):
             check_capacity(session, settings, "mem_1", size, preparing=room)
+
+
+def test_stored_chunks_are_flushed_to_disk_in_the_background(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stored chunk's bytes are fdatasync'ed off the request (so the fsync before
+    publish has little left); a file gone meanwhile (published, aborted) is skipped."""
+    settings = Settings(data_dir=tmp_path)
+    flushed: list[str] = []
+    real = os.fdatasync
+
+    def record(handle: int) -> None:
+        flushed.append(os.readlink(f"/proc/self/fd/{handle}"))
+        real(handle)
+
+    monkeypatch.setattr(os, "fdatasync", record)
+    uploads = InFlight(settings)
+    try:
+        for upload_id in ("kept", "gone"):
+            path = create_temp_file(settings, upload_id)
+            path.write_bytes(b"x" * 100)
+            upload = UploadSession(id=upload_id, size=2 * FLUSH_EVERY, received=100)
+            if upload_id == "gone":
+                path.unlink()
+            uploads.stored(upload, RunningDigest(100))  # not yet FLUSH_EVERY bytes
+            uploads.stored(upload, RunningDigest(FLUSH_EVERY + 100))
+    finally:
+        uploads.close()  # waits for the flushes queued
+    assert flushed == [str(temp_path(settings, "kept"))]

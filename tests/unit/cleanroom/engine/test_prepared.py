@@ -16,11 +16,13 @@ import pytest
 from cleanroom.engine import (
     Attribution,
     ContributionBounds,
+    CreditSettings,
     Engine,
     EngineSettings,
     GroupKeys,
     Sources,
     conversion_cells,
+    credit_cells,
     funnel_cells,
     lift_cells,
 )
@@ -91,3 +93,30 @@ def test_prepared_files_release_what_the_uploaded_files_release(
     bounds = ContributionBounds(max_cells, 3, 20_000)
     keys = GroupKeys(campaigns)
     assert _all_results(ready, bounds, keys) == _all_results(raw, bounds, keys)
+
+
+def test_time_decay_credits_do_not_depend_on_the_order_the_party_wrote_its_rows(
+    tmp_path: Path,
+) -> None:
+    """Attack: a party writes one user's touches of campaign ``a`` oldest first and the
+    same touches of ``b`` newest first. Summed as floating-point numbers in row order,
+    the two groups' time-decay weights differed in their last bit, so the file as
+    uploaded gave ``b`` 499,999 micro-credits (4,999 cents) and the prepared file, sorted
+    by time, 500,000 (5,000): a query's exact result changed with the background
+    preparation. Each touch's weight is now a whole number of 2^-32 steps, whose sums are
+    exact in any order."""
+    times = (414, 497, 940)
+    exposures = [(1, "a", t, False) for t in times] + [(1, "b", t, False) for t in times[::-1]]
+    raw = Sources(
+        (write_exposures(tmp_path / "e.parquet", exposures),),
+        (write_purchases(tmp_path / "p.parquet", [(1, 1000, 100.0)]),),
+    )
+    ready = _prepared(raw, tmp_path / "prepared")
+    settings = CreditSettings((Attribution.TIME_DECAY,), half_life_seconds=13)
+    bounds, keys = ContributionBounds(4, 3, 10**9), GroupKeys(("a", "b"))
+    results = []
+    for sources in (raw, ready):
+        with Engine(sources, EngineSettings(threads=1)) as engine:
+            cells = credit_cells(engine, "email", 1000, settings, bounds, keys).cells
+        results.append([cell.credits for cell in cells])
+    assert results[0] == results[1] == [((500_000, 5_000),), ((500_000, 5_000),)]

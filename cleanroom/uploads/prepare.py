@@ -112,6 +112,7 @@ def prepare_for_queries(
     *,
     work: Path | None = None,
     memory_limit: str = MEMORY_LIMIT,
+    max_spill_bytes: int | None = None,
     stop: threading.Event | None = None,
 ) -> bool:
     """Write ``path``'s rows to ``target`` (default: ``path`` itself) with
@@ -126,7 +127,9 @@ def prepare_for_queries(
     DuckDB table in the folder ``work`` (default: beside ``target``; a leftover is
     replaced), which sorts and flags them out of core under
     ``memory_limit`` and streams them back to Parquet, so memory stays flat with the
-    file's size. ``target`` appears by one atomic rename of a complete, fsynced file;
+    file's size; with ``max_spill_bytes`` the spill stops there (the preparation fails:
+    a file that compresses well is small on disk and large in the sort). ``target``
+    appears by one atomic rename of a complete, fsynced file;
     the work folder is removed whatever happens. With ``stop`` set, the work is
     abandoned at the next batch (:class:`PreparationStopped`)."""
     schema = pq.read_schema(path)
@@ -162,6 +165,8 @@ def prepare_for_queries(
             "memory_limit": memory_limit,
             "temp_directory": str(work / "spill"),
         }
+        if max_spill_bytes is not None:
+            config["max_temp_directory_size"] = f"{max(max_spill_bytes, 1)}B"
         with duckdb.connect(str(work / "prepare.duckdb"), config=config) as con:
             con.execute("SET enable_progress_bar = false")
             batches = _with_users(path, families, staged, stop)

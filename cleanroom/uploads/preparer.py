@@ -16,7 +16,10 @@ and a version already prepared is skipped.
 Disk: one preparation's work folder peaks at about 3.7x the uploaded file (measured for
 64 and 128 MiB files: the on-disk DuckDB table, its spill and the sibling written inside
 it), so each scheduled file reserves :data:`PREPARATION_SPACE_FACTOR` times its size
-until it is done. New uploads are refused when they would eat into that reservation
+until it is done, and at least its rows times their width as DuckDB holds them
+(:func:`preparation_space`: a file of one row repeated 20 million times is 270 kB, and
+its preparation's work folder peaked at 640 MB, 0.44x that width), and DuckDB may spill
+no more than the reservation. New uploads are refused when they would eat into that reservation
 (:func:`cleanroom.uploads.sessions.check_capacity`), and a preparation that would leave
 less than the server's ``disk_reserve_bytes`` free is skipped with a warning (queries read
 the uploaded file, slower and with the same results; it is tried again at the next start)
@@ -32,10 +35,13 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from cleanroom.storage.dataset_files import prepared_sibling
 from cleanroom.uploads.prepare import PreparationStopped, prepare_for_queries
 
-__all__ = ["PREPARATION_SPACE_FACTOR", "Preparer"]
+__all__ = ["PREPARATION_SPACE_FACTOR", "Preparer", "preparation_space"]
 
 log = logging.getLogger("cleanroom")
 
@@ -63,7 +69,7 @@ class Preparer:
     def schedule(self, files: Iterable[Path]) -> None:
         """Prepare each of these version files, unless its sibling exists by then."""
         for path in files:
-            space = PREPARATION_SPACE_FACTOR * _size(path)
+            space = preparation_space(path)
             with self._idle:
                 self._pending += 1
                 self._reserved += space
@@ -114,7 +120,9 @@ class Preparer:
             )
             return
         try:
-            prepare_for_queries(path, sibling, work=self._work / "current", stop=self._stop)
+            prepare_for_queries(
+                path, sibling, work=self._work / "current", max_spill_bytes=space, stop=self._stop
+            )
         except PreparationStopped:
             return
         except Exception as error:  # queries keep reading the uploaded file: slower, same
@@ -123,6 +131,35 @@ class Preparer:
                 path.relative_to(self._data_dir),
                 type(error).__name__,
             )
+
+
+_STRING_BYTES = 16
+"""A string as DuckDB holds it in a row (more for one longer than 12 bytes)."""
+
+
+def _width(data_type: pa.DataType) -> int:
+    if pa.types.is_fixed_size_binary(data_type):
+        return int(data_type.byte_width)
+    if pa.types.is_integer(data_type) or pa.types.is_floating(data_type):
+        return int(data_type.bit_width) // 8
+    if pa.types.is_boolean(data_type):
+        return 1
+    return _STRING_BYTES
+
+
+def preparation_space(path: Path) -> int:
+    """The disk a preparation of ``path`` may use: :data:`PREPARATION_SPACE_FACTOR` times
+    its size, and at least its rows times their width as DuckDB sorts them (the columns
+    it has, each token's user number, the flags and the row number), whatever the file's
+    compression (a party may send one row repeated millions of times)."""
+    try:
+        metadata = pq.read_metadata(path)
+        schema = metadata.schema.to_arrow_schema()
+    except (OSError, pa.ArrowException):
+        return PREPARATION_SPACE_FACTOR * _size(path)
+    tokens = sum(1 for name in schema.names if name.startswith("token_"))
+    width = sum(_width(field.type) for field in schema) + 10 * tokens + 8
+    return max(PREPARATION_SPACE_FACTOR * _size(path), int(metadata.num_rows) * width)
 
 
 def _size(path: Path) -> int:

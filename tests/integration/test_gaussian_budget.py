@@ -16,13 +16,20 @@ from typing import Any
 
 import httpx
 
-from tests.integration.query_world import QueryWorld, conversions, make_world
+from tests.integration.query_world import (
+    QueryWorld,
+    approve_current,
+    conversions,
+    make_world,
+    policy_yaml,
+)
 from tests.integration.server import ServerProcess
 from tests.integration.world import api
 
 DELTA = Fraction(1, 10**9)
 # query_world's policy_yaml appends this block after its own fields
 NOISE = "noise: {mechanism: gaussian, delta: 1e-9}\n"
+WIDE_NOISE = "noise: {mechanism: gaussian, delta: 1e-6}\n"
 
 
 def world(server: ServerProcess, name: str, **policy: Any) -> QueryWorld:
@@ -102,3 +109,40 @@ def test_a_gaussian_repeat_is_the_stored_draw_at_no_cost(server: ServerProcess) 
     assert (first.status_code, again.status_code) == (201, 200), again.text
     assert again.json()["epsilon_charged"] == "0/1"
     assert again.json()["result"]["rows"] == first.json()["result"]["rows"]
+
+
+def _switch_policy(server: ServerProcess, w: QueryWorld, text: str) -> None:
+    """The operator proposes ``text`` and both parties approve it: the next queries run
+    under it."""
+    with api(server.url, server.admin_token) as admin:
+        reply = admin.post(f"/v1/collaborations/{w.id}/policies", json={"text": text})
+        assert reply.status_code == 201, reply.text
+    approve_current(w.connect, w.collab)
+
+
+def test_the_reported_delta_never_falls_when_the_policy_lowers_it_or_turns_pure(
+    server: ServerProcess,
+) -> None:
+    """Attack: an operator runs Gaussian queries at delta 1e-6, then switches the policy
+    to delta 1e-9 and then to pure DP (Laplace), hoping the budget reply reports the
+    spent total at the new, smaller delta. The spent epsilon holds only at the largest
+    delta any charged query ran under, and /budget and every later reply say 1e-6."""
+    connect = lambda token: api(server.url, token)  # noqa: E731 -- as in the other worlds
+    w = make_world(connect, server.admin_token, "delta-falls", budget="4", lifetime="4")
+    _switch_policy(server, w, policy_yaml(budget="4", lifetime="4", attribution=WIDE_NOISE))
+    wide = ask(w, conversions("2d", epsilon="1/4"))
+    assert wide.status_code == 201, wide.text
+    assert wide.json()["budget"]["delta"]["exact"] == "1/1000000"
+    _switch_policy(server, w, policy_yaml(budget="4", lifetime="4", attribution=NOISE))
+    narrow = ask(w, conversions("3d", epsilon="1/4"))
+    assert narrow.status_code == 201, narrow.text
+    assert narrow.json()["budget"]["noise"]["delta"]["exact"] == "1/1000000000"
+    _switch_policy(server, w, policy_yaml(budget="4", lifetime="4", k=3))  # a new version
+    pure = ask(w, conversions("4d", epsilon="1/4"))
+    assert pure.status_code == 201, pure.text
+    with w.client("ana") as client:
+        budget = client.get(f"/v1/collaborations/{w.id}/budget").json()
+    assert budget["noise"] == {"mechanism": "laplace", "delta": None}
+    assert budget["spent"]["exact"] == "3/4"
+    for reply in (narrow.json()["budget"], pure.json()["budget"], budget):
+        assert reply["delta"]["exact"] == "1/1000000"

@@ -23,7 +23,12 @@ may be both. Raw weights, with ``n`` touches:
   ``m >= 1`` that is ``F``, ``L`` and ``(1 - F - L) / m``; with two touches ``F/(F+L)``
   and ``L/(F+L)``; one touch gets everything;
 - ``time_decay`` with half-life ``h``: ``2^(-(t_last - t) / h)``, ``t_last`` the latest
-  touch (so the latest weighs 1 and nothing underflows to a zero total);
+  touch (so the latest weighs 1 and nothing underflows to a zero total), in whole steps
+  of 2^-32 (:data:`DECAY_STEPS`), rounded down. Whole numbers add up exactly in any
+  order (up to 2^21 touches per purchase), so the credits do not depend on the order
+  the rows come in: the file as uploaded and its prepared sibling, sorted by user and
+  time, give the same (summed as fractions, two groups with the same touches could
+  differ in their last bit, and one group's credits by one);
 - ``w_shaped``: roles are first touch, first milestone-stage touch, last touch; a touch
   holding ``q`` roles gets ``3 q max(m, 1)``, each of the ``m`` touches holding none
   gets 1: 30% per role and 10% shared by the rest when ``m >= 1``.
@@ -57,6 +62,9 @@ from cleanroom.errors import RequestInvalid
 from policies.attribution import MICRO
 from protocols import DatasetKind
 
+DECAY_STEPS = 2**32
+"""A time-decay weight is a whole number of these steps (1 = ``DECAY_STEPS``)."""
+
 _RAW = {
     Attribution.LAST_TOUCH: "CAST(is_last AS DOUBLE)",
     Attribution.FIRST_TOUCH: "CAST(is_first AS DOUBLE)",
@@ -67,7 +75,10 @@ _RAW = {
         " + (CASE WHEN is_first + is_last = 0"
         " THEN 1000000 - $first_micro - $last_micro ELSE 0 END) AS DOUBLE)"
     ),
-    Attribution.TIME_DECAY: "power(CAST(2 AS DOUBLE), -CAST(t_last - t AS DOUBLE) / $half_life)",
+    Attribution.TIME_DECAY: (
+        "CAST(floor(power(CAST(2 AS DOUBLE), -CAST(t_last - t AS DOUBLE) / $half_life)"
+        f" * {DECAY_STEPS}) AS DOUBLE)"  # Spark's floor is a BIGINT: x 10^6 would overflow
+    ),
     Attribution.W_SHAPED: (
         "CAST(3 * roles * (CASE WHEN w_mid > 0 THEN w_mid ELSE 1 END)"
         " + (CASE WHEN roles = 0 THEN 1 ELSE 0 END) AS DOUBLE)"

@@ -66,7 +66,8 @@ def raw_weights(model: str, touches: Sequence[Touch], weights: tuple[int, int], 
         ]
     if model == "time_decay":
         latest = max(x[0] for x in order)
-        return order, [2.0 ** (-(latest - x[0]) / half) for x in order]
+        steps = 2.0**32  # whole steps of 2^-32, as the engine counts them
+        return order, [math.floor(2.0 ** (-(latest - x[0]) / half) * steps) for x in order]
     roles = [int(i == first) + int(i == last) + int(i == lead) for i in range(n)]
     others = sum(1 for r in roles if r == 0)
     return order, [3 * r * max(others, 1) + (1 if r == 0 else 0) for r in roles]

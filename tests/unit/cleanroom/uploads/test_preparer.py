@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+import time
 from pathlib import Path
 
+import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from cleanroom.storage.dataset_files import prepared_sibling, query_file
-from cleanroom.uploads.preparer import PREPARATION_SPACE_FACTOR, Preparer
+from cleanroom.uploads.prepare import prepare_for_queries
+from cleanroom.uploads.preparer import PREPARATION_SPACE_FACTOR, Preparer, preparation_space
 from protocols import token_field
 
 
@@ -105,14 +110,14 @@ def test_a_preparation_that_would_eat_the_disk_reserve_is_skipped_and_logged(
             preparer.close()
     assert not prepared_sibling(path).exists() and query_file(path) == path
     [record] = [r for r in caplog.records if "not preparing" in r.getMessage()]
-    needed = PREPARATION_SPACE_FACTOR * path.stat().st_size
+    needed = preparation_space(path)
     assert f"needs up to {needed} bytes" in record.getMessage()
 
 
 def test_scheduled_preparations_reserve_disk_until_they_are_done(tmp_path: Path) -> None:
     first = _version(tmp_path / "datasets" / "col" / "a")
     second = _version(tmp_path / "datasets" / "col" / "b", rows=400)
-    space = PREPARATION_SPACE_FACTOR * (first.stat().st_size + second.stat().st_size)
+    space = preparation_space(first) + preparation_space(second)
     preparer = Preparer(tmp_path)
     try:
         preparer.schedule([first, second])
@@ -123,3 +128,67 @@ def test_scheduled_preparations_reserve_disk_until_they_are_done(tmp_path: Path)
     preparer.schedule([first, second])  # a closed preparer holds what it was given
     assert preparer.reserved_bytes() == space
     assert prepared_sibling(first).exists() and prepared_sibling(second).exists()
+
+
+def _repeated_row(folder: Path, rows: int) -> Path:
+    """One exposure repeated ``rows`` times: a few kB of Parquet for a million rows."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tokens = pa.Array.from_buffers(pa.binary(32), rows, [None, pa.py_buffer(b"\x01" * 32 * rows)])
+    schema = pa.schema(
+        [token_field("email"), ("campaign_id", pa.string()), ("exposure_time", pa.int64())]
+    )
+    campaigns = pa.DictionaryArray.from_arrays(pa.array(np.zeros(rows, np.int32)), pa.array(["c1"]))
+    times = pa.array(np.zeros(rows, np.int64))
+    path = folder / "v1.parquet"
+    pq.write_table(
+        pa.Table.from_arrays([tokens, campaigns.cast(pa.string()), times], schema=schema), path
+    )
+    return path
+
+
+def test_a_file_that_compresses_well_reserves_the_disk_its_rows_take_in_the_sort(
+    tmp_path: Path,
+) -> None:
+    """Attack: a party uploads one row repeated a million times, 14 kB of Parquet. The
+    reservation was 4x the file's size while the work folder (DuckDB's table of the
+    rows, its spill) grew with the rows: 1.9 MB for 2 million rows, 640 MB for 20
+    million in a 270 kB file, so a small upload could fill the disk the database writes
+    to. The reservation now counts the rows at their width in the sort."""
+    path = _repeated_row(tmp_path / "datasets" / "col" / "exp", 1_000_000)
+    closed = Preparer(tmp_path / "elsewhere")
+    closed.close()
+    closed.schedule([path])  # a closed preparer holds what it was given
+    space = closed.reserved_bytes()
+    assert space >= 1_000_000 * (32 + 16 + 8)
+    peak, done = [0], threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            files = [p for p in (tmp_path / "prepare").rglob("*") if p.is_file()]
+            peak[0] = max(peak[0], sum(p.stat().st_size for p in files if p.exists()))
+            time.sleep(0.01)
+
+    watcher = threading.Thread(target=watch)
+    preparer = Preparer(tmp_path)
+    watcher.start()
+    try:
+        preparer.schedule([path])
+        assert preparer.wait_idle(120)
+    finally:
+        done.set()
+        watcher.join()
+        preparer.close()
+    assert prepared_sibling(path).exists()
+    assert PREPARATION_SPACE_FACTOR * path.stat().st_size < peak[0] <= space
+
+
+def test_a_preparation_spills_no_more_than_it_was_given_and_then_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    """At 64 MB of memory this file's sort spills (and completes when it may); capped at
+    one byte of spill it fails instead, leaving neither the sibling nor the work folder."""
+    path = _repeated_row(tmp_path, 1_000_000)
+    target, work = tmp_path / "v1.prepared.parquet", tmp_path / "work"
+    with pytest.raises(duckdb.Error):
+        prepare_for_queries(path, target, work=work, memory_limit="64MB", max_spill_bytes=1)
+    assert not target.exists() and not work.exists()

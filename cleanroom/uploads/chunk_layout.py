@@ -10,7 +10,8 @@ pages and DuckDB query others, raw identifiers among them (shown by
 ``tests/integration/test_server_upload.py``). So before any page is scanned:
 
 * a chunk with a dictionary offset (other than 0, which both readers ignore) starts
-  there, and it lies after the magic and before the data page offset;
+  there, and it lies after the magic and not after the data page offset (equal to
+  it, both readers start at the same byte);
 * every chunk, ``[start, start + total_compressed_size)``, lies after the 4-byte magic
   and before the footer, and is not empty;
 * no two chunks' ranges overlap (within a row group or across row groups).
@@ -61,7 +62,7 @@ def check_chunk_layout(metadata: pq.FileMetaData, data_end: int) -> None:
         for column in range(row_group.num_columns):
             chunk = row_group.column(column)
             dictionary = chunk.dictionary_page_offset if chunk.has_dictionary_page else None
-            if dictionary and not MAGIC_BYTES <= dictionary < chunk.data_page_offset:
+            if dictionary and not MAGIC_BYTES <= dictionary <= chunk.data_page_offset:
                 raise MalformedParquet(
                     f"{_where(group, column)} has its dictionary page offset after its "
                     "data pages or outside the file's data: readers would disagree on "

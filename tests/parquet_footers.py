@@ -94,38 +94,58 @@ def _fields(data: bytes, pos: int, visit: Visit) -> int:
         pos = went if went is not None else _skip(data, pos, wire)
 
 
-def column_metadata_fields(footer: bytes) -> list[dict[int, tuple[int, int]]]:
-    """For every column chunk of the FileMetaData ``footer`` (Thrift bytes only), in
-    order: its ColumnMetaData's fields, id -> (where the field header is, where its
-    value starts)."""
-    found: list[dict[int, tuple[int, int]]] = []
+Fields = dict[int, tuple[int, int]]
 
-    def in_list(pos: int, visit: Visit) -> int:
+
+def _chunks(footer: bytes) -> list[tuple[Fields, Fields]]:
+    """For every column chunk of the FileMetaData ``footer`` (Thrift bytes only), in
+    order: the fields of its ColumnChunk and of its ColumnMetaData, each id -> (where
+    the field header is, where its value starts)."""
+    found: list[tuple[Fields, Fields]] = []
+
+    def in_list(pos: int, visit: Callable[[], Visit]) -> int:
         count, _, pos = _list_head(footer, pos)
         for _ in range(count):
-            pos = _fields(footer, pos, visit)
+            pos = _fields(footer, pos, visit())
         return pos
 
-    def meta(field: int, wire: int, at: int, pos: int) -> int | None:
-        if field != 3:  # ColumnChunk.meta_data
-            return None
-        fields: dict[int, tuple[int, int]] = {}
+    def chunk() -> Visit:
+        outer: Fields = {}
+        inner: Fields = {}
+        found.append((outer, inner))
 
-        def note(field: int, wire: int, at: int, pos: int) -> None:
-            fields[field] = (at, pos)
+        def note(into: Fields) -> Visit:
+            def visit(field: int, wire: int, at: int, pos: int) -> None:
+                into[field] = (at, pos)
 
-        end = _fields(footer, pos, note)
-        found.append(fields)
-        return end
+            return visit
 
-    def group(field: int, wire: int, at: int, pos: int) -> int | None:
-        return in_list(pos, meta) if field == 1 else None  # RowGroup.columns
+        def visit(field: int, wire: int, at: int, pos: int) -> int | None:
+            outer[field] = (at, pos)
+            return _fields(footer, pos, note(inner)) if field == 3 else None  # meta_data
+
+        return visit
+
+    def group() -> Visit:
+        def visit(field: int, wire: int, at: int, pos: int) -> int | None:
+            return in_list(pos, chunk) if field == 1 else None  # RowGroup.columns
+
+        return visit
 
     def file(field: int, wire: int, at: int, pos: int) -> int | None:
         return in_list(pos, group) if field == 4 else None  # FileMetaData.row_groups
 
     _fields(footer, 0, file)
     return found
+
+
+def column_metadata_fields(footer: bytes) -> list[Fields]:
+    """For every column chunk of ``footer``, in order: its ColumnMetaData's fields."""
+    return [inner for _, inner in _chunks(footer)]
+
+
+def _set_varint(footer: bytes, pos: int, value: int) -> bytes:
+    return footer[:pos] + _zigzag_varint(value) + footer[_varint(footer, pos)[1] :]
 
 
 def parts(data: bytes) -> tuple[bytes, bytes]:
@@ -144,8 +164,7 @@ def set_offset(footer: bytes, chunk: int, field: int, offset: int) -> bytes:
     data_page_offset (9), the next field header's id delta fixed to match."""
     fields = column_metadata_fields(footer)[chunk]
     if field in fields:
-        pos = fields[field][1]
-        return footer[:pos] + _zigzag_varint(offset) + footer[_varint(footer, pos)[1] :]
+        return _set_varint(footer, fields[field][1], offset)
     assert field == DICTIONARY_PAGE_OFFSET and 10 not in fields  # field 11 follows 9
     after = _varint(footer, fields[DATA_PAGE_OFFSET][1])[1]
     inserted = bytes([(2 << 4) | _I64]) + _zigzag_varint(offset)
@@ -183,3 +202,35 @@ def hide_pages(clean: bytes, hidden: bytes, column: int = 0) -> bytes:
     pages = hidden[start : start + chunk.total_compressed_size]
     moved = set_offset(footer, column, DICTIONARY_PAGE_OFFSET, len(region))
     return with_footer(region + pages, moved)
+
+
+# ColumnChunk: offset_index_offset (i64), offset_index_length (i32).
+OFFSET_INDEX_OFFSET, OFFSET_INDEX_LENGTH = 4, 5
+
+
+def _offset_index(at: int, size: int) -> bytes:
+    """An OffsetIndex of one page of ``size`` bytes at ``at``: {1: list<PageLocation
+    {1: i64 offset, 2: i32 compressed size, 3: i64 first row index}>}."""
+    offset, length, first = _zigzag_varint(at), _zigzag_varint(size), _zigzag_varint(0)
+    return b"\x19\x1c\x16" + offset + b"\x15" + length + b"\x16" + first + b"\x00\x00"
+
+
+def hide_offset_index(clean: bytes, hidden: bytes) -> bytes:
+    """``clean`` (one row group, one page per chunk, written with a page index) with the
+    pages of column 0 of ``hidden`` put before its footer, and column 0's offset index
+    replaced by one whose page location points at them: the chunk's own offsets are
+    left as they are."""
+    region, footer = parts(clean)
+    own = pq.read_metadata(io.BytesIO(clean)).row_group(0).column(0)
+    outer, _ = _chunks(footer)[0]
+    at = _varint(footer, outer[OFFSET_INDEX_OFFSET][1])[0] >> 1
+    length = _varint(footer, outer[OFFSET_INDEX_LENGTH][1])[0] >> 1
+    # the encoding is the writer's: the chunk's own index, rebuilt, is the bytes it wrote
+    assert clean[at : at + length] == _offset_index(own.data_page_offset, own.total_compressed_size)
+    chunk = pq.read_metadata(io.BytesIO(hidden)).row_group(0).column(0)
+    pages = hidden[chunk.data_page_offset : chunk.data_page_offset + chunk.total_compressed_size]
+    index = _offset_index(len(region), len(pages))
+    # the length first: it comes after the offset, whose new varint may be longer
+    footer = _set_varint(footer, outer[OFFSET_INDEX_LENGTH][1], len(index))
+    footer = _set_varint(footer, outer[OFFSET_INDEX_OFFSET][1], len(region) + len(pages))
+    return with_footer(region + pages + index, footer)

@@ -24,6 +24,7 @@ from tests.parquet_footers import (
     DATA_PAGE_OFFSET,
     DICTIONARY_PAGE_OFFSET,
     column_metadata_fields,
+    hide_offset_index,
     hide_pages,
     parts,
     token_file,
@@ -65,6 +66,32 @@ def test_a_dictionary_offset_past_the_data_pages_makes_duckdb_read_other_pages(
     assert pq.read_table(path).column("token_email").equals(clean.column("token_email"))
     engine = duckdb.execute("SELECT token_email FROM read_parquet(?)", [str(path)]).fetchall()
     assert [row[0] for row in engine] == dirty.column("token_email").to_pylist()
+
+
+def test_duckdb_reads_no_page_an_offset_index_points_at_elsewhere(tmp_path: Path) -> None:
+    """The page index is not part of the layout check: pyarrow and DuckDB 2.0.1 read a
+    chunk from its own offsets, not from its offset index (a page index a party points
+    at hidden pages changes nothing either reads, filtered or not). Should a DuckDB
+    upgrade start reading pages through the offset index, this fails, and the index
+    must then be checked too (``cleanroom/uploads/chunk_layout.py``)."""
+
+    def indexed(table: pa.Table) -> bytes:
+        sink = io.BytesIO()
+        pq.write_table(table, sink, compression="none", use_dictionary=False, write_page_index=True)
+        return sink.getvalue()
+
+    clean = exposures_table(COLLAB, rows=ROWS)
+    path = tmp_path / "crafted.parquet"
+    path.write_bytes(hide_offset_index(indexed(clean), indexed(digests_instead(clean))))
+    tokens = clean.column("token_email").to_pylist()
+    assert pq.read_table(path).column("token_email").to_pylist() == tokens
+    queries = {
+        "SELECT token_email FROM read_parquet(?)": tokens,
+        "SELECT token_email FROM read_parquet(?) WHERE exposure_time > 1700000005": tokens[6:],
+    }
+    for query, rows in queries.items():
+        assert [row[0] for row in duckdb.execute(query, [str(path)]).fetchall()] == rows
+    layout_of(path.read_bytes())
 
 
 def test_the_crafted_file_is_refused_by_every_validation(tmp_path: Path) -> None:

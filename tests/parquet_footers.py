@@ -234,3 +234,14 @@ def hide_offset_index(clean: bytes, hidden: bytes) -> bytes:
     footer = _set_varint(footer, outer[OFFSET_INDEX_LENGTH][1], len(index))
     footer = _set_varint(footer, outer[OFFSET_INDEX_OFFSET][1], len(region) + len(pages))
     return with_footer(region + pages + index, footer)
+
+
+def with_file_path(data: bytes, path: bytes) -> bytes:
+    """The Parquet file ``data`` whose first column chunk names ``path`` as the file its
+    pages are in (ColumnChunk.file_path, field 1), inserted before file_offset (2)."""
+    region, footer = parts(data)
+    at = _chunks(footer)[0][0][2][0]
+    head = footer[at]
+    assert head >> 4 == 2  # file_offset's header, its id by a delta of 2 from 0
+    inserted = bytes([0x18, len(path)]) + path + bytes([(1 << 4) | (head & 0x0F)])
+    return with_footer(region, footer[:at] + inserted + footer[at + 1 :])

@@ -14,7 +14,9 @@ pages and DuckDB query others, raw identifiers among them (shown by
   it, both readers start at the same byte);
 * every chunk, ``[start, start + total_compressed_size)``, lies after the 4-byte magic
   and before the footer, and is not empty;
-* no two chunks' ranges overlap (within a row group or across row groups).
+* no two chunks' ranges overlap (within a row group or across row groups);
+* no chunk names a file of its own (``file_path``): pyarrow reads it from this file
+  anyway, DuckDB refuses to read the chunk.
 
 A row group of no rows is left out: neither reader reads a page of it (and pyarrow
 writes its chunks with a data page offset of 0, after a dictionary page at 4). Gaps
@@ -63,6 +65,8 @@ def check_chunk_layout(metadata: pq.FileMetaData, data_end: int) -> None:
             continue
         for column in range(row_group.num_columns):
             chunk = row_group.column(column)
+            if chunk.file_path:  # pyarrow ignores it, DuckDB refuses the chunk
+                raise MalformedParquet(f"{_where(group, column)} refers to another file")
             dictionary = chunk.dictionary_page_offset if chunk.has_dictionary_page else None
             if dictionary and not MAGIC_BYTES <= dictionary <= chunk.data_page_offset:
                 raise MalformedParquet(

@@ -28,6 +28,7 @@ from tests.parquet_footers import (
     hide_pages,
     parts,
     token_file,
+    with_file_path,
     with_offset,
 )
 
@@ -131,6 +132,19 @@ def test_chunks_that_share_bytes_or_leave_the_data_are_refused() -> None:
     # both readers start at the data pages when the offsets are equal (and ignore a 0)
     for offset in (0, tokens.data_page_offset):
         layout_of(with_offset(data, 0, DICTIONARY_PAGE_OFFSET, offset))
+
+
+def test_a_chunk_in_another_file_is_refused(tmp_path: Path) -> None:
+    """pyarrow ignores ``file_path`` and validates the pages in this file; DuckDB refuses
+    to read the chunk, so it would publish a dataset no query of its tokens can read."""
+    path = tmp_path / "referring.parquet"
+    path.write_bytes(with_file_path(token_file(exposures_table(COLLAB, rows=ROWS)), b"x.parquet"))
+    assert pq.read_metadata(path).row_group(0).column(0).file_path == "x.parquet"
+    assert pq.read_table(path).num_rows == ROWS
+    with pytest.raises(duckdb.Error, match="no references"):
+        duckdb.execute("SELECT token_email FROM read_parquet(?)", [str(path)]).fetchall()
+    with pytest.raises(MalformedParquet, match="row group 1, column 1 refers to another file"):
+        layout_of(path.read_bytes())
 
 
 def test_row_groups_that_share_bytes_are_refused() -> None:

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cleanroom.errors import DatasetRejected, MalformedParquet
+from cleanroom.uploads.chunk_layout import check_chunk_layout, chunk_span
 from cleanroom.uploads.validation import (
     Expected,
     ScanPlan,
@@ -60,31 +61,24 @@ def footer_of(path: Path) -> bytes:
 
 
 def read_footer(footer: bytes, size: int) -> pq.FileMetaData:
-    """The metadata in ``footer``, the end of a file of ``size`` bytes; every row group
-    must end before the footer."""
+    """The metadata in ``footer``, the end of a file of ``size`` bytes; every column
+    chunk must lie between the magic and the footer, in bytes of its own, starting where
+    pyarrow and DuckDB both start (:mod:`cleanroom.uploads.chunk_layout`)."""
     if len(footer) < 8 or footer[-4:] != MAGIC or len(footer) + 4 > size:
         raise MalformedParquet("file is not a readable Parquet file")
     try:
         metadata = pq.read_metadata(pa.BufferReader(MAGIC + footer))
     except (pa.ArrowException, OSError):
         raise MalformedParquet("file is not a readable Parquet file") from None
-    for index in range(metadata.num_row_groups):
-        if _byte_range(metadata.row_group(index))[1] > size - len(footer):
-            raise MalformedParquet("Parquet footer points outside the file's data")
+    check_chunk_layout(metadata, size - len(footer))
     return metadata
 
 
-def _byte_range(group: pq.RowGroupMetaData) -> tuple[int, int]:
-    starts, ends = [], []
-    for index in range(group.num_columns):
-        column = group.column(index)
-        offsets = [column.data_page_offset]
-        if column.has_dictionary_page:
-            offsets.append(column.dictionary_page_offset)
-        start = min((offset for offset in offsets if offset), default=len(MAGIC))
-        starts.append(start)
-        ends.append(start + column.total_compressed_size)
-    return (min(starts), max(ends)) if starts else (len(MAGIC), len(MAGIC))
+def _end(group: pq.RowGroupMetaData) -> int:
+    """Where the last column chunk of ``group`` ends (a footer :func:`read_footer`
+    accepted: every chunk has one start both readers take, and ends before the footer)."""
+    ends = [chunk_span(group.column(index))[1] for index in range(group.num_columns)]
+    return max(ends, default=len(MAGIC))
 
 
 class StreamingCheck:
@@ -99,8 +93,7 @@ class StreamingCheck:
         try:
             self._metadata: pq.FileMetaData | None = read_footer(footer, size)
             self._ends = [
-                _byte_range(self._metadata.row_group(i))[1]
-                for i in range(self._metadata.num_row_groups)
+                _end(self._metadata.row_group(i)) for i in range(self._metadata.num_row_groups)
             ]
             self._plan = ScanPlan.of(self._metadata.schema.to_arrow_schema())
         except DatasetRejected as error:

@@ -22,6 +22,7 @@ from cleanroom.errors import (
     UnsaltedDigest,
 )
 from cleanroom.uploads.binding import check_binding
+from cleanroom.uploads.chunk_layout import check_chunk_layout, data_end_of
 from cleanroom.uploads.plain_pages import TOKEN_BYTES, leaf_index, plain_tokens, read_buffer
 from protocols import (
     FAMILIES,
@@ -313,7 +314,9 @@ def validate_dataset(path: Path, kind: DatasetKind, expected: Expected) -> Valid
     (an upload that sent its footer first had its row groups scanned as they arrived:
     :mod:`cleanroom.uploads.streaming`)."""
     schema = _read_schema(path)
-    footer_rows = pq.ParquetFile(path).metadata.num_rows
+    metadata = pq.ParquetFile(path).metadata
+    check_chunk_layout(metadata, data_end_of(path))
+    footer_rows = metadata.num_rows
     check_header(schema, footer_rows, kind, expected)
     plan = ScanPlan.of(schema)
     parquet, unsalted = open_for_scan(path, plan), Counter[str]()

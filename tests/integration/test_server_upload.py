@@ -19,6 +19,7 @@ from tests.integration.datasets import exposures_table, parquet_bytes, sha256, w
 from tests.integration.server import ServerProcess
 from tests.integration.uploading import CHUNK, put, send_all, start, upload
 from tests.integration.world import Collab, api, make_collaboration
+from tests.parquet_footers import hide_pages, token_file
 
 
 @pytest.fixture(scope="module")
@@ -408,3 +409,40 @@ def test_a_footer_that_is_not_base64_is_a_bad_request(
     body = {"dataset": "b64", "kind": "exposures", "size": 100, "footer": "not base64!"}
     reply = brand.post(f"/v1/collaborations/{collab_a.id}/uploads", json=body)
     assert (reply.status_code, problem_type(reply)) == (400, "bad-request")
+
+
+@pytest.mark.parametrize("footer_first", [False, True], ids=["whole-file", "footer-first"])
+def test_a_footer_that_moves_a_chunks_start_past_its_pages_is_refused(
+    server: ServerProcess, brand: httpx.Client, collab_a: Collab, footer_first: bool
+) -> None:
+    """The attack on the two readers: a token file whose footer sets the token chunk's
+    ``dictionary_page_offset`` past its data pages, at pages hidden before the footer.
+    pyarrow, which every upload check reads with, ignores an offset after the data pages
+    and reads the clean tokens; DuckDB, which every query reads with, starts there and
+    reads the hidden pages: the unsalted SHA-256 of emails here (shown in
+    ``tests/unit/cleanroom/uploads/test_chunk_layout.py``; DuckDB 2.0.1 does not refuse
+    such a file). Before the layout check the file was published; now the footer is
+    refused before any page is scanned, whether sent first or read at complete."""
+    rows = 30
+    clean = exposures_table(collab_a.id, rows=rows)
+    digests = [hashlib.sha256(f"user{i}@example.com".encode()).digest() for i in range(rows)]
+    dirty = clean.set_column(0, clean.schema.field(0), pa.array(digests, pa.binary(32)))
+    data = hide_pages(token_file(clean), token_file(dirty))
+    name = f"moved-dictionary-{int(footer_first)}"
+    before = published_files(server)
+    if footer_first:
+        body = {**_footer_first(collab_a, name, data, _footer(data)), "sha256": sha256(data)}
+        session = brand.post(f"/v1/collaborations/{collab_a.id}/uploads", json=body).json()
+    else:
+        session = start(brand, collab_a.id, data, name, "exposures")
+    send_all(brand, collab_a.id, session["id"], data)
+    reply = brand.post(f"/v1/collaborations/{collab_a.id}/uploads/{session['id']}/complete")
+    assert (reply.status_code, problem_type(reply)) == (422, "malformed-parquet"), reply.text
+    detail = reply.json()["detail"]
+    assert "row group 1, column 1 has its dictionary page offset after its data pages" in detail
+    assert name not in visible_datasets(brand, collab_a)
+    assert published_files(server) == before
+    assert not list((server.data_dir / "tmp").glob(f"{session['id']}.*"))
+    # the same tokens without the moved offset are an ordinary upload
+    accepted = upload(brand, collab_a.id, token_file(clean), name, "exposures")
+    assert (accepted.status_code, accepted.json()["rows"]) == (200, rows), accepted.text

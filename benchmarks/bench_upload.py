@@ -213,8 +213,11 @@ def wait_prepared(measured: Round, version: Path) -> Round:
     preparation wrote the version's prepared sibling (queries read the upload until then)."""
     from cleanroom.storage.dataset_files import prepared_sibling
 
-    sibling, deadline = prepared_sibling(version), time.monotonic() + 1800
-    while not sibling.exists() and time.monotonic() < deadline:
+    sibling, deadline = prepared_sibling(version), time.monotonic() + 900
+    while not sibling.exists():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no prepared sibling of {version.name} after 15 minutes: "
+                               "see the server's log in the benchmark's data folder")  # fmt: skip
         time.sleep(0.05)
     return replace(measured, prepared_seconds=time.perf_counter() - measured.finished)
 

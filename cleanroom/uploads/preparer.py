@@ -13,13 +13,15 @@ Preparer starts) and renames a complete, fsynced file into place, so a kill leav
 the whole sibling or none; the server schedules every published version again on start,
 and a version already prepared is skipped.
 
-Disk: one preparation's work folder peaks at about 3.7x the uploaded file (measured for
-64 and 128 MiB files: the on-disk DuckDB table, its spill and the sibling written inside
-it), so each scheduled file reserves :data:`PREPARATION_SPACE_FACTOR` times its size
-until it is done, and at least its rows times their width as DuckDB holds them
-(:func:`preparation_space`: a file of one row repeated 20 million times is 270 kB, and
-its preparation's work folder peaked at 640 MB, 0.44x that width), and DuckDB may spill
-no more than the reservation. New uploads are refused when they would eat into that reservation
+Disk: one preparation's work folder (the on-disk DuckDB table, the sort's spill under
+its 512 MB memory limit, and the sibling written inside it) grows with the rows more
+than with the file: measured peaks were 3.7x the file for 72 and 143 MiB files, 7.5x
+(spill 4.9x) for a 973 MiB file of 29M rows, i.e. 3.4x its rows times their width as
+DuckDB sorts them, and 0.44x that width for a 270 kB file of one row repeated 20M
+times. So each scheduled file reserves :func:`preparation_space`, the larger of
+:data:`PREPARATION_SPACE_FACTOR` times its size and :data:`ROW_SPACE_FACTOR` times its
+rows' width, until it is done, and DuckDB may spill no more than that. New uploads are
+refused when they would eat into the reservation
 (:func:`cleanroom.uploads.sessions.check_capacity`), and a preparation that would leave
 less than the server's ``disk_reserve_bytes`` free is skipped with a warning (queries read
 the uploaded file, slower and with the same results; it is tried again at the next start)
@@ -41,12 +43,14 @@ import pyarrow.parquet as pq
 from cleanroom.storage.dataset_files import prepared_sibling
 from cleanroom.uploads.prepare import PreparationStopped, prepare_for_queries
 
-__all__ = ["PREPARATION_SPACE_FACTOR", "Preparer", "preparation_space"]
+__all__ = ["PREPARATION_SPACE_FACTOR", "ROW_SPACE_FACTOR", "Preparer", "preparation_space"]
 
 log = logging.getLogger("cleanroom")
 
 PREPARATION_SPACE_FACTOR = 4
-"""Disk one preparation may use, as a multiple of the uploaded file's size (peak 3.7x)."""
+"""Disk one preparation may use, as a multiple of the uploaded file's size."""
+ROW_SPACE_FACTOR = 5
+"""... and as a multiple of its rows times their width in DuckDB's sort (peak 3.4x)."""
 
 
 class Preparer:
@@ -149,7 +153,8 @@ def _width(data_type: pa.DataType) -> int:
 
 def preparation_space(path: Path) -> int:
     """The disk a preparation of ``path`` may use: :data:`PREPARATION_SPACE_FACTOR` times
-    its size, and at least its rows times their width as DuckDB sorts them (the columns
+    its size, and at least :data:`ROW_SPACE_FACTOR` times its rows times their width as
+    DuckDB sorts them (the columns
     it has, each token's user number, the flags and the row number), whatever the file's
     compression (a party may send one row repeated millions of times)."""
     try:
@@ -159,7 +164,8 @@ def preparation_space(path: Path) -> int:
         return PREPARATION_SPACE_FACTOR * _size(path)
     tokens = sum(1 for name in schema.names if name.startswith("token_"))
     width = sum(_width(field.type) for field in schema) + 10 * tokens + 8
-    return max(PREPARATION_SPACE_FACTOR * _size(path), int(metadata.num_rows) * width)
+    rows = int(metadata.num_rows)
+    return max(PREPARATION_SPACE_FACTOR * _size(path), ROW_SPACE_FACTOR * rows * width)
 
 
 def _size(path: Path) -> int:

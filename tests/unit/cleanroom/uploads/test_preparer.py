@@ -85,7 +85,14 @@ def test_a_failed_preparation_is_logged_without_content_and_leaves_no_sibling(
     path = _version(tmp_path / "datasets" / "col" / "exp")
     data = path.read_bytes()
     path.write_bytes(data[:4] + b"\x00" * 64 + data[68:])  # damaged pages, footer intact
-    preparer = Preparer(tmp_path)
+    [message] = _unprepared_warnings(Preparer(tmp_path), path, caplog, "preparing")
+    assert message.startswith("preparing datasets/col/exp/v1.parquet for queries")
+
+
+def _unprepared_warnings(
+    preparer: Preparer, path: Path, caplog: pytest.LogCaptureFixture, word: str
+) -> list[str]:
+    """Prepare ``path`` and expect no sibling: the warnings logged that hold ``word``."""
     with caplog.at_level(logging.WARNING, logger="cleanroom"):
         try:
             preparer.schedule([path])
@@ -93,8 +100,7 @@ def test_a_failed_preparation_is_logged_without_content_and_leaves_no_sibling(
         finally:
             preparer.close()
     assert not prepared_sibling(path).exists() and query_file(path) == path
-    [record] = [r for r in caplog.records if "preparing" in r.getMessage()]
-    assert record.getMessage().startswith("preparing datasets/col/exp/v1.parquet for queries")
+    return [r.getMessage() for r in caplog.records if word in r.getMessage()]
 
 
 def test_a_preparation_that_would_eat_the_disk_reserve_is_skipped_and_logged(
@@ -102,16 +108,8 @@ def test_a_preparation_that_would_eat_the_disk_reserve_is_skipped_and_logged(
 ) -> None:
     path = _version(tmp_path / "datasets" / "col" / "exp")
     preparer = Preparer(tmp_path, reserve_bytes=1 << 60)  # no room left beyond the reserve
-    with caplog.at_level(logging.WARNING, logger="cleanroom"):
-        try:
-            preparer.schedule([path])
-            assert preparer.wait_idle(60)
-        finally:
-            preparer.close()
-    assert not prepared_sibling(path).exists() and query_file(path) == path
-    [record] = [r for r in caplog.records if "not preparing" in r.getMessage()]
-    needed = preparation_space(path)
-    assert f"needs up to {needed} bytes" in record.getMessage()
+    [message] = _unprepared_warnings(preparer, path, caplog, "not preparing")
+    assert f"needs up to {preparation_space(path)} bytes" in message
 
 
 def test_scheduled_preparations_reserve_disk_until_they_are_done(tmp_path: Path) -> None:

@@ -36,8 +36,8 @@ import pyarrow.parquet as pq
 
 from cleanroom.errors import MalformedParquet
 
-#: The 4-byte magic ``PAR1`` before the first chunk.
-MAGIC_BYTES = 4
+#: The magic a Parquet file starts and ends with (before the first chunk, after the footer).
+MAGIC = b"PAR1"
 
 
 def chunk_span(chunk: pq.ColumnChunkMetaData) -> tuple[int, int]:
@@ -68,14 +68,14 @@ def check_chunk_layout(metadata: pq.FileMetaData, data_end: int) -> None:
             if chunk.file_path:  # pyarrow ignores it, DuckDB refuses the chunk
                 raise MalformedParquet(f"{_where(group, column)} refers to another file")
             dictionary = chunk.dictionary_page_offset if chunk.has_dictionary_page else None
-            if dictionary and not MAGIC_BYTES <= dictionary <= chunk.data_page_offset:
+            if dictionary and not len(MAGIC) <= dictionary <= chunk.data_page_offset:
                 raise MalformedParquet(
                     f"{_where(group, column)} has its dictionary page offset after its "
                     "data pages or outside the file's data: readers would disagree on "
                     "where the chunk starts"
                 )
             start, end = chunk_span(chunk)
-            if start < MAGIC_BYTES or end <= start or end > data_end:
+            if start < len(MAGIC) or end <= start or end > data_end:
                 raise MalformedParquet(
                     f"{_where(group, column)} lies outside the file's data (between the "
                     "magic and the footer)"

@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cleanroom.errors import DatasetRejected, MalformedParquet
-from cleanroom.uploads.chunk_layout import check_chunk_layout, chunk_span
+from cleanroom.uploads.chunk_layout import MAGIC, check_chunk_layout, chunk_span
 from cleanroom.uploads.validation import (
     Expected,
     ScanPlan,
@@ -41,7 +41,6 @@ from cleanroom.uploads.validation import (
 )
 from protocols import DatasetKind
 
-MAGIC = b"PAR1"
 #: The largest footer a session may carry (a footer grows with row groups x columns).
 MAX_FOOTER_BYTES = 4 * 1024 * 1024
 

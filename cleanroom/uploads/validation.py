@@ -210,8 +210,8 @@ def scan_row_group(
 
     Text columns are read dictionary-encoded, so the tripwire scans each distinct value
     once instead of every row (a campaign id column of 10M rows has a few hundred).
-    With ``path`` (the file ``parquet`` reads), a token column stored PLAIN, uncompressed
-    and without nulls is probed on its page bytes instead of decoded
+    With ``path`` (the file ``parquet`` reads), a token column stored PLAIN and
+    uncompressed is probed on its page bytes (its non-null values) instead of decoded
     (:mod:`cleanroom.uploads.plain_pages`; any other layout is decoded as before).
     """
     rows, clean = 0, dict[str, pa.Array]()
